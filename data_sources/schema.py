@@ -1,0 +1,165 @@
+"""The one shape every figure takes, the metric vocabulary, and the rules a figure must pass.
+
+Every connector and importer produces a DataFrame with `OBSERVATION_COLUMNS`; `validate` splits it
+into rows fit to store and rows to reject, each reject carrying a reason a person can act on.
+Keeping this pure (DataFrame in, DataFrames out) lets the rules be tested without a database.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+
+@dataclass(frozen=True)
+class Metric:
+    """A quantity the dashboard knows how to chart.
+
+    `kind` decides how periods combine: flows add up (deaths in a month = sum of the weeks),
+    stocks do not (IDPs at the end of a month = the last count), prices average.
+    `upper_bound` is the largest value that is still plausible for one place and period; anything
+    above is rejected as absurd rather than silently charted.
+    """
+
+    name: str
+    label: str
+    group: str
+    kind: str  # "flow" | "stock" | "price"
+    description: str
+    upper_bound: float = 1e9
+
+
+METRICS: dict[str, Metric] = {
+    m.name: m
+    for m in [
+        Metric("idps", "Internally displaced people", "displacement", "stock",
+               "People displaced inside their country, counted at a date (stock)."),
+        Metric("displaced_new", "Newly displaced", "displacement", "flow",
+               "People newly displaced during the period (flow)."),
+        Metric("returnees", "Returnees", "displacement", "stock", "People who returned home."),
+        Metric("refugees_from", "Refugees from the country", "displacement", "stock",
+               "Refugees originating from the country (UNHCR, by country of origin)."),
+        Metric("civilians_killed", "Civilians killed", "casualties", "flow",
+               "Civilian deaths in the period."),
+        Metric("civilians_injured", "Civilians injured", "casualties", "flow",
+               "Civilians wounded in the period."),
+        Metric("conflict_fatalities", "Conflict fatalities", "casualties", "flow",
+               "All deaths in conflict events (combatants and civilians)."),
+        Metric("conflict_events", "Conflict events", "casualties", "flow",
+               "Number of recorded conflict events.", upper_bound=1e6),
+        Metric("airstrikes", "Airstrikes", "casualties", "flow", "Number of airstrikes.",
+               upper_bound=1e7),
+        Metric("food_price", "Food price", "supply", "price",
+               "Market price of a commodity (qualifier: commodity and price type; site: market).",
+               upper_bound=1e10),
+        Metric("water_access", "Water access", "supply", "stock",
+               "Share of people with access to safe water (%).", upper_bound=100),
+        Metric("electricity_hours", "Electricity hours per day", "supply", "stock",
+               "Hours of mains power per day.", upper_bound=24),
+        Metric("health_facilities_functioning", "Health facilities functioning", "supply",
+               "stock", "Health facilities that still work.", upper_bound=1e5),
+        Metric("people_in_need", "People in need", "needs", "stock",
+               "People in need of humanitarian assistance."),
+        Metric("population", "Population", "needs", "stock", "Resident population."),
+        Metric("reports", "Reports published", "attention", "flow",
+               "Reports published about the place in the period.", upper_bound=1e6),
+    ]
+}
+
+ESTIMATES = ("best", "low", "high", "reported")
+
+# The normalized shape. Text columns are never null ("" instead) so that the natural key compares
+# with plain equality on SQLite and PostgreSQL alike.
+OBSERVATION_COLUMNS = [
+    "source",  # feed or curated table, e.g. "wfp", "unhcr", "reported"
+    "dataset",  # dataset or endpoint within the source
+    "metric",
+    "qualifier",  # breakdown within the metric: commodity, "children", event type
+    "site",  # place below the city as the source names it: a market, a district
+    "place_raw",  # place name exactly as the source wrote it
+    "country_iso3",
+    "admin1",
+    "admin2",
+    "pcode",
+    "lat",
+    "lon",
+    "place_kind",  # what the source claims the figure is about: city, country, region
+    "period_start",
+    "period_end",
+    "value",
+    "unit",
+    "estimate",
+    "source_url",
+    "citation",
+    "quote",  # verbatim sentence a reported figure comes from
+    "licence",
+    "row_ref",  # where in the input this came from (file:line), for rejects and audits
+]
+
+TEXT_COLUMNS = [
+    c for c in OBSERVATION_COLUMNS if c not in ("lat", "lon", "value", "period_start", "period_end")
+]
+
+
+def empty_observations() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype="object") for c in OBSERVATION_COLUMNS})
+
+
+def conform(df: pd.DataFrame) -> pd.DataFrame:
+    """Give a normalizer's output exactly the observation columns, with text nulls as ""."""
+    out = df.reindex(columns=OBSERVATION_COLUMNS).copy()
+    for col in TEXT_COLUMNS:
+        out[col] = out[col].astype("object").where(out[col].notna(), "").astype(str).str.strip()
+    out["lat"] = pd.to_numeric(out["lat"], errors="coerce")
+    out["lon"] = pd.to_numeric(out["lon"], errors="coerce")
+    return out
+
+
+def _reason_series(df: pd.DataFrame) -> pd.Series:
+    """First failing rule per row, "" where the row passes."""
+    reason = pd.Series("", index=df.index, dtype="object")
+
+    def flag(mask: pd.Series, text: pd.Series | str) -> None:
+        mask = mask.fillna(False) & (reason == "")
+        if isinstance(text, pd.Series):
+            reason.loc[mask] = text[mask]
+        else:
+            reason.loc[mask] = text
+
+    raw_value = df["value"]
+    value = pd.to_numeric(raw_value, errors="coerce")
+    start = pd.to_datetime(df["period_start"], errors="coerce", format="mixed")
+    end = pd.to_datetime(df["period_end"], errors="coerce", format="mixed")
+    bounds = df["metric"].map(lambda m: METRICS[m].upper_bound if m in METRICS else float("inf"))
+
+    flag(~df["metric"].isin(list(METRICS)), "unknown metric '" + df["metric"].astype(str) + "'")
+    flag(raw_value.isna() | (raw_value.astype(str).str.strip() == ""), "missing value")
+    flag(value.isna(), "value is not a number: '" + raw_value.astype(str) + "'")
+    flag(value < 0, "negative value " + value.astype(str))
+    flag(value > bounds, "absurd value " + value.astype(str) + " above the plausible maximum for "
+         + df["metric"].astype(str))
+    flag(start.isna(), "unreadable period start '" + df["period_start"].astype(str) + "'")
+    flag(end.isna(), "unreadable period end '" + df["period_end"].astype(str) + "'")
+    flag(end < start, "period ends before it starts")
+    flag(df["unit"] == "", "missing unit")
+    flag(~df["estimate"].isin(ESTIMATES), "unknown estimate '" + df["estimate"].astype(str) + "'")
+    flag(df["source"] == "", "missing source")
+    return reason
+
+
+def validate(df: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Split normalized rows into (fit to store, rejected with a `reason` column).
+
+    Values and periods come back typed (float, date) on the accepted side; rejected rows keep
+    what the source sent so the reject table shows the input as it was.
+    """
+    df = conform(df)
+    reason = _reason_series(df)
+    bad = reason != ""
+    rejected = df[bad].assign(reason=reason[bad])
+    good = df[~bad].copy()
+    good["value"] = pd.to_numeric(good["value"]).astype(float)
+    good["period_start"] = pd.to_datetime(good["period_start"], format="mixed").dt.date
+    good["period_end"] = pd.to_datetime(good["period_end"], format="mixed").dt.date
+    return good, rejected

@@ -1,0 +1,428 @@
+"""The store: SQLAlchemy Core tables and the one write path, `ingest`.
+
+A figure is never overwritten. Observations hang off a *series* (source, dataset, metric,
+qualifier, site, place, unit, estimate); a figure for an existing series and period with a
+different value becomes a new revision and the old one stops being current. Every ingest is one
+transaction, logged in `fetch_log`, and whatever could not be stored lands in `rejects` with the
+reason, so nothing a source sent is silently lost.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from .places import Gazetteer, gazetteer
+from .schema import validate
+
+DEFAULT_DATABASE_URL = "sqlite:///data/situation_room.sqlite"
+
+metadata = sa.MetaData()
+
+places = sa.Table(
+    "places", metadata,
+    sa.Column("place_id", sa.String(64), primary_key=True,
+              comment="geonames:<id> for a city, country:<ISO3>, region:<slug>"),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("country_iso3", sa.String(3), nullable=False, default=""),
+    sa.Column("lat", sa.Float),
+    sa.Column("lon", sa.Float),
+    sa.Column("population", sa.BigInteger, comment="GeoNames population (no census year given)"),
+    sa.Column("geonames_id", sa.Integer),
+    sa.CheckConstraint("kind in ('city', 'country', 'region')", name="place_kind"),
+)
+
+provenance = sa.Table(
+    "provenance", metadata,
+    sa.Column("provenance_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("prov_key", sa.String(40), nullable=False, unique=True),
+    sa.Column("source", sa.String(64), nullable=False),
+    sa.Column("source_url", sa.Text, nullable=False, default=""),
+    sa.Column("citation", sa.Text, nullable=False, default=""),
+    sa.Column("quote", sa.Text, nullable=False, default="",
+              comment="verbatim sentence a reported figure was read from"),
+    sa.Column("licence", sa.String(200), nullable=False, default=""),
+)
+
+series = sa.Table(
+    "series", metadata,
+    sa.Column("series_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("series_key", sa.String(40), nullable=False, unique=True),
+    sa.Column("source", sa.String(64), nullable=False),
+    sa.Column("dataset", sa.String(200), nullable=False),
+    sa.Column("metric", sa.String(64), nullable=False),
+    sa.Column("qualifier", sa.String(200), nullable=False),
+    sa.Column("site", sa.String(200), nullable=False),
+    sa.Column("place_id", sa.String(64), sa.ForeignKey("places.place_id"), nullable=False),
+    sa.Column("unit", sa.String(64), nullable=False),
+    sa.Column("estimate", sa.String(16), nullable=False),
+    sa.Column("place_raw", sa.String(200), nullable=False, default=""),
+    sa.Column("admin1", sa.String(200), nullable=False, default=""),
+    sa.Column("admin2", sa.String(200), nullable=False, default=""),
+    sa.Column("pcode", sa.String(64), nullable=False, default=""),
+    sa.Column("match_method", sa.String(16), nullable=False, default=""),
+    sa.Column("match_score", sa.Float),
+    sa.CheckConstraint("estimate in ('best', 'low', 'high', 'reported')", name="estimate_kind"),
+)
+sa.Index("ix_series_place_metric", series.c.place_id, series.c.metric)
+
+fetch_log = sa.Table(
+    "fetch_log", metadata,
+    sa.Column("fetch_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("source", sa.String(64), nullable=False),
+    sa.Column("target", sa.Text, nullable=False, comment="file, URL (without secrets) or query"),
+    sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("finished_at", sa.DateTime(timezone=True)),
+    sa.Column("status", sa.String(16), nullable=False),  # running | ok | failed
+    sa.Column("rows_in", sa.Integer, default=0),
+    sa.Column("rows_new", sa.Integer, default=0),
+    sa.Column("rows_revised", sa.Integer, default=0),
+    sa.Column("rows_unchanged", sa.Integer, default=0),
+    sa.Column("rows_rejected", sa.Integer, default=0),
+    sa.Column("error", sa.Text, default=""),
+)
+
+observations = sa.Table(
+    "observations", metadata,
+    sa.Column("obs_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("series_id", sa.Integer, sa.ForeignKey("series.series_id"), nullable=False),
+    sa.Column("period_start", sa.Date, nullable=False),
+    sa.Column("period_end", sa.Date, nullable=False),
+    sa.Column("value", sa.Float, nullable=False),
+    sa.Column("revision", sa.Integer, nullable=False),
+    sa.Column("is_current", sa.Boolean, nullable=False),
+    sa.Column("retrieved_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("provenance_id", sa.Integer, sa.ForeignKey("provenance.provenance_id"),
+              nullable=False),
+    sa.Column("fetch_id", sa.Integer, sa.ForeignKey("fetch_log.fetch_id"), nullable=False),
+    sa.UniqueConstraint("series_id", "period_start", "period_end", "revision",
+                        name="uq_observation_revision"),
+    sa.CheckConstraint("period_end >= period_start", name="period_order"),
+    sa.CheckConstraint("revision >= 1", name="revision_positive"),
+)
+sa.Index("ix_obs_current", observations.c.series_id, observations.c.is_current,
+         observations.c.period_start)
+
+rejects = sa.Table(
+    "rejects", metadata,
+    sa.Column("reject_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("reject_key", sa.String(40), nullable=False, unique=True,
+              comment="hash of source, row and reason: the same refusal is recorded once"),
+    sa.Column("fetch_id", sa.Integer, sa.ForeignKey("fetch_log.fetch_id"), nullable=False),
+    sa.Column("source", sa.String(64), nullable=False),
+    sa.Column("dataset", sa.String(200), nullable=False, default=""),
+    sa.Column("row_ref", sa.String(300), nullable=False, default=""),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("raw", sa.Text, nullable=False, comment="the rejected input as JSON"),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+meta = sa.Table(
+    "meta", metadata,
+    sa.Column("key", sa.String(100), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+)
+
+SERIES_KEY = ["source", "dataset", "metric", "qualifier", "site", "place_id", "unit", "estimate"]
+PROVENANCE_KEY = ["source", "source_url", "citation", "quote", "licence"]
+
+
+def database_url() -> str:
+    return os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL)
+
+
+def _sqlite_pragmas(dbapi_conn, _record) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.close()
+
+
+def make_engine(url: str | None = None) -> Engine:
+    """An engine with the schema in place; SQLite in WAL mode so pages read while we write."""
+    url = url or database_url()
+    parsed = sa.make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = sa.create_engine(url, connect_args={"check_same_thread": False})
+        sa.event.listen(engine, "connect", _sqlite_pragmas)
+    else:
+        engine = sa.create_engine(url, pool_pre_ping=True)
+    metadata.create_all(engine)
+    return engine
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _hash_rows(df: pd.DataFrame, cols: list[str]) -> pd.Series:
+    """A stable key per row (sha1 of the fields), vectorized: called on distinct rows only."""
+    joined = df[cols[0]].astype(str)
+    for col in cols[1:]:
+        joined = joined + "\x1f" + df[col].astype(str)
+    return pd.Series([hashlib.sha1(s.encode("utf-8")).hexdigest() for s in joined.tolist()],
+                     index=df.index, dtype=object)
+
+
+def _chunks(items: list, size: int = 500) -> Iterable[list]:
+    for i in range(0, len(items), size):
+        yield items[i:i + size]
+
+
+@dataclass
+class IngestResult:
+    source: str
+    target: str
+    fetch_id: int = 0
+    rows_in: int = 0
+    rows_new: int = 0
+    rows_revised: int = 0
+    rows_unchanged: int = 0
+    rows_rejected: int = 0
+    status: str = "ok"
+    error: str = ""
+    reject_reasons: dict[str, int] = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def start_fetch(engine: Engine, source: str, target: str) -> int:
+    with engine.begin() as conn:
+        return conn.execute(
+            fetch_log.insert().values(source=source, target=target, started_at=_now(),
+                                      status="running")
+        ).inserted_primary_key[0]
+
+
+def finish_fetch(engine: Engine, result: IngestResult) -> None:
+    with engine.begin() as conn:
+        conn.execute(
+            fetch_log.update().where(fetch_log.c.fetch_id == result.fetch_id).values(
+                finished_at=_now(), status=result.status, rows_in=result.rows_in,
+                rows_new=result.rows_new, rows_revised=result.rows_revised,
+                rows_unchanged=result.rows_unchanged, rows_rejected=result.rows_rejected,
+                error=result.error,
+            )
+        )
+
+
+def _reject_records(df: pd.DataFrame, fetch_id: int, default_source: str) -> list[dict]:
+    if df.empty:
+        return []
+    now = _now()
+    raw_cols = [c for c in df.columns if c != "reason"]
+    records = []
+    for row in df.to_dict("records"):
+        raw = {k: (None if isinstance(v, float) and pd.isna(v) else v) for k, v in row.items()
+               if k in raw_cols}
+        raw_json = json.dumps(raw, default=str, ensure_ascii=False, sort_keys=True)
+        records.append({
+            "reject_key": hashlib.sha1(
+                f"{row.get('source') or default_source}\x1f{row.get('row_ref')}\x1f"
+                f"{row['reason']}\x1f{raw_json}".encode()).hexdigest(),
+            "fetch_id": fetch_id,
+            "source": str(row.get("source") or default_source),
+            "dataset": str(row.get("dataset") or ""),
+            "row_ref": str(row.get("row_ref") or ""),
+            "reason": str(row["reason"]),
+            "raw": raw_json,
+            "created_at": now,
+        })
+    return records
+
+
+def _ids_for_keys(conn, table: sa.Table, key_col: str, id_col: str, keys: list[str]) -> dict:
+    found: dict[str, int] = {}
+    for chunk in _chunks(keys):
+        rows = conn.execute(
+            sa.select(table.c[key_col], table.c[id_col]).where(table.c[key_col].in_(chunk))
+        )
+        found.update({k: i for k, i in rows})
+    return found
+
+
+def _ensure_rows(conn, table: sa.Table, key_col: str, id_col: str, frame: pd.DataFrame) -> dict:
+    """Insert rows whose key is new; return key -> id for all of them."""
+    keys = frame[key_col].tolist()
+    found = _ids_for_keys(conn, table, key_col, id_col, keys)
+    missing = frame[~frame[key_col].isin(list(found))]
+    if not missing.empty:
+        conn.execute(table.insert(), missing.to_dict("records"))
+        found.update(_ids_for_keys(conn, table, key_col, id_col, missing[key_col].tolist()))
+    return found
+
+
+def _ensure_places(conn, place_ids: list[str], names: dict[str, str], gaz: Gazetteer) -> None:
+    existing = set()
+    for chunk in _chunks(place_ids):
+        existing.update(r[0] for r in conn.execute(
+            sa.select(places.c.place_id).where(places.c.place_id.in_(chunk))))
+    new = [gaz.place_record(p, names.get(p, "")) for p in place_ids if p not in existing]
+    if new:
+        conn.execute(places.insert(), new)
+
+
+def _split_duplicates(obs: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Within one input, the same series and period twice: identical copies collapse to one,
+    conflicting values are all rejected, since we cannot know which the source meant."""
+    key = ["series_id", "period_start", "period_end"]
+    obs = obs.drop_duplicates(subset=[*key, "value"])
+    counts = obs.groupby(key)["value"].transform("size")
+    conflicting = obs[counts > 1]
+    if conflicting.empty:
+        return obs, conflicting
+    values = conflicting.groupby(key)["value"].transform(
+        lambda v: ", ".join(f"{x:g}" for x in v))
+    return obs[counts == 1], conflicting.assign(
+        reason="conflicting values for the same place, period and breakdown in one input: "
+        + values)
+
+
+def ingest(
+    engine: Engine,
+    normalized: pd.DataFrame,
+    *,
+    source: str,
+    target: str,
+    pre_rejected: pd.DataFrame | None = None,
+    retrieved_at: datetime | None = None,
+    gaz: Gazetteer | None = None,
+) -> IngestResult:
+    """Validate, place and store normalized figures in one transaction.
+
+    `pre_rejected` carries rows a normalizer already refused (with a `reason`), so that they are
+    logged in the same fetch. On any error nothing of this input is stored and the fetch is
+    logged as failed with the error.
+    """
+    gaz = gaz or gazetteer()
+    result = IngestResult(source=source, target=target, rows_in=len(normalized))
+    if pre_rejected is not None:
+        result.rows_in += len(pre_rejected)
+    result.fetch_id = start_fetch(engine, source, target)
+    try:
+        good, bad = validate(normalized)
+        placed, unplaced = gaz.resolve(good) if not good.empty else (good, good.iloc[0:0])
+        reject_frames = [f for f in (pre_rejected, bad, unplaced) if f is not None and not f.empty]
+        retrieved = retrieved_at or _now()
+        with engine.begin() as conn:
+            if not placed.empty:
+                conflicts = _store_observations(conn, placed, result, retrieved, gaz)
+                if not conflicts.empty:
+                    reject_frames.append(conflicts)
+            rejected = pd.concat(reject_frames, ignore_index=True) if reject_frames else None
+            if rejected is not None:
+                result.rows_rejected = len(rejected)
+                result.reject_reasons = (
+                    rejected["reason"].str.replace(r"'.*", "", regex=True).str.strip()
+                    .value_counts().head(20).to_dict()
+                )
+                records = _reject_records(rejected, result.fetch_id, source)
+                known = set(_ids_for_keys(conn, rejects, "reject_key", "reject_id",
+                                          [r["reject_key"] for r in records]))
+                fresh = list({r["reject_key"]: r for r in records
+                              if r["reject_key"] not in known}.values())
+                for chunk in _chunks(fresh, 2000):
+                    conn.execute(rejects.insert(), chunk)
+    except Exception as exc:  # noqa: BLE001 - any failure must be logged, then re-raised
+        result.status = "failed"
+        result.error = f"{type(exc).__name__}: {exc}"
+        result.rows_new = result.rows_revised = result.rows_unchanged = 0
+        finish_fetch(engine, result)
+        raise
+    finish_fetch(engine, result)
+    return result
+
+
+def _store_observations(conn, placed: pd.DataFrame, result: IngestResult,
+                        retrieved: datetime, gaz: Gazetteer) -> pd.DataFrame:
+    """Write series, provenance and observation revisions; return conflicting duplicates."""
+    place_names = placed.groupby("place_id")["place_raw"].first().to_dict()
+    _ensure_places(conn, sorted(placed["place_id"].unique()), place_names, gaz)
+
+    prov = placed[PROVENANCE_KEY].drop_duplicates().copy()
+    prov["prov_key"] = _hash_rows(prov, PROVENANCE_KEY)
+    prov_ids = _ensure_rows(conn, provenance, "prov_key", "provenance_id", prov)
+    placed = placed.merge(prov[[*PROVENANCE_KEY, "prov_key"]], on=PROVENANCE_KEY, how="left")
+    placed["provenance_id"] = placed["prov_key"].map(prov_ids)
+
+    descriptive = ["place_raw", "admin1", "admin2", "pcode", "match_method", "match_score"]
+    ser = placed.groupby(SERIES_KEY, sort=False, dropna=False)[descriptive].first().reset_index()
+    ser["series_key"] = _hash_rows(ser, SERIES_KEY)
+    series_ids = _ensure_rows(conn, series, "series_key", "series_id",
+                              ser[["series_key", *SERIES_KEY, *descriptive]])
+    placed = placed.merge(ser[[*SERIES_KEY, "series_key"]], on=SERIES_KEY, how="left")
+    placed["series_id"] = placed["series_key"].map(series_ids)
+
+    obs, conflicts = _split_duplicates(
+        placed[["series_id", "period_start", "period_end", "value", "provenance_id",
+                *[c for c in placed.columns if c not in ("series_id", "period_start",
+                                                         "period_end", "value",
+                                                         "provenance_id")]]]
+    )
+    current = _current_values(conn, sorted(obs["series_id"].unique().tolist()))
+    merged = obs.merge(current, on=["series_id", "period_start", "period_end"], how="left")
+    is_new = merged["obs_id"].isna()
+    tolerance = 1e-9 * merged["value"].abs().clip(lower=1.0)
+    changed = ~is_new & ((merged["value"] - merged["old_value"]).abs() > tolerance)
+    result.rows_new = int(is_new.sum())
+    result.rows_revised = int(changed.sum())
+    result.rows_unchanged = int((~is_new & ~changed).sum())
+
+    to_write = merged[is_new | changed].copy()
+    to_write["revision"] = to_write["old_revision"].fillna(0).astype(int) + 1
+    superseded = merged.loc[changed, "obs_id"].astype(int).tolist()
+    for chunk in _chunks(superseded):
+        conn.execute(observations.update().where(observations.c.obs_id.in_(chunk))
+                     .values(is_current=False))
+    records = [
+        {"series_id": int(sid), "period_start": start, "period_end": end, "value": float(val),
+         "revision": int(rev), "is_current": True, "retrieved_at": retrieved,
+         "provenance_id": int(pid), "fetch_id": result.fetch_id}
+        for sid, start, end, val, rev, pid in zip(
+            to_write["series_id"].tolist(), to_write["period_start"].tolist(),
+            to_write["period_end"].tolist(), to_write["value"].tolist(),
+            to_write["revision"].tolist(), to_write["provenance_id"].tolist(), strict=True)
+    ]
+    for chunk in _chunks(records, 5000):
+        conn.execute(observations.insert(), chunk)
+    return conflicts.drop(columns=["series_id", "provenance_id", "series_key", "prov_key",
+                                   "place_id", "match_method", "match_score"], errors="ignore")
+
+
+def _current_values(conn, series_ids: list[int]) -> pd.DataFrame:
+    frames = []
+    for chunk in _chunks(series_ids):
+        q = sa.select(
+            observations.c.series_id, observations.c.period_start, observations.c.period_end,
+            observations.c.obs_id, observations.c.value.label("old_value"),
+            observations.c.revision.label("old_revision"),
+        ).where(observations.c.is_current.is_(True), observations.c.series_id.in_(chunk))
+        frames.append(pd.DataFrame(conn.execute(q).mappings().all()))
+    cols = ["series_id", "period_start", "period_end", "obs_id", "old_value", "old_revision"]
+    frames = [f for f in frames if not f.empty]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=cols)
+
+
+def get_meta(engine: Engine, key: str) -> str | None:
+    with engine.connect() as conn:
+        return conn.execute(sa.select(meta.c.value).where(meta.c.key == key)).scalar()
+
+
+def set_meta(engine: Engine, key: str, value: str) -> None:
+    with engine.begin() as conn:
+        conn.execute(meta.delete().where(meta.c.key == key))
+        conn.execute(meta.insert().values(key=key, value=value))
