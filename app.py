@@ -1,0 +1,23 @@
+"""Situation Room: entry point. Navigation, the shared city picker, and the store on first start."""
+
+import streamlit as st
+
+from pages import common
+
+st.set_page_config(page_title="Situation Room", page_icon="🛰️", layout="wide")
+
+PAGES = [
+    st.Page("pages/overview.py", title="Overview", icon="🧭", url_path="overview", default=True),
+    st.Page("pages/trends.py", title="Trends", icon="📈", url_path="trends"),
+    st.Page("pages/compare.py", title="Compare sources", icon="⚖️", url_path="compare"),
+    st.Page("pages/map.py", title="Map", icon="🗺️", url_path="map"),
+    st.Page("pages/data.py", title="Data", icon="🗃️", url_path="data"),
+]
+
+page = st.navigation(PAGES)
+common.engine()  # the first start loads the bundled snapshot; later starts reuse the store
+st.session_state["place_ids"] = common.selected_cities()
+st.sidebar.caption("Situation Room shows figures as their sources published them, with a link "
+                   "to each. Figures disagree; the Compare sources page shows where.")
+page.run()
+common.show_link_problems()

@@ -1,0 +1,212 @@
+"""Figure building, pure: DataFrame in, DataFrame or plotly Figure out (no Streamlit here).
+
+Period handling follows the metric's kind: flows add up within a period, stocks take the last
+count, prices average. A figure that covers more than one period (e.g. "killed since 2014") is
+never split or summed into bins: it is drawn as one point at the end of the period it covers.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.express as px
+import plotly.graph_objects as go
+
+from data_sources.schema import METRICS
+
+FREQUENCIES = {"week": "W", "month": "M", "year": "Y"}
+PER_CAPITA = 100_000
+HOVER = ("<b>%{customdata[0]}</b><br>%{y:,.4~g} %{customdata[1]}<br>period: %{customdata[2]}"
+         "<br>source: %{customdata[3]}<br>%{customdata[4]}<extra></extra>")
+
+
+def format_value(value: float) -> str:
+    """Thousands separators for counts, two decimals at most for small prices."""
+    if pd.isna(value):
+        return "–"
+    if abs(value) >= 100 or float(value).is_integer():
+        return f"{value:,.0f}"
+    return f"{value:,.2f}".rstrip("0").rstrip(".")
+
+
+def metric_kind(metric: str) -> str:
+    return METRICS[metric].kind if metric in METRICS else "stock"
+
+
+def aggregate(df: pd.DataFrame, metric: str, period: str = "month", cumulative: bool = False,
+              by: tuple[str, ...] = ("city",)) -> pd.DataFrame:
+    """One value per group and period. Returns columns: *by, period, period_label, value,
+    figures (count), source, citation, spans (True for a multi-period figure kept whole)."""
+    cols = [*by, "period", "period_label", "value", "figures", "source", "citation", "spans"]
+    if df.empty:
+        return pd.DataFrame(columns=cols)
+    freq = FREQUENCIES.get(period, "M")
+    kind = metric_kind(metric)
+    work = df.copy()
+    bins = work["period_end"].dt.to_period(freq)
+    work["bin_start"] = bins.dt.start_time
+    work["spans"] = work["period_start"] < work["bin_start"]
+    work["period"] = bins.dt.end_time.dt.normalize()
+    work.loc[work["spans"], "period"] = work.loc[work["spans"], "period_end"]
+    if "origin" not in work:
+        work["origin"] = work.get("source", "")
+    how = {"flow": "sum", "stock": "last", "price": "mean"}[kind]
+    keys = [*by, "period", "spans"]
+    work = work.sort_values("period_end")
+    grouped = work.groupby(keys, sort=True, dropna=False)
+    out = grouped["value"].agg(how).to_frame("value")
+    out["figures"] = grouped["value"].size()
+    out["source"] = grouped["origin"].agg(lambda s: ", ".join(sorted(set(map(str, s)))))
+    out["citation"] = grouped["citation"].agg(lambda s: next((c for c in s if c), ""))
+    out = out.reset_index()
+    if cumulative and kind == "flow":
+        binned = ~out["spans"]
+        out.loc[binned, "value"] = out[binned].groupby(list(by))["value"].cumsum()
+    starts = work.groupby(keys, dropna=False)["period_start"].min().reset_index()
+    out = out.merge(starts, on=keys, how="left")
+    out["period_label"] = _labels(out, freq)
+    return out.sort_values([*by, "period"]).reindex(columns=cols).reset_index(drop=True)
+
+
+def _labels(out: pd.DataFrame, freq: str) -> pd.Series:
+    fmt = {"W": "week ending %Y-%m-%d", "M": "%b %Y", "Y": "%Y"}[freq]
+    label = out["period"].dt.strftime(fmt)
+    spans = out["spans"].astype(bool)
+    label[spans] = (out.loc[spans, "period_start"].dt.strftime("%Y-%m-%d") + " to "
+                    + out.loc[spans, "period"].dt.strftime("%Y-%m-%d"))
+    return label
+
+
+def per_capita(df: pd.DataFrame, population: dict[str, float], per: int = PER_CAPITA,
+               key: str = "city") -> pd.DataFrame:
+    """Values per `per` residents; rows whose place has no known population are dropped."""
+    pop = df[key].map(population)
+    out = df[pop.notna() & (pop > 0)].copy()
+    out["value"] = out["value"] / pop[out.index] * per
+    return out
+
+
+def trend_figure(agg: pd.DataFrame, *, metric: str, unit: str, color: str = "city",
+                 title: str = "", subtitle: str = "",
+                 events: pd.DataFrame | None = None) -> go.Figure:
+    """Lines per `color` group over time; multi-period figures as separate diamonds."""
+    fig = go.Figure()
+    palette = px.colors.qualitative.Safe
+    groups = list(dict.fromkeys(agg[color].tolist())) if not agg.empty else []
+    for i, name in enumerate(groups):
+        part = agg[agg[color] == name]
+        for spans, mode, symbol in ((False, "lines+markers", "circle"), (True, "markers", "diamond")):
+            sub = part[part["spans"] == spans]
+            if sub.empty:
+                continue
+            custom = sub[[color, "period_label", "period_label", "source", "citation"]].copy()
+            custom.iloc[:, 1] = unit
+            fig.add_trace(go.Scatter(
+                x=sub["period"], y=sub["value"], mode=mode, name=str(name),
+                legendgroup=str(name), showlegend=not spans or sub is part,
+                line={"color": palette[i % len(palette)], "width": 2},
+                marker={"symbol": symbol, "size": 10 if spans else 6,
+                        "color": palette[i % len(palette)]},
+                customdata=custom.to_numpy(), hovertemplate=HOVER,
+            ))
+    if events is not None and not events.empty:
+        for row in events.itertuples():
+            fig.add_vline(x=row.date, line_dash="dot", line_color="#888", opacity=0.6)
+            fig.add_annotation(x=row.date, y=1, yref="paper", text=row.label, showarrow=False,
+                               textangle=-90, xanchor="right", yanchor="top",
+                               font={"size": 10, "color": "#555"})
+    label = METRICS[metric].label if metric in METRICS else metric
+    fig.update_layout(
+        title={"text": title or label, "subtitle": {"text": subtitle}},
+        yaxis_title=unit, xaxis_title=None, hovermode="closest", legend_title=color,
+        margin={"t": 80, "l": 10, "r": 10, "b": 10}, height=460,
+    )
+    return fig
+
+
+def sparkline(df: pd.DataFrame) -> go.Figure:
+    fig = go.Figure(go.Scatter(x=df["period_end"], y=df["value"], mode="lines+markers",
+                               line={"width": 2}, marker={"size": 4}, hoverinfo="x+y"))
+    fig.update_layout(height=90, margin={"t": 4, "b": 4, "l": 4, "r": 4}, showlegend=False,
+                      xaxis={"visible": False}, yaxis={"visible": False})
+    return fig
+
+
+def compare_figure(df: pd.DataFrame, *, unit: str, title: str) -> go.Figure:
+    """Every origin (organisation or feed) as its own series; a figure covering a span is drawn
+    as a bar from its start to its end so a reader sees what period each source counted."""
+    fig = go.Figure()
+    palette = px.colors.qualitative.Bold
+    symbols = {"low": "triangle-up", "high": "triangle-down", "best": "circle",
+               "reported": "diamond"}
+    for i, (origin, part) in enumerate(df.groupby("origin", sort=True)):
+        color = palette[i % len(palette)]
+        custom = pd.DataFrame({
+            "o": part["origin"], "u": unit,
+            "p": part["period_start"].dt.strftime("%Y-%m-%d") + " to "
+            + part["period_end"].dt.strftime("%Y-%m-%d"),
+            "s": part["estimate"] + " · " + part["qualifier"],
+            "c": part["citation"].fillna("") + "<br>" + part["quote"].fillna("").str.slice(0, 160),
+        })
+        fig.add_trace(go.Scatter(
+            x=part["period_end"], y=part["value"], mode="markers", name=str(origin),
+            marker={"size": 13, "color": color,
+                    "symbol": [symbols.get(e, "circle") for e in part["estimate"]]},
+            customdata=custom.to_numpy(), hovertemplate=HOVER,
+        ))
+        for row in part[part["period_start"] < part["period_end"]].itertuples():
+            fig.add_shape(type="line", x0=row.period_start, x1=row.period_end, y0=row.value,
+                          y1=row.value, line={"color": color, "width": 3}, opacity=0.5)
+    fig.update_layout(title=title, yaxis_title=unit, height=460, legend_title="source",
+                      margin={"t": 60, "l": 10, "r": 10, "b": 10})
+    return fig
+
+
+def disagreements(df: pd.DataFrame) -> pd.DataFrame:
+    """Figures for the same period from two or more origins, with their spread.
+
+    Returns one row per period: origins and values side by side, lowest, highest and the
+    ratio highest/lowest. Qualifiers are listed so a reader can see when sources count
+    different things (all deaths vs deaths a belligerent acknowledges).
+    """
+    cols = ["period", "figures", "lowest", "highest", "ratio", "spread"]
+    if df.empty:
+        return pd.DataFrame(columns=cols)
+    work = df.assign(
+        period=df["period_start"].dt.strftime("%Y-%m-%d") + " to "
+        + df["period_end"].dt.strftime("%Y-%m-%d"),
+        figure=df["origin"] + " (" + df["estimate"] + "): " + df["value"].map("{:,.0f}".format)
+        + (" — " + df["qualifier"]).where(df["qualifier"] != "", ""),
+    )
+    rows = []
+    for period, part in work.groupby("period", sort=True):
+        if part["origin"].nunique() < 2:
+            continue
+        lo, hi = part["value"].min(), part["value"].max()
+        rows.append({"period": period, "figures": "; ".join(part["figure"]), "lowest": lo,
+                     "highest": hi, "ratio": hi / lo if lo else float("inf"),
+                     "spread": hi - lo})
+    return pd.DataFrame(rows, columns=cols)
+
+
+def map_figure(points: pd.DataFrame, *, metric_label: str, unit: str, period_label: str) -> go.Figure:
+    """Cities as bubbles sized by value. Drawn on a plain geographic frame (no tile server), so
+    it works offline; labels name each city."""
+    fig = go.Figure()
+    if not points.empty:
+        biggest = float(points["value"].max()) or 1.0
+        sizes = 12 + 48 * (points["value"] / biggest) ** 0.5
+        fig.add_trace(go.Scattergeo(
+            lon=points["lon"], lat=points["lat"], text=points["city"], mode="markers+text",
+            textposition="top center",
+            marker={"size": sizes, "color": "#c0392b", "opacity": 0.65,
+                    "line": {"width": 1, "color": "#7b241c"}},
+            customdata=points[["city", "value"]].to_numpy(),
+            hovertemplate="<b>%{customdata[0]}</b><br>%{customdata[1]:,.4~g} " + unit
+            + "<extra></extra>",
+        ))
+    fig.update_geos(fitbounds="locations" if not points.empty else False,
+                    showcountries=True, showland=True, landcolor="#f3f1ea",
+                    countrycolor="#999", resolution=50, projection_type="natural earth")
+    fig.update_layout(title=f"{metric_label} — {period_label}", height=520,
+                      margin={"t": 50, "l": 0, "r": 0, "b": 0})
+    return fig

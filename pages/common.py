@@ -1,0 +1,172 @@
+"""Streamlit helpers shared by the pages: the store, cached queries, and URL-backed widgets.
+
+Every widget reads its initial value from the URL and writes its value back, so a copied link
+reopens the same view. Values from the URL are checked against what the store holds; a value
+that is unknown or hostile produces a plain message and the default, never a traceback.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+
+import pandas as pd
+import streamlit as st
+from rapidfuzz import process
+
+from data_sources import query
+from data_sources.schema import METRICS
+from data_sources.snapshot import load_snapshot
+from data_sources.store import database_url, make_engine
+
+DEFAULT_CITIES = ["Aleppo", "Mosul"]
+CACHE = {"ttl": 300, "max_entries": 64, "show_spinner": False}
+LICENCES = {
+    "wfp": "WFP VAM food prices via HDX — CC BY-IGO",
+    "unhcr": "UNHCR Refugee Population Statistics — CC BY 4.0",
+    "idmc": "IDMC Global Internal Displacement Database via UNHCR — CC BY 4.0",
+    "reported": "Figures quoted from cited reports (OCHA, ICRC, Airwars, AP, Amnesty, press): "
+                "each links to its source",
+}
+
+
+@st.cache_resource(show_spinner="Loading the bundled snapshot into the store (first start only)…")
+def engine_for(url: str):
+    engine = make_engine(url)
+    load_snapshot(engine)
+    return engine
+
+
+def engine():
+    return engine_for(database_url())
+
+
+@st.cache_data(**CACHE)
+def city_table(url: str) -> pd.DataFrame:
+    return query.cities(engine_for(url))
+
+
+@st.cache_data(**CACHE)
+def place_table(url: str) -> pd.DataFrame:
+    return query.all_places(engine_for(url))
+
+
+@st.cache_data(**CACHE)
+def catalogue(url: str, place_ids: tuple[str, ...]) -> pd.DataFrame:
+    return query.catalogue(engine_for(url), list(place_ids))
+
+
+@st.cache_data(**CACHE)
+def series(url: str, place_ids: tuple[str, ...], metric: str | None = None,
+           qualifier: str | None = None, site: str | None = None,
+           unit: str | None = None) -> pd.DataFrame:
+    return query.series_frame(engine_for(url), list(place_ids), metric, qualifier=qualifier,
+                              site=site, unit=unit)
+
+
+@st.cache_data(ttl=30, show_spinner=False)
+def freshness(url: str) -> pd.DataFrame:
+    return query.freshness(engine_for(url))
+
+
+# -- messages about the link ----------------------------------------------------------------
+def safe(text: object, limit: int = 60) -> str:
+    """A value from the URL, made harmless for display: cut short, markdown and HTML escaped."""
+    text = str(text)
+    text = text if len(text) <= limit else text[:limit] + "…"
+    return re.sub(r"([\\`*_{}\[\]()<>#+\-.!|~$:])", r"\\\1", text)
+
+
+def link_problem(message: str) -> None:
+    st.session_state.setdefault("_link_problems", []).append(message)
+
+
+def show_link_problems() -> None:
+    for message in dict.fromkeys(st.session_state.pop("_link_problems", [])):
+        st.warning(message, icon="⚠️")
+
+
+def suggest(value: str, options: Sequence[str]) -> str:
+    found = process.extractOne(str(value), list(options), score_cutoff=60) if options else None
+    return f" Did you mean “{found[0]}”?" if found else ""
+
+
+# -- URL-backed widgets ---------------------------------------------------------------------
+def _from_url(param: str) -> str | None:
+    value = st.query_params.get(param)
+    return None if value is None else str(value)
+
+
+def url_select(label: str, options: Sequence[str], param: str, default: str | None = None,
+               *, format_func: Callable[[str], str] = str, widget=None, what: str = "value",
+               **kwargs) -> str | None:
+    """A selectbox (or radio/select_slider via `widget`) whose value lives in the URL."""
+    options = list(options)
+    if not options:
+        st.query_params.pop(param, None)
+        return None
+    key = f"url_{param}"
+    if key in st.session_state and st.session_state[key] not in options:
+        del st.session_state[key]
+    if key not in st.session_state:
+        wanted = _from_url(param)
+        if wanted is not None and wanted not in options:
+            link_problem(f"The link asks for {what} “{safe(wanted)}”, which is not available "
+                         f"here.{suggest(wanted, options)} Showing “{format_func(default or options[0])}” instead.")
+            wanted = None
+        st.session_state[key] = wanted if wanted is not None else (
+            default if default in options else options[0])
+    value = (widget or st.selectbox)(label, options, key=key, format_func=format_func, **kwargs)
+    st.query_params[param] = value
+    return value
+
+
+def url_toggle(label: str, param: str, default: bool = False, **kwargs) -> bool:
+    key = f"url_{param}"
+    if key not in st.session_state:
+        raw = _from_url(param)
+        if raw is not None and raw not in ("0", "1", "true", "false"):
+            link_problem(f"The link sets {param} to “{safe(raw)}”; use 1 or 0.")
+            raw = None
+        st.session_state[key] = default if raw is None else raw in ("1", "true")
+    value = st.toggle(label, key=key, **kwargs)
+    st.query_params[param] = "1" if value else "0"
+    return value
+
+
+def selected_cities() -> list[str]:
+    """The sidebar's city picker (shared by every page); returns place ids."""
+    cities = city_table(database_url())
+    names = cities["name"].tolist()
+    by_name = {n.casefold(): n for n in names}
+    by_id = dict(zip(cities["geonames_id"].astype(str), names, strict=True))
+    key = "url_cities"
+    if key not in st.session_state:
+        raw = _from_url("cities")
+        chosen: list[str] = []
+        if raw:
+            for item in [x.strip() for x in raw.split(",") if x.strip()][:20]:
+                name = by_name.get(item.casefold()) or by_id.get(item)
+                if name:
+                    chosen.append(name)
+                else:
+                    link_problem(f"Unknown city “{safe(item)}” in the link: no figures are "
+                                 f"stored for it.{suggest(item, names)}")
+        st.session_state[key] = list(dict.fromkeys(chosen)) or [
+            c for c in DEFAULT_CITIES if c in names] or names[:2]
+    picked = st.sidebar.multiselect("Cities", names, key=key,
+                                    help="Cities with stored figures. Shared by every page.")
+    st.query_params["cities"] = ",".join(picked)
+    ids = dict(zip(cities["name"], cities["place_id"], strict=True))
+    return [ids[n] for n in picked]
+
+
+def metric_label(metric: str) -> str:
+    return METRICS[metric].label if metric in METRICS else metric
+
+
+def attribution(sources: Sequence[str]) -> None:
+    lines = [LICENCES.get(s, s) for s in dict.fromkeys(sources)]
+    if lines:
+        st.caption("Sources: " + " · ".join(lines) + ". Full provenance on the Data page and in "
+                   "data_sources/snapshot/SOURCES.md.")

@@ -1,0 +1,71 @@
+"""Data: the normalized figures with provenance, downloads, rejects with reasons, fetch log."""
+
+import streamlit as st
+
+from data_sources import export, query
+from data_sources.store import database_url
+from pages import common
+
+ALL = "(all)"
+st.title("Data")
+common.show_link_problems()
+url = database_url()
+engine = common.engine()
+places = common.place_table(url)
+names = dict(zip(places.place_id, places.name, strict=True))
+cat = query.catalogue(engine)
+
+c1, c2, c3 = st.columns(3)
+with c1:
+    place_options = [ALL, *sorted(cat.place_id.unique(), key=lambda p: names.get(p, p))]
+    chosen_place = common.url_select("Place", place_options, "place", ALL,
+                                     format_func=lambda p: names.get(p, p), what="place")
+with c2:
+    metric = common.url_select("Metric", [ALL, *sorted(cat.metric.unique())], "metric", ALL,
+                               format_func=lambda m: m if m == ALL else common.metric_label(m),
+                               what="metric")
+with c3:
+    source = common.url_select("Source", [ALL, *sorted(cat.source.unique())], "source", ALL,
+                               what="source")
+subset = cat
+if chosen_place != ALL:
+    subset = subset[subset.place_id == chosen_place]
+if metric != ALL:
+    subset = subset[subset.metric == metric]
+if source != ALL:
+    subset = subset[subset.source == source]
+figures = common.series(url, tuple(sorted(subset.place_id.unique())),
+                        None if metric == ALL else metric)
+if source != ALL:
+    figures = figures[figures.source == source]
+
+st.write(f"**{len(figures):,} figures** match.")
+st.dataframe(
+    figures[["city", "metric", "qualifier", "site", "period_start", "period_end", "value", "unit",
+             "estimate", "origin", "source_url", "citation", "revision", "retrieved_at",
+             "match_method", "match_score"]].head(20_000),
+    hide_index=True, width="stretch",
+    column_config={"source_url": st.column_config.LinkColumn("link"),
+                   "period_start": st.column_config.DateColumn(),
+                   "period_end": st.column_config.DateColumn()},
+)
+d1, d2, d3 = st.columns(3)
+d1.download_button("Download CSV", export.to_csv(figures), "situation_room.csv", "text/csv")
+d2.download_button("Download HXL-tagged CSV", export.to_hxl_csv(figures),
+                   "situation_room_hxl.csv", "text/csv")
+d3.download_button("Download ZIP (CSV, HXL, README of sources)",
+                   export.to_zip(figures, common.LICENCES), "situation_room.zip",
+                   "application/zip")
+
+st.subheader("Sources and freshness")
+st.dataframe(common.freshness(url), hide_index=True, width="stretch")
+
+st.subheader(f"Rejected rows ({query.reject_count(engine):,})")
+st.caption("Rows a source sent that could not be stored, with the reason. Nothing is dropped "
+           "silently: fix the input or the gazetteer and import again.")
+rej = query.rejected(engine, limit=5000)
+st.dataframe(rej, hide_index=True, width="stretch")
+
+with st.expander("Fetch log"):
+    st.dataframe(query.fetches(engine), hide_index=True, width="stretch")
+common.attribution(figures.source.unique().tolist())

@@ -1,0 +1,55 @@
+"""Map: cities as bubbles sized by a metric at a chosen period, with a period slider."""
+
+import pandas as pd
+import streamlit as st
+
+import charts
+from data_sources import query
+from data_sources.store import database_url
+from pages import common
+
+st.title("Map")
+common.show_link_problems()
+url = database_url()
+cities = common.city_table(url)
+cat = query.catalogue(common.engine(), cities.place_id.tolist())
+if cat.empty:
+    st.info("No city figures stored yet.")
+    st.stop()
+c1, c2, c3 = st.columns(3)
+with c1:
+    metrics = sorted(cat.metric.unique())
+    metric = common.url_select("Metric", metrics, "metric",
+                               "food_price" if "food_price" in metrics else metrics[0],
+                               format_func=common.metric_label, what="metric")
+rows = cat[cat.metric == metric]
+with c2:
+    qualifiers = sorted(rows.qualifier.unique())
+    qualifier = common.url_select("Breakdown", qualifiers, "qualifier",
+                                  "Wheat flour, retail" if "Wheat flour, retail" in qualifiers
+                                  else qualifiers[0], format_func=lambda q: q or "(total)",
+                                  what="breakdown")
+    rows = rows[rows.qualifier == qualifier]
+with c3:
+    units = sorted(rows.unit.unique(), key=lambda u: not u.startswith("USD"))
+    unit = common.url_select("Unit", units, "unit", units[0], what="unit")
+
+data = common.series(url, tuple(rows.place_id.unique()), metric, qualifier, None, unit)
+agg = charts.aggregate(data, metric, "month", by=("city",))
+agg = agg[~agg.spans]
+if agg.empty:
+    st.info("No monthly figures for this choice.")
+    st.stop()
+months = sorted(agg.period.dt.strftime("%Y-%m").unique())
+month = common.url_select("Month", months, "month", months[-1], widget=st.select_slider,
+                          what="month")
+here = agg[agg.period.dt.strftime("%Y-%m") == month].merge(
+    cities[["name", "lat", "lon", "population"]], left_on="city", right_on="name")
+st.plotly_chart(charts.map_figure(here, metric_label=common.metric_label(metric)
+                                  + (f" — {qualifier}" if qualifier else ""),
+                                  unit=unit, period_label=pd.Period(month).strftime("%B %Y")),
+                key="map_chart", width="stretch")
+st.caption(f"{len(here)} cities with a figure in {month}; bubble area grows with the value.")
+st.dataframe(here[["city", "value", "figures", "source"]].sort_values("value", ascending=False),
+             hide_index=True, width="stretch")
+common.attribution(data.source.unique().tolist())

@@ -1,0 +1,96 @@
+"""Overview: the latest figure per metric for each chosen city, its change, trend and freshness."""
+
+import pandas as pd
+import streamlit as st
+
+import charts
+from data_sources import query
+from data_sources.store import database_url
+from pages import common
+
+HEADLINE = ["idps", "displaced_new", "civilians_killed", "civilians_injured", "food_price"]
+HEADLINE_PRICE = "Wheat flour, retail"
+
+st.title("Overview")
+common.show_link_problems()
+place_ids = st.session_state.get("place_ids", [])
+if not place_ids:
+    st.info("Choose one or more cities in the sidebar.")
+    st.stop()
+
+url = database_url()
+cities = common.city_table(url).set_index("place_id")
+latest = query.latest(common.engine(), place_ids)
+
+
+def headline_row(city_latest: pd.DataFrame, metric: str) -> pd.Series | None:
+    rows = city_latest[city_latest.metric == metric]
+    if metric == "food_price":
+        rows = rows[(rows.qualifier == HEADLINE_PRICE) & ~rows.unit.str.startswith("USD")]
+        if rows.empty:
+            return None
+        # the city's price is the mean over its markets for the newest month
+        newest = rows[rows.period_end == rows.period_end.max()]
+        row = newest.iloc[0].copy()
+        row["value"], row["previous"] = newest.value.mean(), newest.previous.mean()
+        row["site"] = f"mean of {len(newest)} market(s)"
+        return row
+    if rows.empty:
+        return None
+    return rows.sort_values(["period_end", "value"]).iloc[-1]
+
+
+for place_id in place_ids:
+    city = cities.loc[place_id]
+    st.subheader(f"{city['name']} ({city['country_iso3']})")
+    st.caption(f"GeoNames population {int(city['population']):,} · "
+               f"{city['lat']:.3f}, {city['lon']:.3f}")
+    mine = latest[latest.place_id == place_id]
+    shown = [(m, headline_row(mine, m)) for m in HEADLINE]
+    shown = [(m, r) for m, r in shown if r is not None]
+    if not shown:
+        st.info("No headline figures stored for this city yet.")
+    cols = st.columns(max(len(shown), 1))
+    for col, (metric, row) in zip(cols, shown, strict=False):
+        with col:
+            delta = None
+            if pd.notna(row["previous"]):
+                change = row["value"] - row["previous"]
+                delta = (f"{'+' if change >= 0 else '−'}{charts.format_value(abs(change))} "
+                         f"since {row['previous_end']:%d %b %Y}")
+            st.metric(
+                common.metric_label(metric), f"{charts.format_value(row['value'])} {row['unit']}", delta,
+                delta_color="inverse" if metric != "food_price" else "off",
+                help=f"{row['qualifier']} {row['site']} — {row['origin']}, "
+                     f"{row['period_end']:%d %b %Y}. {row['citation']}",
+            )
+            st.caption(f"{row['period_end']:%d %b %Y} · {row['origin']}"
+                       + (f" · {row['qualifier']}" if row["qualifier"] else ""))
+            trend = common.series(url, (place_id,), metric, row["qualifier"], None, row["unit"])
+            if metric == "food_price":
+                trend = trend.groupby("period_end", as_index=False)["value"].mean()
+            if len(trend) > 1:
+                st.plotly_chart(charts.sparkline(trend), key=f"spark_{place_id}_{metric}",
+                                config={"displayModeBar": False})
+    with st.expander(f"All latest figures for {city['name']} ({len(mine)} series)"):
+        table = mine.assign(period=mine.period_end.dt.strftime("%Y-%m-%d"))
+        st.dataframe(
+            table[["metric", "qualifier", "site", "value", "unit", "change", "period", "origin",
+                   "estimate", "source_url"]].sort_values(["metric", "qualifier", "site"]),
+            hide_index=True, width="stretch",
+            column_config={"source_url": st.column_config.LinkColumn("link"),
+                           "value": st.column_config.NumberColumn(format="%.4g"),
+                           "change": st.column_config.NumberColumn(format="%+.4g")},
+        )
+    country = query.latest(common.engine(), [f"country:{city['country_iso3']}"])
+    country = country[country.qualifier == ""]
+    if not country.empty:
+        st.caption("Country context: " + " · ".join(
+            f"{common.metric_label(r.metric)} in {r.country_iso3 or city['country_iso3']}: "
+            f"{r.value:,.0f} ({r.origin}, {r.period_end:%Y})" for r in country.itertuples()))
+    st.divider()
+
+st.subheader("How fresh each source is")
+fresh = common.freshness(url)
+st.dataframe(fresh, hide_index=True, width="stretch")
+common.attribution(latest["source"].unique().tolist())
