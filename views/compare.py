@@ -5,7 +5,7 @@ import streamlit as st
 import charts
 from data_sources import query
 from data_sources.store import database_url
-from pages import common
+from views import common
 
 st.title("Compare sources")
 common.show_link_problems()

@@ -6,7 +6,7 @@ import streamlit as st
 import charts
 from data_sources import query
 from data_sources.store import database_url
-from pages import common
+from views import common
 
 HEADLINE = ["idps", "displaced_new", "civilians_killed", "civilians_injured", "food_price"]
 HEADLINE_PRICE = "Wheat flour, retail"

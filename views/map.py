@@ -6,7 +6,7 @@ import streamlit as st
 import charts
 from data_sources import query
 from data_sources.store import database_url
-from pages import common
+from views import common
 
 st.title("Map")
 common.show_link_problems()
@@ -48,7 +48,7 @@ here = agg[agg.period.dt.strftime("%Y-%m") == month].merge(
 st.plotly_chart(charts.map_figure(here, metric_label=common.metric_label(metric)
                                   + (f" — {qualifier}" if qualifier else ""),
                                   unit=unit, period_label=pd.Period(month).strftime("%B %Y")),
-                key="map_chart", width="stretch")
+                key="map_chart", width="stretch", config=charts.MAP_CONFIG)
 st.caption(f"{len(here)} cities with a figure in {month}; bubble area grows with the value.")
 st.dataframe(here[["city", "value", "figures", "source"]].sort_values("value", ascending=False),
              hide_index=True, width="stretch")

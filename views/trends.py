@@ -6,7 +6,7 @@ import streamlit as st
 import charts
 from data_sources.schema import METRICS
 from data_sources.store import database_url
-from pages import common
+from views import common
 
 ALL = "(all)"
 

@@ -4,7 +4,7 @@ import streamlit as st
 
 from data_sources import export, query
 from data_sources.store import database_url
-from pages import common
+from views import common
 
 ALL = "(all)"
 st.title("Data")
