@@ -7,11 +7,11 @@ from views import common
 st.set_page_config(page_title="Situation Room", page_icon="🛰️", layout="wide")
 
 PAGES = [
-    st.Page("views/overview.py", title="Overview", icon="🧭", url_path="overview", default=True),
-    st.Page("views/trends.py", title="Trends", icon="📈", url_path="trends"),
-    st.Page("views/compare.py", title="Compare sources", icon="⚖️", url_path="compare"),
-    st.Page("views/map.py", title="Map", icon="🗺️", url_path="map"),
-    st.Page("views/data.py", title="Data", icon="🗃️", url_path="data"),
+    st.Page("views/overview.py", title="Overview", icon=":material/dashboard:", url_path="overview", default=True),
+    st.Page("views/trends.py", title="Trends", icon=":material/show_chart:", url_path="trends"),
+    st.Page("views/compare.py", title="Compare sources", icon=":material/compare_arrows:", url_path="compare"),
+    st.Page("views/map.py", title="Map", icon=":material/map:", url_path="map"),
+    st.Page("views/data.py", title="Data", icon=":material/table:", url_path="data"),
 ]
 
 page = st.navigation(PAGES)

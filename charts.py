@@ -109,11 +109,13 @@ def trend_figure(agg: pd.DataFrame, *, metric: str, unit: str, color: str = "cit
                 customdata=custom.to_numpy(), hovertemplate=HOVER,
             ))
     if events is not None and not events.empty:
-        for row in events.itertuples():
-            fig.add_vline(x=row.date, line_dash="dot", line_color="#888", opacity=0.6)
-            fig.add_annotation(x=row.date, y=1, yref="paper", text=row.label, showarrow=False,
-                               textangle=-90, xanchor="right", yanchor="top",
-                               font={"size": 10, "color": "#555"})
+        # Reported events as numbered markers along the top; the full text is in the hover and
+        # in the list under the chart, so labels never pile up on each other.
+        for number, row in enumerate(events.itertuples(), start=1):
+            fig.add_vline(x=row.date, line_dash="dot", line_color="#999", opacity=0.5)
+            fig.add_annotation(x=row.date, y=1.02, yref="paper", text=f"<b>{number}</b>",
+                               hovertext=row.label, showarrow=False, yanchor="bottom",
+                               font={"size": 11, "color": "#444"}, bgcolor="#eee")
     label = METRICS[metric].label if metric in METRICS else metric
     fig.update_layout(
         title={"text": title or label, "subtitle": {"text": subtitle}},

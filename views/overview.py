@@ -59,7 +59,7 @@ for place_id in place_ids:
                 delta = (f"{'+' if change >= 0 else '−'}{charts.format_value(abs(change))} "
                          f"since {row['previous_end']:%d %b %Y}")
             st.metric(
-                common.metric_label(metric), f"{charts.format_value(row['value'])} {row['unit']}", delta,
+                common.metric_label(metric), charts.format_value(row["value"]) + ("" if row["unit"] == "people" else f" {row['unit']}"), delta,
                 delta_color="inverse" if metric != "food_price" else "off",
                 help=f"{row['qualifier']} {row['site']} — {row['origin']}, "
                      f"{row['period_end']:%d %b %Y}. {row['citation']}",

@@ -100,6 +100,10 @@ fig = charts.trend_figure(agg, metric=metric, unit=unit_label,
                           + (f" — {qualifier}" if qualifier else ""),
                           subtitle=subtitle, events=events)
 st.plotly_chart(fig, key="trend_chart", width="stretch")
+if not events.empty:
+    st.caption("Reported events: " + " · ".join(
+        f"**{i}** {d:%d %b %Y} {common.safe(label, 120)}"
+        for i, (d, label) in enumerate(zip(events.date, events.label, strict=True), start=1)))
 if agg.spans.any():
     st.caption("◆ A diamond is one figure that covers a longer span than the chosen period "
                "(for example “displaced since 17 October”); it is shown whole, never split.")

@@ -1,0 +1,41 @@
+# Two commands: `make run` (dashboard on the bundled data) and `make test` (every test).
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+PORT   ?= 8501
+SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: run test install install-test chromium lint format clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+install: $(BIN)/python
+	$(BIN)/python -m pip install -q -e .
+
+install-test: $(BIN)/python
+	$(BIN)/python -m pip install -q -e '.[test]'
+
+# Browser tests drive Debian's Chromium through Playwright; no browser is ever downloaded.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
+
+run: install
+	$(BIN)/streamlit run app.py --server.port $(PORT)
+
+test: install-test chromium
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest
+
+lint:
+	$(BIN)/ruff check .
+
+format:
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+clean:
+	rm -rf data test-artifacts .pytest_cache

@@ -1,0 +1,1 @@
+"""Situation Room data layer: readers, places, the store and the read API."""

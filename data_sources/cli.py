@@ -1,0 +1,128 @@
+"""Command line: `python -m data_sources import|series|load-snapshot ...` (honours DATABASE_URL).
+
+Exit status: 0 on success, 2 when the input is malformed (nothing is written), 1 when the
+request names something the store does not hold.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import httpx
+from rich.console import Console
+from rich.table import Table
+
+from . import query
+from .formats.hxl import HXLFormatError, parse_hxl_csv
+from .snapshot import load_snapshot
+from .store import IngestResult, ingest, make_engine
+
+USER_AGENT = "SituationRoom/0.1 (+https://github.com/situation-room)"
+console = Console(stderr=True)
+
+
+def _read(target: str) -> tuple[str, str]:
+    """Text and a display name for a path or an http(s) URL."""
+    if target.startswith(("http://", "https://")):
+        response = httpx.get(target, timeout=30, follow_redirects=True,
+                             headers={"User-Agent": USER_AGENT})
+        response.raise_for_status()
+        return response.text, target.split("?")[0].rstrip("/").rsplit("/", 1)[-1] or "download.csv"
+    path = Path(target)
+    return path.read_text(encoding="utf-8-sig"), path.name
+
+
+def report(result: IngestResult) -> None:
+    table = Table(title=f"{result.source}: {result.target}")
+    for col in ("rows in", "new", "revised", "unchanged", "rejected"):
+        table.add_column(col, justify="right")
+    table.add_row(*(f"{v:,}" for v in (result.rows_in, result.rows_new, result.rows_revised,
+                                       result.rows_unchanged, result.rows_rejected)))
+    Console().print(table)
+    for reason, count in result.reject_reasons.items():
+        Console().print(f"  rejected {count:,}: {reason}")
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    try:
+        text, name = _read(args.target)
+    except (OSError, httpx.HTTPError) as exc:
+        console.print(f"[red]cannot read {args.target}: {exc}[/red]")
+        return 2
+    try:
+        frame = parse_hxl_csv(text, name=name, source=args.source,
+                              country_iso3=args.country or "",
+                              source_url=args.target if "://" in args.target else "",
+                              citation=args.citation or name, licence=args.licence or "")
+    except HXLFormatError as exc:
+        console.print(f"[red]malformed file, nothing imported: {exc}[/red]")
+        return 2
+    engine = make_engine()
+    result = ingest(engine, frame, source=frame["source"].iloc[0] if len(frame) else
+                    (args.source or "hxl"), target=args.target)
+    report(result)
+    return 0
+
+
+def cmd_series(args: argparse.Namespace) -> int:
+    engine = make_engine()
+    cities = query.cities(engine)
+    match = cities[cities["name"].str.casefold() == args.city.casefold()]
+    if match.empty:
+        known = ", ".join(cities["name"].head(15))
+        console.print(f"[red]no figures stored for city '{args.city}'. Cities with data: "
+                      f"{known}…[/red]")
+        return 1
+    df = query.series_frame(engine, match["place_id"].tolist(), args.metric,
+                            qualifier=args.qualifier, site=args.site, unit=args.unit,
+                            sources=[args.source] if args.source else None)
+    if df.empty:
+        metrics = sorted(query.catalogue(engine, match["place_id"].tolist())["metric"].unique())
+        console.print(f"[red]no '{args.metric}' figures for {args.city}"
+                      + (f" with qualifier '{args.qualifier}'" if args.qualifier else "")
+                      + f". Metrics held: {', '.join(metrics)}[/red]")
+        return 1
+    out = df[["period_start", "period_end", "value", "unit", "source", "city", "metric",
+              "qualifier", "site", "estimate", "source_url"]].copy()
+    for col in ("period_start", "period_end"):
+        out[col] = out[col].dt.strftime("%Y-%m-%d")
+    if args.format == "json":
+        sys.stdout.write(out.to_json(orient="records", force_ascii=False, indent=1) + "\n")
+    else:
+        sys.stdout.write(out.to_csv(index=False))
+    return 0
+
+
+def cmd_load_snapshot(args: argparse.Namespace) -> int:
+    for result in load_snapshot(make_engine(), force=args.force):
+        report(result)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m data_sources",
+                                     description="Situation Room store: import and inspect.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    imp = sub.add_parser("import", help="import an HXL-tagged CSV file or URL")
+    imp.add_argument("target", metavar="PATH_OR_URL")
+    imp.add_argument("--source", help="source name to record (default: wfp for price sheets)")
+    imp.add_argument("--country", help="ISO3 code when the file has no country column")
+    imp.add_argument("--citation")
+    imp.add_argument("--licence")
+    imp.set_defaults(func=cmd_import)
+    ser = sub.add_parser("series", help="print one normalized series")
+    ser.add_argument("--city", required=True)
+    ser.add_argument("--metric", required=True)
+    ser.add_argument("--qualifier")
+    ser.add_argument("--site", help="market or sub-city site")
+    ser.add_argument("--source")
+    ser.add_argument("--unit", help="e.g. SYP/KG or USD/KG for prices")
+    ser.add_argument("--format", choices=["csv", "json"], default="csv")
+    ser.set_defaults(func=cmd_series)
+    snap = sub.add_parser("load-snapshot", help="load the bundled snapshot into the store")
+    snap.add_argument("--force", action="store_true")
+    snap.set_defaults(func=cmd_load_snapshot)
+    args = parser.parse_args(argv)
+    return args.func(args)
