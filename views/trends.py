@@ -91,9 +91,10 @@ lo, hi = data.period_end.min(), data.period_end.max()
 events = reported[(reported.period_end >= lo) & (reported.period_end <= hi)].drop_duplicates(
     ["period_end", "metric"]).head(6)
 events = pd.DataFrame({
-    "date": events.period_end,
-    "label": events.city + ": " + events.metric.map(common.metric_label) + " "
-    + events.value.map("{:,.0f}".format) + " (" + events.origin + ")",
+    "date": events.period_end.tolist(),
+    "label": [f"{c}: {common.metric_label(m)} {charts.format_value(v)} ({o})"
+              for c, m, v, o in zip(events.city, events.metric, events.value, events.origin,
+                                    strict=True)],
 })
 fig = charts.trend_figure(agg, metric=metric, unit=unit_label,
                           title=f"{common.metric_label(metric)}"

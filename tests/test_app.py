@@ -1,0 +1,118 @@
+"""Every page through Streamlit's AppTest: no exception, charts equal the store's series,
+deep-link parameters restore the view, unknown or hostile parameters give a message."""
+
+import base64
+import json
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from data_sources import query
+from data_sources.store import make_engine
+
+from .conftest import ROOT
+
+PAGES = ["views/overview.py", "views/trends.py", "views/compare.py", "views/map.py",
+         "views/data.py"]
+
+
+@pytest.fixture
+def app(loaded_db, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{loaded_db}")
+
+    def open_page(page: str, **params: str) -> AppTest:
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+        for key, value in params.items():
+            at.query_params[key] = value
+        if page != PAGES[0]:
+            at.switch_page(str(ROOT / page))  # open the page directly, as a deep link does
+        return at.run()
+    return open_page
+
+
+def _plain(value):
+    """Plotly sends numeric arrays as base64 typed arrays; turn them back into lists."""
+    if isinstance(value, dict) and "bdata" in value:
+        return np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"]).tolist()
+    return value
+
+
+def traces(at: AppTest) -> list[list[dict]]:
+    charts = at.get("plotly_chart")
+    assert charts, "no chart drawn"
+    return [[{k: _plain(v) for k, v in trace.items()} for trace in json.loads(c.proto.spec)["data"]]
+            for c in charts]
+
+
+def warnings(at: AppTest) -> str:
+    return " ".join(w.value for w in at.warning)
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_renders_without_exception(app, page):
+    at = app(page)
+    assert not at.exception, [e.message for e in at.exception]
+    assert at.title[0].value in ("Overview", "Trends", "Compare sources", "Map", "Data")
+
+
+def test_overview_shows_latest_figures_from_the_store(app):
+    at = app(PAGES[0])
+    metrics = {(m.label, m.value) for m in at.metric}
+    assert ("Internally displaced people", "90,500") in metrics  # OCHA Aleppo, 4 Jan 2017
+    assert ("Internally displaced people", "135,500") in metrics  # OCHA Mosul, 8 Jan 2017
+
+
+def test_trend_chart_equals_the_store_series(app, loaded_db):
+    at = app(PAGES[1], cities="Aleppo", metric="food_price", qualifier="Wheat flour, retail",
+             unit="SYP/KG", market="Al-Cha'ar", period="month")
+    assert not at.exception
+    data = traces(at)[0]
+    engine = make_engine(f"sqlite:///{loaded_db}")
+    store = query.series_frame(engine, ["geonames:170063"], "food_price",
+                               qualifier="Wheat flour, retail", site="Al-Cha'ar", unit="SYP/KG")
+    drawn = [t for t in data if t["name"] == "Aleppo"][0]
+    assert drawn["y"] == store.value.tolist()
+    assert 3500.0 in drawn["y"]
+
+
+def test_deep_link_restores_the_view(app):
+    at = app(PAGES[1], cities="Homs,Aleppo", metric="food_price", qualifier="Rice, retail",
+             unit="USD/KG", period="year")
+    assert at.multiselect[0].value == ["Homs", "Aleppo"]
+    assert at.radio[0].value == "year"
+    assert at.query_params["qualifier"] == "Rice, retail"
+    assert at.selectbox[1].value == "Rice, retail"
+    names = sorted(t["name"] for t in traces(at)[0])
+    assert names == ["Aleppo", "Homs"]
+
+
+def test_compare_shows_airwars_and_the_pentagon_side_by_side(app):
+    at = app(PAGES[2])
+    drawn = {t["name"]: t["y"] for t in traces(at)[0]}
+    assert drawn["Airwars"] == [2013.0]
+    assert drawn["US Department of Defense"] == [173.0]
+
+
+@pytest.mark.parametrize("params,expected", [
+    ({"cities": "Atlantis"}, "Unknown city “Atlantis”"),
+    ({"cities": "Aleppo", "metric": "unicorns"}, "not available here"),
+    ({"cities": "<script>alert(1)</script>"}, "Unknown city"),
+    ({"cities": "Aleppo", "cumulative": "maybe"}, "use 1 or 0"),
+    ({"cities": "Aleppo", "period": "x" * 5000}, "not available here"),
+])
+def test_unknown_or_hostile_parameters_give_a_message(app, params, expected):
+    at = app(PAGES[1], **params)
+    assert not at.exception
+    text = warnings(at)
+    assert expected in text
+    assert "<script>" not in text and len(text) < 600
+
+
+def test_data_page_lists_rejects_with_reasons(app):
+    at = app(PAGES[4])
+    assert not at.exception
+    frames = [df.value for df in at.dataframe]
+    rejects = next(f for f in frames if "reason" in f.columns)
+    assert rejects.reason.str.startswith("no city matches 'Tell Abiad'").any()
+    assert any(b.label.startswith("Download ZIP") for b in at.get("download_button"))

@@ -1,0 +1,87 @@
+"""The command line, run as a user would (a real process, a real SQLite file)."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import sqlalchemy as sa
+
+ROOT = Path(__file__).resolve().parents[1]
+WFP_HEADER = ("date,admin1,admin2,market,market_id,latitude,longitude,category,commodity,"
+              "commodity_id,unit,priceflag,pricetype,currency,price,usdprice\n"
+              "#date,#adm1+name,#adm2+name,#loc+market+name,#loc+market+code,#geo+lat,#geo+lon,"
+              "#item+type,#item+name,#item+code,#item+unit,#item+price+flag,#item+price+type,"
+              "#currency+code,#value,#value+usd\n")
+# two real rows of WFP's Syria file (2016-01-15, Aleppo market) and a price that is not a number
+ROWS = ("2016-01-15,Aleppo,Jebel Saman,Aleppo,1544,36.2,37.16,cereals and tubers,Wheat flour,58,"
+        "KG,actual,Retail,SYP,165,0.75\n"
+        "2016-02-15,Aleppo,Jebel Saman,Aleppo,1544,36.2,37.16,cereals and tubers,Wheat flour,58,"
+        "KG,actual,Retail,SYP,165,0.75\n"
+        "2016-03-15,Aleppo,Jebel Saman,Aleppo,1544,36.2,37.16,cereals and tubers,Wheat flour,58,"
+        "KG,actual,Retail,SYP,n/a,0.8\n")
+
+
+def run(db: Path, *args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{db}", "COLUMNS": "200"}
+    return subprocess.run([sys.executable, "-m", "data_sources", *args], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=120)
+
+
+def observations(db: Path) -> int:
+    if not db.exists():
+        return 0
+    with sa.create_engine(f"sqlite:///{db}").connect() as conn:
+        return conn.exec_driver_sql("SELECT count(*) FROM observations").scalar()
+
+
+def test_import_reports_stored_revised_and_rejected(tmp_path):
+    sheet = tmp_path / "wfp_food_prices_syr.csv"
+    sheet.write_text(WFP_HEADER + ROWS)
+    db = tmp_path / "s.sqlite"
+    done = run(db, "import", str(sheet))
+    assert done.returncode == 0, done.stderr
+    assert "│       6 │   5 │       0 │         0 │        1 │" in done.stdout
+    assert "value is not a number" in done.stdout
+    again = run(db, "import", str(sheet))
+    assert "│       6 │   0 │       0 │         5 │        1 │" in again.stdout
+    revised = sheet.read_text().replace(",SYP,165,0.75\n2016-02", ",SYP,170,0.75\n2016-02")
+    sheet.write_text(revised)
+    third = run(db, "import", str(sheet))
+    assert "│       6 │   0 │       1 │         4 │        1 │" in third.stdout
+    assert observations(db) == 6  # 5 figures and one revision, nothing overwritten
+
+
+def test_malformed_file_names_line_and_column_and_writes_nothing(tmp_path):
+    sheet = tmp_path / "broken.csv"
+    sheet.write_text(WFP_HEADER + ROWS + "2016-04-15,Aleppo,Jebel Saman,Aleppo\n")
+    db = tmp_path / "s.sqlite"
+    done = run(db, "import", str(sheet))
+    assert done.returncode == 2
+    message = " ".join(done.stderr.split())
+    assert "broken.csv, line 6, column 'market': 4 fields where the header has 16" in message
+    assert observations(db) == 0
+
+
+def test_series_prints_one_normalized_series(tmp_path):
+    sheet = tmp_path / "wfp_food_prices_syr.csv"
+    sheet.write_text(WFP_HEADER + ROWS)
+    db = tmp_path / "s.sqlite"
+    run(db, "import", str(sheet))
+    done = run(db, "series", "--city", "aleppo", "--metric", "food_price", "--unit", "SYP/KG",
+               "--format", "json")
+    assert done.returncode == 0, done.stderr
+    rows = json.loads(done.stdout)
+    assert [(r["period_start"], r["period_end"], r["value"], r["unit"], r["city"])
+            for r in rows] == [("2016-01-01", "2016-01-31", 165.0, "SYP/KG", "Aleppo"),
+                               ("2016-02-01", "2016-02-29", 165.0, "SYP/KG", "Aleppo")]
+    csv = run(db, "series", "--city", "Aleppo", "--metric", "food_price")
+    assert csv.stdout.splitlines()[0].startswith(
+        "period_start,period_end,value,unit,source,city")
+
+
+def test_series_for_unknown_city_is_a_clear_error(tmp_path):
+    done = run(tmp_path / "s.sqlite", "series", "--city", "Atlantis", "--metric", "idps")
+    assert done.returncode == 1
+    assert "no figures stored for city 'Atlantis'" in done.stderr
