@@ -1,0 +1,116 @@
+"""The dashboard in a real headless Chromium (Debian's), against a real server on 127.0.0.1.
+
+Screenshots of every page are kept in test-artifacts/ for people to look at.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from .conftest import ROOT
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                 "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+pytestmark = [pytest.mark.browser,
+              pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium missing")]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(loaded_db, tmp_path_factory):
+    db = tmp_path_factory.mktemp("browser") / "store.sqlite"
+    shutil.copyfile(loaded_db, db)
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{db}"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--server.headless", "true"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            if httpx.get(f"{base}/_stcore/health", timeout=2).text == "ok":
+                break
+        except httpx.HTTPError:
+            time.sleep(0.3)
+    else:
+        proc.kill()
+        pytest.fail("streamlit did not start")
+    yield base
+    proc.terminate()
+    proc.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+def open_page(browser, url: str, shot: str, charts: int):
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(url)
+    page.wait_for_selector("[data-testid='stMainBlockContainer'] h1", timeout=60_000)
+    if charts:
+        page.wait_for_function(
+            f"document.querySelectorAll('.js-plotly-plot .main-svg').length >= {charts}",
+            timeout=60_000)
+    page.wait_for_timeout(500)
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{shot}.png"), full_page=True)
+    return page
+
+
+@pytest.mark.parametrize("path,title,charts", [
+    ("/", "Overview", 1), ("/trends", "Trends", 1), ("/compare", "Compare sources", 1),
+    ("/map", "Map", 1), ("/data", "Data", 0),
+])
+def test_every_page_draws_without_exception(server, browser, path, title, charts):
+    page = open_page(browser, server + path, title.lower().replace(" ", "_"), charts)
+    assert page.locator("h1").first.inner_text() == title
+    assert page.locator("[data-testid='stException']").count() == 0
+    if charts:
+        # a drawn plotly chart has at least one trace group with points or lines in its svg
+        assert page.locator(".js-plotly-plot .scatterlayer .trace, .js-plotly-plot .scattergeo"
+                            ).count() >= 1
+    page.close()
+
+
+def test_deep_link_reopens_the_same_view(server, browser):
+    url = (server + "/trends?cities=Homs,Aleppo&metric=food_price&qualifier=Rice%2C%20retail"
+           "&unit=USD%2FKG&period=year")
+    page = open_page(browser, url, "deep_link_trends", 1)
+    legend = [t.text_content() for t in page.locator(".js-plotly-plot .legendtext").all()]
+    assert sorted(legend)[:2] == ["Aleppo", "Homs"]
+    assert page.get_by_role("radio", name="year").is_checked()
+    assert "Rice, retail" in page.locator("[data-testid='stMainBlockContainer']").inner_text()
+    page.close()
+
+
+def test_unknown_city_in_a_link_is_a_message(server, browser):
+    page = open_page(browser, server + "/trends?cities=Atlantis,Aleppo", "unknown_city", 1)
+    text = page.locator("[data-testid='stAlert']").first.inner_text()
+    assert "Unknown city “Atlantis”" in text
+    assert page.locator("[data-testid='stException']").count() == 0
+    page.close()
