@@ -7,6 +7,17 @@ from data_sources.store import database_url
 from views import common
 
 ALL = "(all)"
+SHOWN_ROWS = 5_000
+
+
+@st.cache_data(ttl=300, max_entries=16, show_spinner=False)
+def downloads(url: str, place_ids: tuple[str, ...], metric: str, source: str) -> dict:
+    """The three download files for one filter, built once and reused."""
+    df = common.series(url, place_ids, None if metric == ALL else metric)
+    if source != ALL:
+        df = df[df.source == source]
+    return {"csv": export.to_csv(df), "hxl": export.to_hxl_csv(df),
+            "zip": export.to_zip(df, common.LICENCES)}
 st.title("Data")
 common.show_link_problems()
 url = database_url()
@@ -39,23 +50,24 @@ figures = common.series(url, tuple(sorted(subset.place_id.unique())),
 if source != ALL:
     figures = figures[figures.source == source]
 
-st.write(f"**{len(figures):,} figures** match.")
+st.write(f"**{len(figures):,} figures** match"
+         + (f"; the first {SHOWN_ROWS:,} are shown, downloads hold all." if len(figures) >
+            SHOWN_ROWS else "."))
 st.dataframe(
     figures[["city", "metric", "qualifier", "site", "period_start", "period_end", "value", "unit",
              "estimate", "origin", "source_url", "citation", "revision", "retrieved_at",
-             "match_method", "match_score"]].head(20_000),
+             "match_method", "match_score"]].head(SHOWN_ROWS),
     hide_index=True, width="stretch",
     column_config={"source_url": st.column_config.LinkColumn("link"),
                    "period_start": st.column_config.DateColumn(),
                    "period_end": st.column_config.DateColumn()},
 )
+files = downloads(url, tuple(sorted(subset.place_id.unique())), metric, source)
 d1, d2, d3 = st.columns(3)
-d1.download_button("Download CSV", export.to_csv(figures), "situation_room.csv", "text/csv")
-d2.download_button("Download HXL-tagged CSV", export.to_hxl_csv(figures),
-                   "situation_room_hxl.csv", "text/csv")
-d3.download_button("Download ZIP (CSV, HXL, README of sources)",
-                   export.to_zip(figures, common.LICENCES), "situation_room.zip",
-                   "application/zip")
+d1.download_button("Download CSV", files["csv"], "situation_room.csv", "text/csv")
+d2.download_button("Download HXL-tagged CSV", files["hxl"], "situation_room_hxl.csv", "text/csv")
+d3.download_button("Download ZIP (CSV, HXL, README of sources)", files["zip"],
+                   "situation_room.zip", "application/zip")
 
 st.subheader("Sources and freshness")
 st.dataframe(common.freshness(url), hide_index=True, width="stretch")
@@ -63,7 +75,7 @@ st.dataframe(common.freshness(url), hide_index=True, width="stretch")
 st.subheader(f"Rejected rows ({query.reject_count(engine):,})")
 st.caption("Rows a source sent that could not be stored, with the reason. Nothing is dropped "
            "silently: fix the input or the gazetteer and import again.")
-rej = query.rejected(engine, limit=5000)
+rej = query.rejected(engine, limit=SHOWN_ROWS)
 st.dataframe(rej, hide_index=True, width="stretch")
 
 with st.expander("Fetch log"):
