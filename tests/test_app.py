@@ -116,3 +116,11 @@ def test_data_page_lists_rejects_with_reasons(app):
     rejects = next(f for f in frames if "reason" in f.columns)
     assert rejects.reason.str.startswith("no city matches 'Tell Abiad'").any()
     assert any(b.label.startswith("Download ZIP") for b in at.get("download_button"))
+
+
+def test_compare_sets_ocha_against_iom_for_mosul_displacement(app):
+    at = app(PAGES[2], place="geonames:99072", metric="idps")
+    assert not at.exception
+    drawn = {t["name"]: t["y"] for t in traces(at)[0]}
+    assert drawn["IOM"] == [68112.0]
+    assert drawn["UN OCHA"] == [68550.0, 135500.0]
