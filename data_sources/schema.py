@@ -108,9 +108,14 @@ def empty_observations() -> pd.DataFrame:
 
 def conform(df: pd.DataFrame) -> pd.DataFrame:
     """Give a normalizer's output exactly the observation columns, with text nulls as ""."""
-    out = df.reindex(columns=OBSERVATION_COLUMNS).copy()
+    out = df.reindex(columns=OBSERVATION_COLUMNS)
     for col in TEXT_COLUMNS:
-        out[col] = out[col].astype("object").where(out[col].notna(), "").astype(str).str.strip()
+        column = out[col]
+        if pd.api.types.is_string_dtype(column) and column.dtype != object:
+            column = column.fillna("") if column.hasnans else column
+        else:  # numbers or mixed objects: nulls become "", the rest their text
+            column = column.astype(object).where(column.notna(), "").astype(str)
+        out[col] = column.str.strip()
     out["lat"] = pd.to_numeric(out["lat"], errors="coerce")
     out["lon"] = pd.to_numeric(out["lon"], errors="coerce")
     return out

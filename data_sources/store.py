@@ -388,19 +388,37 @@ def _store_observations(conn, placed: pd.DataFrame, result: IngestResult,
     for chunk in _chunks(superseded):
         conn.execute(observations.update().where(observations.c.obs_id.in_(chunk))
                      .values(is_current=False))
-    records = [
-        {"series_id": int(sid), "period_start": start, "period_end": end, "value": float(val),
-         "revision": int(rev), "is_current": True, "retrieved_at": retrieved,
-         "provenance_id": int(pid), "fetch_id": result.fetch_id}
-        for sid, start, end, val, rev, pid in zip(
-            to_write["series_id"].tolist(), to_write["period_start"].tolist(),
-            to_write["period_end"].tolist(), to_write["value"].tolist(),
-            to_write["revision"].tolist(), to_write["provenance_id"].tolist(), strict=True)
-    ]
-    for chunk in _chunks(records, 5000):
-        conn.execute(observations.insert(), chunk)
+    _insert_observations(conn, to_write, retrieved, result.fetch_id)
     return conflicts.drop(columns=["series_id", "provenance_id", "series_key", "prov_key",
                                    "place_id", "match_method", "match_score"], errors="ignore")
+
+
+OBSERVATION_INSERT = ["series_id", "period_start", "period_end", "value", "revision",
+                      "is_current", "retrieved_at", "provenance_id", "fetch_id"]
+
+
+def _insert_observations(conn, rows: pd.DataFrame, retrieved: datetime, fetch_id: int) -> None:
+    """Bulk insert through the driver: SQLAlchemy's per-row type processing cost more than the
+    insert itself. On SQLite, dates are written in the same text form SQLAlchemy reads back."""
+    if rows.empty:
+        return
+    sqlite = conn.dialect.name == "sqlite"
+    start, end = rows["period_start"].tolist(), rows["period_end"].tolist()
+    stamp: object = retrieved
+    if sqlite:
+        start = [d.isoformat() for d in start]
+        end = [d.isoformat() for d in end]
+        stamp = retrieved.astimezone(UTC).replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")
+    n = len(rows)
+    params = list(zip(
+        rows["series_id"].astype(int).tolist(), start, end, rows["value"].astype(float).tolist(),
+        rows["revision"].astype(int).tolist(), [1 if sqlite else True] * n, [stamp] * n,
+        rows["provenance_id"].astype(int).tolist(), [fetch_id] * n, strict=True))
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    sql = (f"INSERT INTO observations ({', '.join(OBSERVATION_INSERT)}) "
+           f"VALUES ({', '.join([mark] * len(OBSERVATION_INSERT))})")
+    for chunk in _chunks(params, 20_000):
+        conn.exec_driver_sql(sql, chunk)
 
 
 def _current_values(conn, series_ids: list[int]) -> pd.DataFrame:
