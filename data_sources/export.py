@@ -32,12 +32,11 @@ def to_csv(df: pd.DataFrame) -> bytes:
     return _tidy(df).to_csv(index=False).encode("utf-8")
 
 
-def to_hxl_csv(df: pd.DataFrame) -> bytes:
+def to_hxl_csv(df: pd.DataFrame, plain: bytes | None = None) -> bytes:
     """CSV with the HXL hashtag row under the header, as HDX tools expect."""
-    tidy = _tidy(df)
-    tags = pd.DataFrame([EXPORT_COLUMNS])
-    return pd.concat([tags, tidy.astype(object)], ignore_index=True).to_csv(
-        index=False).encode("utf-8")
+    plain = plain if plain is not None else to_csv(df)
+    header, _, body = plain.partition(b"\n")
+    return header + b"\n" + ",".join(EXPORT_COLUMNS.values()).encode() + b"\n" + body
 
 
 def readme(df: pd.DataFrame, licences: dict[str, str]) -> str:
@@ -59,10 +58,20 @@ def readme(df: pd.DataFrame, licences: dict[str, str]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def to_zip(df: pd.DataFrame, licences: dict[str, str]) -> bytes:
+def to_zip(df: pd.DataFrame, licences: dict[str, str], plain: bytes | None = None,
+           hxl: bytes | None = None) -> bytes:
+    plain = plain if plain is not None else to_csv(df)
+    hxl = hxl if hxl is not None else to_hxl_csv(df, plain)
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as archive:
         archive.writestr("README.md", readme(df, licences))
-        archive.writestr("figures.csv", to_csv(df))
-        archive.writestr("figures_hxl.csv", to_hxl_csv(df))
+        archive.writestr("figures.csv", plain)
+        archive.writestr("figures_hxl.csv", hxl)
     return buffer.getvalue()
+
+
+def bundle(df: pd.DataFrame, licences: dict[str, str]) -> dict[str, bytes]:
+    """All three downloads, each file built once."""
+    plain = to_csv(df)
+    hxl = to_hxl_csv(df, plain)
+    return {"csv": plain, "hxl": hxl, "zip": to_zip(df, licences, plain, hxl)}

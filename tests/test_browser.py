@@ -114,3 +114,18 @@ def test_unknown_city_in_a_link_is_a_message(server, browser):
     assert "Unknown city “Atlantis”" in text
     assert page.locator("[data-testid='stException']").count() == 0
     page.close()
+
+
+def test_zip_download_holds_figures_and_sources(server, browser, tmp_path):
+    import zipfile
+    page = open_page(browser, server + "/data?place=region%3Airaq-and-syria", "data_region", 0)
+    with page.expect_download(timeout=60_000) as info:
+        page.get_by_role("button", name="Download ZIP (CSV, HXL, README of sources)").click()
+    path = tmp_path / "export.zip"
+    info.value.save_as(path)
+    archive = zipfile.ZipFile(path)
+    assert sorted(archive.namelist()) == ["README.md", "figures.csv", "figures_hxl.csv"]
+    csv_text = archive.read("figures.csv").decode()
+    assert "Airwars" in csv_text and "US Department of Defense" in csv_text
+    assert archive.read("figures_hxl.csv").decode().splitlines()[1].startswith("#loc+name")
+    page.close()

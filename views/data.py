@@ -16,8 +16,7 @@ def downloads(url: str, place_ids: tuple[str, ...], metric: str, source: str) ->
     df = common.series(url, place_ids, None if metric == ALL else metric)
     if source != ALL:
         df = df[df.source == source]
-    return {"csv": export.to_csv(df), "hxl": export.to_hxl_csv(df),
-            "zip": export.to_zip(df, common.LICENCES)}
+    return export.bundle(df, common.LICENCES)
 st.title("Data")
 common.show_link_problems()
 url = database_url()
@@ -62,12 +61,15 @@ st.dataframe(
                    "period_start": st.column_config.DateColumn(),
                    "period_end": st.column_config.DateColumn()},
 )
-files = downloads(url, tuple(sorted(subset.place_id.unique())), metric, source)
+chosen = (url, tuple(sorted(subset.place_id.unique())), metric, source)
 d1, d2, d3 = st.columns(3)
-d1.download_button("Download CSV", files["csv"], "situation_room.csv", "text/csv")
-d2.download_button("Download HXL-tagged CSV", files["hxl"], "situation_room_hxl.csv", "text/csv")
-d3.download_button("Download ZIP (CSV, HXL, README of sources)", files["zip"],
-                   "situation_room.zip", "application/zip")
+# Files are built when a button is clicked (and cached), not on every page view.
+d1.download_button("Download CSV", lambda: downloads(*chosen)["csv"], "situation_room.csv",
+                   "text/csv")
+d2.download_button("Download HXL-tagged CSV", lambda: downloads(*chosen)["hxl"],
+                   "situation_room_hxl.csv", "text/csv")
+d3.download_button("Download ZIP (CSV, HXL, README of sources)",
+                   lambda: downloads(*chosen)["zip"], "situation_room.zip", "application/zip")
 
 st.subheader("Sources and freshness")
 st.dataframe(common.freshness(url), hide_index=True, width="stretch")
