@@ -61,6 +61,7 @@ def test_overview_shows_latest_figures_from_the_store(app):
     metrics = {(m.label, m.value) for m in at.metric}
     assert ("Internally displaced people", "90,500") in metrics  # OCHA Aleppo, 4 Jan 2017
     assert ("Internally displaced people", "135,500") in metrics  # OCHA Mosul, 8 Jan 2017
+    assert ("Civilians killed", "9,000–11,000") in metrics  # AP's range for the battle
 
 
 def test_trend_chart_equals_the_store_series(app, loaded_db):

@@ -58,6 +58,7 @@ st.dataframe(
              "match_method", "match_score"]].head(SHOWN_ROWS),
     hide_index=True, width="stretch",
     column_config={"source_url": st.column_config.LinkColumn("link"),
+                   "city": st.column_config.TextColumn("place"),
                    "period_start": st.column_config.DateColumn(),
                    "period_end": st.column_config.DateColumn()},
 )

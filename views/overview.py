@@ -37,7 +37,14 @@ def headline_row(city_latest: pd.DataFrame, metric: str) -> pd.Series | None:
         return row
     if rows.empty:
         return None
-    return rows.sort_values(["period_end", "value"]).iloc[-1]
+    row = rows.sort_values(["period_end", "value"]).iloc[-1].copy()
+    # a source's low and high estimates for the same thing are shown as the range they give
+    same = rows[(rows.period_end == row.period_end) & (rows.origin == row.origin)
+                & (rows.qualifier == row.qualifier) & (rows.site == row.site)]
+    bounds = dict(zip(same.estimate, same.value, strict=False))
+    row["range"] = ((bounds["low"], bounds["high"]) if {"low", "high"} <= set(bounds)
+                    else None)
+    return row
 
 
 for place_id in place_ids:
@@ -58,8 +65,14 @@ for place_id in place_ids:
                 change = row["value"] - row["previous"]
                 delta = (f"{'+' if change >= 0 else '−'}{charts.format_value(abs(change))} "
                          f"since {row['previous_end']:%d %b %Y}")
+            shown_value = (f"{charts.format_value(row['range'][0])}–"
+                           f"{charts.format_value(row['range'][1])}"
+                           if row.get("range") else charts.format_value(row["value"]))
+            if row.get("range"):
+                delta = None  # a range has no single change to show
             st.metric(
-                common.metric_label(metric), charts.format_value(row["value"]) + ("" if row["unit"] == "people" else f" {row['unit']}"), delta,
+                common.metric_label(metric),
+                shown_value + ("" if row["unit"] == "people" else f" {row['unit']}"), delta,
                 delta_color="inverse" if metric != "food_price" else "off",
                 help=f"{row['qualifier']} {row['site']} — {row['origin']}, "
                      f"{row['period_end']:%d %b %Y}. {row['citation']}",
