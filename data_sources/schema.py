@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 
@@ -106,65 +107,86 @@ def empty_observations() -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype="object") for c in OBSERVATION_COLUMNS})
 
 
+def _clean_text(column: pd.Series) -> pd.Series:
+    """Nulls to "", everything else to stripped text, computed once per distinct value: inputs
+    repeat the same few names millions of times, so this is cheap at any size."""
+    codes, uniques = pd.factorize(column, use_na_sentinel=True)
+    cleaned = np.array([str(u).strip() for u in uniques] + [""], dtype=object)
+    return pd.Series(cleaned[codes], index=column.index, dtype=object)
+
+
 def conform(df: pd.DataFrame) -> pd.DataFrame:
     """Give a normalizer's output exactly the observation columns, with text nulls as ""."""
     out = df.reindex(columns=OBSERVATION_COLUMNS)
     for col in TEXT_COLUMNS:
-        column = out[col]
-        if pd.api.types.is_string_dtype(column) and column.dtype != object:
-            column = column.fillna("") if column.hasnans else column
-        else:  # numbers or mixed objects: nulls become "", the rest their text
-            column = column.astype(object).where(column.notna(), "").astype(str)
-        out[col] = column.str.strip()
+        out[col] = _clean_text(out[col])
     out["lat"] = pd.to_numeric(out["lat"], errors="coerce")
     out["lon"] = pd.to_numeric(out["lon"], errors="coerce")
     return out
 
 
+def _as_datetime(values: pd.Series) -> pd.Series:
+    if pd.api.types.is_datetime64_any_dtype(values):
+        return values
+    try:
+        return pd.to_datetime(values, errors="coerce", format="ISO8601")
+    except (ValueError, TypeError):
+        return pd.to_datetime(values, errors="coerce", format="mixed")
+
+
 def _reason_series(df: pd.DataFrame) -> pd.Series:
     """First failing rule per row, "" where the row passes."""
-    reason = pd.Series("", index=df.index, dtype="object")
+    reason = np.full(len(df), "", dtype=object)
+    failed = np.zeros(len(df), dtype=bool)
 
-    def flag(mask: pd.Series, text: pd.Series | str) -> None:
-        mask = mask.fillna(False) & (reason == "")
-        if isinstance(text, pd.Series):
-            reason.loc[mask] = text[mask]
-        else:
-            reason.loc[mask] = text
+    def flag(mask: pd.Series, text) -> None:
+        """Record `text` (a string, or a function of the failing rows) where `mask` is set and
+        no earlier rule failed; messages are built for failing rows only."""
+        hit = np.asarray(mask.fillna(False), dtype=bool) & ~failed
+        if not hit.any():
+            return
+        failed[hit] = True
+        reason[hit] = text(df[hit]) if callable(text) else text
 
     raw_value = df["value"]
     value = pd.to_numeric(raw_value, errors="coerce")
-    start = pd.to_datetime(df["period_start"], errors="coerce", format="mixed")
-    end = pd.to_datetime(df["period_end"], errors="coerce", format="mixed")
-    bounds = df["metric"].map(lambda m: METRICS[m].upper_bound if m in METRICS else float("inf"))
+    start = _as_datetime(df["period_start"])
+    end = _as_datetime(df["period_end"])
+    bounds = df["metric"].map({m: METRICS[m].upper_bound for m in METRICS}).fillna(float("inf"))
 
-    flag(~df["metric"].isin(list(METRICS)), "unknown metric '" + df["metric"].astype(str) + "'")
-    flag(raw_value.isna() | (raw_value.astype(str).str.strip() == ""), "missing value")
-    flag(value.isna(), "value is not a number: '" + raw_value.astype(str) + "'")
-    flag(value < 0, "negative value " + value.astype(str))
-    flag(value > bounds, "absurd value " + value.astype(str) + " above the plausible maximum for "
-         + df["metric"].astype(str))
-    flag(start.isna(), "unreadable period start '" + df["period_start"].astype(str) + "'")
-    flag(end.isna(), "unreadable period end '" + df["period_end"].astype(str) + "'")
+    flag(~df["metric"].isin(list(METRICS)),
+         lambda bad: "unknown metric '" + bad["metric"].astype(str) + "'")
+    missing = raw_value.isna()
+    if raw_value.dtype == object:
+        missing |= raw_value.astype(str).str.strip() == ""
+    flag(missing, "missing value")
+    flag(value.isna(), lambda bad: "value is not a number: '" + bad["value"].astype(str) + "'")
+    flag(value < 0, lambda bad: "negative value " + value[bad.index].astype(str))
+    flag(value > bounds, lambda bad: "absurd value " + value[bad.index].astype(str)
+         + " above the plausible maximum for " + bad["metric"].astype(str))
+    flag(start.isna(), lambda bad: "unreadable period start '" + bad["period_start"].astype(str)
+         + "'")
+    flag(end.isna(), lambda bad: "unreadable period end '" + bad["period_end"].astype(str) + "'")
     flag(end < start, "period ends before it starts")
     flag(df["unit"] == "", "missing unit")
-    flag(~df["estimate"].isin(ESTIMATES), "unknown estimate '" + df["estimate"].astype(str) + "'")
+    flag(~df["estimate"].isin(ESTIMATES),
+         lambda bad: "unknown estimate '" + bad["estimate"].astype(str) + "'")
     flag(df["source"] == "", "missing source")
-    return reason
+    return pd.Series(reason, index=df.index, dtype=object)
 
 
 def validate(df: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Split normalized rows into (fit to store, rejected with a `reason` column).
 
-    Values and periods come back typed (float, date) on the accepted side; rejected rows keep
+    Values and periods come back typed (float, datetime64) on the accepted side; rejected rows keep
     what the source sent so the reject table shows the input as it was.
     """
-    df = conform(df)
+    df = conform(df).reset_index(drop=True)
     reason = _reason_series(df)
     bad = reason != ""
     rejected = df[bad].assign(reason=reason[bad])
-    good = df[~bad].copy()
+    good = df[~bad].copy() if bad.any() else df
     good["value"] = pd.to_numeric(good["value"]).astype(float)
-    good["period_start"] = pd.to_datetime(good["period_start"], format="mixed").dt.date
-    good["period_end"] = pd.to_datetime(good["period_end"], format="mixed").dt.date
+    good["period_start"] = _as_datetime(good["period_start"]).astype("datetime64[s]")
+    good["period_end"] = _as_datetime(good["period_end"]).astype("datetime64[s]")
     return good, rejected

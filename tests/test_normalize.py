@@ -1,6 +1,5 @@
 """Each bundled dataset normalizes to the figures its source file states."""
 
-from datetime import date
 
 import pandas as pd
 import pytest
@@ -128,7 +127,7 @@ def test_validation_rejects_with_reasons():
     })
     good, bad = validate(rows)
     assert good.value.tolist() == [10.0]
-    assert good.period_start.tolist() == [date(2017, 1, 1)]
+    assert good.period_start.tolist() == [pd.Timestamp(2017, 1, 1)]
     assert bad.reason.tolist() == [
         "negative value -5.0", "value is not a number: 'abc'", "unknown metric 'nope'",
         "absurd value 2000000000000.0 above the plausible maximum for idps",
