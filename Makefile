@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 8501
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test install install-test chromium lint format clean
+.PHONY: run test bench install install-test install-bench chromium lint format clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,13 @@ chromium:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  $(SUDO) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
+
+install-bench: $(BIN)/python
+	$(BIN)/python -m pip install -q -e '.[bench]'
+
+# `make bench` runs 1M and 10M observations (long); `make bench QUICK=1` finishes in about a minute.
+bench: install-bench chromium
+	$(BIN)/python -m bench.run $(if $(QUICK),--quick,) $(if $(SIZES),--sizes $(SIZES),)
 
 run: install
 	$(BIN)/streamlit run app.py --server.port $(PORT)

@@ -1,0 +1,357 @@
+"""Benchmarks: ours against two peers on the same scaled data, in the same run. One table.
+
+    python -m bench.run [--quick] [--sizes 1000000,10000000]
+
+Peers, each as a competent user would write it: (1) the whole CSV in pandas kept by
+st.cache_data and filtered per request; (2) DuckDB over the same data as Parquet.
+The data is scaled from real series (bench/generate.py): SCALED, NOT REAL.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import warnings
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from rich.console import Console
+from rich.table import Table
+
+from bench.generate import DATA_DIR, generate, to_observations, write_peer_files
+from data_sources import query
+from data_sources.store import ingest, make_engine
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+console = Console(width=200)
+warnings.filterwarnings("ignore")
+
+
+@dataclass
+class Figure:
+    name: str
+    unit: str
+    target: str
+    ours: list[float] = field(default_factory=list)
+    pandas: list[float] = field(default_factory=list)
+    duckdb: list[float] = field(default_factory=list)
+    higher_is_better: bool = False
+    note: str = ""
+
+
+def pct(values: list[float], q: float) -> float:
+    return float(np.percentile(values, q)) if values else float("nan")
+
+
+def timed(fn, *args, **kwargs) -> tuple[float, object]:
+    start = time.perf_counter()
+    out = fn(*args, **kwargs)
+    return time.perf_counter() - start, out
+
+
+# -- data ---------------------------------------------------------------------------------
+def build_store(size: int, workdir: Path) -> tuple[Path, Path, Path, pd.DataFrame, float]:
+    """Generate, write the peers' CSV/Parquet, ingest into a fresh SQLite store in batches."""
+    rows = generate(size)
+    csv_path, parquet_path = write_peer_files(rows, f"bench_{size}")
+    db = workdir / f"store_{size}.sqlite"
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{db}{suffix}").unlink(missing_ok=True)
+    engine = make_engine(f"sqlite:///{db}")
+    seconds = 0.0
+    batch = 1_000_000
+    for start in range(0, len(rows), batch):
+        part = to_observations(rows.iloc[start:start + batch])
+        dt, result = timed(ingest, engine, part, source="bench", target=f"batch {start}")
+        assert result.rows_rejected == 0, result.reject_reasons
+        seconds += dt
+    engine.dispose()
+    return db, csv_path, parquet_path, rows, seconds
+
+
+def picks(rows: pd.DataFrame, n: int, seed: int = 3) -> pd.DataFrame:
+    combos = rows[["city", "geonames_id", "metric", "qualifier", "unit"]].drop_duplicates()
+    return combos.sample(n=min(n, len(combos)), random_state=seed).astype(
+        {"city": str, "metric": str, "qualifier": str, "unit": str})
+
+
+# -- per-city series ----------------------------------------------------------------------
+def series_latency(db: Path, csv_path: Path, parquet_path: Path, chosen: pd.DataFrame,
+                   fig: Figure, load: Figure) -> None:
+    import duckdb
+    import streamlit as st
+
+    engine = make_engine(f"sqlite:///{db}")
+    for r in chosen.itertuples():  # ours: the function the pages call, a fresh query each time
+        dt, df = timed(query.series_frame, engine, [f"geonames:{r.geonames_id}"], r.metric,
+                       qualifier=r.qualifier, unit=r.unit)
+        assert len(df) > 0
+        fig.ours.append(dt * 1000)
+    engine.dispose()
+
+    categories = {c: "category" for c in ("city", "country_iso3", "metric", "qualifier", "unit")}
+
+    @st.cache_data
+    def load_csv() -> pd.DataFrame:
+        return pd.read_csv(csv_path, dtype=categories, parse_dates=["day"])
+
+    dt, _ = timed(load_csv)
+    load.pandas.append(dt)
+    for r in chosen.itertuples():  # peer 1: the cached frame (st.cache_data hands a copy)
+        def one(r=r):
+            df = load_csv()
+            return df[(df.city == r.city) & (df.metric == r.metric)
+                      & (df.qualifier == r.qualifier) & (df.unit == r.unit)]
+        dt, df = timed(one)
+        fig.pandas.append(dt * 1000)
+    load_csv.clear()
+
+    con = duckdb.connect()
+    sql = ("SELECT day, value FROM read_parquet(?) WHERE city = ? AND metric = ? "
+           "AND qualifier = ? AND unit = ? ORDER BY day")
+    for r in chosen.itertuples():  # peer 2
+        dt, df = timed(lambda r=r: con.execute(sql, [str(parquet_path), r.city, r.metric,
+                                                     r.qualifier, r.unit]).df())
+        fig.duckdb.append(dt * 1000)
+    con.close()
+
+
+# -- page script times (AppTest) ----------------------------------------------------------
+@contextmanager
+def env(**values: str):
+    old = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def page_times(db: Path, csv_path: Path, parquet_path: Path, chosen: pd.DataFrame,
+               figs: dict[str, Figure], runs: int) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    prices = chosen[chosen.metric == "food_price"].head(runs)
+    with env(DATABASE_URL=f"sqlite:///{db}"):
+        for page, fig in (("views/overview.py", figs["overview"]), ("views/trends.py",
+                                                                      figs["trends"]),
+                          ("views/map.py", figs["map"])):
+            at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=600)
+            first = prices.iloc[0]
+            at.query_params.update({"cities": first.city, "metric": "food_price",
+                                    "qualifier": first.qualifier, "unit": first.unit})
+            at.switch_page(str(ROOT / page))
+            at.run()  # warm-up: imports, engine, snapshot check
+            assert not at.exception, [e.message for e in at.exception]
+            for r in prices.itertuples():  # a user picking another city
+                at.multiselect[0].set_value([r.city])
+                dt, _ = timed(at.run)
+                assert not at.exception, [e.message for e in at.exception]
+                fig.ours.append(dt * 1000)
+    for peer in ("pandas", "duckdb"):
+        with env(PEER=peer, BENCH_CSV=str(csv_path), BENCH_PARQUET=str(parquet_path)):
+            for r in prices.itertuples():
+                at = AppTest.from_file(str(ROOT / "bench" / "peer_app.py"), default_timeout=600)
+                at.query_params.update({"cities": r.city, "metric": "food_price",
+                                        "qualifier": r.qualifier, "unit": r.unit})
+                at.run()  # the first run per process loads (peer 1: reads the CSV)
+                dt, _ = timed(at.run)
+                assert not at.exception, [e.message for e in at.exception]
+                getattr(figs["trends"], peer).append(dt * 1000)
+
+
+# -- browser and server -------------------------------------------------------------------
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def server(script: str, extra_env: dict[str, str]):
+    port = free_port()
+    start = time.perf_counter()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", script, "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--server.headless", "true"],
+        cwd=ROOT, env={**os.environ, **extra_env}, stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL)
+    import httpx
+    while time.perf_counter() - start < 120:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/_stcore/health", timeout=1).text == "ok":
+                break
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    try:
+        yield f"http://127.0.0.1:{port}", proc, start
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def chart_time(browser, url: str) -> float:
+    page = browser.new_page()
+    start = time.perf_counter()
+    page.goto(url)
+    page.wait_for_function("document.querySelectorAll('.js-plotly-plot .main-svg').length > 0",
+                           timeout=600_000)
+    dt = time.perf_counter() - start
+    page.close()
+    return dt * 1000
+
+
+def browser_and_memory(db: Path, csv_path: Path, parquet_path: Path, chosen: pd.DataFrame,
+                       figs: dict[str, Figure], visits: int) -> None:
+    from playwright.sync_api import sync_playwright
+    prices = chosen[chosen.metric == "food_price"].head(visits)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
+            "--disable-background-networking", "--disable-component-update"])
+        runs = [("ours", "app.py", {"DATABASE_URL": f"sqlite:///{db}"}, "/trends"),
+                ("pandas", "bench/peer_app.py", {"PEER": "pandas", "BENCH_CSV": str(csv_path),
+                                                 "BENCH_PARQUET": str(parquet_path)}, "/"),
+                ("duckdb", "bench/peer_app.py", {"PEER": "duckdb", "BENCH_CSV": str(csv_path),
+                                                 "BENCH_PARQUET": str(parquet_path)}, "/")]
+        for who, script, extra, path in runs:
+            with server(script, extra) as (base, proc, _):
+                for i, r in enumerate(prices.itertuples()):
+                    query_string = (f"?cities={r.city}&metric=food_price&qualifier="
+                                    f"{r.qualifier}&unit={r.unit}")
+                    ms = chart_time(browser, base + path + query_string.replace(" ", "%20"))
+                    if i > 0:  # the first visit fills the caches (peer 1 reads the CSV)
+                        getattr(figs["chart"], who).append(ms)
+                getattr(figs["memory"], who).append(peak_rss_mb(proc.pid))
+        browser.close()
+
+
+def cold_start(workdir: Path, fig: Figure) -> None:
+    from playwright.sync_api import sync_playwright
+    db = workdir / "cold.sqlite"
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{db}{suffix}").unlink(missing_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        with server("app.py", {"DATABASE_URL": f"sqlite:///{db}"}) as (base, _, start):
+            page = browser.new_page()
+            page.goto(base + "/")
+            page.wait_for_function(
+                "document.querySelectorAll('.js-plotly-plot .main-svg').length > 0",
+                timeout=120_000)
+            fig.ours.append(time.perf_counter() - start)
+        browser.close()
+
+
+# -- report -------------------------------------------------------------------------------
+def machine() -> str:
+    mem = Path("/proc/meminfo").read_text().splitlines()[0].split()[1]
+    return (f"{os.cpu_count()} cores, {int(mem) / 1024 / 1024:.0f} GiB, "
+            f"{platform.python_implementation()} {platform.python_version()}")
+
+
+def fmt(value: float, unit: str) -> str:
+    if value != value:  # NaN
+        return "–"
+    if unit == "obs/s":
+        return f"{value:,.0f}"
+    return f"{value:,.0f}" if value >= 100 else f"{value:,.1f}" if value >= 10 else f"{value:.2f}"
+
+
+def ratio(ours: list[float], peer: list[float], higher: bool) -> str:
+    if not ours or not peer:
+        return "–"
+    a, b = statistics.median(ours), statistics.median(peer)
+    r = (a / b) if higher else (b / a)
+    return f"{r:,.1f}× {'faster' if r >= 1 else 'slower'}" if not higher else f"{r:,.1f}×"
+
+
+def report(figs: list[Figure], size: int, extra: str) -> Table:
+    table = Table(title=f"Situation Room benchmarks — {size:,} observations (scaled, not real)"
+                  f" — {machine()}{extra}")
+    for col in ("figure", "unit", "ours p50", "ours p95", "pandas+cache p50", "duckdb p50",
+                "vs pandas", "vs duckdb", "target"):
+        table.add_column(col, justify="right" if col not in ("figure", "target") else "left")
+    for f in figs:
+        table.add_row(
+            f.name, f.unit, fmt(pct(f.ours, 50), f.unit), fmt(pct(f.ours, 95), f.unit),
+            fmt(pct(f.pandas, 50), f.unit), fmt(pct(f.duckdb, 50), f.unit),
+            ratio(f.ours, f.pandas, f.higher_is_better),
+            ratio(f.ours, f.duckdb, f.higher_is_better), f.target + (f" {f.note}" if f.note else ""))
+    return table
+
+
+def run(size: int, quick: bool, workdir: Path) -> Table:
+    queries = 30 if quick else 200
+    page_runs = 3 if quick else 10
+    console.print(f"[bold]building {size:,} observations…[/bold]")
+    db, csv_path, parquet_path, rows, ingest_s = build_store(size, workdir)
+    figs = {
+        "ingest": Figure("ingest: normalize + store", "obs/s", "≥ 200,000/s",
+                         higher_is_better=True),
+        "load": Figure("peer load: read whole CSV", "s", "(peers only)"),
+        "series": Figure("one city's series (query fn)", "ms", "p95 < 20 ms"),
+        "overview": Figure("Overview script run (AppTest)", "ms", "< 300 ms"),
+        "trends": Figure("Trends script run (AppTest)", "ms", "< 300 ms"),
+        "map": Figure("Map script run (AppTest)", "ms", "< 300 ms"),
+        "chart": Figure("Trends: load → chart drawn (Chromium)", "ms", "< 1,500 ms"),
+        "memory": Figure("app process peak memory", "MB", "< 400 MB, < 1/5 of peer 1"),
+        "cold": Figure("cold start → first chart (bundled data)", "s", "< 5 s"),
+    }
+    figs["ingest"].ours.append(size / ingest_s)
+    chosen = picks(rows, queries)
+    console.print("series latency…")
+    series_latency(db, csv_path, parquet_path, chosen, figs["series"], figs["load"])
+    console.print("page script times…")
+    page_times(db, csv_path, parquet_path, chosen, figs, page_runs)
+    if Path(CHROMIUM).exists():
+        console.print("browser and memory…")
+        browser_and_memory(db, csv_path, parquet_path, chosen, figs, page_runs)
+        console.print("cold start…")
+        cold_start(workdir, figs["cold"])
+    store_mb = sum(Path(f"{db}{s}").stat().st_size for s in ("", "-wal")
+                   if Path(f"{db}{s}").exists()) / 2**20
+    return report(list(figs.values()), size,
+                  f" — store {store_mb:,.0f} MB, CSV {csv_path.stat().st_size / 2**20:,.0f} MB")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.run")
+    parser.add_argument("--quick", action="store_true", help="small data, finishes in ~1 min")
+    parser.add_argument("--sizes", default="", help="comma-separated observation counts")
+    args = parser.parse_args(argv)
+    sizes = ([int(s) for s in args.sizes.split(",") if s] if args.sizes
+             else [200_000] if args.quick else [1_000_000, 10_000_000])
+    workdir = DATA_DIR
+    workdir.mkdir(parents=True, exist_ok=True)
+    console.print(f"{time.strftime('%Y-%m-%d %H:%M')} · {machine()}")
+    for size in sizes:
+        console.print(run(size, args.quick, workdir))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
