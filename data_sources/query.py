@@ -6,6 +6,7 @@ so that the same code serves the app, the command line, tests and benchmarks.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -22,7 +23,9 @@ SERIES_COLUMNS = [
 def _frame(engine: Engine, query) -> pd.DataFrame:
     with engine.connect() as conn:
         result = conn.execute(query)
-        return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+        columns = list(result.keys())
+        # plain tuples: pandas probes Row objects attribute by attribute, which is slow
+        return pd.DataFrame.from_records([tuple(r) for r in result], columns=columns)
 
 
 def cities(engine: Engine) -> pd.DataFrame:
@@ -58,44 +61,94 @@ def series_frame(
     unit: str | None = None,
     sources: list[str] | None = None,
     current_only: bool = True,
+    limit: int | None = None,
 ) -> pd.DataFrame:
-    """Observations of the matching series, oldest first, with provenance and the city name."""
-    q = (
-        sa.select(
-            series.c.place_id, places.c.name.label("city"), places.c.country_iso3,
-            series.c.metric, series.c.qualifier, series.c.site, series.c.unit, series.c.estimate,
-            series.c.source, series.c.dataset, observations.c.period_start,
-            observations.c.period_end, observations.c.value, observations.c.revision,
-            observations.c.retrieved_at, provenance.c.source_url, provenance.c.citation,
-            provenance.c.quote, provenance.c.licence, series.c.match_method,
-            series.c.match_score,
-        )
-        .select_from(
-            series.join(observations, observations.c.series_id == series.c.series_id)
-            .join(places, places.c.place_id == series.c.place_id)
-            .join(provenance, provenance.c.provenance_id == observations.c.provenance_id)
-        )
-        .where(series.c.place_id.in_(place_ids))
-        .order_by(observations.c.period_start, series.c.place_id)
-    )
-    if metric is not None:
-        q = q.where(series.c.metric == metric)
-    if qualifier is not None:
-        q = q.where(series.c.qualifier == qualifier)
-    if site is not None:
-        q = q.where(series.c.site == site)
-    if unit is not None:
-        q = q.where(series.c.unit == unit)
+    """Observations of the matching series, oldest first, with provenance and the place name.
+
+    Three narrow queries instead of one wide join: series (few rows), their observations
+    (only numbers and dates, read straight from the driver), and the provenance they cite.
+    The wide frame is assembled in pandas, which is what keeps this fast at millions of rows.
+    """
+    q = (sa.select(series.c.series_id, series.c.place_id, places.c.name.label("city"),
+                   places.c.country_iso3, series.c.metric, series.c.qualifier, series.c.site,
+                   series.c.unit, series.c.estimate, series.c.source, series.c.dataset,
+                   series.c.match_method, series.c.match_score)
+         .select_from(series.join(places, places.c.place_id == series.c.place_id))
+         .where(series.c.place_id.in_(place_ids)))
+    for column, wanted in (("metric", metric), ("qualifier", qualifier), ("site", site),
+                           ("unit", unit)):
+        if wanted is not None:
+            q = q.where(series.c[column] == wanted)
     if sources:
         q = q.where(series.c.source.in_(sources))
-    if current_only:
-        q = q.where(observations.c.is_current.is_(True))
-    df = _frame(engine, q)
-    df["origin"] = df["dataset"].where(df["source"] == "reported", df["source"])
-    if not df.empty:
-        df["period_start"] = pd.to_datetime(df["period_start"])
-        df["period_end"] = pd.to_datetime(df["period_end"])
-    return df.reindex(columns=SERIES_COLUMNS)
+    meta = _frame(engine, q)
+    obs = _observations(engine, meta["series_id"].tolist(), current_only, limit)
+    prov = _frame(engine, sa.select(provenance.c.provenance_id, provenance.c.source_url,
+                                    provenance.c.citation, provenance.c.quote,
+                                    provenance.c.licence)
+                  .where(provenance.c.provenance_id.in_(
+                      np.unique(obs["provenance_id"]).tolist())))
+    columns = dict(obs)
+    columns.update(_lookup(meta, "series_id", obs["series_id"]))
+    columns.update(_lookup(prov, "provenance_id", obs["provenance_id"]))
+    columns["origin"] = np.where(columns["source"] == "reported", columns["dataset"],
+                                 columns["source"])
+    return pd.DataFrame({c: columns.get(c, []) for c in SERIES_COLUMNS})
+
+
+def _lookup(table: pd.DataFrame, key: str, wanted: np.ndarray) -> dict[str, np.ndarray]:
+    """Columns of `table` for each value of `wanted` (a join done with array indexing)."""
+    keys = table[key].to_numpy()
+    if len(wanted) == 0 or len(keys) == 0:
+        return {c: np.array([], dtype=object) for c in table.columns if c != key}
+    order = np.argsort(keys)
+    pos = order[np.searchsorted(keys, wanted, sorter=order)]
+    return {c: table[c].to_numpy(dtype=object)[pos] for c in table.columns if c != key}
+
+
+def _observations(engine: Engine, series_ids: list[int], current_only: bool,
+                  limit: int | None) -> dict[str, np.ndarray]:
+    cols = ["series_id", "period_start", "period_end", "value", "revision", "retrieved_at",
+            "provenance_id"]
+    rows: list[tuple] = []
+    o = observations.c
+    with engine.connect() as conn:
+        for chunk in _chunks(series_ids, 500):
+            q = sa.select(o.series_id, sa.type_coerce(o.period_start, sa.String),
+                          sa.type_coerce(o.period_end, sa.String), o.value, o.revision,
+                          sa.type_coerce(o.retrieved_at, sa.String), o.provenance_id
+                          ).where(o.series_id.in_(chunk))
+            if current_only:
+                q = q.where(o.is_current.is_(True))
+            if limit is not None:
+                q = q.order_by(o.series_id, o.period_start).limit(limit - len(rows))
+            rows.extend(tuple(row) for row in conn.execute(q))
+            if limit is not None and len(rows) >= limit:
+                break
+    if not rows:
+        return {c: np.array([], dtype="datetime64[ns]" if c.startswith("period") else object)
+                for c in cols}
+    series_id, start, end, value, revision, retrieved, prov = zip(*rows, strict=True)
+    start = np.array([d[:10] for d in start], dtype="datetime64[D]")
+    order = np.lexsort((np.asarray(series_id), start))  # oldest first, then by series
+    stamps, codes = np.unique(np.asarray(retrieved, dtype=object).astype(str),
+                              return_inverse=True)
+    parsed = pd.to_datetime(pd.Series(stamps), format="ISO8601", utc=True, errors="coerce")
+    return {
+        "series_id": np.asarray(series_id, dtype=np.int64)[order],
+        "period_start": start[order].astype("datetime64[ns]"),
+        "period_end": np.array([d[:10] for d in end], dtype="datetime64[D]")[order]
+        .astype("datetime64[ns]"),
+        "value": np.asarray(value, dtype=float)[order],
+        "revision": np.asarray(revision, dtype=np.int64)[order],
+        "retrieved_at": parsed.to_numpy()[codes][order],
+        "provenance_id": np.asarray(prov, dtype=np.int64)[order],
+    }
+
+
+def _chunks(items: list, size: int):
+    for i in range(0, len(items), size):
+        yield items[i:i + size]
 
 
 def latest(engine: Engine, place_ids: list[str]) -> pd.DataFrame:
@@ -151,3 +204,89 @@ def rejected(engine: Engine, limit: int = 5000, source: str | None = None) -> pd
 def reject_count(engine: Engine) -> int:
     with engine.connect() as conn:
         return int(conn.execute(sa.select(sa.func.count()).select_from(rejects)).scalar() or 0)
+
+
+def _matching_series(metric: str, qualifier: str | None, unit: str | None):
+    q = sa.select(series.c.series_id).join(places, places.c.place_id == series.c.place_id).where(
+        series.c.metric == metric, places.c.kind == "city")
+    if qualifier is not None:
+        q = q.where(series.c.qualifier == qualifier)
+    if unit is not None:
+        q = q.where(series.c.unit == unit)
+    return q
+
+
+def period_bounds(engine: Engine, metric: str, qualifier: str | None = None,
+                  unit: str | None = None) -> tuple[pd.Timestamp, pd.Timestamp] | None:
+    """First and last day any city has a figure for this metric: one index seek per series."""
+    o = observations.c
+    ids = _matching_series(metric, qualifier, unit).subquery()
+    first = sa.select(sa.func.min(o.period_start)).where(o.series_id == ids.c.series_id)
+    last = sa.select(sa.func.max(o.period_end)).where(o.series_id == ids.c.series_id)
+    q = sa.select(sa.func.min(first.scalar_subquery()), sa.func.max(last.scalar_subquery()))
+    with engine.connect() as conn:
+        lo, hi = conn.execute(q).one()
+    return None if lo is None else (pd.Timestamp(lo), pd.Timestamp(hi))
+
+
+def map_points(engine: Engine, metric: str, month: str, qualifier: str | None = None,
+               unit: str | None = None) -> pd.DataFrame:
+    """Per city, the figures of one calendar month (YYYY-MM) combined in the database.
+
+    Each series is first reduced to the month (flows add up, stocks keep the last count, prices
+    average); a city with several series (markets, sources) shows their mean. Figures that
+    cover more than the month are left out. Only cities' rows leave the database.
+    """
+    from .schema import METRICS
+    start = pd.Period(month, "M").start_time.date()
+    end = pd.Period(month, "M").end_time.date()
+    kind = METRICS[metric].kind if metric in METRICS else "stock"
+    o = observations.c
+    ids = _matching_series(metric, qualifier, unit).subquery()
+    in_month = (sa.select(o.series_id, o.value, o.period_end)
+                .where(o.series_id.in_(sa.select(ids.c.series_id)), o.is_current.is_(True),
+                       o.period_start >= start, o.period_end <= end))
+    if kind == "stock":
+        ranked = in_month.add_columns(sa.func.row_number().over(
+            partition_by=o.series_id, order_by=o.period_end.desc()).label("rn")).subquery()
+        per_series = (sa.select(ranked.c.series_id, ranked.c.value.label("value"),
+                                sa.literal(1).label("n")).where(ranked.c.rn == 1))
+    else:
+        agg = sa.func.sum if kind == "flow" else sa.func.avg
+        sub = in_month.subquery()
+        per_series = sa.select(sub.c.series_id, agg(sub.c.value).label("value"),
+                               sa.func.count().label("n")).group_by(sub.c.series_id)
+    per_series = per_series.subquery()
+    q = (sa.select(places.c.name.label("city"), places.c.lat, places.c.lon,
+                   places.c.population, sa.func.avg(per_series.c.value).label("value"),
+                   sa.func.sum(per_series.c.n).label("figures"),
+                   _text_agg(engine, series.c.source).label("source"))
+         .select_from(per_series.join(series, series.c.series_id == per_series.c.series_id)
+                      .join(places, places.c.place_id == series.c.place_id))
+         .group_by(places.c.place_id, places.c.name, places.c.lat, places.c.lon,
+                   places.c.population)
+         .order_by(sa.desc("value")))
+    return _frame(engine, q)
+
+
+def _text_agg(engine: Engine, column):
+    """Distinct values joined by commas, in each dialect's spelling."""
+    if engine.dialect.name == "postgresql":
+        return sa.func.string_agg(sa.distinct(column), sa.literal_column("','"))
+    return sa.func.group_concat(sa.distinct(column))
+
+
+def count_observations(engine: Engine, place_ids: list[str] | None = None,
+                       metric: str | None = None, source: str | None = None) -> int:
+    o = observations.c
+    q = (sa.select(sa.func.count()).select_from(
+        observations.join(series, series.c.series_id == o.series_id))
+         .where(o.is_current.is_(True)))
+    if place_ids is not None:
+        q = q.where(series.c.place_id.in_(place_ids))
+    if metric is not None:
+        q = q.where(series.c.metric == metric)
+    if source is not None:
+        q = q.where(series.c.source == source)
+    with engine.connect() as conn:
+        return int(conn.execute(q).scalar() or 0)

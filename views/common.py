@@ -64,6 +64,28 @@ def series(url: str, place_ids: tuple[str, ...], metric: str | None = None,
                               site=site, unit=unit)
 
 
+@st.cache_data(**CACHE)
+def reported(url: str, place_ids: tuple[str, ...]) -> pd.DataFrame:
+    """Reported figures for these places: the events annotated on charts."""
+    return query.series_frame(engine_for(url), list(place_ids), sources=["reported"])
+
+
+@st.cache_data(**CACHE)
+def map_points(url: str, metric: str, month: str, qualifier: str | None,
+               unit: str | None) -> pd.DataFrame:
+    return query.map_points(engine_for(url), metric, month, qualifier, unit)
+
+
+@st.cache_data(**CACHE)
+def period_bounds(url: str, metric: str, qualifier: str | None, unit: str | None):
+    return query.period_bounds(engine_for(url), metric, qualifier, unit)
+
+
+@st.cache_data(**CACHE)
+def catalogue_all(url: str) -> pd.DataFrame:
+    return query.catalogue(engine_for(url))
+
+
 @st.cache_data(ttl=30, show_spinner=False)
 def freshness(url: str) -> pd.DataFrame:
     return query.freshness(engine_for(url))

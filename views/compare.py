@@ -3,7 +3,6 @@
 import streamlit as st
 
 import charts
-from data_sources import query
 from data_sources.store import database_url
 from views import common
 
@@ -11,7 +10,7 @@ st.title("Compare sources")
 common.show_link_problems()
 url = database_url()
 places = common.place_table(url)
-cat = query.catalogue(common.engine())
+cat = common.catalogue_all(url)
 counts = cat.assign(origin=cat.dataset.where(cat.source == "reported", cat.source)).groupby(
     ["place_id", "metric"]).origin.nunique()
 multi = counts[counts > 1].reset_index()

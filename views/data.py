@@ -23,7 +23,7 @@ url = database_url()
 engine = common.engine()
 places = common.place_table(url)
 names = dict(zip(places.place_id, places.name, strict=True))
-cat = query.catalogue(engine)
+cat = common.catalogue_all(url)
 
 c1, c2, c3 = st.columns(3)
 with c1:
@@ -44,25 +44,26 @@ if metric != ALL:
     subset = subset[subset.metric == metric]
 if source != ALL:
     subset = subset[subset.source == source]
-figures = common.series(url, tuple(sorted(subset.place_id.unique())),
-                        None if metric == ALL else metric)
-if source != ALL:
-    figures = figures[figures.source == source]
+chosen_ids = sorted(subset.place_id.unique())
+total = query.count_observations(engine, chosen_ids, None if metric == ALL else metric,
+                                 None if source == ALL else source)
+figures = query.series_frame(engine, chosen_ids, None if metric == ALL else metric,
+                             sources=None if source == ALL else [source], limit=SHOWN_ROWS)
 
-st.write(f"**{len(figures):,} figures** match"
-         + (f"; the first {SHOWN_ROWS:,} are shown, downloads hold all." if len(figures) >
+st.write(f"**{total:,} figures** match"
+         + (f"; the first {SHOWN_ROWS:,} are shown, downloads hold all." if total >
             SHOWN_ROWS else "."))
 st.dataframe(
     figures[["city", "metric", "qualifier", "site", "period_start", "period_end", "value", "unit",
              "estimate", "origin", "source_url", "citation", "revision", "retrieved_at",
-             "match_method", "match_score"]].head(SHOWN_ROWS),
+             "match_method", "match_score"]],
     hide_index=True, width="stretch",
     column_config={"source_url": st.column_config.LinkColumn("link"),
                    "city": st.column_config.TextColumn("place"),
                    "period_start": st.column_config.DateColumn(),
                    "period_end": st.column_config.DateColumn()},
 )
-chosen = (url, tuple(sorted(subset.place_id.unique())), metric, source)
+chosen = (url, tuple(chosen_ids), metric, source)
 d1, d2, d3 = st.columns(3)
 # Files are built when a button is clicked (and cached), not on every page view.
 d1.download_button("Download CSV", lambda: downloads(*chosen)["csv"], "situation_room.csv",

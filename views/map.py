@@ -4,7 +4,6 @@ import pandas as pd
 import streamlit as st
 
 import charts
-from data_sources import query
 from data_sources.store import database_url
 from views import common
 
@@ -12,7 +11,8 @@ st.title("Map")
 common.show_link_problems()
 url = database_url()
 cities = common.city_table(url)
-cat = query.catalogue(common.engine(), cities.place_id.tolist())
+cat = common.catalogue_all(url)
+cat = cat[cat.place_id.str.startswith("geonames:")]
 if cat.empty:
     st.info("No city figures stored yet.")
     st.stop()
@@ -34,22 +34,19 @@ with c3:
     units = sorted(rows.unit.unique(), key=lambda u: not u.startswith("USD"))
     unit = common.url_select("Unit", units, "unit", units[0], what="unit")
 
-data = common.series(url, tuple(rows.place_id.unique()), metric, qualifier, None, unit)
-agg = charts.aggregate(data, metric, "month", by=("city",))
-agg = agg[~agg.spans]
-if agg.empty:
-    st.info("No monthly figures for this choice.")
+bounds = common.period_bounds(url, metric, qualifier, unit)
+if bounds is None:
+    st.info("No figures for this choice.")
     st.stop()
-months = sorted(agg.period.dt.strftime("%Y-%m").unique())
+months = [str(p) for p in pd.period_range(bounds[0], bounds[1], freq="M")]
 month = common.url_select("Month", months, "month", months[-1], widget=st.select_slider,
                           what="month")
-here = agg[agg.period.dt.strftime("%Y-%m") == month].merge(
-    cities[["name", "lat", "lon", "population"]], left_on="city", right_on="name")
+here = common.map_points(url, metric, month, qualifier, unit)
 st.plotly_chart(charts.map_figure(here, metric_label=common.metric_label(metric)
                                   + (f" — {qualifier}" if qualifier else ""),
                                   unit=unit, period_label=pd.Period(month).strftime("%B %Y")),
                 key="map_chart", width="stretch", config=charts.MAP_CONFIG)
-st.caption(f"{len(here)} cities with a figure in {month}; bubble area grows with the value.")
-st.dataframe(here[["city", "value", "figures", "source"]].sort_values("value", ascending=False),
-             hide_index=True, width="stretch")
-common.attribution(data.source.unique().tolist())
+st.caption(f"{len(here)} cities with a figure in {month}; bubble area grows with the value. "
+           "Where a city has several series (markets or sources) the bubble shows their mean.")
+st.dataframe(here[["city", "value", "figures", "source"]], hide_index=True, width="stretch")
+common.attribution(sorted({x for v in here.source for x in str(v).split(",")}))

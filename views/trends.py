@@ -85,8 +85,8 @@ if per_capita and kind != "price":
 else:
     unit_label = unit
 
-reported = common.series(url, tuple(place_ids))
-reported = reported[(reported.source == "reported") & (reported.metric != metric)]
+reported = common.reported(url, tuple(place_ids))
+reported = reported[reported.metric != metric]
 lo, hi = data.period_end.min(), data.period_end.max()
 events = reported[(reported.period_end >= lo) & (reported.period_end <= hi)].drop_duplicates(
     ["period_end", "metric"]).head(6)
