@@ -281,12 +281,14 @@ def fmt(value: float, unit: str) -> str:
     return f"{value:,.0f}" if value >= 100 else f"{value:,.1f}" if value >= 10 else f"{value:.2f}"
 
 
-def ratio(ours: list[float], peer: list[float], higher: bool) -> str:
+def ratio(ours: list[float], peer: list[float], higher: bool, unit: str) -> str:
+    """How many times better ours is than the peer (below 1: the peer wins)."""
     if not ours or not peer:
         return "–"
     a, b = statistics.median(ours), statistics.median(peer)
     r = (a / b) if higher else (b / a)
-    return f"{r:,.1f}× {'faster' if r >= 1 else 'slower'}" if not higher else f"{r:,.1f}×"
+    good, bad = ("less", "more") if unit == "MB" else ("faster", "slower")
+    return f"{r:,.1f}× {good if r >= 1 else bad}"
 
 
 def report(figs: list[Figure], size: int, extra: str) -> Table:
@@ -299,8 +301,8 @@ def report(figs: list[Figure], size: int, extra: str) -> Table:
         table.add_row(
             f.name, f.unit, fmt(pct(f.ours, 50), f.unit), fmt(pct(f.ours, 95), f.unit),
             fmt(pct(f.pandas, 50), f.unit), fmt(pct(f.duckdb, 50), f.unit),
-            ratio(f.ours, f.pandas, f.higher_is_better),
-            ratio(f.ours, f.duckdb, f.higher_is_better), f.target + (f" {f.note}" if f.note else ""))
+            ratio(f.ours, f.pandas, f.higher_is_better, f.unit),
+            ratio(f.ours, f.duckdb, f.higher_is_better, f.unit), f.target + (f" {f.note}" if f.note else ""))
     return table
 
 
