@@ -62,8 +62,12 @@ def series_frame(
     sources: list[str] | None = None,
     current_only: bool = True,
     limit: int | None = None,
+    keep: dict[str, np.ndarray] | None = None,
 ) -> pd.DataFrame:
     """Observations of the matching series, oldest first, with provenance and the place name.
+
+    `keep` (observation columns) supplies already-chosen figures instead of reading every
+    figure of the series.
 
     Three narrow queries instead of one wide join: series (few rows), their observations
     (only numbers and dates, read straight from the driver), and the provenance they cite.
@@ -82,7 +86,10 @@ def series_frame(
     if sources:
         q = q.where(series.c.source.in_(sources))
     meta = _frame(engine, q)
-    obs = _observations(engine, meta["series_id"].tolist(), current_only, limit)
+    if keep is not None:
+        obs = keep
+    else:
+        obs = _observations(engine, meta["series_id"].tolist(), current_only, limit)
     prov = _frame(engine, sa.select(provenance.c.provenance_id, provenance.c.source_url,
                                     provenance.c.citation, provenance.c.quote,
                                     provenance.c.licence)
@@ -108,16 +115,11 @@ def _lookup(table: pd.DataFrame, key: str, wanted: np.ndarray) -> dict[str, np.n
 
 def _observations(engine: Engine, series_ids: list[int], current_only: bool,
                   limit: int | None) -> dict[str, np.ndarray]:
-    cols = ["series_id", "period_start", "period_end", "value", "revision", "retrieved_at",
-            "provenance_id"]
     rows: list[tuple] = []
     o = observations.c
     with engine.connect() as conn:
         for chunk in _chunks(series_ids, 500):
-            q = sa.select(o.series_id, sa.type_coerce(o.period_start, sa.String),
-                          sa.type_coerce(o.period_end, sa.String), o.value, o.revision,
-                          sa.type_coerce(o.retrieved_at, sa.String), o.provenance_id
-                          ).where(o.series_id.in_(chunk))
+            q = sa.select(*_OBS_COLUMNS()).where(o.series_id.in_(chunk))
             if current_only:
                 q = q.where(o.is_current.is_(True))
             if limit is not None:
@@ -125,6 +127,12 @@ def _observations(engine: Engine, series_ids: list[int], current_only: bool,
             rows.extend(tuple(row) for row in conn.execute(q))
             if limit is not None and len(rows) >= limit:
                 break
+    return _rows_to_columns(rows)
+
+
+def _rows_to_columns(rows: list[tuple]) -> dict[str, np.ndarray]:
+    cols = ["series_id", "period_start", "period_end", "value", "revision", "retrieved_at",
+            "provenance_id"]
     if not rows:
         return {c: np.array([], dtype="datetime64[ns]" if c.startswith("period") else object)
                 for c in cols}
@@ -146,47 +154,75 @@ def _observations(engine: Engine, series_ids: list[int], current_only: bool,
     }
 
 
+def _OBS_COLUMNS():  # noqa: N802 - a fixed column list, built per call for fresh clauses
+    """Observation columns as read by the pages; dates as text, parsed vectorized later."""
+    o = observations.c
+    return (o.series_id, sa.type_coerce(o.period_start, sa.String),
+            sa.type_coerce(o.period_end, sa.String), o.value, o.revision,
+            sa.type_coerce(o.retrieved_at, sa.String), o.provenance_id)
+
+
 def _chunks(items: list, size: int):
     for i in range(0, len(items), size):
         yield items[i:i + size]
 
 
 def latest(engine: Engine, place_ids: list[str]) -> pd.DataFrame:
-    """Per series: the newest figure, the one before it and the change between them."""
-    df = series_frame(engine, place_ids)
-    if df.empty:
-        return df.assign(previous=pd.Series(dtype=float), change=pd.Series(dtype=float))
+    """Per series: the newest figure, the one before it and the change between them.
+
+    The two newest figures of each series are picked in the database (a window over the
+    places' series), so a city with years of daily prices costs a few dozen rows, not all.
+    """
+    o = observations.c
+    ids = sa.select(series.c.series_id).where(series.c.place_id.in_(place_ids))
+    ranked = (sa.select(*_OBS_COLUMNS(), sa.func.row_number().over(
+        partition_by=o.series_id, order_by=o.period_end.desc()).label("rn"))
+              .where(o.series_id.in_(ids), o.is_current.is_(True))).subquery()
+    with engine.connect() as conn:
+        rows = [tuple(r)[:-1] for r in conn.execute(sa.select(ranked).where(ranked.c.rn <= 2))]
+    full = series_frame(engine, place_ids, keep=_rows_to_columns(rows))
+    if full.empty:
+        return full.assign(previous=pd.Series(dtype=float), change=pd.Series(dtype=float),
+                           previous_end=pd.Series(dtype="datetime64[ns]"))
     key = ["place_id", "metric", "qualifier", "site", "unit", "estimate", "source", "dataset"]
-    df = df.sort_values([*key, "period_end"])
-    df["previous"] = df.groupby(key)["value"].shift(1)
-    df["previous_end"] = df.groupby(key)["period_end"].shift(1)
-    last = df.groupby(key).tail(1).copy()
+    full = full.sort_values([*key, "period_end"])
+    full["previous"] = full.groupby(key)["value"].shift(1)
+    full["previous_end"] = full.groupby(key)["period_end"].shift(1)
+    last = full.groupby(key).tail(1).copy()
     last["change"] = last["value"] - last["previous"]
     return last.reset_index(drop=True)
 
 
 def freshness(engine: Engine) -> pd.DataFrame:
-    """Per source: last successful load, last attempt, last error, figures held, newest period."""
+    """Per source: last successful load, last attempt, last error, figures held, newest period.
+
+    Figures held is the sum of new figures over successful loads (revisions replace, never add);
+    the newest period is found by one index seek per series, not by scanning the figures.
+    """
     log = _frame(engine, sa.select(fetch_log))
-    held = _frame(
-        engine,
-        sa.select(series.c.source, sa.func.count().label("figures"),
-                  sa.func.max(observations.c.period_end).label("newest_period"))
-        .select_from(series.join(observations, observations.c.series_id == series.c.series_id))
-        .where(observations.c.is_current.is_(True))
-        .group_by(series.c.source),
-    )
+    o = observations.c
+    newest = (sa.select(o.period_end).where(o.series_id == series.c.series_id)
+              .order_by(o.period_start.desc()).limit(1).scalar_subquery())
+    per_series = sa.select(series.c.source, newest.label("newest")).subquery()
+    held = _frame(engine, sa.select(per_series.c.source,
+                                    sa.func.max(per_series.c.newest).label("newest_period"))
+                  .group_by(per_series.c.source))
     if log.empty:
-        return held.assign(last_success=None, last_attempt=None, last_status="", last_error="")
+        return held.assign(figures=0, last_success=None, last_attempt=None, last_status="",
+                           last_error="")
     log = log.sort_values("started_at")
-    ok = log[log.status == "ok"].groupby("source")["finished_at"].max().rename("last_success")
+    ok = log[log.status == "ok"]
+    figures = ok.groupby("source")["rows_new"].sum().rename("figures")
+    last_ok = ok.groupby("source")["finished_at"].max().rename("last_success")
     last = log.groupby("source").tail(1).set_index("source")
     summary = pd.DataFrame({
         "last_attempt": last["started_at"], "last_status": last["status"],
         "last_error": last["error"].fillna(""),
-    }).join(ok)
+    }).join(last_ok).join(figures)
     out = held.set_index("source").join(summary, how="outer").reset_index()
-    return out.rename(columns={"index": "source"})
+    out = out.rename(columns={"index": "source"})
+    return out[["source", "figures", "newest_period", "last_success", "last_attempt",
+                "last_status", "last_error"]]
 
 
 def fetches(engine: Engine, limit: int = 50) -> pd.DataFrame:
