@@ -329,7 +329,7 @@ def report(figs: list[Figure], size: int, extra: str) -> Table:
 
 def run(size: int, quick: bool, workdir: Path, reuse: bool = False) -> Table:
     queries = 30 if quick else 200
-    page_runs = 3 if quick else 10
+    page_runs = 2 if quick else 10
     console.print(f"[bold]building {size:,} observations…[/bold]")
     db, csv_path, parquet_path, rows, ingest_s = build_store(size, workdir, reuse)
     figs = {
@@ -369,7 +369,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="keep an existing store of that size (ingest rate from its log)")
     args = parser.parse_args(argv)
     sizes = ([int(s) for s in args.sizes.split(",") if s] if args.sizes
-             else [200_000] if args.quick else [1_000_000, 10_000_000])
+             else [100_000] if args.quick else [1_000_000, 10_000_000])
     workdir = DATA_DIR
     workdir.mkdir(parents=True, exist_ok=True)
     console.print(f"{time.strftime('%Y-%m-%d %H:%M')} · {machine()}")
