@@ -10,26 +10,25 @@ import argparse
 import sys
 from pathlib import Path
 
-import httpx
 from rich.console import Console
 from rich.table import Table
 
 from . import query
 from .formats.hxl import HXLFormatError, parse_hxl_csv
+from .http import FeedClient, FeedError
 from .snapshot import load_snapshot
 from .store import IngestResult, ingest, make_engine
 
-USER_AGENT = "SituationRoom/0.1 (+https://github.com/situation-room)"
 console = Console(stderr=True)
 
 
 def _read(target: str) -> tuple[str, str]:
-    """Text and a display name for a path or an http(s) URL."""
+    """Text and a display name for a path or an http(s) URL (through the shared HTTP layer:
+    retries, back-off, rate limit, and a clear error naming the URL)."""
     if target.startswith(("http://", "https://")):
-        response = httpx.get(target, timeout=30, follow_redirects=True,
-                             headers={"User-Agent": USER_AGENT})
-        response.raise_for_status()
-        return response.text, target.split("?")[0].rstrip("/").rsplit("/", 1)[-1] or "download.csv"
+        with FeedClient("hxl") as client:
+            response = client.get_text(target, cache=False)
+        return response.text(), target.split("?")[0].rstrip("/").rsplit("/", 1)[-1] or "download.csv"
     path = Path(target)
     return path.read_text(encoding="utf-8-sig"), path.name
 
@@ -48,7 +47,7 @@ def report(result: IngestResult) -> None:
 def cmd_import(args: argparse.Namespace) -> int:
     try:
         text, name = _read(args.target)
-    except (OSError, httpx.HTTPError) as exc:
+    except (OSError, FeedError) as exc:
         console.print(f"[red]cannot read {args.target}: {exc}[/red]")
         return 2
     try:
@@ -95,6 +94,66 @@ def cmd_series(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_refresh(args: argparse.Namespace) -> int:
+    from datetime import date
+
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from .connectors import CONNECTORS
+    from .refresh import configured_sources, default_scope, refresh
+
+    try:
+        since = date.fromisoformat(args.since) if args.since else None
+        until = date.fromisoformat(args.until) if args.until else None
+        scope = default_scope(args.country, args.city, since, until)
+    except ValueError as exc:
+        console.print(f"[red]{exc}[/red]")
+        return 2
+    sources = args.source or list(CONNECTORS)
+    unknown = [s for s in sources if s not in CONNECTORS]
+    if unknown:
+        console.print(f"[red]unknown source {', '.join(unknown)}; known: "
+                      f"{', '.join(CONNECTORS)}[/red]")
+        return 2
+    explicit = bool(args.source)
+    if not explicit:  # all sources: the unconfigured ones are reported, not failed
+        ready = set(configured_sources())
+        sources = [s for s in sources if s in ready] + [s for s in sources if s not in ready]
+    console.print(f"refreshing {', '.join(sources)} for {', '.join(scope.countries)}"
+                  + (f" ({', '.join(scope.cities)})" if scope.cities else "")
+                  + (f" since {scope.since}" if scope.since else ""))
+    with Progress(SpinnerColumn(), TextColumn("[bold]{task.fields[source]:<10}"),
+                  BarColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+                  console=console, transient=False) as bar:
+        tasks = {s: bar.add_task("waiting", total=None, source=s) for s in sources}
+
+        def progress(source: str, event: str, info: dict) -> None:
+            task = tasks[source]
+            if event == "page":
+                bar.update(task, description=f"{info['pages']} pages · {info['rows']:,} rows")
+            elif event == "storing":
+                bar.update(task, description=f"storing {info['rows']:,} rows")
+            elif event == "done":
+                r = info["report"]
+                bar.update(task, total=1, completed=1, description=r.status + (
+                    f": {r.error[:60]}" if r.error else ""))
+
+        reports = refresh(make_engine(), sources, scope, progress=progress)
+    table = Table(title="refresh")
+    for col in ("source", "status", "fetched", "new", "revised", "rejected", "pages",
+                "retries", "rows/s", "error"):
+        table.add_column(col, justify="left" if col in ("source", "status", "error") else "right",
+                         overflow="fold")
+    for r in reports:
+        colour = {"ok": "green", "failed": "red"}.get(r.status, "yellow")
+        table.add_row(r.source, f"[{colour}]{r.status}[/{colour}]", f"{r.fetched:,}",
+                      f"{r.new:,}", f"{r.revised:,}", f"{r.rejected:,}", str(r.pages),
+                      str(r.retries), f"{r.rows_per_second:,.0f}", r.error)
+    Console(width=160).print(table)
+    failed = [r for r in reports if r.status == "failed" or (explicit and r.status == "skipped")]
+    return 1 if failed else 0
+
+
 def cmd_load_snapshot(args: argparse.Namespace) -> int:
     for result in load_snapshot(make_engine(), force=args.force):
         report(result)
@@ -121,6 +180,14 @@ def main(argv: list[str] | None = None) -> int:
     ser.add_argument("--unit", help="e.g. SYP/KG or USD/KG for prices")
     ser.add_argument("--format", choices=["csv", "json"], default="csv")
     ser.set_defaults(func=cmd_series)
+    ref = sub.add_parser("refresh", help="pull live feeds into the store")
+    ref.add_argument("--source", action="append", metavar="NAME",
+                     help="feed to refresh (repeatable); default: every configured feed")
+    ref.add_argument("--country", action="append", metavar="ISO3")
+    ref.add_argument("--city", action="append", metavar="NAME")
+    ref.add_argument("--since", metavar="YYYY-MM-DD")
+    ref.add_argument("--until", metavar="YYYY-MM-DD")
+    ref.set_defaults(func=cmd_refresh)
     snap = sub.add_parser("load-snapshot", help="load the bundled snapshot into the store")
     snap.add_argument("--force", action="store_true")
     snap.set_defaults(func=cmd_load_snapshot)

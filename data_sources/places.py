@@ -151,6 +151,11 @@ class Gazetteer:
             return Match(self.city_place_id(gid), "fuzzy", round(float(score), 1)), candidate, score
         return None, candidate, float(score)
 
+    def find_city(self, name: str, country_iso3: str = "") -> Match | None:
+        """A city a person typed: alias, exact name, then fuzzy (above the threshold)."""
+        return (self.by_alias(name) or self.by_name(name, country_iso3)
+                or self.by_fuzzy(name, country_iso3)[0])
+
     def nearest(
         self, lat: float, lon: float, country_iso3: str = "",
         radius_km: float = NEAREST_CITY_RADIUS_KM,

@@ -63,6 +63,8 @@ METRICS: dict[str, Metric] = {
         Metric("people_in_need", "People in need", "needs", "stock",
                "People in need of humanitarian assistance."),
         Metric("population", "Population", "needs", "stock", "Resident population."),
+        Metric("funding_received", "Humanitarian funding received", "needs", "flow",
+               "Humanitarian funding received in the period, USD (OCHA FTS).", upper_bound=1e12),
         Metric("reports", "Reports published", "attention", "flow",
                "Reports published about the place in the period.", upper_bound=1e6),
     ]

@@ -91,6 +91,8 @@ fetch_log = sa.Table(
     sa.Column("rows_unchanged", sa.Integer, default=0),
     sa.Column("rows_rejected", sa.Integer, default=0),
     sa.Column("error", sa.Text, default=""),
+    sa.Column("pages", sa.Integer, default=0, comment="responses fetched (live feeds)"),
+    sa.Column("requests", sa.Integer, default=0, comment="HTTP requests sent, retries included"),
 )
 
 observations = sa.Table(
@@ -161,7 +163,22 @@ def make_engine(url: str | None = None) -> Engine:
     else:
         engine = sa.create_engine(url, pool_pre_ping=True)
     metadata.create_all(engine)
+    _add_missing_columns(engine)
     return engine
+
+
+def _add_missing_columns(engine: Engine) -> None:
+    """Columns added after a store was created (create_all never alters a table): add them,
+    nullable, so that stores built by an earlier version keep working."""
+    inspector = sa.inspect(engine)
+    for table in metadata.sorted_tables:
+        present = {c["name"] for c in inspector.get_columns(table.name)}
+        for column in table.columns:
+            if column.name not in present:
+                kind = column.type.compile(engine.dialect)
+                with engine.begin() as conn:
+                    conn.execute(sa.text(
+                        f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}'))
 
 
 def _now() -> datetime:
@@ -194,6 +211,8 @@ class IngestResult:
     rows_rejected: int = 0
     status: str = "ok"
     error: str = ""
+    pages: int = 0
+    requests: int = 0
     reject_reasons: dict[str, int] = field(default_factory=dict)
 
     def as_dict(self) -> dict:
@@ -215,9 +234,32 @@ def finish_fetch(engine: Engine, result: IngestResult) -> None:
                 finished_at=_now(), status=result.status, rows_in=result.rows_in,
                 rows_new=result.rows_new, rows_revised=result.rows_revised,
                 rows_unchanged=result.rows_unchanged, rows_rejected=result.rows_rejected,
-                error=result.error,
+                error=result.error, pages=result.pages, requests=result.requests,
             )
         )
+
+
+def log_failed_fetch(engine: Engine, result: IngestResult) -> IngestResult:
+    """Record a load that failed before anything reached the store (the feed was down, sent
+    something malformed): the failure is visible in freshness and on the Data page."""
+    result.status = "failed"
+    result.rows_new = result.rows_revised = result.rows_unchanged = 0
+    result.fetch_id = start_fetch(engine, result.source, result.target)
+    finish_fetch(engine, result)
+    return result
+
+
+def close_interrupted(engine: Engine, source: str) -> int:
+    """Loads of `source` still marked running were cut off (the process died): their
+    transaction never committed, so say so instead of leaving them 'running' forever."""
+    with engine.begin() as conn:
+        return conn.execute(
+            fetch_log.update().where(fetch_log.c.source == source,
+                                     fetch_log.c.status == "running")
+            .values(status="failed", finished_at=_now(),
+                    error="interrupted: the process ended before this load committed; "
+                    "nothing of it was stored")
+        ).rowcount
 
 
 def _reject_records(df: pd.DataFrame, fetch_id: int, default_source: str) -> list[dict]:
@@ -301,6 +343,8 @@ def ingest(
     pre_rejected: pd.DataFrame | None = None,
     retrieved_at: datetime | None = None,
     gaz: Gazetteer | None = None,
+    pages: int = 0,
+    requests: int = 0,
 ) -> IngestResult:
     """Validate, place and store normalized figures in one transaction.
 
@@ -309,7 +353,8 @@ def ingest(
     logged as failed with the error.
     """
     gaz = gaz or gazetteer()
-    result = IngestResult(source=source, target=target, rows_in=len(normalized))
+    result = IngestResult(source=source, target=target, rows_in=len(normalized), pages=pages,
+                          requests=requests)
     if pre_rejected is not None:
         result.rows_in += len(pre_rejected)
     result.fetch_id = start_fetch(engine, source, target)

@@ -31,11 +31,12 @@ def _country_rows(df: pd.DataFrame, iso: pd.Series, dataset: str) -> pd.DataFram
     )
 
 
-def parse_unhcr_population(df: pd.DataFrame, name: str) -> pd.DataFrame:
+def parse_unhcr_population(df: pd.DataFrame, name: str,
+                           origins: set[str] = COMPLETE_ORIGINS) -> pd.DataFrame:
     df = df.reset_index(drop=True).assign(row_ref=[f"{name}:{i + 2}" for i in range(len(df))])
     df["period"] = _year_end(df["year"])
-    origins = df[df["coo_iso"].isin(COMPLETE_ORIGINS)]
-    abroad = origins[origins["coo_iso"] != origins["coa_iso"]]
+    origins_df = df[df["coo_iso"].isin(origins)]
+    abroad = origins_df[origins_df["coo_iso"] != origins_df["coa_iso"]]
     by_asylum = _country_rows(abroad, abroad["coo_iso"], "population").assign(
         metric="refugees_from", qualifier="in " + abroad["coa_name"], value=abroad["refugees"],
         period_start=abroad["period"], period_end=abroad["period"],
@@ -48,7 +49,7 @@ def parse_unhcr_population(df: pd.DataFrame, name: str) -> pd.DataFrame:
         period_start=totals["period"], period_end=totals["period"],
         row_ref=f"{name} (sum over countries of asylum)",
     )
-    inside = df[(df["coo_iso"] == df["coa_iso"]) & df["coo_iso"].isin(COMPLETE_ORIGINS)]
+    inside = df[(df["coo_iso"] == df["coa_iso"]) & df["coo_iso"].isin(origins)]
     idps = _country_rows(inside, inside["coo_iso"], "population").assign(
         metric="idps", qualifier="", value=inside["idps"], period_start=inside["period"],
         period_end=inside["period"],

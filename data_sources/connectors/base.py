@@ -1,0 +1,84 @@
+"""The one small interface every live feed implements.
+
+A connector is declared by a few attributes (name, base-URL setting, credentials it needs,
+licence) and two hooks: `fetch` yields raw pages through the shared `FeedClient`, `normalize`
+turns one page into observation rows (pure: records in, DataFrame out, testable without HTTP).
+The refresh runs them; the store places, validates and keeps revisions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, ClassVar
+
+import pandas as pd
+
+from .. import settings
+from ..http import FeedClient
+from ..schema import conform
+
+
+@dataclass
+class Scope:
+    """What to refresh: countries (ISO3), cities (names), figures from `since` (to `until`)."""
+
+    countries: list[str] = field(default_factory=list)
+    cities: list[str] = field(default_factory=list)
+    since: date | None = None
+    until: date | None = None
+
+    def until_year(self) -> int:
+        return (self.until or date.today()).year
+
+    def since_iso(self, default: str = "2014-01-01") -> str:
+        return self.since.isoformat() if self.since else default
+
+
+@dataclass
+class Batch:
+    """One raw page as the feed sent it, with where it came from (URL without secrets)."""
+
+    dataset: str
+    url: str
+    records: list[Any]
+    context: dict[str, Any] = field(default_factory=dict)
+
+
+class Connector:
+    name: ClassVar[str]
+    title: ClassVar[str]
+    base_url_setting: ClassVar[str]
+    default_base_url: ClassVar[str]
+    licence: ClassVar[str]
+    citation: ClassVar[str]
+    homepage: ClassVar[str] = ""
+    required_settings: ClassVar[tuple[str, ...]] = ()
+    covers: ClassVar[str] = ""  # one line for the README and the Data page
+
+    def base_url(self) -> str:
+        return (settings.setting(self.base_url_setting) or self.default_base_url).rstrip("/")
+
+    def missing_settings(self) -> list[str]:
+        return [n for n in self.required_settings if not settings.setting(n)]
+
+    def fetch(self, client: FeedClient, scope: Scope) -> Iterator[Batch]:
+        raise NotImplementedError
+
+    def normalize(self, batch: Batch, scope: Scope) -> pd.DataFrame:
+        raise NotImplementedError
+
+    def rows(self, batch: Batch, frame: pd.DataFrame, **columns: Any) -> pd.DataFrame:
+        """Stamp provenance and defaults on a normalizer's frame and conform it."""
+        defaults = {"source": self.name, "dataset": batch.dataset, "source_url": batch.url,
+                    "citation": self.citation, "licence": self.licence, "estimate": "best"}
+        out = frame.assign(**{k: v for k, v in {**defaults, **columns}.items()})
+        return conform(out)
+
+
+def numeric(values: pd.Series) -> pd.Series:
+    """Numbers as numbers; anything else left as the source sent it, so that validation
+    rejects it with the original text in the reason."""
+    parsed = pd.to_numeric(values, errors="coerce")
+    return parsed.where(parsed.notna(), values)

@@ -1,0 +1,89 @@
+"""IOM DTM API v3: IDPs by admin 1 and admin 2 and round, with reason and origin where given.
+
+The key goes in the `Ocp-Apim-Subscription-Key` header (setting DTM_SUBSCRIPTION_KEY). DTM's
+terms forbid redistribution: figures are pulled live into the local store and never shipped.
+v3 splits a district's count by displacement reason and origin; each split is its own series
+and their sum per district and round is stored as the district total (qualifier "").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import ClassVar
+
+import httpx
+import pandas as pd
+
+from .. import settings
+from ..http import FeedClient, FeedError, expect, redact_url, require_fields
+from .base import Batch, Connector, Scope, numeric
+
+FIELDS = ("admin0Pcode", "admin2Name", "admin2Pcode", "numPresentIdpInd", "reportingDate",
+          "roundNumber")
+MISSING = {"", "not available", "none", "nan"}
+
+
+class DtmConnector(Connector):
+    name = "dtm"
+    title = "IOM DTM"
+    base_url_setting = "DTM_BASE_URL"
+    default_base_url = "https://dtmapi.iom.int"
+    licence = "IOM DTM terms: non-commercial use, no redistribution"
+    citation = "Source: International Organization for Migration (IOM), Displacement Tracking Matrix (DTM)"
+    homepage = "https://dtm.iom.int/data-and-analysis/dtm-api"
+    required_settings: ClassVar[tuple[str, ...]] = ("DTM_SUBSCRIPTION_KEY",)
+    covers = "IDPs present per district (admin 2) and round, split by reason and origin"
+
+    def fetch(self, client: FeedClient, scope: Scope) -> Iterator[Batch]:
+        headers = {"Ocp-Apim-Subscription-Key": settings.setting("DTM_SUBSCRIPTION_KEY") or ""}
+        url = f"{self.base_url()}/v3/displacement/admin2"
+        for country in scope.countries:
+            params = {"Admin0Pcode": country}
+            if scope.since:
+                params["FromReportingDate"] = scope.since_iso()
+            payload = client.get_json(url, params=params, headers=headers)
+            shown = redact_url(str(httpx.URL(url, params=params)))
+            if isinstance(payload, dict) and payload.get("isSuccess") is False:
+                raise FeedError(self.name, shown, "DTM answered isSuccess=false: "
+                                + "; ".join(map(str, payload.get("errorMessages") or [])))
+            records = expect(self.name, shown, payload, "result", list)
+            require_fields(self.name, shown, records, FIELDS)
+            yield Batch("displacement-admin2", shown, records)
+
+    def normalize(self, batch: Batch, scope: Scope) -> pd.DataFrame:
+        df = pd.DataFrame.from_records(batch.records)
+        if df.empty:
+            return self.rows(batch, df)
+        df = df.reset_index(drop=True)
+        df["row_ref"] = [f"{batch.url} id={i}" for i in df.get("id", df.index)]
+        reason = df.get("displacementReason", pd.Series("", index=df.index)).fillna("").astype(str)
+        origin = df.get("idpOriginAdmin1Name", pd.Series("", index=df.index)).fillna("").astype(str)
+        parts = []
+        for label, values in (("reason", reason), ("from", origin)):
+            known = ~values.str.strip().str.casefold().isin(MISSING)
+            parts.append((label + ": " + values).where(known, ""))
+        qualifier = (parts[0] + "; " + parts[1]).str.strip("; ")
+        day = df["reportingDate"].astype(str).str[:10]
+        base = pd.DataFrame({
+            "metric": "idps", "unit": "people", "place_kind": "city",
+            "place_raw": df["admin2Name"], "admin1": df.get("admin1Name", ""),
+            "admin2": df["admin2Name"], "pcode": df["admin2Pcode"],
+            "country_iso3": df["admin0Pcode"], "period_start": day, "period_end": day,
+            "row_ref": df["row_ref"], "qualifier": qualifier,
+            "value": numeric(df["numPresentIdpInd"]),
+        })
+        split = qualifier != ""
+        frames = [base[split]]
+        # one row per district and round without split: that is the total already
+        frames.append(base[~split])
+        if split.any():
+            keys = ["place_raw", "admin1", "admin2", "pcode", "country_iso3", "period_start",
+                    "period_end"]
+            numbers = base[split].assign(value=pd.to_numeric(base.loc[split, "value"],
+                                                             errors="coerce"))
+            totals = numbers.groupby(keys, as_index=False)["value"].sum(min_count=1)
+            totals = totals.merge(base.loc[~split, keys], on=keys, how="left", indicator=True)
+            totals = totals[totals["_merge"] == "left_only"].drop(columns="_merge")
+            frames.append(totals.assign(metric="idps", unit="people", place_kind="city",
+                                        qualifier="", row_ref=f"{batch.url} (sum of splits)"))
+        return self.rows(batch, pd.concat(frames, ignore_index=True))

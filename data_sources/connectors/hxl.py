@@ -1,0 +1,39 @@
+"""Any HXL-tagged CSV by URL (settings HXL_URLS, comma separated): the `import` reader, live."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pandas as pd
+
+from .. import settings
+from ..formats.hxl import HXLFormatError, parse_hxl_csv
+from ..http import FeedClient, FeedError
+from .base import Batch, Connector, Scope
+
+
+class HxlConnector(Connector):
+    name = "hxl"
+    title = "HXL CSV by URL"
+    base_url_setting = "HXL_BASE_URL"
+    default_base_url = ""
+    licence = "as stated by each file's publisher"
+    citation = "HXL-tagged CSV"
+    required_settings = ("HXL_URLS",)
+    covers = "any HXL-tagged sheet (#adm2+name, #date, #affected+idps, WFP price sheets, …)"
+
+    def urls(self) -> list[str]:
+        return [u.strip() for u in (settings.setting("HXL_URLS") or "").split(",") if u.strip()]
+
+    def fetch(self, client: FeedClient, scope: Scope) -> Iterator[Batch]:
+        for url in self.urls():
+            response = client.get_text(url)
+            name = url.split("?")[0].rstrip("/").rsplit("/", 1)[-1] or "download.csv"
+            yield Batch(name, response.url, [response.text()], {"name": name})
+
+    def normalize(self, batch: Batch, scope: Scope) -> pd.DataFrame:
+        try:
+            return parse_hxl_csv(batch.records[0], name=batch.context["name"], source_url=batch.url,
+                                 citation=batch.context["name"])
+        except HXLFormatError as exc:
+            raise FeedError(self.name, batch.url, f"malformed CSV: {exc}") from exc

@@ -1,0 +1,141 @@
+"""Refresh: pull live feeds into the store, one source at a time, one transaction per source.
+
+A source's pages are all fetched and normalized before anything is written, then stored by
+`ingest` in a single transaction: a feed that fails half-way, or a process killed at any moment,
+leaves the store exactly as it was before that source began. Other sources still land.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+
+import pandas as pd
+from sqlalchemy.engine import Engine
+
+from . import settings
+from .connectors import CONNECTORS, Connector, Scope
+from .http import FeedClient, FeedError, redact
+from .places import gazetteer
+from .schema import empty_observations
+from .store import IngestResult, close_interrupted, ingest, log_failed_fetch
+
+Progress = Callable[[str, str, dict], None]  # (source, event, details)
+
+
+@dataclass
+class SourceReport:
+    source: str
+    status: str  # ok | failed | skipped
+    fetched: int = 0
+    new: int = 0
+    revised: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    pages: int = 0
+    requests: int = 0
+    retries: int = 0
+    seconds: float = 0.0
+    error: str = ""
+
+    @property
+    def rows_per_second(self) -> float:
+        return self.fetched / self.seconds if self.seconds else 0.0
+
+
+def default_scope(countries: list[str] | None = None, cities: list[str] | None = None,
+                  since: date | None = None, until: date | None = None) -> Scope:
+    """Countries asked for, plus those of the cities asked for; defaults from settings
+    (REFRESH_COUNTRIES, REFRESH_CITIES), else Iraq and Syria with Mosul and Aleppo."""
+    cities = cities or _listed("REFRESH_CITIES", "Aleppo,Mosul")
+    chosen = [c.upper() for c in (countries or [])]
+    gaz = gazetteer()
+    for city in cities:
+        match = gaz.find_city(city)
+        if match is None:
+            raise ValueError(f"unknown city '{city}'")
+        iso = gaz.place_record(match.place_id)["country_iso3"]
+        if countries is None or not countries:
+            chosen.append(iso)
+    if not chosen:
+        chosen = _listed("REFRESH_COUNTRIES", "IRQ,SYR")
+    return Scope(countries=list(dict.fromkeys(chosen)), cities=cities, since=since, until=until)
+
+
+def _listed(name: str, default: str) -> list[str]:
+    return [v.strip() for v in (settings.setting(name, default) or "").split(",") if v.strip()]
+
+
+def configured_sources() -> list[str]:
+    return [name for name, cls in CONNECTORS.items() if not cls().missing_settings()]
+
+
+def refresh(engine: Engine, sources: list[str], scope: Scope, *,
+            progress: Progress | None = None,
+            client_factory: Callable[[str], FeedClient] = FeedClient) -> list[SourceReport]:
+    """Refresh each named source; never raises for a feed's failure (it is reported)."""
+    progress = progress or (lambda *_: None)
+    unknown = [s for s in sources if s not in CONNECTORS]
+    if unknown:
+        raise ValueError(f"unknown source(s) {', '.join(unknown)}; known: "
+                         + ", ".join(CONNECTORS))
+    return [refresh_one(engine, CONNECTORS[name](), scope, progress, client_factory)
+            for name in sources]
+
+
+def refresh_one(engine: Engine, connector: Connector, scope: Scope, progress: Progress,
+                client_factory: Callable[[str], FeedClient]) -> SourceReport:
+    name = connector.name
+    missing = connector.missing_settings()
+    if missing:
+        report = SourceReport(name, "skipped", error="not configured: set "
+                              + ", ".join(missing) + " (environment or .streamlit/secrets.toml)")
+        progress(name, "done", {"report": report})
+        return report
+    close_interrupted(engine, name)
+    target = f"{connector.base_url() or 'urls'} countries={','.join(scope.countries)}" + (
+        f" cities={','.join(scope.cities)}" if scope.cities else "") + (
+        f" since={scope.since}" if scope.since else "")
+    started = time.perf_counter()
+    frames: list[pd.DataFrame] = []
+    progress(name, "start", {"target": target})
+    with client_factory(name) as client:
+        try:
+            for batch in connector.fetch(client, scope):
+                frames.append(connector.normalize(batch, scope))
+                progress(name, "page", {"pages": client.stats.pages,
+                                        "rows": sum(len(f) for f in frames)})
+        except Exception as exc:  # noqa: BLE001 - a feed's failure is reported, never raised
+            error = str(exc) if isinstance(exc, FeedError) else (
+                f"{name}: unexpected {type(exc).__name__}: {redact(str(exc))}")
+            failed = log_failed_fetch(engine, IngestResult(
+                source=name, target=target, error=error, pages=client.stats.pages,
+                requests=client.stats.requests, rows_in=sum(len(f) for f in frames)))
+            report = SourceReport(name, "failed", fetched=failed.rows_in,
+                                  pages=client.stats.pages, requests=client.stats.requests,
+                                  retries=client.stats.retries,
+                                  seconds=time.perf_counter() - started, error=error)
+            progress(name, "done", {"report": report})
+            return report
+        stats = client.stats
+    data = pd.concat(frames, ignore_index=True) if frames else empty_observations()
+    progress(name, "storing", {"rows": len(data)})
+    try:
+        result = ingest(engine, data, source=name, target=target, pages=stats.pages,
+                        requests=stats.requests)
+    except Exception as exc:  # noqa: BLE001 - ingest logged it and rolled back
+        report = SourceReport(name, "failed", fetched=len(data), pages=stats.pages,
+                              requests=stats.requests, retries=stats.retries,
+                              seconds=time.perf_counter() - started,
+                              error=f"{name}: could not store: {type(exc).__name__}: {exc}")
+        progress(name, "done", {"report": report})
+        return report
+    report = SourceReport(name, "ok", fetched=len(data), new=result.rows_new,
+                          revised=result.rows_revised, unchanged=result.rows_unchanged,
+                          rejected=result.rows_rejected, pages=stats.pages,
+                          requests=stats.requests, retries=stats.retries,
+                          seconds=time.perf_counter() - started)
+    progress(name, "done", {"report": report})
+    return report

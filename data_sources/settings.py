@@ -1,0 +1,59 @@
+"""Settings for the feeds: base URLs, keys and HTTP behaviour, from the environment first and
+then from `.streamlit/secrets.toml`, never from code.
+
+Everything secret that is read through here is remembered, so that the HTTP layer can scrub it
+from every URL, log line and error message before a person sees it.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from functools import lru_cache
+from pathlib import Path
+
+SECRETS_FILE = Path(".streamlit") / "secrets.toml"
+
+# Names whose values are credentials or identifiers: never shown, whatever their value.
+SECRET_NAMES = (
+    "HAPI_APP_IDENTIFIER", "DTM_SUBSCRIPTION_KEY", "UCDP_ACCESS_TOKEN", "ACLED_USERNAME",
+    "ACLED_PASSWORD", "RELIEFWEB_APPNAME",
+)
+
+
+@lru_cache(maxsize=1)
+def _secrets_file() -> dict[str, str]:
+    path = Path(os.environ.get("SITUATION_ROOM_SECRETS", SECRETS_FILE))
+    if not path.is_file():
+        return {}
+    with path.open("rb") as fh:
+        data = tomllib.load(fh)
+    return {str(k).upper(): str(v) for k, v in data.items() if not isinstance(v, dict)}
+
+
+def setting(name: str, default: str | None = None) -> str | None:
+    """A setting's value: environment variable, else secrets.toml, else `default`."""
+    value = os.environ.get(name)
+    if value is None or value == "":
+        value = _secrets_file().get(name.upper())
+    return value if value not in (None, "") else default
+
+
+def number(name: str, default: float) -> float:
+    raw = setting(name)
+    try:
+        return float(raw) if raw is not None else default
+    except ValueError as exc:
+        raise ValueError(f"setting {name} must be a number, got '{raw}'") from exc
+
+
+def secret_values() -> list[str]:
+    """Every configured secret value, longest first (so a value that contains another is
+    scrubbed whole)."""
+    values = {setting(n) for n in SECRET_NAMES}
+    return sorted((v for v in values if v and len(v) >= 4), key=len, reverse=True)
+
+
+def reload() -> None:
+    """Forget the cached secrets file (tests and the app's settings form change it)."""
+    _secrets_file.cache_clear()
