@@ -130,7 +130,7 @@ def cmd_refresh(args: argparse.Namespace) -> int:
         def progress(source: str, event: str, info: dict) -> None:
             task = tasks[source]
             if event == "page":
-                bar.update(task, description=f"{info['pages']} pages · {info['rows']:,} rows")
+                bar.update(task, description=f"{info['pages']} pages · {info['records']:,} records")
             elif event == "storing":
                 bar.update(task, description=f"storing {info['rows']:,} rows")
             elif event == "done":

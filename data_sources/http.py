@@ -283,6 +283,9 @@ class FeedClient:
     def get_text(self, url: str, **kwargs: Any) -> Response:
         response = self.request("GET", url, **kwargs)
         self.stats.pages += 1
+        if not response.body.strip():
+            raise FeedError(self.feed, response.url, "returned an empty body where a CSV file "
+                            "was expected")
         if response.body.lstrip()[:15].lower().startswith((b"<!doctype html", b"<html")):
             raise FeedError(self.feed, response.url, "returned an HTML page where a CSV file "
                             f"was expected: {_snippet(response.text())}")

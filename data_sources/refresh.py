@@ -12,7 +12,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
-import pandas as pd
 from sqlalchemy.engine import Engine
 
 from . import settings
@@ -99,20 +98,21 @@ def refresh_one(engine: Engine, connector: Connector, scope: Scope, progress: Pr
         f" cities={','.join(scope.cities)}" if scope.cities else "") + (
         f" since={scope.since}" if scope.since else "")
     started = time.perf_counter()
-    frames: list[pd.DataFrame] = []
+    batches: list = []
     progress(name, "start", {"target": target})
     with client_factory(name) as client:
         try:
             for batch in connector.fetch(client, scope):
-                frames.append(connector.normalize(batch, scope))
+                batches.append(batch)
                 progress(name, "page", {"pages": client.stats.pages,
-                                        "rows": sum(len(f) for f in frames)})
+                                        "records": sum(len(b.records) for b in batches)})
+            data = connector.normalize_all(batches, scope)
         except Exception as exc:  # noqa: BLE001 - a feed's failure is reported, never raised
             error = str(exc) if isinstance(exc, FeedError) else (
                 f"{name}: unexpected {type(exc).__name__}: {redact(str(exc))}")
             failed = log_failed_fetch(engine, IngestResult(
                 source=name, target=target, error=error, pages=client.stats.pages,
-                requests=client.stats.requests, rows_in=sum(len(f) for f in frames)))
+                requests=client.stats.requests))
             report = SourceReport(name, "failed", fetched=failed.rows_in,
                                   pages=client.stats.pages, requests=client.stats.requests,
                                   retries=client.stats.retries,
@@ -120,7 +120,8 @@ def refresh_one(engine: Engine, connector: Connector, scope: Scope, progress: Pr
             progress(name, "done", {"report": report})
             return report
         stats = client.stats
-    data = pd.concat(frames, ignore_index=True) if frames else empty_observations()
+    if data.empty:
+        data = empty_observations()
     progress(name, "storing", {"rows": len(data)})
     try:
         result = ingest(engine, data, source=name, target=target, pages=stats.pages,

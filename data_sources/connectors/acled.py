@@ -33,6 +33,7 @@ class AcledConnector(Connector):
     citation = "Armed Conflict Location & Event Data (ACLED), acleddata.com"
     homepage = "https://acleddata.com/api-documentation/getting-started"
     required_settings: ClassVar[tuple[str, ...]] = ("ACLED_USERNAME", "ACLED_PASSWORD")
+    id_field = "event_id_cnty"
     covers = "conflict events and fatalities per location and day, by event type"
 
     def __init__(self) -> None:

@@ -8,6 +8,7 @@ The refresh runs them; the store places, validates and keeps revisions.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
@@ -56,6 +57,7 @@ class Connector:
     homepage: ClassVar[str] = ""
     required_settings: ClassVar[tuple[str, ...]] = ()
     covers: ClassVar[str] = ""  # one line for the README and the Data page
+    id_field: ClassVar[str | None] = None  # a record's identity in the feed, if it has one
 
     def base_url(self) -> str:
         return (settings.setting(self.base_url_setting) or self.default_base_url).rstrip("/")
@@ -68,6 +70,32 @@ class Connector:
 
     def normalize(self, batch: Batch, scope: Scope) -> pd.DataFrame:
         raise NotImplementedError
+
+    def normalize_all(self, batches: list[Batch], scope: Scope) -> pd.DataFrame:
+        """All pages of one refresh, merged per dataset and request before normalizing: a
+        record repeated on two pages (the feed moved under us) counts once, and sums over
+        records (a district's total, events at one place and day) never count it twice."""
+        groups: dict[str, list[Batch]] = {}
+        for batch in batches:
+            key = json.dumps([batch.dataset, batch.context], sort_keys=True, default=str)
+            groups.setdefault(key, []).append(batch)
+        frames = []
+        for group in groups.values():
+            seen: set[str] = set()
+            records = []
+            for batch in group:
+                for record in batch.records:
+                    identity = (str(record.get(self.id_field)) if self.id_field
+                                and isinstance(record, dict) and self.id_field in record
+                                else json.dumps(record, sort_keys=True, default=str))
+                    if identity not in seen:
+                        seen.add(identity)
+                        records.append(record)
+            first = group[0]
+            url = first.url + (f" (+{len(group) - 1} more pages)" if len(group) > 1 else "")
+            frames.append(self.normalize(Batch(first.dataset, url, records, first.context),
+                                         scope))
+        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
     def rows(self, batch: Batch, frame: pd.DataFrame, **columns: Any) -> pd.DataFrame:
         """Stamp provenance and defaults on a normalizer's frame and conform it."""

@@ -32,6 +32,7 @@ class DtmConnector(Connector):
     citation = "Source: International Organization for Migration (IOM), Displacement Tracking Matrix (DTM)"
     homepage = "https://dtm.iom.int/data-and-analysis/dtm-api"
     required_settings: ClassVar[tuple[str, ...]] = ("DTM_SUBSCRIPTION_KEY",)
+    id_field = "id"
     covers = "IDPs present per district (admin 2) and round, split by reason and origin"
 
     def fetch(self, client: FeedClient, scope: Scope) -> Iterator[Batch]:

@@ -26,7 +26,7 @@ class Theme:
     dataset: str
     route: str  # v2 route; the v1 names are noted where they were renamed
     fields: tuple[str, ...]
-    admin_levels: tuple[int, ...] = (0, 2)
+    admin_levels: tuple[int, ...] = (2, 0)
     dated: bool = True
 
 

@@ -31,6 +31,7 @@ class ReliefwebConnector(Connector):
     citation = "ReliefWeb (UN OCHA), reports API v2"
     homepage = "https://apidoc.reliefweb.int/"
     required_settings: ClassVar[tuple[str, ...]] = ("RELIEFWEB_APPNAME",)
+    id_field = "id"
     covers = "reports published per city and week (metric 'reports'), with report links"
 
     def fetch(self, client: FeedClient, scope: Scope) -> Iterator[Batch]:

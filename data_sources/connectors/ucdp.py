@@ -40,6 +40,7 @@ class UcdpConnector(Connector):
     citation = "Uppsala Conflict Data Program, Georeferenced Event Dataset (GED)"
     homepage = "https://ucdp.uu.se/apidocs/"
     required_settings: ClassVar[tuple[str, ...]] = ("UCDP_ACCESS_TOKEN",)
+    id_field = "id"
     covers = ("conflict deaths per event location (best, low, high), civilian deaths, "
               "number of events; placed by coordinates")
 
@@ -53,7 +54,8 @@ class UcdpConnector(Connector):
                 raise FeedError(self.name, self.base_url(), f"no Gleditsch-Ward code known for "
                                 f"{country}; UCDP filters by those (add it to GW_CODES)")
             url = f"{self.base_url()}/api/gedevents/{self.version()}"
-            params: dict | None = {"pagesize": PAGE, "page": 0, "Country": GW_CODES[country],
+            size = int(settings.number("UCDP_PAGE_SIZE", PAGE))
+            params: dict | None = {"pagesize": size, "page": 0, "Country": GW_CODES[country],
                                    "StartDate": scope.since_iso("1989-01-01")}
             seen: set[str] = set()
             while url:

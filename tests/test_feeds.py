@@ -1,0 +1,278 @@
+"""Every connector against the replay server: real values normalized and placed, credentials sent
+the way each feed wants them, and the fault matrix (no crash, a clear error in the fetch log, the
+stored figures unchanged)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+
+from data_sources import query
+from data_sources.connectors import Scope
+from data_sources.connectors.acled import AcledConnector
+from data_sources.http import FeedClient
+from data_sources.refresh import refresh
+from data_sources.store import observations
+from tests.conftest import FEED_KEYS
+from tests.feed_server import SHARED
+
+SCOPES = {
+    "hapi": Scope(["SYR"]),
+    "dtm": Scope(["IRQ"]),
+    "wfp": Scope(["SYR"]),
+    "ucdp": Scope(["BGD"]),
+    "acled": Scope(["IRQ"]),
+    "reliefweb": Scope(["IRQ"], ["Mosul"]),
+    "unhcr": Scope(["SYR"]),
+    "fts": Scope(["JOR"], since=date(2020, 1, 1), until=date(2020, 12, 31)),
+    "hxl": Scope(["SYR"]),
+}
+DATA_PATH = {  # the route that carries each feed's figures
+    "hapi": "/api/v2/affected-people/idps",
+    "dtm": "/v3/displacement/admin2",
+    "wfp": "/dataset/x/resource/y/download/wfp_food_prices_syr.csv",
+    "ucdp": "/api/gedevents/25.1",
+    "acled": "/api/acled/read",
+    "reliefweb": "/v2/reports",
+    "unhcr": "/population/v1/population/",
+    "fts": "/v1/fts/flow/custom-search",
+    "hxl": "/files/aleppo_prices.csv",
+}
+A_FIELD = {"hapi": "population", "dtm": "numPresentIdpInd", "ucdp": "best",
+           "acled": "fatalities", "reliefweb": "fields", "unhcr": "refugees",
+           "fts": "fundingTotal"}
+CSV_FEEDS = {"wfp", "hxl"}
+
+
+def run(engine, source: str, scope: Scope | None = None):
+    return refresh(engine, [source], scope or SCOPES[source])[0]
+
+
+def series(engine, city: str, metric: str, **filters) -> pd.DataFrame:
+    cities = query.cities(engine)
+    ids = cities.loc[cities.name == city, "place_id"].tolist()
+    assert ids, f"{city} not in store"
+    df = query.series_frame(engine, ids, metric)
+    for key, value in filters.items():
+        df = df[df[key] == value]
+    return df
+
+
+def fingerprint(engine) -> str:
+    with engine.connect() as conn:
+        rows = conn.execute(sa.select(observations).order_by(*observations.primary_key)).all()
+    return hashlib.sha1(repr(rows).encode()).hexdigest()
+
+
+# -- real values, placed on cities ------------------------------------------------------------
+def test_hapi_food_price_equals_the_wfp_file(feeds, empty_engine):
+    report = run(empty_engine, "hapi")
+    assert report.status == "ok" and report.new > 0
+    hapi = series(empty_engine, "Aleppo", "food_price", site="Al-Cha'ar",
+                  qualifier="Wheat flour, retail", unit="SYP/KG")
+    jan = hapi[hapi.period_start == "2017-01-15"]
+    assert jan.value.tolist() == [260.0] and jan.source.tolist() == ["hapi"]
+    run(empty_engine, "wfp")
+    wfp = series(empty_engine, "Aleppo", "food_price", site="Al-Cha'ar",
+                 qualifier="Wheat flour, retail", unit="SYP/KG", source="wfp")
+    assert wfp[wfp.period_end.dt.strftime("%Y-%m") == "2017-01"].value.tolist() == [260.0]
+
+
+def test_hapi_themes_land_with_their_metrics(feeds, empty_engine):
+    run(empty_engine, "hapi")
+    cat = query.catalogue(empty_engine, query.cities(empty_engine).place_id.tolist())
+    hapi = set(cat[cat.source == "hapi"].metric)
+    assert {"idps", "people_in_need", "conflict_events", "conflict_fatalities", "food_price",
+            "population"} <= hapi
+    needs = series(empty_engine, "Aleppo", "people_in_need")
+    assert needs.value.tolist() == [5000.0]  # the in-need row, not the targeted one
+    sent = feeds.requests_to("/api/v2/affected-people/idps")
+    assert all(r.query["app_identifier"] == FEED_KEYS["HAPI_APP_IDENTIFIER"] for r in sent)
+
+
+def test_ucdp_real_event_is_placed_by_coordinates(feeds, empty_engine, monkeypatch):
+    monkeypatch.setenv("UCDP_PAGE_SIZE", "250")
+    report = run(empty_engine, "ucdp")
+    assert report.status == "ok" and report.pages == 3  # 601 events in pages of 250
+    deaths = series(empty_engine, "Bhāndāria", "conflict_fatalities")
+    day = deaths[deaths.period_start == "2013-12-13"]
+    assert sorted(day.estimate) == ["best", "high", "low"] and set(day.value) == {1.0}
+    assert day.site.iloc[0] == "Bhāndāria town"
+    sent = feeds.requests_to("/api/gedevents/25.1")
+    assert {r.headers["x-ucdp-access-token"] for r in sent} == {FEED_KEYS["UCDP_ACCESS_TOKEN"]}
+    assert [r.query["page"] for r in sent] == ["0", "1", "2"]
+    unplaced = query.rejected(empty_engine, source="ucdp")
+    assert unplaced.reason.str.contains("no city matches 'Chittagong Division'").any()
+
+
+def test_unhcr_live_equals_bundled_values(feeds, empty_engine):
+    run(empty_engine, "unhcr")
+    in_turkey = query.series_frame(empty_engine, ["country:SYR"], "refugees_from",
+                                   qualifier="in Türkiye")
+    assert in_turkey[in_turkey.period_end == "2017-12-31"].value.tolist() == [3424237.0]
+    total = query.series_frame(empty_engine, ["country:SYR"], "refugees_from", qualifier="")
+    assert total[total.period_end == "2017-12-31"].value.tolist() == [6310498.0]
+
+
+def test_fts_funding_received_by_jordan_in_2020(feeds, empty_engine):
+    report = run(empty_engine, "fts")
+    assert report.status == "ok"
+    funding = query.series_frame(empty_engine, ["country:JOR"], "funding_received")
+    assert funding.value.tolist() == [714246261.0]
+    assert funding.period_start.dt.strftime("%Y-%m-%d").tolist() == ["2020-01-01"]
+
+
+def test_dtm_splits_and_district_total_on_mosul(feeds, empty_engine):
+    report = run(empty_engine, "dtm")
+    assert report.status == "ok"
+    idps = series(empty_engine, "Mosul", "idps", source="dtm")
+    total = idps[idps.qualifier == ""].sort_values("period_start")
+    # synthetic fixture: splits 1000 + 200 + 30 in round 1, doubled in round 2
+    assert total.value.tolist() == [1230.0, 2460.0]
+    assert "reason: Conflict; from: Anbar" in set(idps.qualifier)
+    sent = feeds.requests_to("/v3/displacement/admin2")
+    assert sent[0].headers["ocp-apim-subscription-key"] == FEED_KEYS["DTM_SUBSCRIPTION_KEY"]
+
+
+@pytest.mark.skipif(not (SHARED / "api-samples" / "iom-dtm").is_dir(),
+                    reason="the real DTM files in ../shared/data are not on this machine")
+def test_dtm_real_al_mosul_round_lands_on_mosul(feeds, empty_engine):
+    """Real DTM values, read from the shared folder at test time, never committed."""
+    real = json.loads((SHARED / "api-samples" / "iom-dtm"
+                       / "idpadmin2data-getadmin2datav2-admin0pcode-irq.json").read_text())
+    saved = feeds.data["dtm"]["IRQ"]
+    feeds.data["dtm"]["IRQ"] = real
+    try:
+        report = run(empty_engine, "dtm")
+    finally:
+        feeds.data["dtm"]["IRQ"] = saved
+    assert report.status == "ok"
+    idps = series(empty_engine, "Mosul", "idps", source="dtm", qualifier="")
+    by_day = dict(zip(idps.period_start.dt.strftime("%Y-%m-%d"), idps.value, strict=True))
+    assert by_day["2017-06-30"] == 661098.0 and by_day["2017-12-31"] == 550842.0
+    assert idps.match_method.iloc[0] == "pcode"  # IRQ-G15Q05 -> the city of Mosul
+
+
+def test_acled_token_is_fetched_once_and_renewed_when_refused(feeds, tmp_path):
+    connector = AcledConnector()
+    with FeedClient("acled") as client:
+        first = list(connector.fetch(client, SCOPES["acled"]))
+        feeds.expire_tokens()  # the API now refuses the token we hold
+        second = list(connector.fetch(client, SCOPES["acled"]))
+    assert len(first[0].records) == len(second[0].records) == 4
+    grants = [dict(pair.split("=") for pair in r.body.decode().split("&"))["grant_type"]
+              for r in feeds.requests_to("/oauth/token")]
+    assert grants == ["password", "refresh_token"]
+    reads = feeds.requests_to("/api/acled/read")
+    assert [r.headers["authorization"].startswith("Bearer ") for r in reads] == [True] * 3
+
+
+def test_acled_events_sum_per_location_and_day(feeds, empty_engine):
+    run(empty_engine, "acled")
+    deaths = series(empty_engine, "Mosul", "conflict_fatalities", source="acled")
+    battles = deaths[deaths.qualifier == "Battles"]
+    assert battles.value.tolist() == [6.0]  # two synthetic battles at Mosul on 1 March: 5 + 1
+
+
+def test_reliefweb_counts_reports_per_week_with_links(feeds, empty_engine):
+    run(empty_engine, "reliefweb")
+    weekly = series(empty_engine, "Mosul", "reports").sort_values("period_start")
+    assert weekly.value.tolist() == [2.0, 3.0]  # weeks of 27 Feb and 6 Mar 2017
+    assert weekly.period_start.dt.strftime("%Y-%m-%d").tolist() == ["2017-02-27", "2017-03-06"]
+    body = json.loads(feeds.requests_to("/v2/reports")[0].body)
+    assert body["query"]["value"] == '"Mosul"'
+    assert feeds.requests_to("/v2/reports")[0].query["appname"] == FEED_KEYS["RELIEFWEB_APPNAME"]
+
+
+def test_value_changed_between_refreshes_becomes_a_revision(feeds, empty_engine):
+    assert run(empty_engine, "fts").new == 1
+    feeds.fault(DATA_PATH["fts"], "change_value", arg=("fundingTotal", 2))
+    report = run(empty_engine, "fts")
+    assert report.status == "ok" and report.revised == 1
+    with empty_engine.connect() as conn:
+        rows = conn.execute(sa.select(observations.c.revision, observations.c.value,
+                                      observations.c.is_current)
+                            .order_by(observations.c.revision)).all()
+    assert [tuple(r) for r in rows] == [(1, 714246261.0, False), (2, 1428492522.0, True)]
+
+
+def test_secrets_never_reach_the_store(feeds, empty_engine):
+    for source in ("hapi", "dtm", "ucdp", "acled", "reliefweb"):
+        feeds.fault(DATA_PATH[source], "500", times=-1)
+        report = run(empty_engine, source)
+        assert report.status == "failed"
+    feeds.clear()
+    for source in ("hapi", "dtm", "ucdp", "acled", "reliefweb"):
+        assert run(empty_engine, source).status == "ok"
+    empty_engine.dispose()  # checkpoint the WAL into the file
+    db = Path(empty_engine.url.database)
+    dump = b"".join(p.read_bytes() for p in db.parent.glob(db.name + "*")).decode("latin-1")
+    assert "HTTP 500 after" in dump  # the errors are there...
+    for secret in FEED_KEYS.values():  # ...without any key
+        assert secret not in dump
+
+
+# -- the fault matrix -------------------------------------------------------------------------
+TRANSIENT = ["delay", "reset", "500", "503", "429", "truncated"]
+BROKEN = ["html", "invalid_json", "empty_body", "rename_field", "drop_field"]
+MATRIX = [(s, f) for s in DATA_PATH for f in [*TRANSIENT, *BROKEN, "empty_page", "duplicate"]
+          if not (s in CSV_FEEDS and f in ("invalid_json", "rename_field", "drop_field",
+                                           "empty_page", "duplicate"))]
+EXPECTED_ERROR = {
+    "html": "HTML page", "invalid_json": "invalid or truncated JSON",
+    "empty_body": "empty body", "rename_field": "lacks field", "drop_field": "lacks field",
+    "delay": "timed out", "reset": "connection failed", "500": "HTTP 500", "503": "HTTP 503",
+    "429": "HTTP 429", "truncated": "connection failed",
+}
+
+
+@pytest.mark.parametrize(("source", "fault"), MATRIX)
+def test_fault_matrix(feeds, empty_engine, monkeypatch, source, fault):
+    monkeypatch.setenv("HTTP_READ_TIMEOUT", "0.3")
+    monkeypatch.setenv("HTTP_ATTEMPTS", "3")
+    baseline = run(empty_engine, source)
+    assert baseline.status == "ok" and baseline.new > 0
+    before = fingerprint(empty_engine)
+    path = DATA_PATH[source]
+    arg = {"delay": 0.6, "503": 0, "429": 0, "rename_field": (A_FIELD.get(source), "renamed"),
+           "drop_field": A_FIELD.get(source), "duplicate": 2}.get(fault)
+
+    # once: retried and absorbed (transient), or the whole source refused (broken)
+    feeds.fault(path, fault, times=1, arg=arg)
+    report = run(empty_engine, source)
+    if fault in TRANSIENT:
+        assert report.status == "ok", report.error
+        assert report.retries == 1 and report.new == 0 and report.revised == 0
+    elif fault in BROKEN:
+        assert report.status == "failed"
+        assert EXPECTED_ERROR[fault] in report.error and report.error.startswith(f"{source}: ")
+        assert "127.0.0.1" in report.error  # the URL, without secrets
+        if "field" in fault:
+            assert f"'{A_FIELD[source]}'" in report.error
+    elif fault == "empty_page" or fault == "duplicate":
+        assert report.status == "ok" and report.new == 0 and report.revised == 0
+    assert fingerprint(empty_engine) == before
+
+    # always: every attempt fails, the source is reported failed, the store is untouched
+    if fault in TRANSIENT:
+        feeds.clear()
+        feeds.fault(path, fault, times=-1, arg=arg)
+        report = run(empty_engine, source)
+        feeds.clear()
+        assert report.status == "failed" and "after 3 attempts" in report.error
+        assert EXPECTED_ERROR[fault] in report.error
+        assert fingerprint(empty_engine) == before
+
+    log = query.fetches(empty_engine)
+    last = log.iloc[0]
+    assert last.source == source
+    if report.status == "failed":
+        assert last.status == "failed" and last.error == report.error
+    fresh = query.freshness(empty_engine).set_index("source").loc[source]
+    assert fresh.last_success is not None and not pd.isna(fresh.last_success)
