@@ -225,6 +225,57 @@ def freshness(engine: Engine) -> pd.DataFrame:
                 "last_status", "last_error"]]
 
 
+SNAPSHOT_TARGET = "snapshot:"
+
+
+def classify_freshness(fresh: pd.DataFrame, now: pd.Timestamp, stale_after_days: float = 7.0,
+                       snapshot_sources: tuple[str, ...] = ()) -> pd.DataFrame:
+    """Add `state` (fresh | stale | failing | never | snapshot) and a one-line `detail`.
+
+    Failing wins: a source whose last attempt failed is served from its last good load, and
+    the reader must know both facts. Pure, so the badges can be tested without a page.
+    """
+    def utc(value) -> pd.Timestamp | None:  # SQLite hands back naive UTC times
+        if value is None or pd.isna(value):
+            return None
+        stamp = pd.Timestamp(value)
+        return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+
+    out = fresh.copy()
+    now = utc(now)
+    states, details = [], []
+    for row in out.itertuples():
+        success = utc(row.last_success)
+        age = (now - success).total_seconds() / 86400 if success is not None else None
+        if row.last_status == "failed":
+            state = "failing"
+            detail = (f"last attempt {pd.Timestamp(row.last_attempt):%Y-%m-%d %H:%M} failed: "
+                      f"{row.last_error}; showing the load of "
+                      + (f"{success:%Y-%m-%d %H:%M} UTC" if success is not None else "— none"))
+        elif success is None:
+            state, detail = "never", "never loaded"
+        elif row.source in snapshot_sources:
+            state, detail = "snapshot", f"bundled snapshot, loaded {success:%Y-%m-%d}"
+        elif age > stale_after_days:
+            state, detail = "stale", f"last refreshed {age:.0f} days ago"
+        else:
+            state, detail = "fresh", f"refreshed {success:%Y-%m-%d %H:%M} UTC"
+        states.append(state)
+        details.append(detail)
+    out["state"], out["detail"] = states, details
+    return out
+
+
+def snapshot_only_sources(engine: Engine) -> tuple[str, ...]:
+    """Sources whose every successful load came from the bundled snapshot."""
+    log = _frame(engine, sa.select(fetch_log.c.source, fetch_log.c.target)
+                 .where(fetch_log.c.status == "ok"))
+    if log.empty:
+        return ()
+    live = log[~log.target.str.startswith(SNAPSHOT_TARGET)].source.unique()
+    return tuple(sorted(set(log.source) - set(live)))
+
+
 def fetches(engine: Engine, limit: int = 50) -> pd.DataFrame:
     return _frame(engine, sa.select(fetch_log).order_by(fetch_log.c.fetch_id.desc()).limit(limit))
 

@@ -7,6 +7,7 @@ leaves the store exactly as it was before that source began. Other sources still
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -140,3 +141,57 @@ def refresh_one(engine: Engine, connector: Connector, scope: Scope, progress: Pr
                           seconds=time.perf_counter() - started)
     progress(name, "done", {"report": report})
     return report
+
+
+class RefreshJob:
+    """A refresh running in a background thread, with progress a page can poll.
+
+    The dashboard starts one and keeps rendering from the store meanwhile: SQLite in WAL mode
+    lets pages read the last good figures while the refresh writes, and a failed source
+    leaves its figures as they were.
+    """
+
+    def __init__(self, engine: Engine, sources: list[str], scope: Scope,
+                 client_factory: Callable[[str], FeedClient] = FeedClient) -> None:
+        self.engine, self.sources, self.scope = engine, sources, scope
+        self.client_factory = client_factory
+        self.state: dict[str, dict] = {s: {"status": "waiting", "pages": 0, "records": 0,
+                                           "error": ""} for s in sources}
+        self.reports: list[SourceReport] = []
+        self.started = time.time()
+        self.finished: float | None = None
+        self.error = ""
+        self._thread = threading.Thread(target=self._run, daemon=True, name="refresh")
+
+    def start(self) -> RefreshJob:
+        self._thread.start()
+        return self
+
+    @property
+    def running(self) -> bool:
+        return self.finished is None
+
+    def wait(self, timeout: float | None = None) -> None:
+        self._thread.join(timeout)
+
+    def _progress(self, source: str, event: str, info: dict) -> None:
+        entry = self.state[source]
+        if event == "start":
+            entry["status"] = "fetching"
+        elif event == "page":
+            entry.update(pages=info["pages"], records=info["records"])
+        elif event == "storing":
+            entry["status"] = "storing"
+        elif event == "done":
+            report = info["report"]
+            entry.update(status=report.status, error=report.error, new=report.new,
+                         revised=report.revised, rejected=report.rejected)
+
+    def _run(self) -> None:
+        try:
+            self.reports = refresh(self.engine, self.sources, self.scope,
+                                   progress=self._progress, client_factory=self.client_factory)
+        except Exception as exc:  # noqa: BLE001 - shown on the page instead of lost in a thread
+            self.error = f"{type(exc).__name__}: {redact(str(exc))}"
+        finally:
+            self.finished = time.time()

@@ -15,6 +15,7 @@ import streamlit as st
 from rapidfuzz import process
 
 from data_sources import query
+from data_sources.connectors import CONNECTORS
 from data_sources.schema import METRICS
 from data_sources.snapshot import load_snapshot
 from data_sources.store import database_url, make_engine
@@ -27,7 +28,12 @@ LICENCES = {
     "idmc": "IDMC Global Internal Displacement Database via UNHCR — CC BY 4.0",
     "reported": "Figures quoted from cited reports (OCHA, ICRC, Airwars, AP, Amnesty, press): "
                 "each links to its source",
+    **{name: f"{cls.citation} — {cls.licence}" for name, cls in CONNECTORS.items()
+       if name not in ("wfp", "unhcr")},
 }
+BADGE = {"fresh": ("green", "fresh"), "stale": ("orange", "stale"), "failing": ("red", "failing"),
+         "never": ("gray", "never loaded"), "snapshot": ("blue", "bundled snapshot"),
+         "unconfigured": ("gray", "not configured")}
 
 
 @st.cache_resource(show_spinner="Loading the bundled snapshot into the store (first start only)…")
@@ -88,7 +94,30 @@ def catalogue_all(url: str) -> pd.DataFrame:
 
 @st.cache_data(ttl=30, show_spinner=False)
 def freshness(url: str) -> pd.DataFrame:
-    return query.freshness(engine_for(url))
+    engine = engine_for(url)
+    return query.classify_freshness(query.freshness(engine), pd.Timestamp.now(tz="UTC"),
+                                    snapshot_sources=query.snapshot_only_sources(engine))
+
+
+def freshness_badges(url: str, with_feeds: bool = False) -> None:
+    """One line per source: a coloured state, then what that state rests on (the last success,
+    the last error). With `with_feeds`, live feeds never loaded are listed too, with the
+    settings they still need."""
+    fresh = freshness(url)
+    known = set(fresh.source)
+    rows = [(r.source, r.state, r.detail) for r in fresh.itertuples()]
+    if with_feeds:
+        for name, cls in CONNECTORS.items():
+            if name in known:
+                continue
+            missing = cls().missing_settings()
+            rows.append((name, "unconfigured" if missing else "never",
+                         "set " + ", ".join(missing) + " to enable" if missing
+                         else "ready, never refreshed"))
+    for source, state, detail in rows:
+        colour, label = BADGE[state]
+        title = CONNECTORS[source].title if source in CONNECTORS else source
+        st.markdown(f":{colour}-badge[{label}] **{safe(title, 40)}** — {safe(detail, 300)}")
 
 
 # -- messages about the link ----------------------------------------------------------------

@@ -4,7 +4,7 @@ import streamlit as st
 
 from data_sources import export, query
 from data_sources.store import database_url
-from views import common
+from views import common, refresh_panel
 
 ALL = "(all)"
 SHOWN_ROWS = 5_000
@@ -74,7 +74,8 @@ d3.download_button("Download ZIP (CSV, HXL, README of sources)",
                    lambda: downloads(*chosen)["zip"], "situation_room.zip", "application/zip")
 
 st.subheader("Sources and freshness")
-st.dataframe(common.freshness(url), hide_index=True, width="stretch")
+common.freshness_badges(url, with_feeds=True)
+refresh_panel.show(url, engine)
 
 st.subheader(f"Rejected rows ({query.reject_count(engine):,})")
 st.caption("Rows a source sent that could not be stored, with the reason. Nothing is dropped "

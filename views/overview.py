@@ -104,6 +104,5 @@ for place_id in place_ids:
     st.divider()
 
 st.subheader("How fresh each source is")
-fresh = common.freshness(url)
-st.dataframe(fresh, hide_index=True, width="stretch")
+common.freshness_badges(url)
 common.attribution(latest["source"].unique().tolist())

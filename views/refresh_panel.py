@@ -1,0 +1,89 @@
+"""The Data page's "Refresh now" control: starts a background refresh and shows its progress.
+
+One refresh runs at a time per server. It writes in its own transactions while every page keeps
+reading the last good figures; when it ends, the cached queries are cleared so the new figures
+show, and a failed source keeps its previous figures with its error shown in its badge.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+import streamlit as st
+
+from data_sources.connectors import CONNECTORS
+from data_sources.refresh import RefreshJob, configured_sources, default_scope
+from views import common
+
+
+@st.cache_resource
+def _jobs() -> dict:
+    """Process-wide: the current or last refresh, shared by every session."""
+    return {"job": None, "seen": None}
+
+
+def _progress_table(job: RefreshJob) -> pd.DataFrame:
+    return pd.DataFrame([{"source": s, **{k: v for k, v in state.items()}}
+                         for s, state in job.state.items()])
+
+
+def show(url: str, engine) -> None:
+    jobs = _jobs()
+    job: RefreshJob | None = jobs["job"]
+    running = job is not None and job.running
+    ready = configured_sources()
+    with st.form("refresh_form"):
+        st.markdown("**Refresh from the live feeds** — keys come from environment variables or "
+                    "`.streamlit/secrets.toml`; feeds without their key are listed above.")
+        c1, c2, c3 = st.columns([2, 1, 1])
+        sources = c1.multiselect("Feeds", list(CONNECTORS), default=ready,
+                                 format_func=lambda n: CONNECTORS[n].title)
+        countries = c2.text_input("Countries (ISO3)", value="",
+                                  placeholder="from the chosen cities")
+        since = c3.date_input("Since", value=None, min_value=date(1989, 1, 1))
+        submitted = st.form_submit_button("Refresh now", disabled=running, type="primary")
+    if submitted and not running:
+        try:
+            chosen = [c.strip().upper() for c in countries.split(",") if c.strip()]
+            bad = [c for c in chosen if len(c) != 3 or not c.isalpha()]
+            if bad:
+                raise ValueError(f"not an ISO3 country code: {common.safe(bad[0], 20)}")
+            if not sources:
+                raise ValueError("choose at least one feed")
+            scope = default_scope(chosen or None, st.session_state.get("url_cities") or None,
+                                  since)
+        except ValueError as exc:
+            st.error(str(exc))
+        else:
+            jobs["job"] = job = RefreshJob(engine, sources, scope).start()
+            running = True
+    if job is not None:
+        _live(job, jobs)
+
+
+def _live(job: RefreshJob, jobs: dict) -> None:
+    @st.fragment(run_every=1.0 if job.running else None)
+    def panel() -> None:
+        table = _progress_table(job)
+        if job.running:
+            done = sum(s["status"] in ("ok", "failed", "skipped") for s in job.state.values())
+            st.progress(done / max(1, len(job.state)),
+                        text=f"Refreshing {', '.join(job.scope.countries)}: {done} of "
+                        f"{len(job.state)} feeds done. The pages keep showing the last good "
+                        "figures meanwhile.")
+        elif job.error:
+            st.error(f"The refresh stopped: {job.error}")
+        else:
+            failed = [s for s, v in job.state.items() if v["status"] == "failed"]
+            (st.warning if failed else st.success)(
+                f"Refresh finished in {job.finished - job.started:.1f} s"
+                + (f"; failed: {', '.join(failed)} (their previous figures are kept)"
+                   if failed else "."))
+        st.dataframe(table, hide_index=True, width="stretch")
+        if not job.running and jobs["seen"] is not job:
+            jobs["seen"] = job
+            st.cache_data.clear()  # new figures and badges on every page
+            st.rerun(scope="app")
+
+    panel()
