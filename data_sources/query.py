@@ -251,7 +251,7 @@ def classify_freshness(fresh: pd.DataFrame, now: pd.Timestamp, stale_after_days:
             state = "failing"
             detail = (f"last attempt {pd.Timestamp(row.last_attempt):%Y-%m-%d %H:%M} failed: "
                       f"{row.last_error}; showing the load of "
-                      + (f"{success:%Y-%m-%d %H:%M} UTC" if success is not None else "— none"))
+                      + (f"{success:%Y-%m-%d %H:%M} UTC" if success is not None else "— nothing loaded yet"))
         elif success is None:
             state, detail = "never", "never loaded"
         elif row.source in snapshot_sources:

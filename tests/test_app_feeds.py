@@ -48,7 +48,7 @@ def test_failing_feed_is_named_with_its_error_and_old_figures_stay(feeds, store)
     at = open_page("views/data.py")
     assert not at.exception
     text = markdown(at)
-    line = next(ln for ln in text.splitlines() if "UNHCR population API" in ln)
+    line = next(ln for ln in text.splitlines() if "UNHCR refugee statistics" in ln)
     assert ":red-badge[failing]" in line and "HTTP 503 after" in line
     assert "showing the load of 2026" in line.replace("\\", "")
     overview = open_page("views/overview.py")

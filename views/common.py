@@ -31,6 +31,8 @@ LICENCES = {
     **{name: f"{cls.citation} — {cls.licence}" for name, cls in CONNECTORS.items()
        if name not in ("wfp", "unhcr")},
 }
+SOURCE_TITLES = {"unhcr": "UNHCR refugee statistics", "wfp": "WFP food prices",
+                 "idmc": "IDMC internal displacement", "reported": "Reported figures"}
 BADGE = {"fresh": ("green", "fresh"), "stale": ("orange", "stale"), "failing": ("red", "failing"),
          "never": ("gray", "never loaded"), "snapshot": ("blue", "bundled snapshot"),
          "unconfigured": ("gray", "not configured")}
@@ -116,7 +118,8 @@ def freshness_badges(url: str, with_feeds: bool = False) -> None:
                          else "ready, never refreshed"))
     for source, state, detail in rows:
         colour, label = BADGE[state]
-        title = CONNECTORS[source].title if source in CONNECTORS else source
+        title = SOURCE_TITLES.get(source) or (
+            CONNECTORS[source].title if source in CONNECTORS else source)
         st.markdown(f":{colour}-badge[{label}] **{safe(title, 40)}** — {safe(detail, 300)}")
 
 

@@ -65,13 +65,18 @@ with c8:
     source = common.url_select("Source", [ALL, *origins], "source", ALL, what="source")
 
 data = common.series(url, tuple(place_ids), metric, qualifier, site, unit)
+# low and high bounds belong on the Compare page; a trend line follows the best estimate
+data = data[data.estimate.isin(["best", "reported"])]
 if source != ALL:
     data = data[data.origin == source]
 if data.empty:
     st.info("No figures for this choice.")
     st.stop()
 
-agg = charts.aggregate(data, metric, period, cumulative and kind == "flow", by=("city",))
+# Counts from different sources are different measurements of one thing: never add them up.
+per_source = kind != "price" and data.origin.nunique() > 1
+agg = charts.aggregate(data, metric, period, cumulative and kind == "flow",
+                       by=("city", "origin") if per_source else ("city",))
 subtitle = f"{unit} · {'cumulative' if cumulative and kind == 'flow' else period}"
 if site is None and metric == "food_price":
     subtitle += " · mean over the city's markets"
@@ -84,6 +89,9 @@ if per_capita and kind != "price":
     unit_label = f"{unit} per 100,000"
 else:
     unit_label = unit
+if per_source:
+    agg = agg.assign(city=agg.city + " · " + agg.origin).drop(columns="origin")
+    subtitle += " · one line per city and source (sources are never added together)"
 
 reported = common.reported(url, tuple(place_ids))
 reported = reported[reported.metric != metric]
