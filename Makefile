@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 8501
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test bench install install-test install-bench chromium lint format clean
+.PHONY: run test bench bench-feeds install install-test install-bench chromium lint format clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,10 @@ install-bench: $(BIN)/python
 # `make bench` runs 1M and 10M observations (long); `make bench QUICK=1` finishes in about a minute.
 bench: install-bench chromium
 	$(BIN)/python -m bench.run $(if $(QUICK),--quick,) $(if $(SIZES),--sizes $(SIZES),)
+
+# live-feed throughput against the local replay server (no network): `make bench-feeds`
+bench-feeds: install-test
+	$(BIN)/python -m bench.feeds $(if $(SCALE),--scale $(SCALE),)
 
 run: install
 	$(BIN)/streamlit run app.py --server.port $(PORT)

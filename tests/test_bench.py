@@ -40,3 +40,16 @@ def test_scaled_rows_store_cleanly_and_peers_agree(rows, empty_engine, tmp_path)
                   & (sample.unit == one.unit)].sort_values("day")
     assert ours.value.tolist() == peer.value.tolist()
     assert ours.period_start.tolist() == [pd.Timestamp(d) for d in peer.day]
+
+
+def test_feed_bench_scales_records_with_distinct_ids():
+    from bench.feeds import scale
+    from tests.feed_server import FeedServer
+    server = FeedServer()  # not started: only its data is scaled
+    events = len(server.data["ucdp"])
+    scale(server, 3)
+    ids = [r["id"] for r in server.data["ucdp"]]
+    assert len(ids) == 3 * events and len(set(ids)) == len(ids)
+    copies = [r["date_start"][:10] for r in server.data["ucdp"] if r["id"] % 10**7 == 71663]
+    server._httpd.server_close()
+    assert copies == ["2013-12-13", "2013-12-14", "2013-12-15"]  # one more day per copy
