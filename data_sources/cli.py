@@ -148,7 +148,8 @@ def cmd_refresh(args: argparse.Namespace) -> int:
         colour = {"ok": "green", "failed": "red"}.get(r.status, "yellow")
         table.add_row(r.source, f"[{colour}]{r.status}[/{colour}]", f"{r.fetched:,}",
                       f"{r.new:,}", f"{r.revised:,}", f"{r.rejected:,}", str(r.pages),
-                      str(r.retries), f"{r.rows_per_second:,.0f}", r.error)
+                      str(r.retries), f"{r.rows_per_second:,.0f}",
+                      r.error or (f"note: {r.notes}" if r.notes else ""))
     Console(width=160).print(table)
     failed = [r for r in reports if r.status == "failed" or (explicit and r.status == "skipped")]
     return 1 if failed else 0

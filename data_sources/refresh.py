@@ -39,6 +39,7 @@ class SourceReport:
     retries: int = 0
     seconds: float = 0.0
     error: str = ""
+    notes: str = ""  # e.g. a country the feed does not cover: said, not failed
 
     @property
     def rows_per_second(self) -> float:
@@ -138,7 +139,7 @@ def refresh_one(engine: Engine, connector: Connector, scope: Scope, progress: Pr
                           revised=result.rows_revised, unchanged=result.rows_unchanged,
                           rejected=result.rows_rejected, pages=stats.pages,
                           requests=stats.requests, retries=stats.retries,
-                          seconds=time.perf_counter() - started)
+                          seconds=time.perf_counter() - started, notes="; ".join(connector.notes))
     progress(name, "done", {"report": report})
     return report
 
@@ -184,7 +185,7 @@ class RefreshJob:
             entry["status"] = "storing"
         elif event == "done":
             report = info["report"]
-            entry.update(status=report.status, error=report.error, new=report.new,
+            entry.update(status=report.status, error=report.error or report.notes, new=report.new,
                          revised=report.revised, rejected=report.rejected)
 
     def _run(self) -> None:

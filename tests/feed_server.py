@@ -85,7 +85,7 @@ class FeedServer:
             "/population/v1/population/": self._unhcr,
             "/v1/public/location": lambda r: Reply(payload=self.data["fts_location"]),
             "/v1/fts/flow/custom-search": self._fts,
-            "/api/3/action/package_show": lambda r: Reply(payload=self.data["wfp_package"]),
+            "/api/3/action/package_show": self._ckan_package,
             "/dataset/x/resource/y/download/wfp_food_prices_syr.csv":
                 lambda r: Reply(raw=self.data["wfp_csv"], content_type="text/csv"),
             "/files/aleppo_prices.csv":
@@ -193,6 +193,12 @@ class FeedServer:
         page, limit = int(req.query.get("page", 1)), int(req.query.get("limit", 10000))
         return Reply(payload={"page": page, "maxPages": max(1, -(-len(rows) // limit)),
                               "total": len(rows), "items": rows[(page - 1) * limit:page * limit]})
+
+    def _ckan_package(self, req: Request) -> Reply:
+        if req.query.get("id") == self.data["wfp_package"]["result"]["name"]:
+            return Reply(payload=self.data["wfp_package"])
+        return Reply(404, {"success": False, "error": {"message": "Not found",
+                                                       "__type": "Not Found Error"}})
 
     def _fts(self, req: Request) -> Reply:
         if req.query.get("locationid") == "114" and req.query.get("year") == "2020":

@@ -276,3 +276,33 @@ def test_fault_matrix(feeds, empty_engine, monkeypatch, source, fault):
         assert last.status == "failed" and last.error == report.error
     fresh = query.freshness(empty_engine).set_index("source").loc[source]
     assert fresh.last_success is not None and not pd.isna(fresh.last_success)
+
+
+@pytest.mark.parametrize("source", ["hapi", "dtm", "ucdp", "acled", "unhcr", "wfp"])
+def test_every_country_of_the_scope_is_asked_for(feeds, source):
+    """A country without data must not end the fetch: the next one is still asked for."""
+    from data_sources.connectors import CONNECTORS
+    countries = ["SYR", "IRQ", "BGD"]
+    with FeedClient(source) as client:
+        try:
+            for _ in CONNECTORS[source]().fetch(client, Scope(countries)):
+                pass
+        except Exception as exc:  # noqa: BLE001
+            pytest.fail(f"{source} stopped: {exc}")
+    asked = {r.query.get(k) for r in feeds.requests_to(DATA_PATH[source])
+             for k in ("location_code", "Admin0Pcode", "Country", "iso", "coo")}
+    expected = {"hapi": {"SYR", "IRQ", "BGD"}, "dtm": {"SYR", "IRQ", "BGD"},
+                "ucdp": {"652", "645", "771"}, "acled": {"760", "368", "50"},
+                "unhcr": {"SYR", "IRQ", "BGD"}}.get(source)
+    if source == "wfp":  # asks HDX for each country's dataset; no dataset is a note, not a stop
+        ids = {r.query["id"] for r in feeds.requests_to("/api/3/action/package_show")}
+        assert ids == {"wfp-food-prices-for-syrian-arab-republic", "wfp-food-prices-for-iraq",
+                       "wfp-food-prices-for-bgd"}
+    else:
+        assert expected <= asked
+
+
+def test_country_without_a_wfp_dataset_is_a_note_not_a_failure(feeds, empty_engine):
+    report = run(empty_engine, "wfp", Scope(["IRQ", "SYR"]))
+    assert report.status == "ok" and report.new > 0
+    assert report.notes == "HDX has no WFP price dataset for IRQ"

@@ -76,10 +76,12 @@ def _live(job: RefreshJob, jobs: dict) -> None:
             st.error(f"The refresh stopped: {job.error}")
         else:
             failed = [s for s, v in job.state.items() if v["status"] == "failed"]
+            notes = [f"{r.source}: {r.notes}" for r in job.reports if r.notes]
             (st.warning if failed else st.success)(
                 f"Refresh finished in {job.finished - job.started:.1f} s"
                 + (f"; failed: {', '.join(failed)} (their previous figures are kept)"
-                   if failed else "."))
+                   if failed else ".") + (" Notes: " + common.safe("; ".join(notes), 300)
+                                          if notes else ""))
         st.dataframe(table, hide_index=True, width="stretch")
         if not job.running and jobs["seen"] is not job:
             jobs["seen"] = job

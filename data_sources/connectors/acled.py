@@ -37,6 +37,7 @@ class AcledConnector(Connector):
     covers = "conflict events and fatalities per location and day, by event type"
 
     def __init__(self) -> None:
+        super().__init__()
         self._token: dict | None = None
 
     # -- OAuth --------------------------------------------------------------------------------
@@ -87,7 +88,7 @@ class AcledConnector(Connector):
                 require_fields(self.name, shown, records, FIELDS)
                 yield Batch("events", shown, records, {"country": country})
                 if len(records) < PAGE:
-                    return
+                    break  # next country
                 page += 1
 
     def normalize(self, batch: Batch, scope: Scope) -> pd.DataFrame:

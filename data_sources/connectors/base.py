@@ -59,6 +59,9 @@ class Connector:
     covers: ClassVar[str] = ""  # one line for the README and the Data page
     id_field: ClassVar[str | None] = None  # a record's identity in the feed, if it has one
 
+    def __init__(self) -> None:
+        self.notes: list[str] = []  # what a refresh should tell the user without failing
+
     def base_url(self) -> str:
         return (settings.setting(self.base_url_setting) or self.default_base_url).rstrip("/")
 

@@ -66,7 +66,7 @@ class UcdpConnector(Connector):
                 yield Batch("gedevents", shown, records, {"country": country})
                 next_url = payload.get("NextPageUrl") or ""
                 if not next_url or next_url in seen or not records:
-                    return
+                    break  # next country
                 seen.add(next_url)
                 # follow the server's link, but on our base URL (a mirror or the replay server)
                 url, params = self._rebase(next_url), None

@@ -39,7 +39,13 @@ class WfpConnector(Connector):
         for country in scope.countries:
             slug = HDX_COUNTRY_SLUG.get(country, country.lower())
             url = f"{self.base_url()}/api/3/action/package_show"
-            payload = client.get_json(url, params={"id": f"wfp-food-prices-for-{slug}"})
+            try:
+                payload = client.get_json(url, params={"id": f"wfp-food-prices-for-{slug}"})
+            except FeedError as exc:
+                if exc.status != 404:
+                    raise
+                self.notes.append(f"HDX has no WFP price dataset for {country}")
+                continue
             resources = expect(self.name, url, payload, "result.resources", list)
             require_fields(self.name, url, resources, ("name", "url"))
             wanted = f"wfp_food_prices_{country.lower()}.csv"

@@ -1,0 +1,86 @@
+"""Refresh from the Data page in a real Chromium, the server's feeds pointed at the replay
+server: progress while it runs, the other pages still answering, badges afterwards."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+import httpx
+import pytest
+
+from data_sources.connectors import CONNECTORS
+from tests.conftest import FEED_KEYS, ROOT
+from tests.test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, free_port, open_page
+
+pytestmark = [pytest.mark.browser,
+              pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian chromium missing")]
+
+
+@pytest.fixture
+def live_server(loaded_db, tmp_path, feed_server):
+    feed_server.clear()
+    feed_server.fault("/v2/reports", "delay", times=1, arg=1.5)  # a slow feed: time to look
+    db = tmp_path / "store.sqlite"
+    shutil.copyfile(loaded_db, db)
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{db}", **FEED_KEYS,
+           **{cls.base_url_setting: feed_server.base_url for cls in CONNECTORS.values()},
+           "HXL_URLS": feed_server.base_url + "/files/aleppo_prices.csv",
+           "HTTP_CACHE_DIR": str(tmp_path / "cache"), "HTTP_READ_TIMEOUT": "5",
+           "HTTP_BACKOFF_BASE": "0.05", "SITUATION_ROOM_SECRETS": str(tmp_path / "none.toml")}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--server.headless", "true"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            if httpx.get(f"{base}/_stcore/health", timeout=2).text == "ok":
+                break
+        except httpx.HTTPError:
+            time.sleep(0.3)
+    yield base
+    proc.terminate()
+    proc.wait(timeout=20)
+    feed_server.clear()
+
+
+@pytest.fixture
+def chromium():
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def test_refresh_now_from_the_data_page(live_server, chromium):
+    page = open_page(chromium, live_server + "/data", "data_before_refresh", 0)
+    main = page.locator("[data-testid='stMainBlockContainer']")
+    assert "ready, never refreshed" in main.inner_text()  # HAPI etc. have keys, no load yet
+    page.get_by_role("button", name="Refresh now").click()
+    page.get_by_text("feeds done").first.wait_for(timeout=60_000)  # live progress
+    # while it runs, another tab gets its chart from the last good figures
+    other = open_page(chromium, live_server + "/trends", "trends_during_refresh", 1)
+    assert other.locator("[data-testid='stException']").count() == 0
+    other.close()
+    page.get_by_text("Refresh finished").first.wait_for(timeout=120_000)
+    page.wait_for_timeout(1500)
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "data_after_refresh.png"), full_page=True)
+    text = main.inner_text()
+    # Jordan is the only country in the recorded FTS list: FTS fails, the rest land
+    assert "failed: fts" in text and "HDX has no WFP price dataset for IRQ" in text
+    hapi = next(line for line in text.splitlines() if "HDX HAPI" in line)
+    assert hapi.startswith("fresh") and "refreshed 20" in hapi
+    fts = next(line for line in text.splitlines() if "OCHA FTS" in line)
+    assert fts.startswith("failing") and "FTS lists no location with ISO3" in fts
+    assert page.locator("[data-testid='stException']").count() == 0
+    for secret in FEED_KEYS.values():
+        assert secret not in page.content()
+    page.close()
