@@ -24,7 +24,8 @@ SNAPSHOT = Path(__file__).resolve().parents[1] / "data_sources" / "snapshot"
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 FAULTS = ("delay", "reset", "500", "503", "429", "truncated", "invalid_json", "html",
-          "empty_body", "empty_page", "rename_field", "drop_field", "duplicate", "change_value")
+          "empty_body", "empty_page", "rename_field", "drop_field", "duplicate", "change_value",
+          "wrong_type")
 
 
 @dataclass
@@ -326,6 +327,14 @@ def _holders(obj: Any, key: str) -> list[dict]:
 
 def _mutate(payload: Any, fault: Fault) -> Any:
     records = _records(payload)
+    if fault.kind == "wrong_type":  # the envelope's list becomes an object, or vice versa
+        key = next((k for k in ("data", "result", "Result", "items")
+                    if isinstance(payload, dict) and k in payload), None)
+        if key is None:
+            return {"records": payload}
+        payload[key] = ({"records": payload[key]} if isinstance(payload[key], list)
+                        else [payload[key]])
+        return payload
     if fault.kind == "empty_page" and records is not None:
         records.clear()
     elif fault.kind in ("rename_field", "drop_field"):

@@ -220,13 +220,14 @@ def test_secrets_never_reach_the_store(feeds, empty_engine):
 
 # -- the fault matrix -------------------------------------------------------------------------
 TRANSIENT = ["delay", "reset", "500", "503", "429", "truncated"]
-BROKEN = ["html", "invalid_json", "empty_body", "rename_field", "drop_field"]
+BROKEN = ["html", "invalid_json", "empty_body", "rename_field", "drop_field", "wrong_type"]
 MATRIX = [(s, f) for s in DATA_PATH for f in [*TRANSIENT, *BROKEN, "empty_page", "duplicate"]
           if not (s in CSV_FEEDS and f in ("invalid_json", "rename_field", "drop_field",
-                                           "empty_page", "duplicate"))]
+                                           "empty_page", "duplicate", "wrong_type"))]
 EXPECTED_ERROR = {
     "html": "HTML page", "invalid_json": "invalid or truncated JSON",
     "empty_body": "empty body", "rename_field": "lacks field", "drop_field": "lacks field",
+    "wrong_type": "[field '",
     "delay": "timed out", "reset": "connection failed", "500": "HTTP 500", "503": "HTTP 503",
     "429": "HTTP 429", "truncated": "connection failed",
 }
