@@ -79,6 +79,7 @@ class FeedServer:
         self.routes: dict[str, Callable[[Request], Reply]] = {
             **{f"/api/v2/{route}": self._hapi(name) for route, name in HAPI_ROUTES.items()},
             "/v3/displacement/admin2": self._dtm,
+            "/v3/displacement/admin1": self._dtm,
             "/api/gedevents/25.1": self._ucdp,
             "/oauth/token": self._acled_token,
             "/api/acled/read": self._acled_read,
@@ -137,9 +138,12 @@ class FeedServer:
         if not req.headers.get("ocp-apim-subscription-key"):
             return Reply(401, {"statusCode": 401, "message": "Access denied due to missing "
                                "subscription key."})
-        return Reply(payload=self.data["dtm"].get(req.query.get("Admin0Pcode"), {
-            "result": [], "statusCode": 200, "isSuccess": True, "errorMessages": [],
-            "totalRecordsCount": 0}))
+        empty = {"result": [], "statusCode": 200, "isSuccess": True, "errorMessages": [],
+                 "totalRecordsCount": 0}
+        payload = self.data["dtm"].get(req.query.get("Admin0Pcode"), empty)
+        if req.path.endswith("admin1"):
+            payload = _dtm_admin1(payload)
+        return Reply(payload=payload)
 
     def _ucdp(self, req: Request) -> Reply:
         if not req.headers.get("x-ucdp-access-token"):
@@ -350,6 +354,20 @@ def _mutate(payload: Any, fault: Fault) -> Any:
         holder = _holders(payload, key)[0]
         holder[key] = holder[key] * factor
     return payload
+
+
+def _dtm_admin1(admin2: dict) -> dict:
+    """Governorate rows as DTM's admin1 route gives them: the districts' splits summed (the
+    fixture is synthetic, so are these)."""
+    sums: dict[tuple, dict] = {}
+    for rec in admin2["result"]:
+        key = (rec["admin1Pcode"], rec["reportingDate"], rec.get("displacementReason"),
+               rec.get("idpOriginAdmin1Name"))
+        row = sums.setdefault(key, {k: v for k, v in rec.items()
+                                    if not k.startswith("admin2")} | {"numPresentIdpInd": 0})
+        row["numPresentIdpInd"] += rec["numPresentIdpInd"] or 0
+    rows = [{**row, "id": 10**6 + i} for i, row in enumerate(sums.values())]
+    return {**admin2, "result": rows, "totalRecordsCount": len(rows)}
 
 
 def _aleppo_rows(path: Path) -> bytes:

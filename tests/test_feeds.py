@@ -138,6 +138,9 @@ def test_dtm_splits_and_district_total_on_mosul(feeds, empty_engine):
     assert "reason: Conflict; from: Anbar" in set(idps.qualifier)
     sent = feeds.requests_to("/v3/displacement/admin2")
     assert sent[0].headers["ocp-apim-subscription-key"] == FEED_KEYS["DTM_SUBSCRIPTION_KEY"]
+    # the governorate is kept as a region of its own, never put on a city
+    ninewa = query.series_frame(empty_engine, ["region:ninewa-iraq"], "idps", qualifier="")
+    assert ninewa.sort_values("period_start").value.tolist() == [1230.0, 2460.0]
 
 
 @pytest.mark.skipif(not (SHARED / "api-samples" / "iom-dtm").is_dir(),

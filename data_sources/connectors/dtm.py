@@ -18,8 +18,11 @@ from .. import settings
 from ..http import FeedClient, FeedError, expect, redact_url, require_fields
 from .base import Batch, Connector, Scope, numeric
 
-FIELDS = ("admin0Pcode", "admin2Name", "admin2Pcode", "numPresentIdpInd", "reportingDate",
-          "roundNumber")
+COMMON = ("admin0Pcode", "numPresentIdpInd", "reportingDate", "roundNumber")
+LEVELS = {  # route -> fields that level must carry
+    "admin2": (*COMMON, "admin2Name", "admin2Pcode"),
+    "admin1": (*COMMON, "admin0Name", "admin1Name", "admin1Pcode"),
+}
 MISSING = {"", "not available", "none", "nan"}
 
 
@@ -33,23 +36,25 @@ class DtmConnector(Connector):
     homepage = "https://dtm.iom.int/data-and-analysis/dtm-api"
     required_settings: ClassVar[tuple[str, ...]] = ("DTM_SUBSCRIPTION_KEY",)
     id_field = "id"
-    covers = "IDPs present per district (admin 2) and round, split by reason and origin"
+    covers = ("IDPs present per district (admin 2, on its seat city) and governorate (admin 1, "
+              "as a region) and round, split by reason and origin, with totals")
 
     def fetch(self, client: FeedClient, scope: Scope) -> Iterator[Batch]:
         headers = {"Ocp-Apim-Subscription-Key": settings.setting("DTM_SUBSCRIPTION_KEY") or ""}
-        url = f"{self.base_url()}/v3/displacement/admin2"
-        for country in scope.countries:
-            params = {"Admin0Pcode": country}
-            if scope.since:
-                params["FromReportingDate"] = scope.since_iso()
-            payload = client.get_json(url, params=params, headers=headers)
-            shown = redact_url(str(httpx.URL(url, params=params)))
-            if isinstance(payload, dict) and payload.get("isSuccess") is False:
-                raise FeedError(self.name, shown, "DTM answered isSuccess=false: "
-                                + "; ".join(map(str, payload.get("errorMessages") or [])))
-            records = expect(self.name, shown, payload, "result", list)
-            require_fields(self.name, shown, records, FIELDS)
-            yield Batch("displacement-admin2", shown, records)
+        for level, fields in LEVELS.items():
+            url = f"{self.base_url()}/v3/displacement/{level}"
+            for country in scope.countries:
+                params = {"Admin0Pcode": country}
+                if scope.since:
+                    params["FromReportingDate"] = scope.since_iso()
+                payload = client.get_json(url, params=params, headers=headers)
+                shown = redact_url(str(httpx.URL(url, params=params)))
+                if isinstance(payload, dict) and payload.get("isSuccess") is False:
+                    raise FeedError(self.name, shown, "DTM answered isSuccess=false: "
+                                    + "; ".join(map(str, payload.get("errorMessages") or [])))
+                records = expect(self.name, shown, payload, "result", list)
+                require_fields(self.name, shown, records, fields)
+                yield Batch(f"displacement-{level}", shown, records)
 
     def normalize(self, batch: Batch, scope: Scope) -> pd.DataFrame:
         df = pd.DataFrame.from_records(batch.records)
@@ -65,10 +70,15 @@ class DtmConnector(Connector):
             parts.append((label + ": " + values).where(known, ""))
         qualifier = (parts[0] + "; " + parts[1]).str.strip("; ")
         day = df["reportingDate"].astype(str).str[:10]
+        if batch.dataset.endswith("admin1"):  # a governorate: a region of its own, not a city
+            kind, raw = "region", df["admin1Name"] + ", " + df["admin0Name"]
+            admin2, pcode = "", df["admin1Pcode"]
+        else:
+            kind, raw, admin2, pcode = "city", df["admin2Name"], df["admin2Name"], df["admin2Pcode"]
         base = pd.DataFrame({
-            "metric": "idps", "unit": "people", "place_kind": "city",
-            "place_raw": df["admin2Name"], "admin1": df.get("admin1Name", ""),
-            "admin2": df["admin2Name"], "pcode": df["admin2Pcode"],
+            "metric": "idps", "unit": "people", "place_kind": kind,
+            "place_raw": raw, "admin1": df.get("admin1Name", ""),
+            "admin2": admin2, "pcode": pcode,
             "country_iso3": df["admin0Pcode"], "period_start": day, "period_end": day,
             "row_ref": df["row_ref"], "qualifier": qualifier,
             "value": numeric(df["numPresentIdpInd"]),
@@ -85,6 +95,6 @@ class DtmConnector(Connector):
             totals = numbers.groupby(keys, as_index=False)["value"].sum(min_count=1)
             totals = totals.merge(base.loc[~split, keys], on=keys, how="left", indicator=True)
             totals = totals[totals["_merge"] == "left_only"].drop(columns="_merge")
-            frames.append(totals.assign(metric="idps", unit="people", place_kind="city",
+            frames.append(totals.assign(metric="idps", unit="people", place_kind=kind,
                                         qualifier="", row_ref=f"{batch.url} (sum of splits)"))
         return self.rows(batch, pd.concat(frames, ignore_index=True))
