@@ -55,11 +55,14 @@ st.write(f"**{total:,} figures** match"
             SHOWN_ROWS else "."))
 st.dataframe(
     figures[["city", "metric", "qualifier", "site", "period_start", "period_end", "value", "unit",
-             "estimate", "origin", "source_url", "citation", "revision", "retrieved_at",
+             "estimate", "origin", "source_url", "citation", "quote", "revision", "retrieved_at",
              "match_method", "match_score"]],
     hide_index=True, width="stretch",
     column_config={"source_url": st.column_config.LinkColumn("link"),
                    "city": st.column_config.TextColumn("place"),
+                   "quote": st.column_config.TextColumn(
+                       "quoted from", help="the sentence a reported figure was read from, or "
+                       "the reports a weekly count of reports is made of"),
                    "period_start": st.column_config.DateColumn(),
                    "period_end": st.column_config.DateColumn()},
 )
