@@ -39,6 +39,7 @@ run: install
 
 test: install-test chromium
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest
 
 lint:

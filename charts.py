@@ -15,8 +15,10 @@ from data_sources.schema import METRICS
 
 FREQUENCIES = {"week": "W", "month": "M", "year": "Y"}
 PER_CAPITA = 100_000
-HOVER = ("<b>%{customdata[0]}</b><br>%{y:,.4~g} %{customdata[1]}<br>period: %{customdata[2]}"
-         "<br>source: %{customdata[3]}<br>%{customdata[4]}<extra></extra>")
+HOVER = (
+    "<b>%{customdata[0]}</b><br>%{y:,.4~g} %{customdata[1]}<br>period: %{customdata[2]}"
+    "<br>source: %{customdata[3]}<br>%{customdata[4]}<extra></extra>"
+)
 
 
 def format_value(value: float) -> str:
@@ -32,8 +34,13 @@ def metric_kind(metric: str) -> str:
     return METRICS[metric].kind if metric in METRICS else "stock"
 
 
-def aggregate(df: pd.DataFrame, metric: str, period: str = "month", cumulative: bool = False,
-              by: tuple[str, ...] = ("city",)) -> pd.DataFrame:
+def aggregate(
+    df: pd.DataFrame,
+    metric: str,
+    period: str = "month",
+    cumulative: bool = False,
+    by: tuple[str, ...] = ("city",),
+) -> pd.DataFrame:
     """One value per group and period. Returns columns: *by, period, period_label, value,
     figures (count), source, citation, spans (True for a multi-period figure kept whole)."""
     cols = [*by, "period", "period_label", "value", "figures", "source", "citation", "spans"]
@@ -71,13 +78,17 @@ def _labels(out: pd.DataFrame, freq: str) -> pd.Series:
     fmt = {"W": "week ending %Y-%m-%d", "M": "%b %Y", "Y": "%Y"}[freq]
     label = out["period"].dt.strftime(fmt)
     spans = out["spans"].astype(bool)
-    label[spans] = (out.loc[spans, "period_start"].dt.strftime("%Y-%m-%d") + " to "
-                    + out.loc[spans, "period"].dt.strftime("%Y-%m-%d"))
+    label[spans] = (
+        out.loc[spans, "period_start"].dt.strftime("%Y-%m-%d")
+        + " to "
+        + out.loc[spans, "period"].dt.strftime("%Y-%m-%d")
+    )
     return label
 
 
-def per_capita(df: pd.DataFrame, population: dict[str, float], per: int = PER_CAPITA,
-               key: str = "city") -> pd.DataFrame:
+def per_capita(
+    df: pd.DataFrame, population: dict[str, float], per: int = PER_CAPITA, key: str = "city"
+) -> pd.DataFrame:
     """Values per `per` residents; rows whose place has no known population are dropped."""
     pop = df[key].map(population)
     out = df[pop.notna() & (pop > 0)].copy()
@@ -85,51 +96,96 @@ def per_capita(df: pd.DataFrame, population: dict[str, float], per: int = PER_CA
     return out
 
 
-def trend_figure(agg: pd.DataFrame, *, metric: str, unit: str, color: str = "city",
-                 title: str = "", subtitle: str = "",
-                 events: pd.DataFrame | None = None) -> go.Figure:
+def trend_figure(
+    agg: pd.DataFrame,
+    *,
+    metric: str,
+    unit: str,
+    color: str = "city",
+    title: str = "",
+    subtitle: str = "",
+    events: pd.DataFrame | None = None,
+) -> go.Figure:
     """Lines per `color` group over time; multi-period figures as separate diamonds."""
     fig = go.Figure()
     palette = px.colors.qualitative.Safe
     groups = list(dict.fromkeys(agg[color].tolist())) if not agg.empty else []
     for i, name in enumerate(groups):
         part = agg[agg[color] == name]
-        for spans, mode, symbol in ((False, "lines+markers", "circle"), (True, "markers", "diamond")):
+        for spans, mode, symbol in (
+            (False, "lines+markers", "circle"),
+            (True, "markers", "diamond"),
+        ):
             sub = part[part["spans"] == spans]
             if sub.empty:
                 continue
             custom = sub[[color, "period_label", "period_label", "source", "citation"]].copy()
             custom.iloc[:, 1] = unit
-            fig.add_trace(go.Scatter(
-                x=sub["period"], y=sub["value"], mode=mode, name=str(name),
-                legendgroup=str(name), showlegend=not spans or sub is part,
-                line={"color": palette[i % len(palette)], "width": 2},
-                marker={"symbol": symbol, "size": 10 if spans else 6,
-                        "color": palette[i % len(palette)]},
-                customdata=custom.to_numpy(), hovertemplate=HOVER,
-            ))
+            fig.add_trace(
+                go.Scatter(
+                    x=sub["period"],
+                    y=sub["value"],
+                    mode=mode,
+                    name=str(name),
+                    legendgroup=str(name),
+                    showlegend=not spans or sub is part,
+                    line={"color": palette[i % len(palette)], "width": 2},
+                    marker={
+                        "symbol": symbol,
+                        "size": 10 if spans else 6,
+                        "color": palette[i % len(palette)],
+                    },
+                    customdata=custom.to_numpy(),
+                    hovertemplate=HOVER,
+                )
+            )
     if events is not None and not events.empty:
         # Reported events as numbered markers along the top; the full text is in the hover and
         # in the list under the chart, so labels never pile up on each other.
         for number, row in enumerate(events.itertuples(), start=1):
             fig.add_vline(x=row.date, line_dash="dot", line_color="#999", opacity=0.5)
-            fig.add_annotation(x=row.date, y=1.02, yref="paper", text=f"<b>{number}</b>",
-                               hovertext=row.label, showarrow=False, yanchor="bottom",
-                               font={"size": 11, "color": "#444"}, bgcolor="#eee")
+            fig.add_annotation(
+                x=row.date,
+                y=1.02,
+                yref="paper",
+                text=f"<b>{number}</b>",
+                hovertext=row.label,
+                showarrow=False,
+                yanchor="bottom",
+                font={"size": 11, "color": "#444"},
+                bgcolor="#eee",
+            )
     label = METRICS[metric].label if metric in METRICS else metric
     fig.update_layout(
         title={"text": title or label, "subtitle": {"text": subtitle}},
-        yaxis_title=unit, xaxis_title=None, hovermode="closest", legend_title=color,
-        margin={"t": 80, "l": 10, "r": 10, "b": 10}, height=460,
+        yaxis_title=unit,
+        xaxis_title=None,
+        hovermode="closest",
+        legend_title=color,
+        margin={"t": 80, "l": 10, "r": 10, "b": 10},
+        height=460,
     )
     return fig
 
 
 def sparkline(df: pd.DataFrame) -> go.Figure:
-    fig = go.Figure(go.Scatter(x=df["period_end"], y=df["value"], mode="lines+markers",
-                               line={"width": 2}, marker={"size": 4}, hoverinfo="x+y"))
-    fig.update_layout(height=90, margin={"t": 4, "b": 4, "l": 4, "r": 4}, showlegend=False,
-                      xaxis={"visible": False}, yaxis={"visible": False})
+    fig = go.Figure(
+        go.Scatter(
+            x=df["period_end"],
+            y=df["value"],
+            mode="lines+markers",
+            line={"width": 2},
+            marker={"size": 4},
+            hoverinfo="x+y",
+        )
+    )
+    fig.update_layout(
+        height=90,
+        margin={"t": 4, "b": 4, "l": 4, "r": 4},
+        showlegend=False,
+        xaxis={"visible": False},
+        yaxis={"visible": False},
+    )
     return fig
 
 
@@ -138,28 +194,59 @@ def compare_figure(df: pd.DataFrame, *, unit: str, title: str) -> go.Figure:
     as a bar from its start to its end so a reader sees what period each source counted."""
     fig = go.Figure()
     palette = px.colors.qualitative.Bold
-    symbols = {"low": "triangle-up", "high": "triangle-down", "best": "circle",
-               "reported": "diamond"}
+    symbols = {
+        "low": "triangle-up",
+        "high": "triangle-down",
+        "best": "circle",
+        "reported": "diamond",
+    }
     for i, (origin, part) in enumerate(df.groupby("origin", sort=True)):
         color = palette[i % len(palette)]
-        custom = pd.DataFrame({
-            "o": part["origin"], "u": unit,
-            "p": part["period_start"].dt.strftime("%Y-%m-%d") + " to "
-            + part["period_end"].dt.strftime("%Y-%m-%d"),
-            "s": part["estimate"] + " · " + part["qualifier"],
-            "c": part["citation"].fillna("") + "<br>" + part["quote"].fillna("").str.slice(0, 160),
-        })
-        fig.add_trace(go.Scatter(
-            x=part["period_end"], y=part["value"], mode="markers", name=str(origin),
-            marker={"size": 13, "color": color,
-                    "symbol": [symbols.get(e, "circle") for e in part["estimate"]]},
-            customdata=custom.to_numpy(), hovertemplate=HOVER,
-        ))
+        custom = pd.DataFrame(
+            {
+                "o": part["origin"],
+                "u": unit,
+                "p": part["period_start"].dt.strftime("%Y-%m-%d")
+                + " to "
+                + part["period_end"].dt.strftime("%Y-%m-%d"),
+                "s": part["estimate"] + " · " + part["qualifier"],
+                "c": part["citation"].fillna("")
+                + "<br>"
+                + part["quote"].fillna("").str.slice(0, 160),
+            }
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=part["period_end"],
+                y=part["value"],
+                mode="markers",
+                name=str(origin),
+                marker={
+                    "size": 13,
+                    "color": color,
+                    "symbol": [symbols.get(e, "circle") for e in part["estimate"]],
+                },
+                customdata=custom.to_numpy(),
+                hovertemplate=HOVER,
+            )
+        )
         for row in part[part["period_start"] < part["period_end"]].itertuples():
-            fig.add_shape(type="line", x0=row.period_start, x1=row.period_end, y0=row.value,
-                          y1=row.value, line={"color": color, "width": 3}, opacity=0.5)
-    fig.update_layout(title=title, yaxis_title=unit, height=460, legend_title="source",
-                      margin={"t": 60, "l": 10, "r": 10, "b": 10})
+            fig.add_shape(
+                type="line",
+                x0=row.period_start,
+                x1=row.period_end,
+                y0=row.value,
+                y1=row.value,
+                line={"color": color, "width": 3},
+                opacity=0.5,
+            )
+    fig.update_layout(
+        title=title,
+        yaxis_title=unit,
+        height=460,
+        legend_title="source",
+        margin={"t": 60, "l": 10, "r": 10, "b": 10},
+    )
     return fig
 
 
@@ -174,9 +261,14 @@ def disagreements(df: pd.DataFrame) -> pd.DataFrame:
     if df.empty:
         return pd.DataFrame(columns=cols)
     work = df.assign(
-        period=df["period_start"].dt.strftime("%Y-%m-%d") + " to "
+        period=df["period_start"].dt.strftime("%Y-%m-%d")
+        + " to "
         + df["period_end"].dt.strftime("%Y-%m-%d"),
-        figure=df["origin"] + " (" + df["estimate"] + "): " + df["value"].map("{:,.0f}".format)
+        figure=df["origin"]
+        + " ("
+        + df["estimate"]
+        + "): "
+        + df["value"].map("{:,.0f}".format)
         + (" — " + df["qualifier"]).where(df["qualifier"] != "", ""),
     )
     rows = []
@@ -184,9 +276,16 @@ def disagreements(df: pd.DataFrame) -> pd.DataFrame:
         if part["origin"].nunique() < 2:
             continue
         lo, hi = part["value"].min(), part["value"].max()
-        rows.append({"period": period, "figures": "; ".join(part["figure"]), "lowest": lo,
-                     "highest": hi, "ratio": hi / lo if lo else float("inf"),
-                     "spread": hi - lo})
+        rows.append(
+            {
+                "period": period,
+                "figures": "; ".join(part["figure"]),
+                "lowest": lo,
+                "highest": hi,
+                "ratio": hi / lo if lo else float("inf"),
+                "spread": hi - lo,
+            }
+        )
     return pd.DataFrame(rows, columns=cols)
 
 
@@ -195,25 +294,46 @@ def disagreements(df: pd.DataFrame) -> pd.DataFrame:
 MAP_CONFIG = {"topojsonURL": "/app/static/", "displaylogo": False}
 
 
-def map_figure(points: pd.DataFrame, *, metric_label: str, unit: str, period_label: str) -> go.Figure:
+def map_figure(
+    points: pd.DataFrame, *, metric_label: str, unit: str, period_label: str
+) -> go.Figure:
     """Cities as bubbles sized by value. Drawn on a plain geographic frame (no tile server), so
     it works offline; labels name each city."""
     fig = go.Figure()
     if not points.empty:
         biggest = float(points["value"].max()) or 1.0
         sizes = 12 + 48 * (points["value"] / biggest) ** 0.5
-        fig.add_trace(go.Scattergeo(
-            lon=points["lon"], lat=points["lat"], text=points["city"], mode="markers+text",
-            textposition="top center",
-            marker={"size": sizes, "color": "#c0392b", "opacity": 0.65,
-                    "line": {"width": 1, "color": "#7b241c"}},
-            customdata=points[["city", "value"]].to_numpy(),
-            hovertemplate="<b>%{customdata[0]}</b><br>%{customdata[1]:,.4~g} " + unit
-            + "<extra></extra>",
-        ))
-    fig.update_geos(fitbounds="locations" if not points.empty else False,
-                    showcountries=True, showland=True, landcolor="#f3f1ea",
-                    countrycolor="#999", resolution=110, projection_type="natural earth")
-    fig.update_layout(title=f"{metric_label} — {period_label}", height=520,
-                      margin={"t": 50, "l": 0, "r": 0, "b": 0})
+        fig.add_trace(
+            go.Scattergeo(
+                lon=points["lon"],
+                lat=points["lat"],
+                text=points["city"],
+                mode="markers+text",
+                textposition="top center",
+                marker={
+                    "size": sizes,
+                    "color": "#c0392b",
+                    "opacity": 0.65,
+                    "line": {"width": 1, "color": "#7b241c"},
+                },
+                customdata=points[["city", "value"]].to_numpy(),
+                hovertemplate="<b>%{customdata[0]}</b><br>%{customdata[1]:,.4~g} "
+                + unit
+                + "<extra></extra>",
+            )
+        )
+    fig.update_geos(
+        fitbounds="locations" if not points.empty else False,
+        showcountries=True,
+        showland=True,
+        landcolor="#f3f1ea",
+        countrycolor="#999",
+        resolution=110,
+        projection_type="natural earth",
+    )
+    fig.update_layout(
+        title=f"{metric_label} — {period_label}",
+        height=520,
+        margin={"t": 50, "l": 0, "r": 0, "b": 0},
+    )
     return fig

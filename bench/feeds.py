@@ -30,23 +30,30 @@ from tests.conftest import FEED_KEYS
 from tests.feed_server import FeedServer
 
 SCOPES = {
-    "hapi": Scope(["SYR"]), "dtm": Scope(["IRQ"]), "wfp": Scope(["SYR"]),
-    "ucdp": Scope(["BGD"]), "acled": Scope(["IRQ"]), "reliefweb": Scope(["IRQ"], ["Mosul"]),
-    "unhcr": Scope(["SYR"]), "fts": Scope(["JOR"], since=date(2020, 1, 1),
-                                          until=date(2020, 12, 31)),
+    "hapi": Scope(["SYR"]),
+    "dtm": Scope(["IRQ"]),
+    "wfp": Scope(["SYR"]),
+    "ucdp": Scope(["BGD"]),
+    "acled": Scope(["IRQ"]),
+    "reliefweb": Scope(["IRQ"], ["Mosul"]),
+    "unhcr": Scope(["SYR"]),
+    "fts": Scope(["JOR"], since=date(2020, 1, 1), until=date(2020, 12, 31)),
     "hxl": Scope(["SYR"]),
 }
 
 
 def scale(server: FeedServer, factor: int) -> None:
     """Repeat each feed's records `factor` times with fresh ids, so pages and sums are real work."""
+
     def many(records: list, key: str | None, bump=None) -> list:
         out = []
         for k in range(factor):
             for rec in records:
                 copy_ = copy.deepcopy(rec)
                 if key:
-                    copy_[key] = f"{rec[key]}-{k}" if isinstance(rec[key], str) else rec[key] + k * 10**7
+                    copy_[key] = (
+                        f"{rec[key]}-{k}" if isinstance(rec[key], str) else rec[key] + k * 10**7
+                    )
                 if bump:
                     bump(copy_, k)
                 out.append(copy_)
@@ -56,6 +63,7 @@ def scale(server: FeedServer, factor: int) -> None:
         def bump(rec: dict, k: int) -> None:  # another day per copy: distinct figures
             day = date.fromisoformat(str(rec[field])[:10]).toordinal() + k
             rec[field] = date.fromordinal(day).isoformat() + str(rec[field])[10:]
+
         return bump
 
     server.data["ucdp"] = many(server.data["ucdp"], "id", shift_day("date_start"))
@@ -65,9 +73,11 @@ def scale(server: FeedServer, factor: int) -> None:
     dtm["result"] = many(dtm["result"], "id", shift_day("reportingDate"))
     acled = server.data["acled"]
     acled["data"] = many(acled["data"], "event_id_cnty", shift_day("event_date"))
-    server.data["hapi"]["food-prices"] = many(server.data["hapi"]["food-prices"], None,
-                                              lambda r, k: r.update(market_name=f"{r['market_name']}"
-                                                                    f"{'' if k == 0 else f' {k}'}"))
+    server.data["hapi"]["food-prices"] = many(
+        server.data["hapi"]["food-prices"],
+        None,
+        lambda r, k: r.update(market_name=f"{r['market_name']}{'' if k == 0 else f' {k}'}"),
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -77,16 +87,31 @@ def main(argv: list[str] | None = None) -> int:
     server = FeedServer().start()
     scale(server, args.scale)
     env = {cls.base_url_setting: server.base_url for cls in CONNECTORS.values()}
-    env.update(FEED_KEYS, HXL_URLS=server.base_url + "/files/aleppo_prices.csv",
-               HTTP_CACHE_TTL="0", HTTP_REQUESTS_PER_SECOND="0", UCDP_PAGE_SIZE="1000")
+    env.update(
+        FEED_KEYS,
+        HXL_URLS=server.base_url + "/files/aleppo_prices.csv",
+        HTTP_CACHE_TTL="0",
+        HTTP_REQUESTS_PER_SECOND="0",
+        UCDP_PAGE_SIZE="1000",
+    )
     workdir = Path(tempfile.mkdtemp(prefix="bench_feeds_"))
     env["HTTP_CACHE_DIR"] = str(workdir / "cache")
     os.environ.update(env)
     settings.reload()
-    table = Table(title=f"live feeds against the replay server, fixtures x{args.scale} "
-                  "(SCALED, NOT REAL)")
-    for col in ("feed", "records", "pages", "requests", "rows", "normalize rows/s",
-                "refresh rows/s", "refresh s", "status"):
+    table = Table(
+        title=f"live feeds against the replay server, fixtures x{args.scale} (SCALED, NOT REAL)"
+    )
+    for col in (
+        "feed",
+        "records",
+        "pages",
+        "requests",
+        "rows",
+        "normalize rows/s",
+        "refresh rows/s",
+        "refresh s",
+        "status",
+    ):
         table.add_column(col, justify="left" if col in ("feed", "status") else "right")
     for name, cls in CONNECTORS.items():
         scope = SCOPES[name]
@@ -101,9 +126,17 @@ def main(argv: list[str] | None = None) -> int:
         t0 = time.perf_counter()
         report = refresh(engine, [name], scope)[0]
         total_s = time.perf_counter() - t0
-        table.add_row(name, f"{records:,}", str(report.pages), str(report.requests),
-                      f"{rows:,}", f"{rows / normalize_s:,.0f}", f"{report.fetched / total_s:,.0f}",
-                      f"{total_s:.2f}", report.status + (f" {report.error[:40]}" if report.error else ""))
+        table.add_row(
+            name,
+            f"{records:,}",
+            str(report.pages),
+            str(report.requests),
+            f"{rows:,}",
+            f"{rows / normalize_s:,.0f}",
+            f"{report.fetched / total_s:,.0f}",
+            f"{total_s:.2f}",
+            report.status + (f" {report.error[:40]}" if report.error else ""),
+        )
         engine.dispose()
     server.stop()
     Console(width=160).print(table)

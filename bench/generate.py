@@ -49,10 +49,12 @@ def real_price_paths() -> pd.DataFrame:
 
 def pick_cities(n: int, seed: int = 7) -> pd.DataFrame:
     from data_sources.places import gazetteer
+
     cities = gazetteer().cities
     big = cities[cities.population >= 20_000]
     return big.sample(n=min(n, len(big)), random_state=seed)[
-        ["geonames_id", "name", "country_iso3", "lat", "lon", "population"]]
+        ["geonames_id", "name", "country_iso3", "lat", "lon", "population"]
+    ]
 
 
 def generate(observations: int, seed: int = 11) -> pd.DataFrame:
@@ -62,8 +64,9 @@ def generate(observations: int, seed: int = 11) -> pd.DataFrame:
     prices = real_price_paths()
     cities = pick_cities(p.cities)
     days = pd.date_range(START, periods=p.days, freq="D")
-    month_index = np.clip(((days.year - 2014) * 12 + days.month - 1).to_numpy(), 0,
-                          prices.shape[1] - 1)
+    month_index = np.clip(
+        ((days.year - 2014) * 12 + days.month - 1).to_numpy(), 0, prices.shape[1] - 1
+    )
     n_price = p.series_per_city - 4
     frames = []
     for city in cities.itertuples():
@@ -72,26 +75,41 @@ def generate(observations: int, seed: int = 11) -> pd.DataFrame:
         noise = rng.lognormal(0.0, 0.03, size=(n_price, p.days))
         values = prices.to_numpy()[picks][:, month_index] * level * noise
         names = prices.index[picks]
-        idps = np.maximum(0, (city.population * rng.uniform(0.01, 0.3))
-                          * np.cumprod(rng.lognormal(0.0, 0.01, size=p.days)))
+        idps = np.maximum(
+            0,
+            (city.population * rng.uniform(0.01, 0.3))
+            * np.cumprod(rng.lognormal(0.0, 0.01, size=p.days)),
+        )
         killed = rng.negative_binomial(1, 0.3, size=(3, p.days)).astype(float)
         block = np.vstack([values, idps[None, :], killed])
         qual = [q for q, _ in names] + ["", "", "airstrikes", "shelling"]
         unit = [u for _, u in names] + ["people"] * 4
-        metric = ["food_price"] * n_price + ["idps", "civilians_killed", "civilians_killed",
-                                             "civilians_killed"]
+        metric = ["food_price"] * n_price + [
+            "idps",
+            "civilians_killed",
+            "civilians_killed",
+            "civilians_killed",
+        ]
         keep = rng.random(block.shape) < 0.9
         missing_month = rng.random((block.shape[0], 25)) < 0.05
         keep &= ~missing_month[:, month_index % 25]
         s_idx, d_idx = np.nonzero(keep)
-        frames.append(pd.DataFrame({
-            "city": city.name, "geonames_id": city.geonames_id, "country_iso3": city.country_iso3,
-            "lat": city.lat, "lon": city.lon,
-            "metric": np.asarray(metric, dtype=object)[s_idx],
-            "qualifier": np.asarray(qual, dtype=object)[s_idx],
-            "unit": np.asarray(unit, dtype=object)[s_idx],
-            "day": days[d_idx], "value": block[s_idx, d_idx].round(2),
-        }))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "city": city.name,
+                    "geonames_id": city.geonames_id,
+                    "country_iso3": city.country_iso3,
+                    "lat": city.lat,
+                    "lon": city.lon,
+                    "metric": np.asarray(metric, dtype=object)[s_idx],
+                    "qualifier": np.asarray(qual, dtype=object)[s_idx],
+                    "unit": np.asarray(unit, dtype=object)[s_idx],
+                    "day": days[d_idx],
+                    "value": block[s_idx, d_idx].round(2),
+                }
+            )
+        )
     out = pd.concat(frames, ignore_index=True)
     out = out.iloc[:observations] if len(out) > observations else out
     for col in ("city", "country_iso3", "metric", "qualifier", "unit"):
@@ -103,15 +121,33 @@ def to_observations(df: pd.DataFrame) -> pd.DataFrame:
     """The generated rows in the store's normalized shape, placed by GeoNames id via p-code-free
     coordinates (what a market or event feed would give)."""
     day = df["day"].dt.date
-    return pd.DataFrame({
-        "source": "bench", "dataset": "scaled", "metric": df["metric"].astype(str),
-        "qualifier": df["qualifier"].astype(str), "site": "", "place_raw": df["city"].astype(str),
-        "country_iso3": df["country_iso3"].astype(str), "admin1": "", "admin2": "", "pcode": "",
-        "lat": df["lat"], "lon": df["lon"], "place_kind": "city", "period_start": day,
-        "period_end": day, "value": df["value"], "unit": df["unit"].astype(str),
-        "estimate": "best", "source_url": "", "citation": "scaled benchmark data, not real",
-        "quote": "", "licence": "", "row_ref": "",
-    })
+    return pd.DataFrame(
+        {
+            "source": "bench",
+            "dataset": "scaled",
+            "metric": df["metric"].astype(str),
+            "qualifier": df["qualifier"].astype(str),
+            "site": "",
+            "place_raw": df["city"].astype(str),
+            "country_iso3": df["country_iso3"].astype(str),
+            "admin1": "",
+            "admin2": "",
+            "pcode": "",
+            "lat": df["lat"],
+            "lon": df["lon"],
+            "place_kind": "city",
+            "period_start": day,
+            "period_end": day,
+            "value": df["value"],
+            "unit": df["unit"].astype(str),
+            "estimate": "best",
+            "source_url": "",
+            "citation": "scaled benchmark data, not real",
+            "quote": "",
+            "licence": "",
+            "row_ref": "",
+        }
+    )
 
 
 def write_peer_files(df: pd.DataFrame, stem: str) -> tuple[Path, Path]:

@@ -29,17 +29,25 @@ def load_csv() -> pd.DataFrame:
 @st.cache_resource
 def duck():
     import duckdb
+
     return duckdb.connect()
 
 
 if PEER == "pandas":
     df = load_csv()
-    rows = df[(df.city == city) & (df.metric == metric) & (df.qualifier == qualifier)
-              & (df.unit == unit)][["day", "value"]]
+    rows = df[
+        (df.city == city) & (df.metric == metric) & (df.qualifier == qualifier) & (df.unit == unit)
+    ][["day", "value"]]
 else:
-    rows = duck().execute(
-        "SELECT day, value FROM read_parquet(?) WHERE city = ? AND metric = ? AND qualifier = ?"
-        " AND unit = ? ORDER BY day", [PARQUET, city, metric, qualifier, unit]).df()
+    rows = (
+        duck()
+        .execute(
+            "SELECT day, value FROM read_parquet(?) WHERE city = ? AND metric = ? AND qualifier = ?"
+            " AND unit = ? ORDER BY day",
+            [PARQUET, city, metric, qualifier, unit],
+        )
+        .df()
+    )
 monthly = rows.set_index("day")["value"].resample("MS").mean().reset_index()
 st.title("Trends")
 st.plotly_chart(px.line(monthly, x="day", y="value", title=f"{metric} {qualifier} — {city}"))

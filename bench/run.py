@@ -67,12 +67,14 @@ def ingest_seconds(db: Path) -> float:
     log = query.fetches(engine, limit=10_000)
     engine.dispose()
     log = log[(log.source == "bench") & (log.status == "ok")]
-    return float((pd.to_datetime(log.finished_at) - pd.to_datetime(log.started_at))
-                 .dt.total_seconds().sum())
+    return float(
+        (pd.to_datetime(log.finished_at) - pd.to_datetime(log.started_at)).dt.total_seconds().sum()
+    )
 
 
-def build_store(size: int, workdir: Path, reuse: bool
-                ) -> tuple[Path, Path, Path, pd.DataFrame, float]:
+def build_store(
+    size: int, workdir: Path, reuse: bool
+) -> tuple[Path, Path, Path, pd.DataFrame, float]:
     """Generate, write the peers' CSV/Parquet, ingest into a fresh SQLite store in batches.
     With `reuse`, an existing store of this size is kept and its logged ingest time used."""
     rows = generate(size)
@@ -87,7 +89,7 @@ def build_store(size: int, workdir: Path, reuse: bool
     seconds = 0.0
     batch = 1_000_000
     for start in range(0, len(rows), batch):
-        part = to_observations(rows.iloc[start:start + batch])
+        part = to_observations(rows.iloc[start : start + batch])
         dt, result = timed(ingest, engine, part, source="bench", target=f"batch {start}")
         assert result.rows_rejected == 0, result.reject_reasons
         seconds += dt
@@ -104,19 +106,27 @@ def picks(rows: pd.DataFrame, db: Path, n: int, seed: int = 3) -> pd.DataFrame:
     combos = rows[["city", "geonames_id", "metric", "qualifier", "unit"]].drop_duplicates()
     combos = combos[("geonames:" + combos.geonames_id.astype(str)).isin(held)]
     return combos.sample(n=min(n, len(combos)), random_state=seed).astype(
-        {"city": str, "metric": str, "qualifier": str, "unit": str})
+        {"city": str, "metric": str, "qualifier": str, "unit": str}
+    )
 
 
 # -- per-city series ----------------------------------------------------------------------
-def series_latency(db: Path, csv_path: Path, parquet_path: Path, chosen: pd.DataFrame,
-                   fig: Figure, load: Figure) -> None:
+def series_latency(
+    db: Path, csv_path: Path, parquet_path: Path, chosen: pd.DataFrame, fig: Figure, load: Figure
+) -> None:
     import duckdb
     import streamlit as st
 
     engine = make_engine(f"sqlite:///{db}")
     for r in chosen.itertuples():  # ours: the function the pages call, a fresh query each time
-        dt, df = timed(query.series_frame, engine, [f"geonames:{r.geonames_id}"], r.metric,
-                       qualifier=r.qualifier, unit=r.unit)
+        dt, df = timed(
+            query.series_frame,
+            engine,
+            [f"geonames:{r.geonames_id}"],
+            r.metric,
+            qualifier=r.qualifier,
+            unit=r.unit,
+        )
         assert len(df) > 0
         fig.ours.append(dt * 1000)
     engine.dispose()
@@ -130,20 +140,31 @@ def series_latency(db: Path, csv_path: Path, parquet_path: Path, chosen: pd.Data
     dt, _ = timed(load_csv)
     load.pandas.append(dt)
     for r in chosen.itertuples():  # peer 1: the cached frame (st.cache_data hands a copy)
+
         def one(r=r):
             df = load_csv()
-            return df[(df.city == r.city) & (df.metric == r.metric)
-                      & (df.qualifier == r.qualifier) & (df.unit == r.unit)]
+            return df[
+                (df.city == r.city)
+                & (df.metric == r.metric)
+                & (df.qualifier == r.qualifier)
+                & (df.unit == r.unit)
+            ]
+
         dt, df = timed(one)
         fig.pandas.append(dt * 1000)
     load_csv.clear()
 
     con = duckdb.connect()
-    sql = ("SELECT day, value FROM read_parquet(?) WHERE city = ? AND metric = ? "
-           "AND qualifier = ? AND unit = ? ORDER BY day")
+    sql = (
+        "SELECT day, value FROM read_parquet(?) WHERE city = ? AND metric = ? "
+        "AND qualifier = ? AND unit = ? ORDER BY day"
+    )
     for r in chosen.itertuples():  # peer 2
-        dt, df = timed(lambda r=r: con.execute(sql, [str(parquet_path), r.city, r.metric,
-                                                     r.qualifier, r.unit]).df())
+        dt, df = timed(
+            lambda r=r: con.execute(
+                sql, [str(parquet_path), r.city, r.metric, r.qualifier, r.unit]
+            ).df()
+        )
         fig.duckdb.append(dt * 1000)
     con.close()
 
@@ -163,19 +184,33 @@ def env(**values: str):
                 os.environ[k] = v
 
 
-def page_times(db: Path, csv_path: Path, parquet_path: Path, chosen: pd.DataFrame,
-               figs: dict[str, Figure], runs: int) -> None:
+def page_times(
+    db: Path,
+    csv_path: Path,
+    parquet_path: Path,
+    chosen: pd.DataFrame,
+    figs: dict[str, Figure],
+    runs: int,
+) -> None:
     from streamlit.testing.v1 import AppTest
 
     prices = chosen[chosen.metric == "food_price"].head(runs)
     with env(DATABASE_URL=f"sqlite:///{db}"):
-        for page, fig in (("views/overview.py", figs["overview"]), ("views/trends.py",
-                                                                      figs["trends"]),
-                          ("views/map.py", figs["map"])):
+        for page, fig in (
+            ("views/overview.py", figs["overview"]),
+            ("views/trends.py", figs["trends"]),
+            ("views/map.py", figs["map"]),
+        ):
             at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=600)
             first = prices.iloc[0]
-            at.query_params.update({"cities": first.city, "metric": "food_price",
-                                    "qualifier": first.qualifier, "unit": first.unit})
+            at.query_params.update(
+                {
+                    "cities": first.city,
+                    "metric": "food_price",
+                    "qualifier": first.qualifier,
+                    "unit": first.unit,
+                }
+            )
             at.switch_page(str(ROOT / page))
             at.run()  # warm-up: imports, engine, snapshot check
             assert not at.exception, [e.message for e in at.exception]
@@ -188,8 +223,14 @@ def page_times(db: Path, csv_path: Path, parquet_path: Path, chosen: pd.DataFram
         with env(PEER=peer, BENCH_CSV=str(csv_path), BENCH_PARQUET=str(parquet_path)):
             for r in prices.itertuples():
                 at = AppTest.from_file(str(ROOT / "bench" / "peer_app.py"), default_timeout=600)
-                at.query_params.update({"cities": r.city, "metric": "food_price",
-                                        "qualifier": r.qualifier, "unit": r.unit})
+                at.query_params.update(
+                    {
+                        "cities": r.city,
+                        "metric": "food_price",
+                        "qualifier": r.qualifier,
+                        "unit": r.unit,
+                    }
+                )
                 at.run()  # the first run per process loads (peer 1: reads the CSV)
                 dt, _ = timed(at.run)
                 assert not at.exception, [e.message for e in at.exception]
@@ -208,11 +249,26 @@ def server(script: str, extra_env: dict[str, str]):
     port = free_port()
     start = time.perf_counter()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", script, "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true"],
-        cwd=ROOT, env={**os.environ, **extra_env}, stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL)
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            script,
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+            "--server.headless",
+            "true",
+        ],
+        cwd=ROOT,
+        env={**os.environ, **extra_env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     import httpx
+
     while time.perf_counter() - start < 120:
         try:
             if httpx.get(f"http://127.0.0.1:{port}/_stcore/health", timeout=1).text == "ok":
@@ -237,31 +293,58 @@ def chart_time(browser, url: str) -> float:
     page = browser.new_page()
     start = time.perf_counter()
     page.goto(url)
-    page.wait_for_function("document.querySelectorAll('.js-plotly-plot .main-svg').length > 0",
-                           timeout=600_000)
+    page.wait_for_function(
+        "document.querySelectorAll('.js-plotly-plot .main-svg').length > 0", timeout=600_000
+    )
     dt = time.perf_counter() - start
     page.close()
     return dt * 1000
 
 
-def browser_and_memory(db: Path, csv_path: Path, parquet_path: Path, chosen: pd.DataFrame,
-                       figs: dict[str, Figure], visits: int) -> None:
+def browser_and_memory(
+    db: Path,
+    csv_path: Path,
+    parquet_path: Path,
+    chosen: pd.DataFrame,
+    figs: dict[str, Figure],
+    visits: int,
+) -> None:
     from playwright.sync_api import sync_playwright
+
     prices = chosen[chosen.metric == "food_price"].head(visits)
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
-            "--disable-background-networking", "--disable-component-update"])
-        runs = [("ours", "app.py", {"DATABASE_URL": f"sqlite:///{db}"}, "/trends"),
-                ("pandas", "bench/peer_app.py", {"PEER": "pandas", "BENCH_CSV": str(csv_path),
-                                                 "BENCH_PARQUET": str(parquet_path)}, "/"),
-                ("duckdb", "bench/peer_app.py", {"PEER": "duckdb", "BENCH_CSV": str(csv_path),
-                                                 "BENCH_PARQUET": str(parquet_path)}, "/")]
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--headless=new",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--disable-background-networking",
+                "--disable-component-update",
+            ],
+        )
+        runs = [
+            ("ours", "app.py", {"DATABASE_URL": f"sqlite:///{db}"}, "/trends"),
+            (
+                "pandas",
+                "bench/peer_app.py",
+                {"PEER": "pandas", "BENCH_CSV": str(csv_path), "BENCH_PARQUET": str(parquet_path)},
+                "/",
+            ),
+            (
+                "duckdb",
+                "bench/peer_app.py",
+                {"PEER": "duckdb", "BENCH_CSV": str(csv_path), "BENCH_PARQUET": str(parquet_path)},
+                "/",
+            ),
+        ]
         for who, script, extra, path in runs:
             with server(script, extra) as (base, proc, _):
                 for i, r in enumerate(prices.itertuples()):
-                    query_string = (f"?cities={r.city}&metric=food_price&qualifier="
-                                    f"{r.qualifier}&unit={r.unit}")
+                    query_string = (
+                        f"?cities={r.city}&metric=food_price&qualifier={r.qualifier}&unit={r.unit}"
+                    )
                     ms = chart_time(browser, base + path + query_string.replace(" ", "%20"))
                     if i > 0:  # the first visit fills the caches (peer 1 reads the CSV)
                         getattr(figs["chart"], who).append(ms)
@@ -271,18 +354,26 @@ def browser_and_memory(db: Path, csv_path: Path, parquet_path: Path, chosen: pd.
 
 def cold_start(workdir: Path, fig: Figure) -> None:
     from playwright.sync_api import sync_playwright
+
     db = workdir / "cold.sqlite"
     for suffix in ("", "-wal", "-shm"):
         Path(f"{db}{suffix}").unlink(missing_ok=True)
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--headless=new",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+            ],
+        )
         with server("app.py", {"DATABASE_URL": f"sqlite:///{db}"}) as (base, _, start):
             page = browser.new_page()
             page.goto(base + "/")
             page.wait_for_function(
-                "document.querySelectorAll('.js-plotly-plot .main-svg').length > 0",
-                timeout=120_000)
+                "document.querySelectorAll('.js-plotly-plot .main-svg').length > 0", timeout=120_000
+            )
             fig.ours.append(time.perf_counter() - start)
         browser.close()
 
@@ -290,8 +381,10 @@ def cold_start(workdir: Path, fig: Figure) -> None:
 # -- report -------------------------------------------------------------------------------
 def machine() -> str:
     mem = Path("/proc/meminfo").read_text().splitlines()[0].split()[1]
-    return (f"{os.cpu_count()} cores, {int(mem) / 1024 / 1024:.0f} GiB, "
-            f"{platform.python_implementation()} {platform.python_version()}")
+    return (
+        f"{os.cpu_count()} cores, {int(mem) / 1024 / 1024:.0f} GiB, "
+        f"{platform.python_implementation()} {platform.python_version()}"
+    )
 
 
 def fmt(value: float, unit: str) -> str:
@@ -313,17 +406,34 @@ def ratio(ours: list[float], peer: list[float], higher: bool, unit: str) -> str:
 
 
 def report(figs: list[Figure], size: int, extra: str) -> Table:
-    table = Table(title=f"Situation Room benchmarks — {size:,} observations (scaled, not real)"
-                  f" — {machine()}{extra}")
-    for col in ("figure", "unit", "ours p50", "ours p95", "pandas+cache p50", "duckdb p50",
-                "vs pandas", "vs duckdb", "target"):
+    table = Table(
+        title=f"Situation Room benchmarks — {size:,} observations (scaled, not real)"
+        f" — {machine()}{extra}"
+    )
+    for col in (
+        "figure",
+        "unit",
+        "ours p50",
+        "ours p95",
+        "pandas+cache p50",
+        "duckdb p50",
+        "vs pandas",
+        "vs duckdb",
+        "target",
+    ):
         table.add_column(col, justify="right" if col not in ("figure", "target") else "left")
     for f in figs:
         table.add_row(
-            f.name, f.unit, fmt(pct(f.ours, 50), f.unit), fmt(pct(f.ours, 95), f.unit),
-            fmt(pct(f.pandas, 50), f.unit), fmt(pct(f.duckdb, 50), f.unit),
+            f.name,
+            f.unit,
+            fmt(pct(f.ours, 50), f.unit),
+            fmt(pct(f.ours, 95), f.unit),
+            fmt(pct(f.pandas, 50), f.unit),
+            fmt(pct(f.duckdb, 50), f.unit),
             ratio(f.ours, f.pandas, f.higher_is_better, f.unit),
-            ratio(f.ours, f.duckdb, f.higher_is_better, f.unit), f.target + (f" {f.note}" if f.note else ""))
+            ratio(f.ours, f.duckdb, f.higher_is_better, f.unit),
+            f.target + (f" {f.note}" if f.note else ""),
+        )
     return table
 
 
@@ -333,8 +443,9 @@ def run(size: int, quick: bool, workdir: Path, reuse: bool = False) -> Table:
     console.print(f"[bold]building {size:,} observations…[/bold]")
     db, csv_path, parquet_path, rows, ingest_s = build_store(size, workdir, reuse)
     figs = {
-        "ingest": Figure("ingest: normalize + store", "obs/s", "≥ 200,000/s",
-                         higher_is_better=True),
+        "ingest": Figure(
+            "ingest: normalize + store", "obs/s", "≥ 200,000/s", higher_is_better=True
+        ),
         "load": Figure("peer load: read whole CSV", "s", "(peers only)"),
         "series": Figure("one city's series (query fn)", "ms", "p95 < 20 ms"),
         "overview": Figure("Overview script run (AppTest)", "ms", "< 300 ms"),
@@ -355,21 +466,34 @@ def run(size: int, quick: bool, workdir: Path, reuse: bool = False) -> Table:
         browser_and_memory(db, csv_path, parquet_path, chosen, figs, page_runs)
         console.print("cold start…")
         cold_start(workdir, figs["cold"])
-    store_mb = sum(Path(f"{db}{s}").stat().st_size for s in ("", "-wal")
-                   if Path(f"{db}{s}").exists()) / 2**20
-    return report(list(figs.values()), size,
-                  f" — store {store_mb:,.0f} MB, CSV {csv_path.stat().st_size / 2**20:,.0f} MB")
+    store_mb = (
+        sum(Path(f"{db}{s}").stat().st_size for s in ("", "-wal") if Path(f"{db}{s}").exists())
+        / 2**20
+    )
+    return report(
+        list(figs.values()),
+        size,
+        f" — store {store_mb:,.0f} MB, CSV {csv_path.stat().st_size / 2**20:,.0f} MB",
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.run")
     parser.add_argument("--quick", action="store_true", help="small data, finishes in ~1 min")
     parser.add_argument("--sizes", default="", help="comma-separated observation counts")
-    parser.add_argument("--reuse", action="store_true",
-                        help="keep an existing store of that size (ingest rate from its log)")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="keep an existing store of that size (ingest rate from its log)",
+    )
     args = parser.parse_args(argv)
-    sizes = ([int(s) for s in args.sizes.split(",") if s] if args.sizes
-             else [100_000] if args.quick else [1_000_000, 10_000_000])
+    sizes = (
+        [int(s) for s in args.sizes.split(",") if s]
+        if args.sizes
+        else [100_000]
+        if args.quick
+        else [1_000_000, 10_000_000]
+    )
     workdir = DATA_DIR
     workdir.mkdir(parents=True, exist_ok=True)
     console.print(f"{time.strftime('%Y-%m-%d %H:%M')} · {machine()}")

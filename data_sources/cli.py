@@ -28,7 +28,9 @@ def _read(target: str) -> tuple[str, str]:
     if target.startswith(("http://", "https://")):
         with FeedClient("hxl") as client:
             response = client.get_text(target, cache=False)
-        return response.text(), target.split("?")[0].rstrip("/").rsplit("/", 1)[-1] or "download.csv"
+        return response.text(), target.split("?")[0].rstrip("/").rsplit("/", 1)[
+            -1
+        ] or "download.csv"
     path = Path(target)
     return path.read_text(encoding="utf-8-sig"), path.name
 
@@ -37,8 +39,18 @@ def report(result: IngestResult) -> None:
     table = Table(title=f"{result.source}: {result.target}")
     for col in ("rows in", "new", "revised", "unchanged", "rejected"):
         table.add_column(col, justify="right")
-    table.add_row(*(f"{v:,}" for v in (result.rows_in, result.rows_new, result.rows_revised,
-                                       result.rows_unchanged, result.rows_rejected)))
+    table.add_row(
+        *(
+            f"{v:,}"
+            for v in (
+                result.rows_in,
+                result.rows_new,
+                result.rows_revised,
+                result.rows_unchanged,
+                result.rows_rejected,
+            )
+        )
+    )
     Console().print(table)
     for reason, count in result.reject_reasons.items():
         Console().print(f"  rejected {count:,}: {reason}")
@@ -51,16 +63,25 @@ def cmd_import(args: argparse.Namespace) -> int:
         console.print(f"[red]cannot read {args.target}: {exc}[/red]")
         return 2
     try:
-        frame = parse_hxl_csv(text, name=name, source=args.source,
-                              country_iso3=args.country or "",
-                              source_url=args.target if "://" in args.target else "",
-                              citation=args.citation or name, licence=args.licence or "")
+        frame = parse_hxl_csv(
+            text,
+            name=name,
+            source=args.source,
+            country_iso3=args.country or "",
+            source_url=args.target if "://" in args.target else "",
+            citation=args.citation or name,
+            licence=args.licence or "",
+        )
     except HXLFormatError as exc:
         console.print(f"[red]malformed file, nothing imported: {exc}[/red]")
         return 2
     engine = make_engine()
-    result = ingest(engine, frame, source=frame["source"].iloc[0] if len(frame) else
-                    (args.source or "hxl"), target=args.target)
+    result = ingest(
+        engine,
+        frame,
+        source=frame["source"].iloc[0] if len(frame) else (args.source or "hxl"),
+        target=args.target,
+    )
     report(result)
     return 0
 
@@ -71,20 +92,42 @@ def cmd_series(args: argparse.Namespace) -> int:
     match = cities[cities["name"].str.casefold() == args.city.casefold()]
     if match.empty:
         known = ", ".join(cities["name"].head(15))
-        console.print(f"[red]no figures stored for city '{args.city}'. Cities with data: "
-                      f"{known}…[/red]")
+        console.print(
+            f"[red]no figures stored for city '{args.city}'. Cities with data: {known}…[/red]"
+        )
         return 1
-    df = query.series_frame(engine, match["place_id"].tolist(), args.metric,
-                            qualifier=args.qualifier, site=args.site, unit=args.unit,
-                            sources=[args.source] if args.source else None)
+    df = query.series_frame(
+        engine,
+        match["place_id"].tolist(),
+        args.metric,
+        qualifier=args.qualifier,
+        site=args.site,
+        unit=args.unit,
+        sources=[args.source] if args.source else None,
+    )
     if df.empty:
         metrics = sorted(query.catalogue(engine, match["place_id"].tolist())["metric"].unique())
-        console.print(f"[red]no '{args.metric}' figures for {args.city}"
-                      + (f" with qualifier '{args.qualifier}'" if args.qualifier else "")
-                      + f". Metrics held: {', '.join(metrics)}[/red]")
+        console.print(
+            f"[red]no '{args.metric}' figures for {args.city}"
+            + (f" with qualifier '{args.qualifier}'" if args.qualifier else "")
+            + f". Metrics held: {', '.join(metrics)}[/red]"
+        )
         return 1
-    out = df[["period_start", "period_end", "value", "unit", "source", "city", "metric",
-              "qualifier", "site", "estimate", "source_url"]].copy()
+    out = df[
+        [
+            "period_start",
+            "period_end",
+            "value",
+            "unit",
+            "source",
+            "city",
+            "metric",
+            "qualifier",
+            "site",
+            "estimate",
+            "source_url",
+        ]
+    ].copy()
     for col in ("period_start", "period_end"):
         out[col] = out[col].dt.strftime("%Y-%m-%d")
     if args.format == "json":
@@ -112,19 +155,28 @@ def cmd_refresh(args: argparse.Namespace) -> int:
     sources = args.source or list(CONNECTORS)
     unknown = [s for s in sources if s not in CONNECTORS]
     if unknown:
-        console.print(f"[red]unknown source {', '.join(unknown)}; known: "
-                      f"{', '.join(CONNECTORS)}[/red]")
+        console.print(
+            f"[red]unknown source {', '.join(unknown)}; known: {', '.join(CONNECTORS)}[/red]"
+        )
         return 2
     explicit = bool(args.source)
     if not explicit:  # all sources: the unconfigured ones are reported, not failed
         ready = set(configured_sources())
         sources = [s for s in sources if s in ready] + [s for s in sources if s not in ready]
-    console.print(f"refreshing {', '.join(sources)} for {', '.join(scope.countries)}"
-                  + (f" ({', '.join(scope.cities)})" if scope.cities else "")
-                  + (f" since {scope.since}" if scope.since else ""))
-    with Progress(SpinnerColumn(), TextColumn("[bold]{task.fields[source]:<10}"),
-                  BarColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
-                  console=console, transient=False) as bar:
+    console.print(
+        f"refreshing {', '.join(sources)} for {', '.join(scope.countries)}"
+        + (f" ({', '.join(scope.cities)})" if scope.cities else "")
+        + (f" since {scope.since}" if scope.since else "")
+    )
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("[bold]{task.fields[source]:<10}"),
+        BarColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    ) as bar:
         tasks = {s: bar.add_task("waiting", total=None, source=s) for s in sources}
 
         def progress(source: str, event: str, info: dict) -> None:
@@ -135,21 +187,46 @@ def cmd_refresh(args: argparse.Namespace) -> int:
                 bar.update(task, description=f"storing {info['rows']:,} rows")
             elif event == "done":
                 r = info["report"]
-                bar.update(task, total=1, completed=1, description=r.status + (
-                    f": {r.error[:60]}" if r.error else ""))
+                bar.update(
+                    task,
+                    total=1,
+                    completed=1,
+                    description=r.status + (f": {r.error[:60]}" if r.error else ""),
+                )
 
         reports = refresh(make_engine(), sources, scope, progress=progress)
     table = Table(title="refresh")
-    for col in ("source", "status", "fetched", "new", "revised", "rejected", "pages",
-                "retries", "rows/s", "error"):
-        table.add_column(col, justify="left" if col in ("source", "status", "error") else "right",
-                         overflow="fold")
+    for col in (
+        "source",
+        "status",
+        "fetched",
+        "new",
+        "revised",
+        "rejected",
+        "pages",
+        "retries",
+        "rows/s",
+        "error",
+    ):
+        table.add_column(
+            col,
+            justify="left" if col in ("source", "status", "error") else "right",
+            overflow="fold",
+        )
     for r in reports:
         colour = {"ok": "green", "failed": "red"}.get(r.status, "yellow")
-        table.add_row(r.source, f"[{colour}]{r.status}[/{colour}]", f"{r.fetched:,}",
-                      f"{r.new:,}", f"{r.revised:,}", f"{r.rejected:,}", str(r.pages),
-                      str(r.retries), f"{r.rows_per_second:,.0f}",
-                      r.error or (f"note: {r.notes}" if r.notes else ""))
+        table.add_row(
+            r.source,
+            f"[{colour}]{r.status}[/{colour}]",
+            f"{r.fetched:,}",
+            f"{r.new:,}",
+            f"{r.revised:,}",
+            f"{r.rejected:,}",
+            str(r.pages),
+            str(r.retries),
+            f"{r.rows_per_second:,.0f}",
+            r.error or (f"note: {r.notes}" if r.notes else ""),
+        )
     Console(width=160).print(table)
     failed = [r for r in reports if r.status == "failed" or (explicit and r.status == "skipped")]
     return 1 if failed else 0
@@ -162,8 +239,9 @@ def cmd_load_snapshot(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m data_sources",
-                                     description="Situation Room store: import and inspect.")
+    parser = argparse.ArgumentParser(
+        prog="python -m data_sources", description="Situation Room store: import and inspect."
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     imp = sub.add_parser("import", help="import an HXL-tagged CSV file or URL")
     imp.add_argument("target", metavar="PATH_OR_URL")
@@ -182,8 +260,12 @@ def main(argv: list[str] | None = None) -> int:
     ser.add_argument("--format", choices=["csv", "json"], default="csv")
     ser.set_defaults(func=cmd_series)
     ref = sub.add_parser("refresh", help="pull live feeds into the store")
-    ref.add_argument("--source", action="append", metavar="NAME",
-                     help="feed to refresh (repeatable); default: every configured feed")
+    ref.add_argument(
+        "--source",
+        action="append",
+        metavar="NAME",
+        help="feed to refresh (repeatable); default: every configured feed",
+    )
     ref.add_argument("--country", action="append", metavar="ISO3")
     ref.add_argument("--city", action="append", metavar="NAME")
     ref.add_argument("--since", metavar="YYYY-MM-DD")

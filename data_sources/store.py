@@ -29,9 +29,14 @@ DEFAULT_DATABASE_URL = "sqlite:///data/situation_room.sqlite"
 metadata = sa.MetaData()
 
 places = sa.Table(
-    "places", metadata,
-    sa.Column("place_id", sa.String(64), primary_key=True,
-              comment="geonames:<id> for a city, country:<ISO3>, region:<slug>"),
+    "places",
+    metadata,
+    sa.Column(
+        "place_id",
+        sa.String(64),
+        primary_key=True,
+        comment="geonames:<id> for a city, country:<ISO3>, region:<slug>",
+    ),
     sa.Column("kind", sa.String(16), nullable=False),
     sa.Column("name", sa.String(200), nullable=False),
     sa.Column("country_iso3", sa.String(3), nullable=False, default=""),
@@ -43,19 +48,26 @@ places = sa.Table(
 )
 
 provenance = sa.Table(
-    "provenance", metadata,
+    "provenance",
+    metadata,
     sa.Column("provenance_id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("prov_key", sa.String(40), nullable=False, unique=True),
     sa.Column("source", sa.String(64), nullable=False),
     sa.Column("source_url", sa.Text, nullable=False, default=""),
     sa.Column("citation", sa.Text, nullable=False, default=""),
-    sa.Column("quote", sa.Text, nullable=False, default="",
-              comment="verbatim sentence a reported figure was read from"),
+    sa.Column(
+        "quote",
+        sa.Text,
+        nullable=False,
+        default="",
+        comment="verbatim sentence a reported figure was read from",
+    ),
     sa.Column("licence", sa.String(200), nullable=False, default=""),
 )
 
 series = sa.Table(
-    "series", metadata,
+    "series",
+    metadata,
     sa.Column("series_id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("series_key", sa.String(40), nullable=False, unique=True),
     sa.Column("source", sa.String(64), nullable=False),
@@ -77,7 +89,8 @@ series = sa.Table(
 sa.Index("ix_series_place_metric", series.c.place_id, series.c.metric)
 
 fetch_log = sa.Table(
-    "fetch_log", metadata,
+    "fetch_log",
+    metadata,
     sa.Column("fetch_id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("source", sa.String(64), nullable=False),
     sa.Column("target", sa.Text, nullable=False, comment="file, URL (without secrets) or query"),
@@ -95,7 +108,8 @@ fetch_log = sa.Table(
 )
 
 observations = sa.Table(
-    "observations", metadata,
+    "observations",
+    metadata,
     sa.Column("series_id", sa.Integer, sa.ForeignKey("series.series_id"), primary_key=True),
     sa.Column("period_start", sa.Date, primary_key=True),
     sa.Column("period_end", sa.Date, primary_key=True),
@@ -103,8 +117,9 @@ observations = sa.Table(
     sa.Column("value", sa.Float, nullable=False),
     sa.Column("is_current", sa.Boolean, nullable=False),
     sa.Column("retrieved_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("provenance_id", sa.Integer, sa.ForeignKey("provenance.provenance_id"),
-              nullable=False),
+    sa.Column(
+        "provenance_id", sa.Integer, sa.ForeignKey("provenance.provenance_id"), nullable=False
+    ),
     sa.Column("fetch_id", sa.Integer, sa.ForeignKey("fetch_log.fetch_id"), nullable=False),
     sa.CheckConstraint("period_end >= period_start", name="period_order"),
     sa.CheckConstraint("revision >= 1", name="revision_positive"),
@@ -114,10 +129,16 @@ observations = sa.Table(
     sqlite_with_rowid=False,
 )
 rejects = sa.Table(
-    "rejects", metadata,
+    "rejects",
+    metadata,
     sa.Column("reject_id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("reject_key", sa.String(40), nullable=False, unique=True,
-              comment="hash of source, row and reason: the same refusal is recorded once"),
+    sa.Column(
+        "reject_key",
+        sa.String(40),
+        nullable=False,
+        unique=True,
+        comment="hash of source, row and reason: the same refusal is recorded once",
+    ),
     sa.Column("fetch_id", sa.Integer, sa.ForeignKey("fetch_log.fetch_id"), nullable=False),
     sa.Column("source", sa.String(64), nullable=False),
     sa.Column("dataset", sa.String(200), nullable=False, default=""),
@@ -128,7 +149,8 @@ rejects = sa.Table(
 )
 
 meta = sa.Table(
-    "meta", metadata,
+    "meta",
+    metadata,
     sa.Column("key", sa.String(100), primary_key=True),
     sa.Column("value", sa.Text, nullable=False),
 )
@@ -176,8 +198,9 @@ def _add_missing_columns(engine: Engine) -> None:
             if column.name not in present:
                 kind = column.type.compile(engine.dialect)
                 with engine.begin() as conn:
-                    conn.execute(sa.text(
-                        f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}'))
+                    conn.execute(
+                        sa.text(f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}')
+                    )
 
 
 def _now() -> datetime:
@@ -189,13 +212,16 @@ def _hash_rows(df: pd.DataFrame, cols: list[str]) -> pd.Series:
     joined = df[cols[0]].astype(str)
     for col in cols[1:]:
         joined = joined + "\x1f" + df[col].astype(str)
-    return pd.Series([hashlib.sha1(s.encode("utf-8")).hexdigest() for s in joined.tolist()],
-                     index=df.index, dtype=object)
+    return pd.Series(
+        [hashlib.sha1(s.encode("utf-8")).hexdigest() for s in joined.tolist()],
+        index=df.index,
+        dtype=object,
+    )
 
 
 def _chunks(items: list, size: int = 500) -> Iterable[list]:
     for i in range(0, len(items), size):
-        yield items[i:i + size]
+        yield items[i : i + size]
 
 
 @dataclass
@@ -221,19 +247,28 @@ class IngestResult:
 def start_fetch(engine: Engine, source: str, target: str) -> int:
     with engine.begin() as conn:
         return conn.execute(
-            fetch_log.insert().values(source=source, target=target, started_at=_now(),
-                                      status="running")
+            fetch_log.insert().values(
+                source=source, target=target, started_at=_now(), status="running"
+            )
         ).inserted_primary_key[0]
 
 
 def finish_fetch(engine: Engine, result: IngestResult) -> None:
     with engine.begin() as conn:
         conn.execute(
-            fetch_log.update().where(fetch_log.c.fetch_id == result.fetch_id).values(
-                finished_at=_now(), status=result.status, rows_in=result.rows_in,
-                rows_new=result.rows_new, rows_revised=result.rows_revised,
-                rows_unchanged=result.rows_unchanged, rows_rejected=result.rows_rejected,
-                error=result.error, pages=result.pages, requests=result.requests,
+            fetch_log.update()
+            .where(fetch_log.c.fetch_id == result.fetch_id)
+            .values(
+                finished_at=_now(),
+                status=result.status,
+                rows_in=result.rows_in,
+                rows_new=result.rows_new,
+                rows_revised=result.rows_revised,
+                rows_unchanged=result.rows_unchanged,
+                rows_rejected=result.rows_rejected,
+                error=result.error,
+                pages=result.pages,
+                requests=result.requests,
             )
         )
 
@@ -253,11 +288,14 @@ def close_interrupted(engine: Engine, source: str) -> int:
     transaction never committed, so say so instead of leaving them 'running' forever."""
     with engine.begin() as conn:
         return conn.execute(
-            fetch_log.update().where(fetch_log.c.source == source,
-                                     fetch_log.c.status == "running")
-            .values(status="failed", finished_at=_now(),
-                    error="interrupted: the process ended before this load committed; "
-                    "nothing of it was stored")
+            fetch_log.update()
+            .where(fetch_log.c.source == source, fetch_log.c.status == "running")
+            .values(
+                status="failed",
+                finished_at=_now(),
+                error="interrupted: the process ended before this load committed; "
+                "nothing of it was stored",
+            )
         ).rowcount
 
 
@@ -268,19 +306,37 @@ def _reject_records(df: pd.DataFrame, fetch_id: int, default_source: str) -> lis
         return []
     now = _now()
     raw_cols = sorted(c for c in df.columns if c != "reason")
-    raw = df[raw_cols].to_json(orient="records", lines=True, force_ascii=False,
-                               date_format="iso", default_handler=str).splitlines()
-    text = {c: df[c].astype(object).where(df[c].notna(), "").astype(str).tolist()
-            for c in ("source", "dataset", "row_ref") if c in df}
+    raw = (
+        df[raw_cols]
+        .to_json(
+            orient="records", lines=True, force_ascii=False, date_format="iso", default_handler=str
+        )
+        .splitlines()
+    )
+    text = {
+        c: df[c].astype(object).where(df[c].notna(), "").astype(str).tolist()
+        for c in ("source", "dataset", "row_ref")
+        if c in df
+    }
     empty = [""] * len(df)
     sources = [s or default_source for s in text.get("source", empty)]
     refs, datasets = text.get("row_ref", empty), text.get("dataset", empty)
     reasons = df["reason"].astype(str).tolist()
-    return [{
-        "reject_key": hashlib.sha1(f"{src}\x1f{ref}\x1f{why}\x1f{raw_json}".encode()).hexdigest(),
-        "fetch_id": fetch_id, "source": src, "dataset": ds, "row_ref": ref, "reason": why,
-        "raw": raw_json, "created_at": now,
-    } for src, ds, ref, why, raw_json in zip(sources, datasets, refs, reasons, raw, strict=True)]
+    return [
+        {
+            "reject_key": hashlib.sha1(
+                f"{src}\x1f{ref}\x1f{why}\x1f{raw_json}".encode()
+            ).hexdigest(),
+            "fetch_id": fetch_id,
+            "source": src,
+            "dataset": ds,
+            "row_ref": ref,
+            "reason": why,
+            "raw": raw_json,
+            "created_at": now,
+        }
+        for src, ds, ref, why, raw_json in zip(sources, datasets, refs, reasons, raw, strict=True)
+    ]
 
 
 def _ids_for_keys(conn, table: sa.Table, key_col: str, id_col: str, keys: list[str]) -> dict:
@@ -307,8 +363,10 @@ def _ensure_rows(conn, table: sa.Table, key_col: str, id_col: str, frame: pd.Dat
 def _ensure_places(conn, place_ids: list[str], names: dict[str, str], gaz: Gazetteer) -> None:
     existing = set()
     for chunk in _chunks(place_ids):
-        existing.update(r[0] for r in conn.execute(
-            sa.select(places.c.place_id).where(places.c.place_id.in_(chunk))))
+        existing.update(
+            r[0]
+            for r in conn.execute(sa.select(places.c.place_id).where(places.c.place_id.in_(chunk)))
+        )
     new = [gaz.place_record(p, names.get(p, "")) for p in place_ids if p not in existing]
     if new:
         conn.execute(places.insert(), new)
@@ -323,11 +381,10 @@ def _split_duplicates(obs: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     conflicting = obs[counts > 1]
     if conflicting.empty:
         return obs, conflicting
-    values = conflicting.groupby(key)["value"].transform(
-        lambda v: ", ".join(f"{x:g}" for x in v))
+    values = conflicting.groupby(key)["value"].transform(lambda v: ", ".join(f"{x:g}" for x in v))
     return obs[counts == 1], conflicting.assign(
-        reason="conflicting values for the same place, period and breakdown in one input: "
-        + values)
+        reason="conflicting values for the same place, period and breakdown in one input: " + values
+    )
 
 
 def ingest(
@@ -349,8 +406,9 @@ def ingest(
     logged as failed with the error.
     """
     gaz = gaz or gazetteer()
-    result = IngestResult(source=source, target=target, rows_in=len(normalized), pages=pages,
-                          requests=requests)
+    result = IngestResult(
+        source=source, target=target, rows_in=len(normalized), pages=pages, requests=requests
+    )
     if pre_rejected is not None:
         result.rows_in += len(pre_rejected)
     result.fetch_id = start_fetch(engine, source, target)
@@ -368,14 +426,22 @@ def ingest(
             if rejected is not None:
                 result.rows_rejected = len(rejected)
                 result.reject_reasons = (
-                    rejected["reason"].str.replace(r"'.*", "", regex=True).str.strip()
-                    .value_counts().head(20).to_dict()
+                    rejected["reason"]
+                    .str.replace(r"'.*", "", regex=True)
+                    .str.strip()
+                    .value_counts()
+                    .head(20)
+                    .to_dict()
                 )
                 records = _reject_records(rejected, result.fetch_id, source)
-                known = set(_ids_for_keys(conn, rejects, "reject_key", "reject_id",
-                                          [r["reject_key"] for r in records]))
-                fresh = list({r["reject_key"]: r for r in records
-                              if r["reject_key"] not in known}.values())
+                known = set(
+                    _ids_for_keys(
+                        conn, rejects, "reject_key", "reject_id", [r["reject_key"] for r in records]
+                    )
+                )
+                fresh = list(
+                    {r["reject_key"]: r for r in records if r["reject_key"] not in known}.values()
+                )
                 for chunk in _chunks(fresh, 2000):
                     conn.execute(rejects.insert(), chunk)
     except Exception as exc:  # noqa: BLE001 - any failure must be logged, then re-raised
@@ -389,12 +455,16 @@ def ingest(
 
 
 PLACE_KEY = ["place_kind", "place_raw", "country_iso3", "admin2", "pcode", "lat", "lon"]
-IDENTITY = list(dict.fromkeys([*PLACE_KEY, *(k for k in SERIES_KEY if k != "place_id"),
-                               *PROVENANCE_KEY, "admin1"]))
+IDENTITY = list(
+    dict.fromkeys(
+        [*PLACE_KEY, *(k for k in SERIES_KEY if k != "place_id"), *PROVENANCE_KEY, "admin1"]
+    )
+)
 
 
-def _place_combos(good: pd.DataFrame, gaz: Gazetteer
-                  ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+def _place_combos(
+    good: pd.DataFrame, gaz: Gazetteer
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Group rows by everything that is not the figure itself (place, series, provenance).
 
     Millions of rows share a few thousand such combinations; placing, provenance and series
@@ -414,24 +484,40 @@ def _place_combos(good: pd.DataFrame, gaz: Gazetteer
     reason[unplaced_combos.index] = unplaced_combos["reason"]
     keep = ok[codes]
     unplaced = good[~keep].assign(reason=reason.to_numpy()[codes[~keep]])
-    rows = pd.DataFrame({"combo": codes[keep], "period_start": good["period_start"].to_numpy()[keep],
-                         "period_end": good["period_end"].to_numpy()[keep],
-                         "value": good["value"].to_numpy()[keep],
-                         "row": np.flatnonzero(keep)})
+    rows = pd.DataFrame(
+        {
+            "combo": codes[keep],
+            "period_start": good["period_start"].to_numpy()[keep],
+            "period_end": good["period_end"].to_numpy()[keep],
+            "value": good["value"].to_numpy()[keep],
+            "row": np.flatnonzero(keep),
+        }
+    )
     return rows, placed, unplaced
 
 
-def _store_observations(conn, rows: pd.DataFrame, combos: pd.DataFrame, good: pd.DataFrame,
-                        result: IngestResult, retrieved: datetime, gaz: Gazetteer
-                        ) -> pd.DataFrame:
+def _store_observations(
+    conn,
+    rows: pd.DataFrame,
+    combos: pd.DataFrame,
+    good: pd.DataFrame,
+    result: IngestResult,
+    retrieved: datetime,
+    gaz: Gazetteer,
+) -> pd.DataFrame:
     """Write places, provenance, series and observation revisions; return rejected conflicts."""
     place_names = combos.groupby("place_id")["place_raw"].first().to_dict()
     _ensure_places(conn, sorted(combos["place_id"].unique()), place_names, gaz)
 
     combos = combos.copy()
     combos["prov_key"] = _hash_rows(combos, PROVENANCE_KEY)
-    prov_ids = _ensure_rows(conn, provenance, "prov_key", "provenance_id",
-                            combos[["prov_key", *PROVENANCE_KEY]].drop_duplicates("prov_key"))
+    prov_ids = _ensure_rows(
+        conn,
+        provenance,
+        "prov_key",
+        "provenance_id",
+        combos[["prov_key", *PROVENANCE_KEY]].drop_duplicates("prov_key"),
+    )
     combos["series_key"] = _hash_rows(combos, SERIES_KEY)
     descriptive = ["place_raw", "admin1", "admin2", "pcode", "match_method", "match_score"]
     ser = combos.drop_duplicates("series_key")[["series_key", *SERIES_KEY, *descriptive]]
@@ -443,9 +529,16 @@ def _store_observations(conn, rows: pd.DataFrame, combos: pd.DataFrame, good: pd
     combo_series[combos.index.to_numpy()] = combos["series_key"].map(series_ids).to_numpy()
     combo_prov[combos.index.to_numpy()] = combos["prov_key"].map(prov_ids).to_numpy()
     codes = rows["combo"].to_numpy()
-    obs = pd.DataFrame({"series_id": combo_series[codes], "period_start": rows["period_start"],
-                        "period_end": rows["period_end"], "value": rows["value"],
-                        "provenance_id": combo_prov[codes], "row": rows["row"]})
+    obs = pd.DataFrame(
+        {
+            "series_id": combo_series[codes],
+            "period_start": rows["period_start"],
+            "period_end": rows["period_end"],
+            "value": rows["value"],
+            "provenance_id": combo_prov[codes],
+            "row": rows["row"],
+        }
+    )
 
     obs, conflicts = _split_duplicates(obs)
     current = _current_values(conn, np.unique(obs["series_id"].to_numpy()).tolist())
@@ -459,17 +552,27 @@ def _store_observations(conn, rows: pd.DataFrame, combos: pd.DataFrame, good: pd
 
     to_write = merged[is_new | changed]
     to_write = to_write.assign(revision=to_write["old_revision"].fillna(0).astype(int) + 1)
-    superseded = merged.loc[changed, ["series_id", "period_start", "period_end",
-                                      "old_revision"]]
+    superseded = merged.loc[changed, ["series_id", "period_start", "period_end", "old_revision"]]
     if not superseded.empty:
         o = observations.c
         conn.execute(
-            observations.update().where(
-                o.series_id == sa.bindparam("s"), o.period_start == sa.bindparam("a"),
-                o.period_end == sa.bindparam("b"), o.revision == sa.bindparam("r"),
-            ).values(is_current=False),
-            [{"s": int(r.series_id), "a": r.period_start.date(), "b": r.period_end.date(),
-              "r": int(r.old_revision)} for r in superseded.itertuples()],
+            observations.update()
+            .where(
+                o.series_id == sa.bindparam("s"),
+                o.period_start == sa.bindparam("a"),
+                o.period_end == sa.bindparam("b"),
+                o.revision == sa.bindparam("r"),
+            )
+            .values(is_current=False),
+            [
+                {
+                    "s": int(r.series_id),
+                    "a": r.period_start.date(),
+                    "b": r.period_end.date(),
+                    "r": int(r.old_revision),
+                }
+                for r in superseded.itertuples()
+            ],
         )
     _insert_observations(conn, to_write, retrieved, result.fetch_id)
     if conflicts.empty:
@@ -477,8 +580,17 @@ def _store_observations(conn, rows: pd.DataFrame, combos: pd.DataFrame, good: pd
     return good.iloc[conflicts["row"].to_numpy()].assign(reason=conflicts["reason"].to_numpy())
 
 
-OBSERVATION_INSERT = ["series_id", "period_start", "period_end", "value", "revision",
-                      "is_current", "retrieved_at", "provenance_id", "fetch_id"]
+OBSERVATION_INSERT = [
+    "series_id",
+    "period_start",
+    "period_end",
+    "value",
+    "revision",
+    "is_current",
+    "retrieved_at",
+    "provenance_id",
+    "fetch_id",
+]
 
 
 def _insert_observations(conn, rows: pd.DataFrame, retrieved: datetime, fetch_id: int) -> None:
@@ -495,17 +607,26 @@ def _insert_observations(conn, rows: pd.DataFrame, retrieved: datetime, fetch_id
         start = rows["period_start"].dt.date.tolist()
         end = rows["period_end"].dt.date.tolist()
         stamp = retrieved.isoformat()
-    params = list(zip(
-        rows["series_id"].astype(int).tolist(), start, end, rows["value"].astype(float).tolist(),
-        rows["revision"].astype(int).tolist(), rows["provenance_id"].astype(int).tolist(),
-        strict=True))
+    params = list(
+        zip(
+            rows["series_id"].astype(int).tolist(),
+            start,
+            end,
+            rows["value"].astype(float).tolist(),
+            rows["revision"].astype(int).tolist(),
+            rows["provenance_id"].astype(int).tolist(),
+            strict=True,
+        )
+    )
     mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
     # constants of this fetch are literals (checked types, no user text), so only six values
     # per row cross the driver
     current = "1" if sqlite else "TRUE"
-    sql = (f"INSERT INTO observations ({', '.join(OBSERVATION_INSERT)}) VALUES "
-           f"({mark}, {mark}, {mark}, {mark}, {mark}, {current}, '{stamp}', {mark}, "
-           f"{int(fetch_id)})")
+    sql = (
+        f"INSERT INTO observations ({', '.join(OBSERVATION_INSERT)}) VALUES "
+        f"({mark}, {mark}, {mark}, {mark}, {mark}, {current}, '{stamp}', {mark}, "
+        f"{int(fetch_id)})"
+    )
     for chunk in _chunks(params, 50_000):
         conn.exec_driver_sql(sql, chunk)
 
@@ -514,7 +635,9 @@ def _current_values(conn, series_ids: list[int]) -> pd.DataFrame:
     frames = []
     for chunk in _chunks(series_ids):
         q = sa.select(
-            observations.c.series_id, observations.c.period_start, observations.c.period_end,
+            observations.c.series_id,
+            observations.c.period_start,
+            observations.c.period_end,
             observations.c.value.label("old_value"),
             observations.c.revision.label("old_revision"),
         ).where(observations.c.is_current.is_(True), observations.c.series_id.in_(chunk))
@@ -522,8 +645,12 @@ def _current_values(conn, series_ids: list[int]) -> pd.DataFrame:
     cols = ["series_id", "period_start", "period_end", "old_value", "old_revision"]
     frames = [f for f in frames if not f.empty]
     if not frames:
-        return pd.DataFrame({c: pd.Series(dtype="datetime64[s]" if c.startswith("period")
-                                          else "float64") for c in cols})
+        return pd.DataFrame(
+            {
+                c: pd.Series(dtype="datetime64[s]" if c.startswith("period") else "float64")
+                for c in cols
+            }
+        )
     out = pd.concat(frames, ignore_index=True)
     for col in ("period_start", "period_end"):
         out[col] = pd.to_datetime(out[col]).astype("datetime64[s]")

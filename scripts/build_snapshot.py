@@ -17,11 +17,22 @@ SNAPSHOT = Path(__file__).resolve().parents[1] / "data_sources" / "snapshot"
 WFP_YEARS = range(2014, 2019)
 # The header and HXL row of WFP's per-country HDX file (wfp_food_prices_<iso3>.csv).
 WFP_COLUMNS = {
-    "date": "#date", "admin1": "#adm1+name", "admin2": "#adm2+name", "market": "#loc+market+name",
-    "market_id": "#loc+market+code", "latitude": "#geo+lat", "longitude": "#geo+lon",
-    "category": "#item+type", "commodity": "#item+name", "commodity_id": "#item+code",
-    "unit": "#item+unit", "priceflag": "#item+price+flag", "pricetype": "#item+price+type",
-    "currency": "#currency+code", "price": "#value", "usdprice": "#value+usd",
+    "date": "#date",
+    "admin1": "#adm1+name",
+    "admin2": "#adm2+name",
+    "market": "#loc+market+name",
+    "market_id": "#loc+market+code",
+    "latitude": "#geo+lat",
+    "longitude": "#geo+lon",
+    "category": "#item+type",
+    "commodity": "#item+name",
+    "commodity_id": "#item+code",
+    "unit": "#item+unit",
+    "priceflag": "#item+price+flag",
+    "pricetype": "#item+price+type",
+    "currency": "#currency+code",
+    "price": "#value",
+    "usdprice": "#value+usd",
 }
 
 

@@ -60,6 +60,7 @@ FEED_KEYS = {
 def feed_server():
     """The replay server for the live feeds, on a free port of 127.0.0.1."""
     from tests.feed_server import FeedServer
+
     server = FeedServer().start()
     yield server
     server.stop()
@@ -70,6 +71,7 @@ def feeds(feed_server, monkeypatch, tmp_path):
     """Every connector pointed at the replay server, keys set, fast and uncached HTTP."""
     from data_sources import settings
     from data_sources.connectors import CONNECTORS
+
     feed_server.clear()
     monkeypatch.setenv("SITUATION_ROOM_SECRETS", str(tmp_path / "no-secrets.toml"))
     for cls in CONNECTORS.values():

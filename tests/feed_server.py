@@ -23,9 +23,23 @@ FIXTURES = Path(__file__).parent / "fixtures" / "feeds"
 SNAPSHOT = Path(__file__).resolve().parents[1] / "data_sources" / "snapshot"
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 
-FAULTS = ("delay", "reset", "500", "503", "429", "truncated", "invalid_json", "html",
-          "empty_body", "empty_page", "rename_field", "drop_field", "duplicate", "change_value",
-          "wrong_type")
+FAULTS = (
+    "delay",
+    "reset",
+    "500",
+    "503",
+    "429",
+    "truncated",
+    "invalid_json",
+    "html",
+    "empty_body",
+    "empty_page",
+    "rename_field",
+    "drop_field",
+    "duplicate",
+    "change_value",
+    "wrong_type",
+)
 
 
 @dataclass
@@ -63,9 +77,16 @@ class FeedServer:
         self.faults: dict[str, list[Fault]] = {}
         self.tokens: set[str] = set()
         self.data: dict[str, Any] = {
-            "hapi": {name: _load(f"hapi/{name}.json") for name in (
-                "idps", "humanitarian-needs", "conflict-events", "food-prices",
-                "baseline-population")},
+            "hapi": {
+                name: _load(f"hapi/{name}.json")
+                for name in (
+                    "idps",
+                    "humanitarian-needs",
+                    "conflict-events",
+                    "food-prices",
+                    "baseline-population",
+                )
+            },
             "dtm": {"IRQ": _load("dtm/displacement-admin2_IRQ.json")},
             "ucdp": _load("ucdp/gedevents_BGD.json"),
             "acled": _load("acled/read_IRQ.json"),
@@ -88,10 +109,12 @@ class FeedServer:
             "/v1/public/location": lambda r: Reply(payload=self.data["fts_location"]),
             "/v1/fts/flow/custom-search": self._fts,
             "/api/3/action/package_show": self._ckan_package,
-            "/dataset/x/resource/y/download/wfp_food_prices_syr.csv":
-                lambda r: Reply(raw=self.data["wfp_csv"], content_type="text/csv"),
-            "/files/aleppo_prices.csv":
-                lambda r: Reply(raw=self.data["wfp_csv"], content_type="text/csv"),
+            "/dataset/x/resource/y/download/wfp_food_prices_syr.csv": lambda r: Reply(
+                raw=self.data["wfp_csv"], content_type="text/csv"
+            ),
+            "/files/aleppo_prices.csv": lambda r: Reply(
+                raw=self.data["wfp_csv"], content_type="text/csv"
+            ),
         }
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._httpd.daemon_threads = True
@@ -127,19 +150,30 @@ class FeedServer:
         def handle(req: Request) -> Reply:
             if not req.query.get("app_identifier"):
                 return Reply(400, {"detail": "app_identifier is required"})
-            rows = [r for r in self.data["hapi"][name]
-                    if r["location_code"] == req.query.get("location_code")
-                    and str(r["admin_level"]) == req.query.get("admin_level", "2")]
+            rows = [
+                r
+                for r in self.data["hapi"][name]
+                if r["location_code"] == req.query.get("location_code")
+                and str(r["admin_level"]) == req.query.get("admin_level", "2")
+            ]
             offset, limit = int(req.query.get("offset", 0)), int(req.query.get("limit", 10000))
-            return Reply(payload={"data": rows[offset:offset + limit]})
+            return Reply(payload={"data": rows[offset : offset + limit]})
+
         return handle
 
     def _dtm(self, req: Request) -> Reply:
         if not req.headers.get("ocp-apim-subscription-key"):
-            return Reply(401, {"statusCode": 401, "message": "Access denied due to missing "
-                               "subscription key."})
-        empty = {"result": [], "statusCode": 200, "isSuccess": True, "errorMessages": [],
-                 "totalRecordsCount": 0}
+            return Reply(
+                401,
+                {"statusCode": 401, "message": "Access denied due to missing subscription key."},
+            )
+        empty = {
+            "result": [],
+            "statusCode": 200,
+            "isSuccess": True,
+            "errorMessages": [],
+            "totalRecordsCount": 0,
+        }
         payload = self.data["dtm"].get(req.query.get("Admin0Pcode"), empty)
         if req.path.endswith("admin1"):
             payload = _dtm_admin1(payload)
@@ -151,23 +185,42 @@ class FeedServer:
         rows = [r for r in self.data["ucdp"] if str(r["country_id"]) == req.query.get("Country")]
         size, page = int(req.query.get("pagesize", 100)), int(req.query.get("page", 0))
         pages = max(1, -(-len(rows) // size))
-        nxt = (f"https://ucdpapi.pcr.uu.se/api/gedevents/25.1?pagesize={size}&page={page + 1}"
-               f"&Country={req.query.get('Country')}" if page + 1 < pages else "")
-        return Reply(payload={"TotalCount": len(rows), "TotalPages": pages,
-                              "PreviousPageUrl": "", "NextPageUrl": nxt,
-                              "Result": rows[page * size:(page + 1) * size]})
+        nxt = (
+            f"https://ucdpapi.pcr.uu.se/api/gedevents/25.1?pagesize={size}&page={page + 1}"
+            f"&Country={req.query.get('Country')}"
+            if page + 1 < pages
+            else ""
+        )
+        return Reply(
+            payload={
+                "TotalCount": len(rows),
+                "TotalPages": pages,
+                "PreviousPageUrl": "",
+                "NextPageUrl": nxt,
+                "Result": rows[page * size : (page + 1) * size],
+            }
+        )
 
     def _acled_token(self, req: Request) -> Reply:
         form = {k: v[0] for k, v in parse_qs(req.body.decode()).items()}
         if form.get("grant_type") == "password" and not form.get("password"):
             return Reply(400, {"error": "invalid_grant"})
-        if form.get("grant_type") == "refresh_token" and form.get("refresh_token") not in self.tokens:
+        if (
+            form.get("grant_type") == "refresh_token"
+            and form.get("refresh_token") not in self.tokens
+        ):
             return Reply(400, {"error": "invalid_grant"})
         token = hashlib.sha1(f"{time.time()}{len(self.tokens)}".encode()).hexdigest()
         self.tokens.add(token)
         self.tokens.add("refresh-" + token)
-        return Reply(payload={"token_type": "Bearer", "expires_in": 86400,
-                              "access_token": token, "refresh_token": "refresh-" + token})
+        return Reply(
+            payload={
+                "token_type": "Bearer",
+                "expires_in": 86400,
+                "access_token": token,
+                "refresh_token": "refresh-" + token,
+            }
+        )
 
     def expire_tokens(self) -> None:
         self.tokens = {t for t in self.tokens if t.startswith("refresh-")}
@@ -176,10 +229,13 @@ class FeedServer:
         auth = req.headers.get("authorization", "")
         if not auth.startswith("Bearer ") or auth[7:] not in self.tokens:
             return Reply(401, {"message": "Access token expired or invalid"})
-        payload = copy.deepcopy(self.data["acled"]) if req.query.get("iso") == "368" else {
-            "status": 200, "success": True, "count": 0, "data": []}
+        payload = (
+            copy.deepcopy(self.data["acled"])
+            if req.query.get("iso") == "368"
+            else {"status": 200, "success": True, "count": 0, "data": []}
+        )
         page, limit = int(req.query.get("page", 1)), int(req.query.get("limit", 5000))
-        payload["data"] = payload["data"][(page - 1) * limit:page * limit]
+        payload["data"] = payload["data"][(page - 1) * limit : page * limit]
         return Reply(payload=payload)
 
     def _reliefweb(self, req: Request) -> Reply:
@@ -189,21 +245,35 @@ class FeedServer:
         city = body.get("query", {}).get("value", "").strip('"')
         rows = self.data["reliefweb"].get(city, [])
         offset, limit = int(body.get("offset", 0)), int(body.get("limit", 10))
-        part = rows[offset:offset + limit]
-        return Reply(payload={"time": 1, "href": "", "totalCount": len(rows),
-                              "count": len(part), "data": part})
+        part = rows[offset : offset + limit]
+        return Reply(
+            payload={
+                "time": 1,
+                "href": "",
+                "totalCount": len(rows),
+                "count": len(part),
+                "data": part,
+            }
+        )
 
     def _unhcr(self, req: Request) -> Reply:
         rows = [r for r in self.data["unhcr"] if r["coo_iso"] == req.query.get("coo")]
         page, limit = int(req.query.get("page", 1)), int(req.query.get("limit", 10000))
-        return Reply(payload={"page": page, "maxPages": max(1, -(-len(rows) // limit)),
-                              "total": len(rows), "items": rows[(page - 1) * limit:page * limit]})
+        return Reply(
+            payload={
+                "page": page,
+                "maxPages": max(1, -(-len(rows) // limit)),
+                "total": len(rows),
+                "items": rows[(page - 1) * limit : page * limit],
+            }
+        )
 
     def _ckan_package(self, req: Request) -> Reply:
         if req.query.get("id") == self.data["wfp_package"]["result"]["name"]:
             return Reply(payload=self.data["wfp_package"])
-        return Reply(404, {"success": False, "error": {"message": "Not found",
-                                                       "__type": "Not Found Error"}})
+        return Reply(
+            404, {"success": False, "error": {"message": "Not found", "__type": "Not Found Error"}}
+        )
 
     def _fts(self, req: Request) -> Reply:
         if req.query.get("locationid") == "114" and req.query.get("year") == "2020":
@@ -230,15 +300,20 @@ class FeedServer:
                 parts = urlsplit(self.path)
                 length = int(self.headers.get("content-length") or 0)
                 body = self.rfile.read(length) if length else b""
-                req = Request(method, parts.path, {k: v[-1] for k, v in
-                                                   parse_qs(parts.query).items()},
-                              {k.lower(): v for k, v in self.headers.items()}, body)
+                req = Request(
+                    method,
+                    parts.path,
+                    {k: v[-1] for k, v in parse_qs(parts.query).items()},
+                    {k.lower(): v for k, v in self.headers.items()},
+                    body,
+                )
                 server.log.append(req)
                 fault = server._take_fault(parts.path)
                 route = server.routes.get(parts.path)
                 if fault and fault.kind == "reset":
-                    self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
-                                               struct.pack("ii", 1, 0))
+                    self.connection.setsockopt(
+                        socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)
+                    )
                     self.connection.close()
                     self.close_connection = True
                     return
@@ -246,11 +321,15 @@ class FeedServer:
                     time.sleep(float(fault.arg or 2.0))
                 if fault and fault.kind in ("500", "503", "429"):
                     headers = {"Retry-After": str(fault.arg)} if fault.arg is not None else {}
-                    return self._send(int(fault.kind), b'{"error": "injected"}',
-                                      "application/json", headers)
+                    return self._send(
+                        int(fault.kind), b'{"error": "injected"}', "application/json", headers
+                    )
                 if fault and fault.kind == "html":
-                    return self._send(200, b"<!DOCTYPE html><html><body><h1>Scheduled "
-                                      b"maintenance</h1></body></html>", "text/html")
+                    return self._send(
+                        200,
+                        b"<!DOCTYPE html><html><body><h1>Scheduled maintenance</h1></body></html>",
+                        "text/html",
+                    )
                 if fault and fault.kind == "empty_body":
                     return self._send(200, b"", "application/json")
                 if route is None:
@@ -262,17 +341,27 @@ class FeedServer:
                 if fault and fault.kind == "invalid_json":
                     data = data.replace(b":", b"=", 3)
                 etag = '"' + hashlib.sha1(data).hexdigest() + '"'
-                if (reply.status == 200 and fault is None
-                        and self.headers.get("if-none-match") == etag):
+                if (
+                    reply.status == 200
+                    and fault is None
+                    and self.headers.get("if-none-match") == etag
+                ):
                     return self._send(304, b"", reply.content_type, {"ETag": etag})
                 headers = {"ETag": etag, **reply.headers} if reply.status == 200 else reply.headers
                 if fault and fault.kind == "truncated":
-                    return self._send(reply.status, data, reply.content_type, headers,
-                                      cut=len(data) // 2)
+                    return self._send(
+                        reply.status, data, reply.content_type, headers, cut=len(data) // 2
+                    )
                 self._send(reply.status, data, reply.content_type, headers)
 
-            def _send(self, status: int, data: bytes, content_type: str,
-                      headers: dict | None = None, cut: int | None = None) -> None:
+            def _send(
+                self,
+                status: int,
+                data: bytes,
+                content_type: str,
+                headers: dict | None = None,
+                cut: int | None = None,
+            ) -> None:
                 self.send_response(status)
                 self.send_header("Content-Type", content_type)
                 self.send_header("Content-Length", str(len(data)))
@@ -332,12 +421,19 @@ def _holders(obj: Any, key: str) -> list[dict]:
 def _mutate(payload: Any, fault: Fault) -> Any:
     records = _records(payload)
     if fault.kind == "wrong_type":  # the envelope's list becomes an object, or vice versa
-        key = next((k for k in ("data", "result", "Result", "items")
-                    if isinstance(payload, dict) and k in payload), None)
+        key = next(
+            (
+                k
+                for k in ("data", "result", "Result", "items")
+                if isinstance(payload, dict) and k in payload
+            ),
+            None,
+        )
         if key is None:
             return {"records": payload}
-        payload[key] = ({"records": payload[key]} if isinstance(payload[key], list)
-                        else [payload[key]])
+        payload[key] = (
+            {"records": payload[key]} if isinstance(payload[key], list) else [payload[key]]
+        )
         return payload
     if fault.kind == "empty_page" and records is not None:
         records.clear()
@@ -361,10 +457,16 @@ def _dtm_admin1(admin2: dict) -> dict:
     fixture is synthetic, so are these)."""
     sums: dict[tuple, dict] = {}
     for rec in admin2["result"]:
-        key = (rec["admin1Pcode"], rec["reportingDate"], rec.get("displacementReason"),
-               rec.get("idpOriginAdmin1Name"))
-        row = sums.setdefault(key, {k: v for k, v in rec.items()
-                                    if not k.startswith("admin2")} | {"numPresentIdpInd": 0})
+        key = (
+            rec["admin1Pcode"],
+            rec["reportingDate"],
+            rec.get("displacementReason"),
+            rec.get("idpOriginAdmin1Name"),
+        )
+        row = sums.setdefault(
+            key,
+            {k: v for k, v in rec.items() if not k.startswith("admin2")} | {"numPresentIdpInd": 0},
+        )
         row["numPresentIdpInd"] += rec["numPresentIdpInd"] or 0
     rows = [{**row, "id": 10**6 + i} for i, row in enumerate(sums.values())]
     return {**admin2, "result": rows, "totalRecordsCount": len(rows)}
@@ -373,5 +475,11 @@ def _dtm_admin1(admin2: dict) -> dict:
 def _aleppo_rows(path: Path) -> bytes:
     """The header, HXL row and Aleppo's rows for early 2017 of the bundled WFP file: real, small."""
     lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
-    return "".join(lines[:2] + [ln for ln in lines[2:] if ",Aleppo," in ln
-                                and ln.startswith(("2017-01", "2017-02", "2017-03"))]).encode()
+    return "".join(
+        lines[:2]
+        + [
+            ln
+            for ln in lines[2:]
+            if ",Aleppo," in ln and ln.startswith(("2017-01", "2017-02", "2017-03"))
+        ]
+    ).encode()

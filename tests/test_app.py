@@ -13,8 +13,13 @@ from data_sources.store import make_engine
 
 from .conftest import ROOT
 
-PAGES = ["views/overview.py", "views/trends.py", "views/compare.py", "views/map.py",
-         "views/data.py"]
+PAGES = [
+    "views/overview.py",
+    "views/trends.py",
+    "views/compare.py",
+    "views/map.py",
+    "views/data.py",
+]
 
 
 @pytest.fixture
@@ -28,6 +33,7 @@ def app(loaded_db, monkeypatch):
         if page != PAGES[0]:
             at.switch_page(str(ROOT / page))  # open the page directly, as a deep link does
         return at.run()
+
     return open_page
 
 
@@ -41,8 +47,10 @@ def _plain(value):
 def traces(at: AppTest) -> list[list[dict]]:
     charts = at.get("plotly_chart")
     assert charts, "no chart drawn"
-    return [[{k: _plain(v) for k, v in trace.items()} for trace in json.loads(c.proto.spec)["data"]]
-            for c in charts]
+    return [
+        [{k: _plain(v) for k, v in trace.items()} for trace in json.loads(c.proto.spec)["data"]]
+        for c in charts
+    ]
 
 
 def warnings(at: AppTest) -> str:
@@ -65,21 +73,40 @@ def test_overview_shows_latest_figures_from_the_store(app):
 
 
 def test_trend_chart_equals_the_store_series(app, loaded_db):
-    at = app(PAGES[1], cities="Aleppo", metric="food_price", qualifier="Wheat flour, retail",
-             unit="SYP/KG", market="Al-Cha'ar", period="month")
+    at = app(
+        PAGES[1],
+        cities="Aleppo",
+        metric="food_price",
+        qualifier="Wheat flour, retail",
+        unit="SYP/KG",
+        market="Al-Cha'ar",
+        period="month",
+    )
     assert not at.exception
     data = traces(at)[0]
     engine = make_engine(f"sqlite:///{loaded_db}")
-    store = query.series_frame(engine, ["geonames:170063"], "food_price",
-                               qualifier="Wheat flour, retail", site="Al-Cha'ar", unit="SYP/KG")
+    store = query.series_frame(
+        engine,
+        ["geonames:170063"],
+        "food_price",
+        qualifier="Wheat flour, retail",
+        site="Al-Cha'ar",
+        unit="SYP/KG",
+    )
     drawn = [t for t in data if t["name"] == "Aleppo"][0]
     assert drawn["y"] == store.value.tolist()
     assert 3500.0 in drawn["y"]
 
 
 def test_deep_link_restores_the_view(app):
-    at = app(PAGES[1], cities="Homs,Aleppo", metric="food_price", qualifier="Rice, retail",
-             unit="USD/KG", period="year")
+    at = app(
+        PAGES[1],
+        cities="Homs,Aleppo",
+        metric="food_price",
+        qualifier="Rice, retail",
+        unit="USD/KG",
+        period="year",
+    )
     assert at.multiselect[0].value == ["Homs", "Aleppo"]
     assert at.radio[0].value == "year"
     assert at.query_params["qualifier"] == "Rice, retail"
@@ -95,13 +122,16 @@ def test_compare_shows_airwars_and_the_pentagon_side_by_side(app):
     assert drawn["US Department of Defense"] == [173.0]
 
 
-@pytest.mark.parametrize("params,expected", [
-    ({"cities": "Atlantis"}, "Unknown city “Atlantis”"),
-    ({"cities": "Aleppo", "metric": "unicorns"}, "not available here"),
-    ({"cities": "<script>alert(1)</script>"}, "Unknown city"),
-    ({"cities": "Aleppo", "cumulative": "maybe"}, "use 1 or 0"),
-    ({"cities": "Aleppo", "period": "x" * 5000}, "not available here"),
-])
+@pytest.mark.parametrize(
+    "params,expected",
+    [
+        ({"cities": "Atlantis"}, "Unknown city “Atlantis”"),
+        ({"cities": "Aleppo", "metric": "unicorns"}, "not available here"),
+        ({"cities": "<script>alert(1)</script>"}, "Unknown city"),
+        ({"cities": "Aleppo", "cumulative": "maybe"}, "use 1 or 0"),
+        ({"cities": "Aleppo", "period": "x" * 5000}, "not available here"),
+    ],
+)
 def test_unknown_or_hostile_parameters_give_a_message(app, params, expected):
     at = app(PAGES[1], **params)
     assert not at.exception

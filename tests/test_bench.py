@@ -34,10 +34,18 @@ def test_scaled_rows_store_cleanly_and_peers_agree(rows, empty_engine, tmp_path)
     result = ingest(empty_engine, to_observations(sample), source="bench", target="test")
     assert result.rows_rejected == 0 and result.rows_new == len(sample)
     one = sample[(sample.metric == "food_price")].iloc[0]
-    ours = query.series_frame(empty_engine, [f"geonames:{one.geonames_id}"], "food_price",
-                              qualifier=str(one.qualifier), unit=str(one.unit))
-    peer = sample[(sample.metric == "food_price") & (sample.qualifier == one.qualifier)
-                  & (sample.unit == one.unit)].sort_values("day")
+    ours = query.series_frame(
+        empty_engine,
+        [f"geonames:{one.geonames_id}"],
+        "food_price",
+        qualifier=str(one.qualifier),
+        unit=str(one.unit),
+    )
+    peer = sample[
+        (sample.metric == "food_price")
+        & (sample.qualifier == one.qualifier)
+        & (sample.unit == one.unit)
+    ].sort_values("day")
     assert ours.value.tolist() == peer.value.tolist()
     assert ours.period_start.tolist() == [pd.Timestamp(d) for d in peer.day]
 
@@ -45,6 +53,7 @@ def test_scaled_rows_store_cleanly_and_peers_agree(rows, empty_engine, tmp_path)
 def test_feed_bench_scales_records_with_distinct_ids():
     from bench.feeds import scale
     from tests.feed_server import FeedServer
+
     server = FeedServer()  # not started: only its data is scaled
     events = len(server.data["ucdp"])
     scale(server, 3)

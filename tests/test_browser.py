@@ -20,11 +20,20 @@ from .conftest import ROOT
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                 "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
-pytestmark = [pytest.mark.browser,
-              pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium missing")]
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium missing"),
+]
 
 
 def free_port() -> int:
@@ -40,9 +49,24 @@ def server(loaded_db, tmp_path_factory):
     port = free_port()
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{db}"}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "app.py",
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+            "--server.headless",
+            "true",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     base = f"http://127.0.0.1:{port}"
     deadline = time.time() + 60
     while time.time() < deadline:
@@ -62,6 +86,7 @@ def server(loaded_db, tmp_path_factory):
 @pytest.fixture(scope="module")
 def browser():
     from playwright.sync_api import sync_playwright
+
     with sync_playwright() as p:
         chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield chromium
@@ -75,31 +100,44 @@ def open_page(browser, url: str, shot: str, charts: int):
     if charts:
         page.wait_for_function(
             f"document.querySelectorAll('.js-plotly-plot .main-svg').length >= {charts}",
-            timeout=60_000)
+            timeout=60_000,
+        )
     page.wait_for_timeout(500)
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{shot}.png"), full_page=True)
     return page
 
 
-@pytest.mark.parametrize("path,title,charts", [
-    ("/", "Overview", 1), ("/trends", "Trends", 1), ("/compare", "Compare sources", 1),
-    ("/map", "Map", 1), ("/data", "Data", 0),
-])
+@pytest.mark.parametrize(
+    "path,title,charts",
+    [
+        ("/", "Overview", 1),
+        ("/trends", "Trends", 1),
+        ("/compare", "Compare sources", 1),
+        ("/map", "Map", 1),
+        ("/data", "Data", 0),
+    ],
+)
 def test_every_page_draws_without_exception(server, browser, path, title, charts):
     page = open_page(browser, server + path, title.lower().replace(" ", "_"), charts)
     assert page.locator("h1").first.inner_text() == title
     assert page.locator("[data-testid='stException']").count() == 0
     if charts:
         # a drawn plotly chart has at least one trace group with points or lines in its svg
-        assert page.locator(".js-plotly-plot .scatterlayer .trace, .js-plotly-plot .scattergeo"
-                            ).count() >= 1
+        assert (
+            page.locator(
+                ".js-plotly-plot .scatterlayer .trace, .js-plotly-plot .scattergeo"
+            ).count()
+            >= 1
+        )
     page.close()
 
 
 def test_deep_link_reopens_the_same_view(server, browser):
-    url = (server + "/trends?cities=Homs,Aleppo&metric=food_price&qualifier=Rice%2C%20retail"
-           "&unit=USD%2FKG&period=year")
+    url = (
+        server + "/trends?cities=Homs,Aleppo&metric=food_price&qualifier=Rice%2C%20retail"
+        "&unit=USD%2FKG&period=year"
+    )
     page = open_page(browser, url, "deep_link_trends", 1)
     legend = [t.text_content() for t in page.locator(".js-plotly-plot .legendtext").all()]
     assert sorted(legend)[:2] == ["Aleppo", "Homs"]
@@ -118,6 +156,7 @@ def test_unknown_city_in_a_link_is_a_message(server, browser):
 
 def test_zip_download_holds_figures_and_sources(server, browser, tmp_path):
     import zipfile
+
     page = open_page(browser, server + "/data?place=region%3Airaq-and-syria", "data_region", 0)
     with page.expect_download(timeout=60_000) as info:
         page.get_by_role("button", name="Download ZIP (CSV, HXL, README of sources)").click()

@@ -16,8 +16,10 @@ from data_sources.connectors import CONNECTORS
 from tests.conftest import FEED_KEYS, ROOT
 from tests.test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, free_port, open_page
 
-pytestmark = [pytest.mark.browser,
-              pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian chromium missing")]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian chromium missing"),
+]
 
 
 @pytest.fixture
@@ -27,15 +29,36 @@ def live_server(loaded_db, tmp_path, feed_server):
     db = tmp_path / "store.sqlite"
     shutil.copyfile(loaded_db, db)
     port = free_port()
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{db}", **FEED_KEYS,
-           **{cls.base_url_setting: feed_server.base_url for cls in CONNECTORS.values()},
-           "HXL_URLS": feed_server.base_url + "/files/aleppo_prices.csv",
-           "HTTP_CACHE_DIR": str(tmp_path / "cache"), "HTTP_READ_TIMEOUT": "5",
-           "HTTP_BACKOFF_BASE": "0.05", "SITUATION_ROOM_SECRETS": str(tmp_path / "none.toml")}
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{db}",
+        **FEED_KEYS,
+        **{cls.base_url_setting: feed_server.base_url for cls in CONNECTORS.values()},
+        "HXL_URLS": feed_server.base_url + "/files/aleppo_prices.csv",
+        "HTTP_CACHE_DIR": str(tmp_path / "cache"),
+        "HTTP_READ_TIMEOUT": "5",
+        "HTTP_BACKOFF_BASE": "0.05",
+        "SITUATION_ROOM_SECRETS": str(tmp_path / "none.toml"),
+    }
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "app.py",
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+            "--server.headless",
+            "true",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     base = f"http://127.0.0.1:{port}"
     deadline = time.time() + 60
     while time.time() < deadline:
@@ -53,6 +76,7 @@ def live_server(loaded_db, tmp_path, feed_server):
 @pytest.fixture
 def chromium():
     from playwright.sync_api import sync_playwright
+
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser

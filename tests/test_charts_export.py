@@ -11,17 +11,22 @@ from data_sources import export
 
 
 def frame(rows):
-    df = pd.DataFrame(rows, columns=["city", "period_start", "period_end", "value", "origin",
-                                     "citation"])
+    df = pd.DataFrame(
+        rows, columns=["city", "period_start", "period_end", "value", "origin", "citation"]
+    )
     df["period_start"] = pd.to_datetime(df["period_start"])
     df["period_end"] = pd.to_datetime(df["period_end"])
     return df
 
 
 def test_flows_add_up_and_accumulate():
-    df = frame([["Mosul", "2017-01-02", "2017-01-08", 10, "a", ""],
-                ["Mosul", "2017-01-09", "2017-01-15", 5, "a", ""],
-                ["Mosul", "2017-02-01", "2017-02-07", 7, "a", ""]])
+    df = frame(
+        [
+            ["Mosul", "2017-01-02", "2017-01-08", 10, "a", ""],
+            ["Mosul", "2017-01-09", "2017-01-15", 5, "a", ""],
+            ["Mosul", "2017-02-01", "2017-02-07", 7, "a", ""],
+        ]
+    )
     monthly = charts.aggregate(df, "civilians_killed", "month")
     assert monthly.value.tolist() == [15, 7]
     assert monthly.period_label.tolist() == ["Jan 2017", "Feb 2017"]
@@ -30,15 +35,23 @@ def test_flows_add_up_and_accumulate():
 
 
 def test_stocks_take_the_last_count_and_prices_average():
-    df = frame([["Mosul", "2017-01-08", "2017-01-08", 135500, "ocha", ""],
-                ["Mosul", "2017-01-20", "2017-01-20", 140000, "ocha", ""]])
+    df = frame(
+        [
+            ["Mosul", "2017-01-08", "2017-01-08", 135500, "ocha", ""],
+            ["Mosul", "2017-01-20", "2017-01-20", 140000, "ocha", ""],
+        ]
+    )
     assert charts.aggregate(df, "idps", "month").value.tolist() == [140000]
     assert charts.aggregate(df, "food_price", "month").value.tolist() == [137750]
 
 
 def test_a_figure_spanning_many_periods_is_kept_whole():
-    df = frame([["Mosul", "2016-10-17", "2017-06-11", 854327, "ocha", "sitrep 37"],
-                ["Mosul", "2017-06-01", "2017-06-07", 100, "x", ""]])
+    df = frame(
+        [
+            ["Mosul", "2016-10-17", "2017-06-11", 854327, "ocha", "sitrep 37"],
+            ["Mosul", "2017-06-01", "2017-06-07", 100, "x", ""],
+        ]
+    )
     out = charts.aggregate(df, "displaced_new", "month", cumulative=True)
     whole = out[out.spans]
     assert whole.value.tolist() == [854327]
@@ -54,8 +67,12 @@ def test_per_capita_uses_the_named_denominator():
 
 
 def test_disagreements_put_sources_side_by_side():
-    df = frame([["r", "2014-08-08", "2016-12-16", 2013, "Airwars", ""],
-                ["r", "2014-08-08", "2016-12-16", 173, "US Department of Defense", ""]])
+    df = frame(
+        [
+            ["r", "2014-08-08", "2016-12-16", 2013, "Airwars", ""],
+            ["r", "2014-08-08", "2016-12-16", 173, "US Department of Defense", ""],
+        ]
+    )
     df["estimate"] = ["low", "reported"]
     df["qualifier"] = "coalition airstrikes in Iraq and Syria"
     table = charts.disagreements(df)
@@ -65,8 +82,12 @@ def test_disagreements_put_sources_side_by_side():
 
 
 def test_trend_figure_draws_one_trace_per_city():
-    df = frame([["Aleppo", "2016-01-01", "2016-01-31", 165, "wfp", ""],
-                ["Homs", "2016-01-01", "2016-01-31", 140, "wfp", ""]])
+    df = frame(
+        [
+            ["Aleppo", "2016-01-01", "2016-01-31", 165, "wfp", ""],
+            ["Homs", "2016-01-01", "2016-01-31", 140, "wfp", ""],
+        ]
+    )
     agg = charts.aggregate(df, "food_price", "month")
     fig = charts.trend_figure(agg, metric="food_price", unit="SYP/KG")
     assert [t.name for t in fig.data] == ["Aleppo", "Homs"]
@@ -75,11 +96,16 @@ def test_trend_figure_draws_one_trace_per_city():
 
 def test_format_value():
     assert [charts.format_value(v) for v in (135500, 0.75, 2.5, 1850.0)] == [
-        "135,500", "0.75", "2.5", "1,850"]
+        "135,500",
+        "0.75",
+        "2.5",
+        "1,850",
+    ]
 
 
 def test_exports_csv_hxl_and_zip(loaded_engine):
     from data_sources import query
+
     df = query.series_frame(loaded_engine, ["region:iraq-and-syria"], "civilians_killed")
     plain = pd.read_csv(io.BytesIO(export.to_csv(df)))
     assert sorted(plain.value.tolist()) == [173, 2013]

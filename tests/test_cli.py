@@ -9,24 +9,34 @@ from pathlib import Path
 import sqlalchemy as sa
 
 ROOT = Path(__file__).resolve().parents[1]
-WFP_HEADER = ("date,admin1,admin2,market,market_id,latitude,longitude,category,commodity,"
-              "commodity_id,unit,priceflag,pricetype,currency,price,usdprice\n"
-              "#date,#adm1+name,#adm2+name,#loc+market+name,#loc+market+code,#geo+lat,#geo+lon,"
-              "#item+type,#item+name,#item+code,#item+unit,#item+price+flag,#item+price+type,"
-              "#currency+code,#value,#value+usd\n")
+WFP_HEADER = (
+    "date,admin1,admin2,market,market_id,latitude,longitude,category,commodity,"
+    "commodity_id,unit,priceflag,pricetype,currency,price,usdprice\n"
+    "#date,#adm1+name,#adm2+name,#loc+market+name,#loc+market+code,#geo+lat,#geo+lon,"
+    "#item+type,#item+name,#item+code,#item+unit,#item+price+flag,#item+price+type,"
+    "#currency+code,#value,#value+usd\n"
+)
 # two real rows of WFP's Syria file (2016-01-15, Aleppo market) and a price that is not a number
-ROWS = ("2016-01-15,Aleppo,Jebel Saman,Aleppo,1544,36.2,37.16,cereals and tubers,Wheat flour,58,"
-        "KG,actual,Retail,SYP,165,0.75\n"
-        "2016-02-15,Aleppo,Jebel Saman,Aleppo,1544,36.2,37.16,cereals and tubers,Wheat flour,58,"
-        "KG,actual,Retail,SYP,165,0.75\n"
-        "2016-03-15,Aleppo,Jebel Saman,Aleppo,1544,36.2,37.16,cereals and tubers,Wheat flour,58,"
-        "KG,actual,Retail,SYP,n/a,0.8\n")
+ROWS = (
+    "2016-01-15,Aleppo,Jebel Saman,Aleppo,1544,36.2,37.16,cereals and tubers,Wheat flour,58,"
+    "KG,actual,Retail,SYP,165,0.75\n"
+    "2016-02-15,Aleppo,Jebel Saman,Aleppo,1544,36.2,37.16,cereals and tubers,Wheat flour,58,"
+    "KG,actual,Retail,SYP,165,0.75\n"
+    "2016-03-15,Aleppo,Jebel Saman,Aleppo,1544,36.2,37.16,cereals and tubers,Wheat flour,58,"
+    "KG,actual,Retail,SYP,n/a,0.8\n"
+)
 
 
 def run(db: Path, *args: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{db}", "COLUMNS": "200"}
-    return subprocess.run([sys.executable, "-m", "data_sources", *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "data_sources", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def observations(db: Path) -> int:
@@ -69,16 +79,28 @@ def test_series_prints_one_normalized_series(tmp_path):
     sheet.write_text(WFP_HEADER + ROWS)
     db = tmp_path / "s.sqlite"
     run(db, "import", str(sheet))
-    done = run(db, "series", "--city", "aleppo", "--metric", "food_price", "--unit", "SYP/KG",
-               "--format", "json")
+    done = run(
+        db,
+        "series",
+        "--city",
+        "aleppo",
+        "--metric",
+        "food_price",
+        "--unit",
+        "SYP/KG",
+        "--format",
+        "json",
+    )
     assert done.returncode == 0, done.stderr
     rows = json.loads(done.stdout)
-    assert [(r["period_start"], r["period_end"], r["value"], r["unit"], r["city"])
-            for r in rows] == [("2016-01-01", "2016-01-31", 165.0, "SYP/KG", "Aleppo"),
-                               ("2016-02-01", "2016-02-29", 165.0, "SYP/KG", "Aleppo")]
+    assert [
+        (r["period_start"], r["period_end"], r["value"], r["unit"], r["city"]) for r in rows
+    ] == [
+        ("2016-01-01", "2016-01-31", 165.0, "SYP/KG", "Aleppo"),
+        ("2016-02-01", "2016-02-29", 165.0, "SYP/KG", "Aleppo"),
+    ]
     csv = run(db, "series", "--city", "Aleppo", "--metric", "food_price")
-    assert csv.stdout.splitlines()[0].startswith(
-        "period_start,period_end,value,unit,source,city")
+    assert csv.stdout.splitlines()[0].startswith("period_start,period_end,value,unit,source,city")
 
 
 def test_series_for_unknown_city_is_a_clear_error(tmp_path):

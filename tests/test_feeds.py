@@ -44,9 +44,15 @@ DATA_PATH = {  # the route that carries each feed's figures
     "fts": "/v1/fts/flow/custom-search",
     "hxl": "/files/aleppo_prices.csv",
 }
-A_FIELD = {"hapi": "population", "dtm": "numPresentIdpInd", "ucdp": "best",
-           "acled": "fatalities", "reliefweb": "fields", "unhcr": "refugees",
-           "fts": "fundingTotal"}
+A_FIELD = {
+    "hapi": "population",
+    "dtm": "numPresentIdpInd",
+    "ucdp": "best",
+    "acled": "fatalities",
+    "reliefweb": "fields",
+    "unhcr": "refugees",
+    "fts": "fundingTotal",
+}
 CSV_FEEDS = {"wfp", "hxl"}
 
 
@@ -74,13 +80,26 @@ def fingerprint(engine) -> str:
 def test_hapi_food_price_equals_the_wfp_file(feeds, empty_engine):
     report = run(empty_engine, "hapi")
     assert report.status == "ok" and report.new > 0
-    hapi = series(empty_engine, "Aleppo", "food_price", site="Al-Cha'ar",
-                  qualifier="Wheat flour, retail", unit="SYP/KG")
+    hapi = series(
+        empty_engine,
+        "Aleppo",
+        "food_price",
+        site="Al-Cha'ar",
+        qualifier="Wheat flour, retail",
+        unit="SYP/KG",
+    )
     jan = hapi[hapi.period_start == "2017-01-15"]
     assert jan.value.tolist() == [260.0] and jan.source.tolist() == ["hapi"]
     run(empty_engine, "wfp")
-    wfp = series(empty_engine, "Aleppo", "food_price", site="Al-Cha'ar",
-                 qualifier="Wheat flour, retail", unit="SYP/KG", source="wfp")
+    wfp = series(
+        empty_engine,
+        "Aleppo",
+        "food_price",
+        site="Al-Cha'ar",
+        qualifier="Wheat flour, retail",
+        unit="SYP/KG",
+        source="wfp",
+    )
     assert wfp[wfp.period_end.dt.strftime("%Y-%m") == "2017-01"].value.tolist() == [260.0]
 
 
@@ -88,8 +107,14 @@ def test_hapi_themes_land_with_their_metrics(feeds, empty_engine):
     run(empty_engine, "hapi")
     cat = query.catalogue(empty_engine, query.cities(empty_engine).place_id.tolist())
     hapi = set(cat[cat.source == "hapi"].metric)
-    assert {"idps", "people_in_need", "conflict_events", "conflict_fatalities", "food_price",
-            "population"} <= hapi
+    assert {
+        "idps",
+        "people_in_need",
+        "conflict_events",
+        "conflict_fatalities",
+        "food_price",
+        "population",
+    } <= hapi
     needs = series(empty_engine, "Aleppo", "people_in_need")
     assert needs.value.tolist() == [5000.0]  # the in-need row, not the targeted one
     sent = feeds.requests_to("/api/v2/affected-people/idps")
@@ -113,8 +138,9 @@ def test_ucdp_real_event_is_placed_by_coordinates(feeds, empty_engine, monkeypat
 
 def test_unhcr_live_equals_bundled_values(feeds, empty_engine):
     run(empty_engine, "unhcr")
-    in_turkey = query.series_frame(empty_engine, ["country:SYR"], "refugees_from",
-                                   qualifier="in Türkiye")
+    in_turkey = query.series_frame(
+        empty_engine, ["country:SYR"], "refugees_from", qualifier="in Türkiye"
+    )
     assert in_turkey[in_turkey.period_end == "2017-12-31"].value.tolist() == [3424237.0]
     total = query.series_frame(empty_engine, ["country:SYR"], "refugees_from", qualifier="")
     assert total[total.period_end == "2017-12-31"].value.tolist() == [6310498.0]
@@ -143,12 +169,20 @@ def test_dtm_splits_and_district_total_on_mosul(feeds, empty_engine):
     assert ninewa.sort_values("period_start").value.tolist() == [1230.0, 2460.0]
 
 
-@pytest.mark.skipif(not (SHARED / "api-samples" / "iom-dtm").is_dir(),
-                    reason="the real DTM files in ../shared/data are not on this machine")
+@pytest.mark.skipif(
+    not (SHARED / "api-samples" / "iom-dtm").is_dir(),
+    reason="the real DTM files in ../shared/data are not on this machine",
+)
 def test_dtm_real_al_mosul_round_lands_on_mosul(feeds, empty_engine):
     """Real DTM values, read from the shared folder at test time, never committed."""
-    real = json.loads((SHARED / "api-samples" / "iom-dtm"
-                       / "idpadmin2data-getadmin2datav2-admin0pcode-irq.json").read_text())
+    real = json.loads(
+        (
+            SHARED
+            / "api-samples"
+            / "iom-dtm"
+            / "idpadmin2data-getadmin2datav2-admin0pcode-irq.json"
+        ).read_text()
+    )
     saved = feeds.data["dtm"]["IRQ"]
     feeds.data["dtm"]["IRQ"] = real
     try:
@@ -169,8 +203,10 @@ def test_acled_token_is_fetched_once_and_renewed_when_refused(feeds, tmp_path):
         feeds.expire_tokens()  # the API now refuses the token we hold
         second = list(connector.fetch(client, SCOPES["acled"]))
     assert len(first[0].records) == len(second[0].records) == 4
-    grants = [dict(pair.split("=") for pair in r.body.decode().split("&"))["grant_type"]
-              for r in feeds.requests_to("/oauth/token")]
+    grants = [
+        dict(pair.split("=") for pair in r.body.decode().split("&"))["grant_type"]
+        for r in feeds.requests_to("/oauth/token")
+    ]
     assert grants == ["password", "refresh_token"]
     reads = feeds.requests_to("/api/acled/read")
     assert [r.headers["authorization"].startswith("Bearer ") for r in reads] == [True] * 3
@@ -199,9 +235,11 @@ def test_value_changed_between_refreshes_becomes_a_revision(feeds, empty_engine)
     report = run(empty_engine, "fts")
     assert report.status == "ok" and report.revised == 1
     with empty_engine.connect() as conn:
-        rows = conn.execute(sa.select(observations.c.revision, observations.c.value,
-                                      observations.c.is_current)
-                            .order_by(observations.c.revision)).all()
+        rows = conn.execute(
+            sa.select(
+                observations.c.revision, observations.c.value, observations.c.is_current
+            ).order_by(observations.c.revision)
+        ).all()
     assert [tuple(r) for r in rows] == [(1, 714246261.0, False), (2, 1428492522.0, True)]
 
 
@@ -224,15 +262,29 @@ def test_secrets_never_reach_the_store(feeds, empty_engine):
 # -- the fault matrix -------------------------------------------------------------------------
 TRANSIENT = ["delay", "reset", "500", "503", "429", "truncated"]
 BROKEN = ["html", "invalid_json", "empty_body", "rename_field", "drop_field", "wrong_type"]
-MATRIX = [(s, f) for s in DATA_PATH for f in [*TRANSIENT, *BROKEN, "empty_page", "duplicate"]
-          if not (s in CSV_FEEDS and f in ("invalid_json", "rename_field", "drop_field",
-                                           "empty_page", "duplicate", "wrong_type"))]
+MATRIX = [
+    (s, f)
+    for s in DATA_PATH
+    for f in [*TRANSIENT, *BROKEN, "empty_page", "duplicate"]
+    if not (
+        s in CSV_FEEDS
+        and f
+        in ("invalid_json", "rename_field", "drop_field", "empty_page", "duplicate", "wrong_type")
+    )
+]
 EXPECTED_ERROR = {
-    "html": "HTML page", "invalid_json": "invalid or truncated JSON",
-    "empty_body": "empty body", "rename_field": "lacks field", "drop_field": "lacks field",
+    "html": "HTML page",
+    "invalid_json": "invalid or truncated JSON",
+    "empty_body": "empty body",
+    "rename_field": "lacks field",
+    "drop_field": "lacks field",
     "wrong_type": "[field '",
-    "delay": "timed out", "reset": "connection failed", "500": "HTTP 500", "503": "HTTP 503",
-    "429": "HTTP 429", "truncated": "connection failed",
+    "delay": "timed out",
+    "reset": "connection failed",
+    "500": "HTTP 500",
+    "503": "HTTP 503",
+    "429": "HTTP 429",
+    "truncated": "connection failed",
 }
 
 
@@ -244,8 +296,14 @@ def test_fault_matrix(feeds, empty_engine, monkeypatch, source, fault):
     assert baseline.status == "ok" and baseline.new > 0
     before = fingerprint(empty_engine)
     path = DATA_PATH[source]
-    arg = {"delay": 0.6, "503": 0, "429": 0, "rename_field": (A_FIELD.get(source), "renamed"),
-           "drop_field": A_FIELD.get(source), "duplicate": 2}.get(fault)
+    arg = {
+        "delay": 0.6,
+        "503": 0,
+        "429": 0,
+        "rename_field": (A_FIELD.get(source), "renamed"),
+        "drop_field": A_FIELD.get(source),
+        "duplicate": 2,
+    }.get(fault)
 
     # once: retried and absorbed (transient), or the whole source refused (broken)
     feeds.fault(path, fault, times=1, arg=arg)
@@ -286,6 +344,7 @@ def test_fault_matrix(feeds, empty_engine, monkeypatch, source, fault):
 def test_every_country_of_the_scope_is_asked_for(feeds, source):
     """A country without data must not end the fetch: the next one is still asked for."""
     from data_sources.connectors import CONNECTORS
+
     countries = ["SYR", "IRQ", "BGD"]
     with FeedClient(source) as client:
         try:
@@ -293,15 +352,25 @@ def test_every_country_of_the_scope_is_asked_for(feeds, source):
                 pass
         except Exception as exc:  # noqa: BLE001
             pytest.fail(f"{source} stopped: {exc}")
-    asked = {r.query.get(k) for r in feeds.requests_to(DATA_PATH[source])
-             for k in ("location_code", "Admin0Pcode", "Country", "iso", "coo")}
-    expected = {"hapi": {"SYR", "IRQ", "BGD"}, "dtm": {"SYR", "IRQ", "BGD"},
-                "ucdp": {"652", "645", "771"}, "acled": {"760", "368", "50"},
-                "unhcr": {"SYR", "IRQ", "BGD"}}.get(source)
+    asked = {
+        r.query.get(k)
+        for r in feeds.requests_to(DATA_PATH[source])
+        for k in ("location_code", "Admin0Pcode", "Country", "iso", "coo")
+    }
+    expected = {
+        "hapi": {"SYR", "IRQ", "BGD"},
+        "dtm": {"SYR", "IRQ", "BGD"},
+        "ucdp": {"652", "645", "771"},
+        "acled": {"760", "368", "50"},
+        "unhcr": {"SYR", "IRQ", "BGD"},
+    }.get(source)
     if source == "wfp":  # asks HDX for each country's dataset; no dataset is a note, not a stop
         ids = {r.query["id"] for r in feeds.requests_to("/api/3/action/package_show")}
-        assert ids == {"wfp-food-prices-for-syrian-arab-republic", "wfp-food-prices-for-iraq",
-                       "wfp-food-prices-for-bgd"}
+        assert ids == {
+            "wfp-food-prices-for-syrian-arab-republic",
+            "wfp-food-prices-for-iraq",
+            "wfp-food-prices-for-bgd",
+        }
     else:
         assert expected <= asked
 

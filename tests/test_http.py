@@ -34,8 +34,7 @@ def test_user_agent_names_the_app(feeds, tmp_path):
 def test_transient_failure_is_retried_with_exponential_backoff(feeds, tmp_path, fault):
     feeds.fault(PATH, fault, times=2, arg=0.6 if fault == "delay" else None)
     sleeps: list[float] = []
-    with client(feeds, tmp_path, sleeps, backoff_base=0.2, backoff_max=5,
-                read_timeout=0.3) as c:
+    with client(feeds, tmp_path, sleeps, backoff_base=0.2, backoff_max=5, read_timeout=0.3) as c:
         payload = c.get_json(url(feeds), params={"coo": "SYR"})
     assert len(payload["items"]) > 100
     assert c.stats.retries == 2 and len(feeds.requests_to(PATH)) == 3
@@ -71,6 +70,7 @@ def test_retry_after_beyond_our_patience_fails_at_once(feeds, tmp_path):
 
 def test_rate_limit_spaces_requests_to_one_host(feeds, tmp_path):
     import time
+
     sleeps: list[float] = []
     config = HttpConfig.from_settings()
     config.cache_dir, config.requests_per_second = tmp_path / "cache", 10
@@ -103,11 +103,14 @@ def test_fresh_cache_is_served_without_asking(feeds, tmp_path):
     assert len(feeds.requests_to(PATH)) == 1 and c.stats.cache_hits == 1
 
 
-@pytest.mark.parametrize(("fault", "message"), [
-    ("html", "returned an HTML page where JSON was expected: 'Scheduled maintenance'"),
-    ("invalid_json", "invalid or truncated JSON"),
-    ("empty_body", "returned an empty body where JSON was expected"),
-])
+@pytest.mark.parametrize(
+    ("fault", "message"),
+    [
+        ("html", "returned an HTML page where JSON was expected: 'Scheduled maintenance'"),
+        ("invalid_json", "invalid or truncated JSON"),
+        ("empty_body", "returned an empty body where JSON was expected"),
+    ],
+)
 def test_wrong_content_is_a_clear_error(feeds, tmp_path, fault, message):
     feeds.fault(PATH, fault)
     with client(feeds, tmp_path) as c, pytest.raises(FeedError) as err:

@@ -21,8 +21,14 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def cli(db: Path, *args: str) -> subprocess.Popen:
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{db}", "COLUMNS": "200"}
-    return subprocess.Popen([sys.executable, "-m", "data_sources", "refresh", *args], cwd=ROOT,
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "data_sources", "refresh", *args],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def test_one_failing_source_does_not_stop_the_others(feeds, tmp_path):
@@ -70,8 +76,11 @@ def test_killed_refresh_leaves_the_store_as_it_was(feeds, tmp_path):
     running = 0
     while time.time() < deadline and proc.poll() is None:  # wait until it is storing
         with engine.connect() as conn:
-            running = conn.execute(sa.select(sa.func.count()).select_from(fetch_log)
-                                   .where(fetch_log.c.status == "running")).scalar()
+            running = conn.execute(
+                sa.select(sa.func.count())
+                .select_from(fetch_log)
+                .where(fetch_log.c.status == "running")
+            ).scalar()
         if running:
             break
         time.sleep(0.01)

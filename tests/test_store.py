@@ -10,11 +10,22 @@ from data_sources.store import ingest, observations, places, provenance, rejects
 
 
 def figure(value, **extra):
-    row = {"source": "test", "dataset": "ocha", "metric": "idps", "qualifier": "",
-           "place_raw": "Mosul", "country_iso3": "IRQ", "place_kind": "city",
-           "period_start": "2017-01-08", "period_end": "2017-01-08", "value": value,
-           "unit": "people", "estimate": "reported", "source_url": "https://example.org/r",
-           "citation": "test"}
+    row = {
+        "source": "test",
+        "dataset": "ocha",
+        "metric": "idps",
+        "qualifier": "",
+        "place_raw": "Mosul",
+        "country_iso3": "IRQ",
+        "place_kind": "city",
+        "period_start": "2017-01-08",
+        "period_end": "2017-01-08",
+        "value": value,
+        "unit": "people",
+        "estimate": "reported",
+        "source_url": "https://example.org/r",
+        "citation": "test",
+    }
     row.update(extra)
     return pd.DataFrame([row])
 
@@ -43,9 +54,11 @@ def test_changed_value_becomes_a_revision(empty_engine):
     changed = ingest(empty_engine, figure(136000), source="test", target="t3")
     assert (first.rows_new, again.rows_unchanged, changed.rows_revised) == (1, 1, 1)
     with empty_engine.connect() as conn:
-        rows = conn.execute(sa.select(observations.c.value, observations.c.revision,
-                                      observations.c.is_current)
-                            .order_by(observations.c.revision)).all()
+        rows = conn.execute(
+            sa.select(
+                observations.c.value, observations.c.revision, observations.c.is_current
+            ).order_by(observations.c.revision)
+        ).all()
     assert [tuple(r) for r in rows] == [(135500.0, 1, False), (136000.0, 2, True)]
     current = query.series_frame(empty_engine, ["geonames:99072"], "idps")
     assert current.value.tolist() == [136000.0]
@@ -54,8 +67,14 @@ def test_changed_value_becomes_a_revision(empty_engine):
 
 
 def test_rejects_are_kept_with_reasons(empty_engine):
-    bad = pd.concat([figure(1e15), figure(5, place_raw="Atlantis"), figure(-3),
-                     figure(10, period_start="not a date")])
+    bad = pd.concat(
+        [
+            figure(1e15),
+            figure(5, place_raw="Atlantis"),
+            figure(-3),
+            figure(10, period_start="not a date"),
+        ]
+    )
     result = ingest(empty_engine, bad, source="test", target="bad")
     assert result.rows_rejected == 4 and result.rows_new == 0
     reasons = query.rejected(empty_engine).reason.tolist()
@@ -68,8 +87,9 @@ def test_rejects_are_kept_with_reasons(empty_engine):
 
 def test_conflicting_duplicates_in_one_input_are_rejected_not_guessed(empty_engine):
     later = figure(300, period_end="2017-01-09", period_start="2017-01-09")
-    result = ingest(empty_engine, pd.concat([figure(100), figure(200), later]),
-                    source="test", target="dup")
+    result = ingest(
+        empty_engine, pd.concat([figure(100), figure(200), later]), source="test", target="dup"
+    )
     assert result.rows_new == 1 and result.rows_rejected == 2
     assert query.rejected(empty_engine).reason.str.contains("conflicting values").all()
 
@@ -80,9 +100,11 @@ def test_a_failed_ingest_stores_nothing_and_logs_the_error(empty_engine):
     with empty_engine.begin() as conn:
         conn.exec_driver_sql(
             "CREATE TRIGGER refuse BEFORE INSERT ON observations WHEN NEW.value = 666 "
-            "BEGIN SELECT RAISE(ABORT, 'injected failure'); END")
-    figures = pd.concat([figure(1), figure(666, period_start="2017-02-01",
-                                           period_end="2017-02-01")])
+            "BEGIN SELECT RAISE(ABORT, 'injected failure'); END"
+        )
+    figures = pd.concat(
+        [figure(1), figure(666, period_start="2017-02-01", period_end="2017-02-01")]
+    )
     with pytest.raises(sa.exc.IntegrityError, match="injected failure"):
         ingest(empty_engine, figures, source="test", target="broken")
     for table in (observations, series, places, provenance):

@@ -27,15 +27,27 @@ LICENCES = {
     "unhcr": "UNHCR Refugee Population Statistics — CC BY 4.0",
     "idmc": "IDMC Global Internal Displacement Database via UNHCR — CC BY 4.0",
     "reported": "Figures quoted from cited reports (OCHA, ICRC, Airwars, AP, Amnesty, press): "
-                "each links to its source",
-    **{name: f"{cls.citation} — {cls.licence}" for name, cls in CONNECTORS.items()
-       if name not in ("wfp", "unhcr")},
+    "each links to its source",
+    **{
+        name: f"{cls.citation} — {cls.licence}"
+        for name, cls in CONNECTORS.items()
+        if name not in ("wfp", "unhcr")
+    },
 }
-SOURCE_TITLES = {"unhcr": "UNHCR refugee statistics", "wfp": "WFP food prices",
-                 "idmc": "IDMC internal displacement", "reported": "Reported figures"}
-BADGE = {"fresh": ("green", "fresh"), "stale": ("orange", "stale"), "failing": ("red", "failing"),
-         "never": ("gray", "never loaded"), "snapshot": ("blue", "bundled snapshot"),
-         "unconfigured": ("gray", "not configured")}
+SOURCE_TITLES = {
+    "unhcr": "UNHCR refugee statistics",
+    "wfp": "WFP food prices",
+    "idmc": "IDMC internal displacement",
+    "reported": "Reported figures",
+}
+BADGE = {
+    "fresh": ("green", "fresh"),
+    "stale": ("orange", "stale"),
+    "failing": ("red", "failing"),
+    "never": ("gray", "never loaded"),
+    "snapshot": ("blue", "bundled snapshot"),
+    "unconfigured": ("gray", "not configured"),
+}
 
 
 @st.cache_resource(show_spinner="Loading the bundled snapshot into the store (first start only)…")
@@ -65,11 +77,17 @@ def catalogue(url: str, place_ids: tuple[str, ...]) -> pd.DataFrame:
 
 
 @st.cache_data(**CACHE)
-def series(url: str, place_ids: tuple[str, ...], metric: str | None = None,
-           qualifier: str | None = None, site: str | None = None,
-           unit: str | None = None) -> pd.DataFrame:
-    return query.series_frame(engine_for(url), list(place_ids), metric, qualifier=qualifier,
-                              site=site, unit=unit)
+def series(
+    url: str,
+    place_ids: tuple[str, ...],
+    metric: str | None = None,
+    qualifier: str | None = None,
+    site: str | None = None,
+    unit: str | None = None,
+) -> pd.DataFrame:
+    return query.series_frame(
+        engine_for(url), list(place_ids), metric, qualifier=qualifier, site=site, unit=unit
+    )
 
 
 @st.cache_data(**CACHE)
@@ -79,8 +97,9 @@ def reported(url: str, place_ids: tuple[str, ...]) -> pd.DataFrame:
 
 
 @st.cache_data(**CACHE)
-def map_points(url: str, metric: str, month: str, qualifier: str | None,
-               unit: str | None) -> pd.DataFrame:
+def map_points(
+    url: str, metric: str, month: str, qualifier: str | None, unit: str | None
+) -> pd.DataFrame:
     return query.map_points(engine_for(url), metric, month, qualifier, unit)
 
 
@@ -97,8 +116,11 @@ def catalogue_all(url: str) -> pd.DataFrame:
 @st.cache_data(ttl=30, show_spinner=False)
 def freshness(url: str) -> pd.DataFrame:
     engine = engine_for(url)
-    return query.classify_freshness(query.freshness(engine), pd.Timestamp.now(tz="UTC"),
-                                    snapshot_sources=query.snapshot_only_sources(engine))
+    return query.classify_freshness(
+        query.freshness(engine),
+        pd.Timestamp.now(tz="UTC"),
+        snapshot_sources=query.snapshot_only_sources(engine),
+    )
 
 
 def freshness_badges(url: str, with_feeds: bool = False) -> None:
@@ -113,13 +135,20 @@ def freshness_badges(url: str, with_feeds: bool = False) -> None:
             if name in known:
                 continue
             missing = cls().missing_settings()
-            rows.append((name, "unconfigured" if missing else "never",
-                         "set " + ", ".join(missing) + " to enable" if missing
-                         else "ready, never refreshed"))
+            rows.append(
+                (
+                    name,
+                    "unconfigured" if missing else "never",
+                    "set " + ", ".join(missing) + " to enable"
+                    if missing
+                    else "ready, never refreshed",
+                )
+            )
     for source, state, detail in rows:
         colour, label = BADGE[state]
         title = SOURCE_TITLES.get(source) or (
-            CONNECTORS[source].title if source in CONNECTORS else source)
+            CONNECTORS[source].title if source in CONNECTORS else source
+        )
         st.markdown(f":{colour}-badge[{label}] **{safe(title, 40)}** — {safe(detail, 300)}")
 
 
@@ -151,9 +180,17 @@ def _from_url(param: str) -> str | None:
     return None if value is None else str(value)
 
 
-def url_select(label: str, options: Sequence[str], param: str, default: str | None = None,
-               *, format_func: Callable[[str], str] = str, widget=None, what: str = "value",
-               **kwargs) -> str | None:
+def url_select(
+    label: str,
+    options: Sequence[str],
+    param: str,
+    default: str | None = None,
+    *,
+    format_func: Callable[[str], str] = str,
+    widget=None,
+    what: str = "value",
+    **kwargs,
+) -> str | None:
     """A selectbox (or radio/select_slider via `widget`) whose value lives in the URL."""
     options = list(options)
     if not options:
@@ -165,11 +202,14 @@ def url_select(label: str, options: Sequence[str], param: str, default: str | No
     if key not in st.session_state:
         wanted = _from_url(param)
         if wanted is not None and wanted not in options:
-            link_problem(f"The link asks for {what} “{safe(wanted)}”, which is not available "
-                         f"here.{suggest(wanted, options)} Showing “{format_func(default or options[0])}” instead.")
+            link_problem(
+                f"The link asks for {what} “{safe(wanted)}”, which is not available "
+                f"here.{suggest(wanted, options)} Showing “{format_func(default or options[0])}” instead."
+            )
             wanted = None
-        st.session_state[key] = wanted if wanted is not None else (
-            default if default in options else options[0])
+        st.session_state[key] = (
+            wanted if wanted is not None else (default if default in options else options[0])
+        )
     value = (widget or st.selectbox)(label, options, key=key, format_func=format_func, **kwargs)
     st.query_params[param] = value
     return value
@@ -204,12 +244,16 @@ def selected_cities() -> list[str]:
                 if name:
                     chosen.append(name)
                 else:
-                    link_problem(f"Unknown city “{safe(item)}” in the link: no figures are "
-                                 f"stored for it.{suggest(item, names)}")
-        st.session_state[key] = list(dict.fromkeys(chosen)) or [
-            c for c in DEFAULT_CITIES if c in names] or names[:2]
-    picked = st.sidebar.multiselect("Cities", names, key=key,
-                                    help="Cities with stored figures. Shared by every page.")
+                    link_problem(
+                        f"Unknown city “{safe(item)}” in the link: no figures are "
+                        f"stored for it.{suggest(item, names)}"
+                    )
+        st.session_state[key] = (
+            list(dict.fromkeys(chosen)) or [c for c in DEFAULT_CITIES if c in names] or names[:2]
+        )
+    picked = st.sidebar.multiselect(
+        "Cities", names, key=key, help="Cities with stored figures. Shared by every page."
+    )
     st.query_params["cities"] = ",".join(picked)
     ids = dict(zip(cities["name"], cities["place_id"], strict=True))
     return [ids[n] for n in picked]
@@ -222,5 +266,7 @@ def metric_label(metric: str) -> str:
 def attribution(sources: Sequence[str]) -> None:
     lines = [LICENCES.get(s, s) for s in dict.fromkeys(sources)]
     if lines:
-        st.caption("Sources: " + " · ".join(lines) + ". Full provenance on the Data page and in "
-                   "data_sources/snapshot/SOURCES.md.")
+        st.caption(
+            "Sources: " + " · ".join(lines) + ". Full provenance on the Data page and in "
+            "data_sources/snapshot/SOURCES.md."
+        )

@@ -11,25 +11,37 @@ common.show_link_problems()
 url = database_url()
 places = common.place_table(url)
 cat = common.catalogue_all(url)
-counts = cat.assign(origin=cat.dataset.where(cat.source == "reported", cat.source)).groupby(
-    ["place_id", "metric"]).origin.nunique()
+counts = (
+    cat.assign(origin=cat.dataset.where(cat.source == "reported", cat.source))
+    .groupby(["place_id", "metric"])
+    .origin.nunique()
+)
 multi = counts[counts > 1].reset_index()
 names = dict(zip(places.place_id, places.name, strict=True))
-place_options = sorted(set(multi.place_id) | set(st.session_state.get("place_ids", [])),
-                       key=lambda p: (not p.startswith("region:"), names.get(p, p)))
+place_options = sorted(
+    set(multi.place_id) | set(st.session_state.get("place_ids", [])),
+    key=lambda p: (not p.startswith("region:"), names.get(p, p)),
+)
 if not place_options:
     st.info("No place has figures from more than one source yet.")
     st.stop()
 c1, c2 = st.columns(2)
 with c1:
     default_place = next((p for p in place_options if p.startswith("region:")), place_options[0])
-    place = common.url_select("Place", place_options, "place", default_place,
-                              format_func=lambda p: names.get(p, p), what="place")
+    place = common.url_select(
+        "Place",
+        place_options,
+        "place",
+        default_place,
+        format_func=lambda p: names.get(p, p),
+        what="place",
+    )
 with c2:
     metrics = sorted(cat[cat.place_id == place].metric.unique())
     default_metric = "civilians_killed" if "civilians_killed" in metrics else metrics[0]
-    metric = common.url_select("Metric", metrics, "metric", default_metric,
-                               format_func=common.metric_label, what="metric")
+    metric = common.url_select(
+        "Metric", metrics, "metric", default_metric, format_func=common.metric_label, what="metric"
+    )
 
 data = common.series(url, (place,), metric)
 units = sorted(data.unit.unique())
@@ -37,28 +49,58 @@ unit = units[0]
 if len(units) > 1:
     unit = common.url_select("Unit", units, "unit", units[0], what="unit")
 data = data[data.unit == unit]
-st.plotly_chart(charts.compare_figure(data, unit=unit, title=f"{common.metric_label(metric)} — "
-                                      f"{names.get(place, place)}: every source"),
-                key="compare_chart", width="stretch")
-st.caption("▲ low estimate (“at least”) · ▼ high estimate · ◆ reported figure · ● best estimate. "
-           "A bar shows the period a figure covers.")
+st.plotly_chart(
+    charts.compare_figure(
+        data,
+        unit=unit,
+        title=f"{common.metric_label(metric)} — {names.get(place, place)}: every source",
+    ),
+    key="compare_chart",
+    width="stretch",
+)
+st.caption(
+    "▲ low estimate (“at least”) · ▼ high estimate · ◆ reported figure · ● best estimate. "
+    "A bar shows the period a figure covers."
+)
 
 st.subheader("Where sources disagree")
 table = charts.disagreements(data)
 if table.empty:
     st.info("No two sources give this figure for the same period.")
 else:
-    st.dataframe(table, hide_index=True, width="stretch",
-                 column_config={"ratio": st.column_config.NumberColumn("highest / lowest",
-                                                                       format="%.1f×"),
-                                "lowest": st.column_config.NumberColumn(format="%,.0f"),
-                                "highest": st.column_config.NumberColumn(format="%,.0f"),
-                                "spread": st.column_config.NumberColumn(format="%,.0f")})
+    st.dataframe(
+        table,
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "ratio": st.column_config.NumberColumn("highest / lowest", format="%.1f×"),
+            "lowest": st.column_config.NumberColumn(format="%,.0f"),
+            "highest": st.column_config.NumberColumn(format="%,.0f"),
+            "spread": st.column_config.NumberColumn(format="%,.0f"),
+        },
+    )
 st.subheader("All figures")
-st.dataframe(data[["origin", "estimate", "qualifier", "site", "period_start", "period_end",
-                   "value", "unit", "quote", "source_url"]],
-             hide_index=True, width="stretch",
-             column_config={"source_url": st.column_config.LinkColumn("link"),
-                            "period_start": st.column_config.DateColumn(),
-                            "period_end": st.column_config.DateColumn()})
+st.dataframe(
+    data[
+        [
+            "origin",
+            "estimate",
+            "qualifier",
+            "site",
+            "period_start",
+            "period_end",
+            "value",
+            "unit",
+            "quote",
+            "source_url",
+        ]
+    ],
+    hide_index=True,
+    width="stretch",
+    column_config={
+        "source_url": st.column_config.LinkColumn("link"),
+        "period_start": st.column_config.DateColumn(),
+        "period_end": st.column_config.DateColumn(),
+    },
+)
 common.attribution(data.source.unique().tolist())

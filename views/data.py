@@ -17,6 +17,8 @@ def downloads(url: str, place_ids: tuple[str, ...], metric: str, source: str) ->
     if source != ALL:
         df = df[df.source == source]
     return export.bundle(df, common.LICENCES)
+
+
 st.title("Data")
 common.show_link_problems()
 url = database_url()
@@ -28,15 +30,22 @@ cat = common.catalogue_all(url)
 c1, c2, c3 = st.columns(3)
 with c1:
     place_options = [ALL, *sorted(cat.place_id.unique(), key=lambda p: names.get(p, p))]
-    chosen_place = common.url_select("Place", place_options, "place", ALL,
-                                     format_func=lambda p: names.get(p, p), what="place")
+    chosen_place = common.url_select(
+        "Place", place_options, "place", ALL, format_func=lambda p: names.get(p, p), what="place"
+    )
 with c2:
-    metric = common.url_select("Metric", [ALL, *sorted(cat.metric.unique())], "metric", ALL,
-                               format_func=lambda m: m if m == ALL else common.metric_label(m),
-                               what="metric")
+    metric = common.url_select(
+        "Metric",
+        [ALL, *sorted(cat.metric.unique())],
+        "metric",
+        ALL,
+        format_func=lambda m: m if m == ALL else common.metric_label(m),
+        what="metric",
+    )
 with c3:
-    source = common.url_select("Source", [ALL, *sorted(cat.source.unique())], "source", ALL,
-                               what="source")
+    source = common.url_select(
+        "Source", [ALL, *sorted(cat.source.unique())], "source", ALL, what="source"
+    )
 subset = cat
 if chosen_place != ALL:
     subset = subset[subset.place_id == chosen_place]
@@ -45,44 +54,85 @@ if metric != ALL:
 if source != ALL:
     subset = subset[subset.source == source]
 chosen_ids = sorted(subset.place_id.unique())
-total = query.count_observations(engine, chosen_ids, None if metric == ALL else metric,
-                                 None if source == ALL else source)
-figures = query.series_frame(engine, chosen_ids, None if metric == ALL else metric,
-                             sources=None if source == ALL else [source], limit=SHOWN_ROWS)
+total = query.count_observations(
+    engine, chosen_ids, None if metric == ALL else metric, None if source == ALL else source
+)
+figures = query.series_frame(
+    engine,
+    chosen_ids,
+    None if metric == ALL else metric,
+    sources=None if source == ALL else [source],
+    limit=SHOWN_ROWS,
+)
 
-st.write(f"**{total:,} figures** match"
-         + (f"; the first {SHOWN_ROWS:,} are shown, downloads hold all." if total >
-            SHOWN_ROWS else "."))
+st.write(
+    f"**{total:,} figures** match"
+    + (f"; the first {SHOWN_ROWS:,} are shown, downloads hold all." if total > SHOWN_ROWS else ".")
+)
 st.dataframe(
-    figures[["city", "metric", "qualifier", "site", "period_start", "period_end", "value", "unit",
-             "estimate", "origin", "source_url", "citation", "quote", "revision", "retrieved_at",
-             "match_method", "match_score"]],
-    hide_index=True, width="stretch",
-    column_config={"source_url": st.column_config.LinkColumn("link"),
-                   "city": st.column_config.TextColumn("place"),
-                   "quote": st.column_config.TextColumn(
-                       "quoted from", help="the sentence a reported figure was read from, or "
-                       "the reports a weekly count of reports is made of"),
-                   "period_start": st.column_config.DateColumn(),
-                   "period_end": st.column_config.DateColumn()},
+    figures[
+        [
+            "city",
+            "metric",
+            "qualifier",
+            "site",
+            "period_start",
+            "period_end",
+            "value",
+            "unit",
+            "estimate",
+            "origin",
+            "source_url",
+            "citation",
+            "quote",
+            "revision",
+            "retrieved_at",
+            "match_method",
+            "match_score",
+        ]
+    ],
+    hide_index=True,
+    width="stretch",
+    column_config={
+        "source_url": st.column_config.LinkColumn("link"),
+        "city": st.column_config.TextColumn("place"),
+        "quote": st.column_config.TextColumn(
+            "quoted from",
+            help="the sentence a reported figure was read from, or "
+            "the reports a weekly count of reports is made of",
+        ),
+        "period_start": st.column_config.DateColumn(),
+        "period_end": st.column_config.DateColumn(),
+    },
 )
 chosen = (url, tuple(chosen_ids), metric, source)
 d1, d2, d3 = st.columns(3)
 # Files are built when a button is clicked (and cached), not on every page view.
-d1.download_button("Download CSV", lambda: downloads(*chosen)["csv"], "situation_room.csv",
-                   "text/csv")
-d2.download_button("Download HXL-tagged CSV", lambda: downloads(*chosen)["hxl"],
-                   "situation_room_hxl.csv", "text/csv")
-d3.download_button("Download ZIP (CSV, HXL, README of sources)",
-                   lambda: downloads(*chosen)["zip"], "situation_room.zip", "application/zip")
+d1.download_button(
+    "Download CSV", lambda: downloads(*chosen)["csv"], "situation_room.csv", "text/csv"
+)
+d2.download_button(
+    "Download HXL-tagged CSV",
+    lambda: downloads(*chosen)["hxl"],
+    "situation_room_hxl.csv",
+    "text/csv",
+)
+d3.download_button(
+    "Download ZIP (CSV, HXL, README of sources)",
+    lambda: downloads(*chosen)["zip"],
+    "situation_room.zip",
+    "application/zip",
+)
 
 st.subheader("Sources and freshness")
 common.freshness_badges(url, with_feeds=True)
 refresh_panel.show(url, engine)
 
 st.subheader(f"Rejected rows ({query.reject_count(engine):,})")
-st.caption("Rows a source sent that could not be stored, with the reason. Nothing is dropped "
-           "silently: fix the input or the gazetteer and import again.")
+st.caption(
+    "Rows a source sent that could not be stored, with the reason. Nothing is dropped "
+    "silently: fix the input or the gazetteer and import again."
+)
 rej = query.rejected(engine, limit=SHOWN_ROWS)
 st.dataframe(rej, hide_index=True, width="stretch")
 

@@ -19,16 +19,25 @@ if cat.empty:
 c1, c2, c3 = st.columns(3)
 with c1:
     metrics = sorted(cat.metric.unique())
-    metric = common.url_select("Metric", metrics, "metric",
-                               "food_price" if "food_price" in metrics else metrics[0],
-                               format_func=common.metric_label, what="metric")
+    metric = common.url_select(
+        "Metric",
+        metrics,
+        "metric",
+        "food_price" if "food_price" in metrics else metrics[0],
+        format_func=common.metric_label,
+        what="metric",
+    )
 rows = cat[cat.metric == metric]
 with c2:
     qualifiers = sorted(rows.qualifier.unique())
-    qualifier = common.url_select("Breakdown", qualifiers, "qualifier",
-                                  "Wheat flour, retail" if "Wheat flour, retail" in qualifiers
-                                  else qualifiers[0], format_func=lambda q: q or "(total)",
-                                  what="breakdown")
+    qualifier = common.url_select(
+        "Breakdown",
+        qualifiers,
+        "qualifier",
+        "Wheat flour, retail" if "Wheat flour, retail" in qualifiers else qualifiers[0],
+        format_func=lambda q: q or "(total)",
+        what="breakdown",
+    )
     rows = rows[rows.qualifier == qualifier]
 with c3:
     units = sorted(rows.unit.unique(), key=lambda u: not u.startswith("USD"))
@@ -39,14 +48,24 @@ if bounds is None:
     st.info("No figures for this choice.")
     st.stop()
 months = [str(p) for p in pd.period_range(bounds[0], bounds[1], freq="M")]
-month = common.url_select("Month", months, "month", months[-1], widget=st.select_slider,
-                          what="month")
+month = common.url_select(
+    "Month", months, "month", months[-1], widget=st.select_slider, what="month"
+)
 here = common.map_points(url, metric, month, qualifier, unit)
-st.plotly_chart(charts.map_figure(here, metric_label=common.metric_label(metric)
-                                  + (f" — {qualifier}" if qualifier else ""),
-                                  unit=unit, period_label=pd.Period(month).strftime("%B %Y")),
-                key="map_chart", width="stretch", config=charts.MAP_CONFIG)
-st.caption(f"{len(here)} cities with a figure in {month}; bubble area grows with the value. "
-           "Where a city has several series (markets or sources) the bubble shows their mean.")
+st.plotly_chart(
+    charts.map_figure(
+        here,
+        metric_label=common.metric_label(metric) + (f" — {qualifier}" if qualifier else ""),
+        unit=unit,
+        period_label=pd.Period(month).strftime("%B %Y"),
+    ),
+    key="map_chart",
+    width="stretch",
+    config=charts.MAP_CONFIG,
+)
+st.caption(
+    f"{len(here)} cities with a figure in {month}; bubble area grows with the value. "
+    "Where a city has several series (markets or sources) the bubble shows their mean."
+)
 st.dataframe(here[["city", "value", "figures", "source"]], hide_index=True, width="stretch")
 common.attribution(sorted({x for v in here.source for x in str(v).split(",")}))

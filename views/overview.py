@@ -39,19 +39,23 @@ def headline_row(city_latest: pd.DataFrame, metric: str) -> pd.Series | None:
         return None
     row = rows.sort_values(["period_end", "value"]).iloc[-1].copy()
     # a source's low and high estimates for the same thing are shown as the range they give
-    same = rows[(rows.period_end == row.period_end) & (rows.origin == row.origin)
-                & (rows.qualifier == row.qualifier) & (rows.site == row.site)]
+    same = rows[
+        (rows.period_end == row.period_end)
+        & (rows.origin == row.origin)
+        & (rows.qualifier == row.qualifier)
+        & (rows.site == row.site)
+    ]
     bounds = dict(zip(same.estimate, same.value, strict=False))
-    row["range"] = ((bounds["low"], bounds["high"]) if {"low", "high"} <= set(bounds)
-                    else None)
+    row["range"] = (bounds["low"], bounds["high"]) if {"low", "high"} <= set(bounds) else None
     return row
 
 
 for place_id in place_ids:
     city = cities.loc[place_id]
     st.subheader(f"{city['name']} ({city['country_iso3']})")
-    st.caption(f"GeoNames population {int(city['population']):,} · "
-               f"{city['lat']:.3f}, {city['lon']:.3f}")
+    st.caption(
+        f"GeoNames population {int(city['population']):,} · {city['lat']:.3f}, {city['lon']:.3f}"
+    )
     mine = latest[latest.place_id == place_id]
     shown = [(m, headline_row(mine, m)) for m in HEADLINE]
     shown = [(m, r) for m, r in shown if r is not None]
@@ -63,44 +67,74 @@ for place_id in place_ids:
             delta = None
             if pd.notna(row["previous"]):
                 change = row["value"] - row["previous"]
-                delta = (f"{'+' if change >= 0 else '−'}{charts.format_value(abs(change))} "
-                         f"since {row['previous_end']:%d %b %Y}")
-            shown_value = (f"{charts.format_value(row['range'][0])}–"
-                           f"{charts.format_value(row['range'][1])}"
-                           if row.get("range") else charts.format_value(row["value"]))
+                delta = (
+                    f"{'+' if change >= 0 else '−'}{charts.format_value(abs(change))} "
+                    f"since {row['previous_end']:%d %b %Y}"
+                )
+            shown_value = (
+                f"{charts.format_value(row['range'][0])}–{charts.format_value(row['range'][1])}"
+                if row.get("range")
+                else charts.format_value(row["value"])
+            )
             if row.get("range"):
                 delta = None  # a range has no single change to show
             st.metric(
                 common.metric_label(metric),
-                shown_value + ("" if row["unit"] == "people" else f" {row['unit']}"), delta,
+                shown_value + ("" if row["unit"] == "people" else f" {row['unit']}"),
+                delta,
                 delta_color="inverse" if metric != "food_price" else "off",
                 help=f"{row['qualifier']} {row['site']} — {row['origin']}, "
-                     f"{row['period_end']:%d %b %Y}. {row['citation']}",
+                f"{row['period_end']:%d %b %Y}. {row['citation']}",
             )
-            st.caption(f"{row['period_end']:%d %b %Y} · {row['origin']}"
-                       + (f" · {row['qualifier']}" if row["qualifier"] else ""))
+            st.caption(
+                f"{row['period_end']:%d %b %Y} · {row['origin']}"
+                + (f" · {row['qualifier']}" if row["qualifier"] else "")
+            )
             trend = common.series(url, (place_id,), metric, row["qualifier"], None, row["unit"])
             if metric == "food_price":
                 trend = trend.groupby("period_end", as_index=False)["value"].mean()
             if len(trend) > 1:
-                st.plotly_chart(charts.sparkline(trend), key=f"spark_{place_id}_{metric}",
-                                config={"displayModeBar": False})
+                st.plotly_chart(
+                    charts.sparkline(trend),
+                    key=f"spark_{place_id}_{metric}",
+                    config={"displayModeBar": False},
+                )
     with st.expander(f"All latest figures for {city['name']} ({len(mine)} series)"):
         table = mine.assign(period=mine.period_end.dt.strftime("%Y-%m-%d"))
         st.dataframe(
-            table[["metric", "qualifier", "site", "value", "unit", "change", "period", "origin",
-                   "estimate", "source_url"]].sort_values(["metric", "qualifier", "site"]),
-            hide_index=True, width="stretch",
-            column_config={"source_url": st.column_config.LinkColumn("link"),
-                           "value": st.column_config.NumberColumn(format="%.4g"),
-                           "change": st.column_config.NumberColumn(format="%+.4g")},
+            table[
+                [
+                    "metric",
+                    "qualifier",
+                    "site",
+                    "value",
+                    "unit",
+                    "change",
+                    "period",
+                    "origin",
+                    "estimate",
+                    "source_url",
+                ]
+            ].sort_values(["metric", "qualifier", "site"]),
+            hide_index=True,
+            width="stretch",
+            column_config={
+                "source_url": st.column_config.LinkColumn("link"),
+                "value": st.column_config.NumberColumn(format="%.4g"),
+                "change": st.column_config.NumberColumn(format="%+.4g"),
+            },
         )
     country = query.latest(common.engine(), [f"country:{city['country_iso3']}"])
     country = country[country.qualifier == ""]
     if not country.empty:
-        st.caption("Country context: " + " · ".join(
-            f"{common.metric_label(r.metric)} in {r.country_iso3 or city['country_iso3']}: "
-            f"{r.value:,.0f} ({r.origin}, {r.period_end:%Y})" for r in country.itertuples()))
+        st.caption(
+            "Country context: "
+            + " · ".join(
+                f"{common.metric_label(r.metric)} in {r.country_iso3 or city['country_iso3']}: "
+                f"{r.value:,.0f} ({r.origin}, {r.period_end:%Y})"
+                for r in country.itertuples()
+            )
+        )
     st.divider()
 
 st.subheader("How fresh each source is")

@@ -24,8 +24,9 @@ def _jobs() -> dict:
 
 
 def _progress_table(job: RefreshJob) -> pd.DataFrame:
-    return pd.DataFrame([{"source": s, **{k: v for k, v in state.items()}}
-                         for s, state in job.state.items()])
+    return pd.DataFrame(
+        [{"source": s, **{k: v for k, v in state.items()}} for s, state in job.state.items()]
+    )
 
 
 def show(url: str, engine) -> None:
@@ -34,13 +35,17 @@ def show(url: str, engine) -> None:
     running = job is not None and job.running
     ready = configured_sources()
     with st.form("refresh_form"):
-        st.markdown("**Refresh from the live feeds** — keys come from environment variables or "
-                    "`.streamlit/secrets.toml`; feeds without their key are listed above.")
+        st.markdown(
+            "**Refresh from the live feeds** — keys come from environment variables or "
+            "`.streamlit/secrets.toml`; feeds without their key are listed above."
+        )
         c1, c2, c3 = st.columns([2, 1, 1])
-        sources = c1.multiselect("Feeds", list(CONNECTORS), default=ready,
-                                 format_func=lambda n: CONNECTORS[n].title)
-        countries = c2.text_input("Countries (ISO3)", value="",
-                                  placeholder="from the chosen cities")
+        sources = c1.multiselect(
+            "Feeds", list(CONNECTORS), default=ready, format_func=lambda n: CONNECTORS[n].title
+        )
+        countries = c2.text_input(
+            "Countries (ISO3)", value="", placeholder="from the chosen cities"
+        )
         since = c3.date_input("Since", value=None, min_value=date(1989, 1, 1))
         submitted = st.form_submit_button("Refresh now", disabled=running, type="primary")
     if submitted and not running:
@@ -51,8 +56,7 @@ def show(url: str, engine) -> None:
                 raise ValueError(f"not an ISO3 country code: {common.safe(bad[0], 20)}")
             if not sources:
                 raise ValueError("choose at least one feed")
-            scope = default_scope(chosen or None, st.session_state.get("url_cities") or None,
-                                  since)
+            scope = default_scope(chosen or None, st.session_state.get("url_cities") or None, since)
         except ValueError as exc:
             st.error(str(exc))
         else:
@@ -68,10 +72,12 @@ def _live(job: RefreshJob, jobs: dict) -> None:
         table = _progress_table(job)
         if job.running:
             done = sum(s["status"] in ("ok", "failed", "skipped") for s in job.state.values())
-            st.progress(done / max(1, len(job.state)),
-                        text=f"Refreshing {', '.join(job.scope.countries)}: {done} of "
-                        f"{len(job.state)} feeds done. The pages keep showing the last good "
-                        "figures meanwhile.")
+            st.progress(
+                done / max(1, len(job.state)),
+                text=f"Refreshing {', '.join(job.scope.countries)}: {done} of "
+                f"{len(job.state)} feeds done. The pages keep showing the last good "
+                "figures meanwhile.",
+            )
         elif job.error:
             st.error(f"The refresh stopped: {job.error}")
         else:
@@ -79,9 +85,13 @@ def _live(job: RefreshJob, jobs: dict) -> None:
             notes = [f"{r.source}: {r.notes}" for r in job.reports if r.notes]
             (st.warning if failed else st.success)(
                 f"Refresh finished in {job.finished - job.started:.1f} s"
-                + (f"; failed: {', '.join(failed)} (their previous figures are kept)"
-                   if failed else ".") + (" Notes: " + common.safe("; ".join(notes), 300)
-                                          if notes else ""))
+                + (
+                    f"; failed: {', '.join(failed)} (their previous figures are kept)"
+                    if failed
+                    else "."
+                )
+                + (" Notes: " + common.safe("; ".join(notes), 300) if notes else "")
+            )
         st.dataframe(table, hide_index=True, width="stretch")
         if not job.running and jobs["seen"] is not job:
             jobs["seen"] = job

@@ -25,8 +25,14 @@ if cat.empty:
 metrics = sorted(cat.metric.unique(), key=lambda m: list(METRICS).index(m) if m in METRICS else 99)
 c1, c2, c3, c4 = st.columns(4)
 with c1:
-    metric = common.url_select("Metric", metrics, "metric", "food_price" if "food_price" in metrics
-                               else metrics[0], format_func=common.metric_label, what="metric")
+    metric = common.url_select(
+        "Metric",
+        metrics,
+        "metric",
+        "food_price" if "food_price" in metrics else metrics[0],
+        format_func=common.metric_label,
+        what="metric",
+    )
 rows = cat[cat.metric == metric]
 kind = charts.metric_kind(metric)
 qualifier = site = unit = None
@@ -34,8 +40,14 @@ with c2:
     qualifiers = sorted(rows.qualifier.unique())
     label = "Commodity" if metric == "food_price" else "Breakdown"
     default_q = "Wheat flour, retail" if "Wheat flour, retail" in qualifiers else qualifiers[0]
-    qualifier = common.url_select(label, qualifiers, "qualifier", default_q,
-                                  format_func=lambda q: q or "(total)", what=label.lower())
+    qualifier = common.url_select(
+        label,
+        qualifiers,
+        "qualifier",
+        default_q,
+        format_func=lambda q: q or "(total)",
+        what=label.lower(),
+    )
     rows = rows[rows.qualifier == qualifier]
 with c3:
     units = sorted(rows.unit.unique(), key=lambda u: u.startswith("USD"))
@@ -44,22 +56,39 @@ with c3:
 with c4:
     sites = sorted(rows.site.unique())
     if metric == "food_price" and len(sites) > 1:
-        site = common.url_select("Market", [ALL, *sites], "market", ALL,
-                                 format_func=lambda s: "all markets (mean)" if s == ALL else s,
-                                 what="market")
+        site = common.url_select(
+            "Market",
+            [ALL, *sites],
+            "market",
+            ALL,
+            format_func=lambda s: "all markets (mean)" if s == ALL else s,
+            what="market",
+        )
         site = None if site == ALL else site
 
 c5, c6, c7, c8 = st.columns(4)
 with c5:
-    period = common.url_select("Period", list(charts.FREQUENCIES), "period", "month",
-                               widget=st.radio, horizontal=True, what="period")
+    period = common.url_select(
+        "Period",
+        list(charts.FREQUENCIES),
+        "period",
+        "month",
+        widget=st.radio,
+        horizontal=True,
+        what="period",
+    )
 with c6:
-    cumulative = common.url_toggle("Cumulative", "cumulative", False,
-                                   disabled=kind != "flow",
-                                   help="Running total; only for counts that add up (flows).")
+    cumulative = common.url_toggle(
+        "Cumulative",
+        "cumulative",
+        False,
+        disabled=kind != "flow",
+        help="Running total; only for counts that add up (flows).",
+    )
 with c7:
-    per_capita = common.url_toggle("Per 100,000 people", "percapita", False,
-                                   disabled=kind == "price")
+    per_capita = common.url_toggle(
+        "Per 100,000 people", "percapita", False, disabled=kind == "price"
+    )
 with c8:
     origins = sorted(set(rows.dataset.where(rows.source == "reported", rows.source)))
     source = common.url_select("Source", [ALL, *origins], "source", ALL, what="source")
@@ -75,8 +104,13 @@ if data.empty:
 
 # Counts from different sources are different measurements of one thing: never add them up.
 per_source = kind != "price" and data.origin.nunique() > 1
-agg = charts.aggregate(data, metric, period, cumulative and kind == "flow",
-                       by=("city", "origin") if per_source else ("city",))
+agg = charts.aggregate(
+    data,
+    metric,
+    period,
+    cumulative and kind == "flow",
+    by=("city", "origin") if per_source else ("city",),
+)
 subtitle = f"{unit} · {'cumulative' if cumulative and kind == 'flow' else period}"
 if site is None and metric == "food_price":
     subtitle += " · mean over the city's markets"
@@ -84,8 +118,11 @@ if per_capita and kind != "price":
     cities = common.city_table(url)
     pop = dict(zip(cities.name, cities.population, strict=True))
     agg = charts.per_capita(agg, pop)
-    subtitle += " · per 100,000 residents; denominator: GeoNames population (" + ", ".join(
-        f"{n} {int(pop[n]):,}" for n in agg.city.unique()) + "; GeoNames gives no census year)"
+    subtitle += (
+        " · per 100,000 residents; denominator: GeoNames population ("
+        + ", ".join(f"{n} {int(pop[n]):,}" for n in agg.city.unique())
+        + "; GeoNames gives no census year)"
+    )
     unit_label = f"{unit} per 100,000"
 else:
     unit_label = unit
@@ -96,28 +133,50 @@ if per_source:
 reported = common.reported(url, tuple(place_ids))
 reported = reported[reported.metric != metric]
 lo, hi = data.period_end.min(), data.period_end.max()
-events = reported[(reported.period_end >= lo) & (reported.period_end <= hi)].drop_duplicates(
-    ["period_end", "metric"]).head(6)
-events = pd.DataFrame({
-    "date": events.period_end.tolist(),
-    "label": [f"{c}: {common.metric_label(m)} {charts.format_value(v)} ({o})"
-              for c, m, v, o in zip(events.city, events.metric, events.value, events.origin,
-                                    strict=True)],
-})
-fig = charts.trend_figure(agg, metric=metric, unit=unit_label,
-                          title=f"{common.metric_label(metric)}"
-                          + (f" — {qualifier}" if qualifier else ""),
-                          subtitle=subtitle, events=events)
+events = (
+    reported[(reported.period_end >= lo) & (reported.period_end <= hi)]
+    .drop_duplicates(["period_end", "metric"])
+    .head(6)
+)
+events = pd.DataFrame(
+    {
+        "date": events.period_end.tolist(),
+        "label": [
+            f"{c}: {common.metric_label(m)} {charts.format_value(v)} ({o})"
+            for c, m, v, o in zip(
+                events.city, events.metric, events.value, events.origin, strict=True
+            )
+        ],
+    }
+)
+fig = charts.trend_figure(
+    agg,
+    metric=metric,
+    unit=unit_label,
+    title=f"{common.metric_label(metric)}" + (f" — {qualifier}" if qualifier else ""),
+    subtitle=subtitle,
+    events=events,
+)
 st.plotly_chart(fig, key="trend_chart", width="stretch")
 if not events.empty:
-    st.caption("Reported events: " + " · ".join(
-        f"**{i}** {d:%d %b %Y} {common.safe(label, 120)}"
-        for i, (d, label) in enumerate(zip(events.date, events.label, strict=True), start=1)))
+    st.caption(
+        "Reported events: "
+        + " · ".join(
+            f"**{i}** {d:%d %b %Y} {common.safe(label, 120)}"
+            for i, (d, label) in enumerate(zip(events.date, events.label, strict=True), start=1)
+        )
+    )
 if agg.spans.any():
-    st.caption("◆ A diamond is one figure that covers a longer span than the chosen period "
-               "(for example “displaced since 17 October”); it is shown whole, never split.")
+    st.caption(
+        "◆ A diamond is one figure that covers a longer span than the chosen period "
+        "(for example “displaced since 17 October”); it is shown whole, never split."
+    )
 with st.expander(f"Chart data ({len(agg)} points)"):
     st.dataframe(agg, hide_index=True, width="stretch")
-    st.download_button("Download chart data (CSV)", agg.to_csv(index=False).encode(),
-                       file_name=f"trend_{metric}.csv", mime="text/csv")
+    st.download_button(
+        "Download chart data (CSV)",
+        agg.to_csv(index=False).encode(),
+        file_name=f"trend_{metric}.csv",
+        mime="text/csv",
+    )
 common.attribution(data.source.unique().tolist())

@@ -14,8 +14,18 @@ from .unhcr import UnhcrConnector
 from .wfp import WfpConnector
 
 CONNECTORS: dict[str, type[Connector]] = {
-    c.name: c for c in (HapiConnector, DtmConnector, WfpConnector, UcdpConnector, AcledConnector,
-                        ReliefwebConnector, UnhcrConnector, FtsConnector, HxlConnector)
+    c.name: c
+    for c in (
+        HapiConnector,
+        DtmConnector,
+        WfpConnector,
+        UcdpConnector,
+        AcledConnector,
+        ReliefwebConnector,
+        UnhcrConnector,
+        FtsConnector,
+        HxlConnector,
+    )
 }
 
 __all__ = ["CONNECTORS", "Batch", "Connector", "Scope"]

@@ -20,8 +20,17 @@ from ..http import FeedClient, FeedError, expect, redact_url, require_fields
 from .base import Batch, Connector, Scope
 
 PAGE = 5000
-FIELDS = ("event_id_cnty", "event_date", "event_type", "country", "iso", "location",
-          "latitude", "longitude", "fatalities")
+FIELDS = (
+    "event_id_cnty",
+    "event_date",
+    "event_type",
+    "country",
+    "iso",
+    "location",
+    "latitude",
+    "longitude",
+    "fatalities",
+)
 
 
 class AcledConnector(Connector):
@@ -45,23 +54,38 @@ class AcledConnector(Connector):
         url = f"{self.base_url()}/oauth/token"
         payload = client.json("POST", url, data=form, cache=False)
         token = expect(self.name, url, payload, "access_token", str)
-        self._token = {"access": token, "refresh": payload.get("refresh_token"),
-                       "expires": time.time() + float(payload.get("expires_in") or 3600) - 60}
+        self._token = {
+            "access": token,
+            "refresh": payload.get("refresh_token"),
+            "expires": time.time() + float(payload.get("expires_in") or 3600) - 60,
+        }
 
     def bearer(self, client: FeedClient, force: bool = False) -> str:
         if self._token and not force and time.time() < self._token["expires"]:
             return self._token["access"]
         if self._token and self._token.get("refresh"):
             try:
-                self._grant(client, {"grant_type": "refresh_token", "client_id": "acled",
-                                     "refresh_token": self._token["refresh"]})
+                self._grant(
+                    client,
+                    {
+                        "grant_type": "refresh_token",
+                        "client_id": "acled",
+                        "refresh_token": self._token["refresh"],
+                    },
+                )
                 return self._token["access"]
             except FeedError:
                 pass  # refresh token expired too: fall back to a new password grant
-        self._grant(client, {"grant_type": "password", "client_id": "acled",
-                             "scope": "authenticated",
-                             "username": settings.setting("ACLED_USERNAME") or "",
-                             "password": settings.setting("ACLED_PASSWORD") or ""})
+        self._grant(
+            client,
+            {
+                "grant_type": "password",
+                "client_id": "acled",
+                "scope": "authenticated",
+                "username": settings.setting("ACLED_USERNAME") or "",
+                "password": settings.setting("ACLED_PASSWORD") or "",
+            },
+        )
         return self._token["access"]
 
     def _page(self, client: FeedClient, url: str, params: dict) -> dict:
@@ -79,9 +103,14 @@ class AcledConnector(Connector):
         for country in scope.countries:
             page = 1
             while True:
-                params = {"_format": "json", "iso": _iso_number(country),
-                          "event_date": f"{scope.since_iso('1997-01-01')}|2100-01-01",
-                          "event_date_where": "BETWEEN", "limit": PAGE, "page": page}
+                params = {
+                    "_format": "json",
+                    "iso": _iso_number(country),
+                    "event_date": f"{scope.since_iso('1997-01-01')}|2100-01-01",
+                    "event_date_where": "BETWEEN",
+                    "limit": PAGE,
+                    "page": page,
+                }
                 shown = redact_url(str(httpx.URL(url, params=params)))
                 payload = self._page(client, url, params)
                 records = expect(self.name, shown, payload, "data", list)
@@ -96,37 +125,80 @@ class AcledConnector(Connector):
         if df.empty:
             return self.rows(batch, df)
         df = df.drop_duplicates("event_id_cnty")
-        place = pd.DataFrame({
-            "site": df["location"].fillna("").astype(str),
-            "place_raw": df["location"].fillna("").astype(str),
-            "lat": df["latitude"], "lon": df["longitude"],
-            "admin1": df.get("admin1", ""), "admin2": df.get("admin2", ""),
-            "country_iso3": batch.context.get("country", ""), "place_kind": "city",
-            "period_start": df["event_date"].astype(str).str[:10],
-            "period_end": df["event_date"].astype(str).str[:10],
-            "qualifier": df["event_type"].fillna("").astype(str),
-        })
+        place = pd.DataFrame(
+            {
+                "site": df["location"].fillna("").astype(str),
+                "place_raw": df["location"].fillna("").astype(str),
+                "lat": df["latitude"],
+                "lon": df["longitude"],
+                "admin1": df.get("admin1", ""),
+                "admin2": df.get("admin2", ""),
+                "country_iso3": batch.context.get("country", ""),
+                "place_kind": "city",
+                "period_start": df["event_date"].astype(str).str[:10],
+                "period_end": df["event_date"].astype(str).str[:10],
+                "qualifier": df["event_type"].fillna("").astype(str),
+            }
+        )
         keys = list(place.columns)
-        joined = place.assign(fatalities=pd.to_numeric(df["fatalities"], errors="coerce"),
-                              events=1, ids=df["event_id_cnty"].astype(str))
+        joined = place.assign(
+            fatalities=pd.to_numeric(df["fatalities"], errors="coerce"),
+            events=1,
+            ids=df["event_id_cnty"].astype(str),
+        )
         summed = joined.groupby(keys, dropna=False, as_index=False).agg(
-            fatalities=("fatalities", "sum"), events=("events", "sum"),
-            ids=("ids", lambda s: ",".join(s)))
+            fatalities=("fatalities", "sum"),
+            events=("events", "sum"),
+            ids=("ids", lambda s: ",".join(s)),
+        )
         summed["row_ref"] = batch.url + " events " + summed.pop("ids")
-        deaths = summed[keys + ["row_ref"]].assign(metric="conflict_fatalities", unit="people",
-                                                   value=summed["fatalities"])
-        events = summed[keys + ["row_ref"]].assign(metric="conflict_events", unit="events",
-                                                   value=summed["events"])
+        deaths = summed[keys + ["row_ref"]].assign(
+            metric="conflict_fatalities", unit="people", value=summed["fatalities"]
+        )
+        events = summed[keys + ["row_ref"]].assign(
+            metric="conflict_events", unit="events", value=summed["events"]
+        )
         return self.rows(batch, pd.concat([deaths, events], ignore_index=True))
 
 
 # ACLED's `iso` filter is the ISO 3166 numeric code.
-ISO_NUMERIC = {"IRQ": 368, "SYR": 760, "AFG": 4, "YEM": 887, "SOM": 706, "SDN": 729, "SSD": 728,
-               "ETH": 231, "NGA": 566, "MLI": 466, "UKR": 804, "LBY": 434, "COD": 180,
-               "CAF": 140, "TCD": 148, "MMR": 104, "PAK": 586, "BFA": 854, "NER": 562,
-               "CMR": 120, "MOZ": 508, "LBN": 422, "ISR": 376, "PSE": 275, "TUR": 792,
-               "IRN": 364, "EGY": 818, "BGD": 50, "HTI": 332, "COL": 170, "KEN": 404,
-               "UGA": 800, "BDI": 108, "RWA": 646, "JOR": 400}
+ISO_NUMERIC = {
+    "IRQ": 368,
+    "SYR": 760,
+    "AFG": 4,
+    "YEM": 887,
+    "SOM": 706,
+    "SDN": 729,
+    "SSD": 728,
+    "ETH": 231,
+    "NGA": 566,
+    "MLI": 466,
+    "UKR": 804,
+    "LBY": 434,
+    "COD": 180,
+    "CAF": 140,
+    "TCD": 148,
+    "MMR": 104,
+    "PAK": 586,
+    "BFA": 854,
+    "NER": 562,
+    "CMR": 120,
+    "MOZ": 508,
+    "LBN": 422,
+    "ISR": 376,
+    "PSE": 275,
+    "TUR": 792,
+    "IRN": 364,
+    "EGY": 818,
+    "BGD": 50,
+    "HTI": 332,
+    "COL": 170,
+    "KEN": 404,
+    "UGA": 800,
+    "BDI": 108,
+    "RWA": 646,
+    "JOR": 400,
+}
 
 
 def _iso_number(iso3: str) -> int:

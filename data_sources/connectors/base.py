@@ -88,22 +88,29 @@ class Connector:
             records = []
             for batch in group:
                 for record in batch.records:
-                    identity = (str(record.get(self.id_field)) if self.id_field
-                                and isinstance(record, dict) and self.id_field in record
-                                else json.dumps(record, sort_keys=True, default=str))
+                    identity = (
+                        str(record.get(self.id_field))
+                        if self.id_field and isinstance(record, dict) and self.id_field in record
+                        else json.dumps(record, sort_keys=True, default=str)
+                    )
                     if identity not in seen:
                         seen.add(identity)
                         records.append(record)
             first = group[0]
             url = first.url + (f" (+{len(group) - 1} more pages)" if len(group) > 1 else "")
-            frames.append(self.normalize(Batch(first.dataset, url, records, first.context),
-                                         scope))
+            frames.append(self.normalize(Batch(first.dataset, url, records, first.context), scope))
         return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
     def rows(self, batch: Batch, frame: pd.DataFrame, **columns: Any) -> pd.DataFrame:
         """Stamp provenance and defaults on a normalizer's frame and conform it."""
-        defaults = {"source": self.name, "dataset": batch.dataset, "source_url": batch.url,
-                    "citation": self.citation, "licence": self.licence, "estimate": "best"}
+        defaults = {
+            "source": self.name,
+            "dataset": batch.dataset,
+            "source_url": batch.url,
+            "citation": self.citation,
+            "licence": self.licence,
+            "estimate": "best",
+        }
         out = frame.assign(**{k: v for k, v in {**defaults, **columns}.items()})
         return conform(out)
 

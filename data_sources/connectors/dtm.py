@@ -32,12 +32,16 @@ class DtmConnector(Connector):
     base_url_setting = "DTM_BASE_URL"
     default_base_url = "https://dtmapi.iom.int"
     licence = "IOM DTM terms: non-commercial use, no redistribution"
-    citation = "Source: International Organization for Migration (IOM), Displacement Tracking Matrix (DTM)"
+    citation = (
+        "Source: International Organization for Migration (IOM), Displacement Tracking Matrix (DTM)"
+    )
     homepage = "https://dtm.iom.int/data-and-analysis/dtm-api"
     required_settings: ClassVar[tuple[str, ...]] = ("DTM_SUBSCRIPTION_KEY",)
     id_field = "id"
-    covers = ("IDPs present per district (admin 2, on its seat city) and governorate (admin 1, "
-              "as a region) and round, split by reason and origin, with totals")
+    covers = (
+        "IDPs present per district (admin 2, on its seat city) and governorate (admin 1, "
+        "as a region) and round, split by reason and origin, with totals"
+    )
 
     def fetch(self, client: FeedClient, scope: Scope) -> Iterator[Batch]:
         headers = {"Ocp-Apim-Subscription-Key": settings.setting("DTM_SUBSCRIPTION_KEY") or ""}
@@ -50,8 +54,12 @@ class DtmConnector(Connector):
                 payload = client.get_json(url, params=params, headers=headers)
                 shown = redact_url(str(httpx.URL(url, params=params)))
                 if isinstance(payload, dict) and payload.get("isSuccess") is False:
-                    raise FeedError(self.name, shown, "DTM answered isSuccess=false: "
-                                    + "; ".join(map(str, payload.get("errorMessages") or [])))
+                    raise FeedError(
+                        self.name,
+                        shown,
+                        "DTM answered isSuccess=false: "
+                        + "; ".join(map(str, payload.get("errorMessages") or [])),
+                    )
                 records = expect(self.name, shown, payload, "result", list)
                 require_fields(self.name, shown, records, fields)
                 yield Batch(f"displacement-{level}", shown, records)
@@ -75,26 +83,50 @@ class DtmConnector(Connector):
             admin2, pcode = "", df["admin1Pcode"]
         else:
             kind, raw, admin2, pcode = "city", df["admin2Name"], df["admin2Name"], df["admin2Pcode"]
-        base = pd.DataFrame({
-            "metric": "idps", "unit": "people", "place_kind": kind,
-            "place_raw": raw, "admin1": df.get("admin1Name", ""),
-            "admin2": admin2, "pcode": pcode,
-            "country_iso3": df["admin0Pcode"], "period_start": day, "period_end": day,
-            "row_ref": df["row_ref"], "qualifier": qualifier,
-            "value": numeric(df["numPresentIdpInd"]),
-        })
+        base = pd.DataFrame(
+            {
+                "metric": "idps",
+                "unit": "people",
+                "place_kind": kind,
+                "place_raw": raw,
+                "admin1": df.get("admin1Name", ""),
+                "admin2": admin2,
+                "pcode": pcode,
+                "country_iso3": df["admin0Pcode"],
+                "period_start": day,
+                "period_end": day,
+                "row_ref": df["row_ref"],
+                "qualifier": qualifier,
+                "value": numeric(df["numPresentIdpInd"]),
+            }
+        )
         split = qualifier != ""
         frames = [base[split]]
         # one row per district and round without split: that is the total already
         frames.append(base[~split])
         if split.any():
-            keys = ["place_raw", "admin1", "admin2", "pcode", "country_iso3", "period_start",
-                    "period_end"]
-            numbers = base[split].assign(value=pd.to_numeric(base.loc[split, "value"],
-                                                             errors="coerce"))
+            keys = [
+                "place_raw",
+                "admin1",
+                "admin2",
+                "pcode",
+                "country_iso3",
+                "period_start",
+                "period_end",
+            ]
+            numbers = base[split].assign(
+                value=pd.to_numeric(base.loc[split, "value"], errors="coerce")
+            )
             totals = numbers.groupby(keys, as_index=False)["value"].sum(min_count=1)
             totals = totals.merge(base.loc[~split, keys], on=keys, how="left", indicator=True)
             totals = totals[totals["_merge"] == "left_only"].drop(columns="_merge")
-            frames.append(totals.assign(metric="idps", unit="people", place_kind=kind,
-                                        qualifier="", row_ref=f"{batch.url} (sum of splits)"))
+            frames.append(
+                totals.assign(
+                    metric="idps",
+                    unit="people",
+                    place_kind=kind,
+                    qualifier="",
+                    row_ref=f"{batch.url} (sum of splits)",
+                )
+            )
         return self.rows(batch, pd.concat(frames, ignore_index=True))

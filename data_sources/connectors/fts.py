@@ -42,16 +42,29 @@ class FtsConnector(Connector):
                 payload = client.get_json(flows, params=params)
                 incoming = expect(self.name, shown, payload, "data.incoming", dict)
                 require_fields(self.name, shown, [incoming], ("fundingTotal",))
-                yield Batch("flow-custom-search", shown, [incoming],
-                            {"country": country, "year": year})
+                yield Batch(
+                    "flow-custom-search", shown, [incoming], {"country": country, "year": year}
+                )
 
     def normalize(self, batch: Batch, scope: Scope) -> pd.DataFrame:
         year = batch.context["year"]
-        frame = pd.DataFrame({
-            "value": numeric(pd.Series([r["fundingTotal"] for r in batch.records], dtype=object)),
-            "period_start": f"{year}-01-01", "period_end": f"{year}-12-31",
-            "row_ref": batch.url,
-        })
-        return self.rows(batch, frame, metric="funding_received", unit="USD", qualifier="",
-                         place_kind="country", place_raw=batch.context["country"],
-                         country_iso3=batch.context["country"])
+        frame = pd.DataFrame(
+            {
+                "value": numeric(
+                    pd.Series([r["fundingTotal"] for r in batch.records], dtype=object)
+                ),
+                "period_start": f"{year}-01-01",
+                "period_end": f"{year}-12-31",
+                "row_ref": batch.url,
+            }
+        )
+        return self.rows(
+            batch,
+            frame,
+            metric="funding_received",
+            unit="USD",
+            qualifier="",
+            place_kind="country",
+            place_raw=batch.context["country"],
+            country_iso3=batch.context["country"],
+        )

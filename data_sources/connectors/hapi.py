@@ -31,25 +31,79 @@ class Theme:
 
 
 THEMES = {
-    t.dataset: t for t in [
-        Theme("idps", "affected-people/idps",
-              ("location_code", "admin_level", "population", "reference_period_start",
-               "reference_period_end")),
-        Theme("humanitarian-needs", "affected-people/humanitarian-needs",
-              ("location_code", "admin_level", "sector_code", "population_status", "population",
-               "reference_period_start", "reference_period_end")),
-        Theme("conflict-events", "coordination-context/conflict-events",
-              ("location_code", "admin_level", "event_type", "events", "fatalities",
-               "reference_period_start", "reference_period_end")),
+    t.dataset: t
+    for t in [
+        Theme(
+            "idps",
+            "affected-people/idps",
+            (
+                "location_code",
+                "admin_level",
+                "population",
+                "reference_period_start",
+                "reference_period_end",
+            ),
+        ),
+        Theme(
+            "humanitarian-needs",
+            "affected-people/humanitarian-needs",
+            (
+                "location_code",
+                "admin_level",
+                "sector_code",
+                "population_status",
+                "population",
+                "reference_period_start",
+                "reference_period_end",
+            ),
+        ),
+        Theme(
+            "conflict-events",
+            "coordination-context/conflict-events",
+            (
+                "location_code",
+                "admin_level",
+                "event_type",
+                "events",
+                "fatalities",
+                "reference_period_start",
+                "reference_period_end",
+            ),
+        ),
         # v1: food/food-price
-        Theme("food-prices", "food-security-nutrition-poverty/food-prices-market-monitor",
-              ("location_code", "market_name", "lat", "lon", "commodity_name", "unit",
-               "price_type", "currency_code", "price", "reference_period_start",
-               "reference_period_end"), admin_levels=(2,)),
+        Theme(
+            "food-prices",
+            "food-security-nutrition-poverty/food-prices-market-monitor",
+            (
+                "location_code",
+                "market_name",
+                "lat",
+                "lon",
+                "commodity_name",
+                "unit",
+                "price_type",
+                "currency_code",
+                "price",
+                "reference_period_start",
+                "reference_period_end",
+            ),
+            admin_levels=(2,),
+        ),
         # v1: population-social/population
-        Theme("baseline-population", "geography-infrastructure/baseline-population",
-              ("location_code", "admin_level", "gender", "age_range", "population",
-               "reference_period_start", "reference_period_end"), dated=False),
+        Theme(
+            "baseline-population",
+            "geography-infrastructure/baseline-population",
+            (
+                "location_code",
+                "admin_level",
+                "gender",
+                "age_range",
+                "population",
+                "reference_period_start",
+                "reference_period_end",
+            ),
+            dated=False,
+        ),
     ]
 }
 
@@ -63,22 +117,30 @@ class HapiConnector(Connector):
     citation = "OCHA Centre for Humanitarian Data, HDX HAPI"
     homepage = "https://hapi.humdata.org/docs"
     required_settings: ClassVar[tuple[str, ...]] = ("HAPI_APP_IDENTIFIER",)
-    covers = ("IDPs (admin 2), people in need, conflict events and fatalities (ACLED, admin 2 "
-              "by month), WFP market prices, baseline population")
+    covers = (
+        "IDPs (admin 2), people in need, conflict events and fatalities (ACLED, admin 2 "
+        "by month), WFP market prices, baseline population"
+    )
 
     def fetch(self, client: FeedClient, scope: Scope) -> Iterator[Batch]:
         from .. import settings
+
         app = settings.setting("HAPI_APP_IDENTIFIER")
         for theme in THEMES.values():
             url = f"{self.base_url()}/api/v2/{theme.route}"
             for country in scope.countries:
                 for level in theme.admin_levels:
-                    params = {"app_identifier": app, "location_code": country,
-                              "admin_level": level, "output_format": "json"}
+                    params = {
+                        "app_identifier": app,
+                        "location_code": country,
+                        "admin_level": level,
+                        "output_format": "json",
+                    }
                     if theme.dated and scope.since:
                         params["start_date"] = scope.since_iso()
-                    for shown, records in offset_pages(client, url, params, records_key="data",
-                                                       limit=PAGE):
+                    for shown, records in offset_pages(
+                        client, url, params, records_key="data", limit=PAGE
+                    ):
                         require_fields(self.name, shown, records, theme.fields)
                         yield Batch(theme.dataset, shown, records)
 
@@ -90,66 +152,108 @@ class HapiConnector(Connector):
         df["row_ref"] = [f"{batch.url} #{i}" for i in range(len(df))]
         admin2 = df.get("admin2_name", pd.Series("", index=df.index)).fillna("")
         country_level = df["admin_level"].astype(str) == "0"
-        place = pd.DataFrame({
-            "country_iso3": df["location_code"],
-            "place_kind": country_level.map({True: "country", False: "city"}),
-            "place_raw": admin2.where(~country_level, df["location_code"]),
-            "admin1": df.get("admin1_name", ""), "admin2": admin2,
-            "pcode": df.get("admin2_code", pd.Series("", index=df.index)).where(~country_level, ""),
-            "period_start": df["reference_period_start"].astype(str).str[:10],
-            # an open-ended reference period (baseline population) is a figure at its start
-            "period_end": df["reference_period_end"].fillna(df["reference_period_start"])
-            .astype(str).str[:10],
-            "row_ref": df["row_ref"],
-        })
+        place = pd.DataFrame(
+            {
+                "country_iso3": df["location_code"],
+                "place_kind": country_level.map({True: "country", False: "city"}),
+                "place_raw": admin2.where(~country_level, df["location_code"]),
+                "admin1": df.get("admin1_name", ""),
+                "admin2": admin2,
+                "pcode": df.get("admin2_code", pd.Series("", index=df.index)).where(
+                    ~country_level, ""
+                ),
+                "period_start": df["reference_period_start"].astype(str).str[:10],
+                # an open-ended reference period (baseline population) is a figure at its start
+                "period_end": df["reference_period_end"]
+                .fillna(df["reference_period_start"])
+                .astype(str)
+                .str[:10],
+                "row_ref": df["row_ref"],
+            }
+        )
         return getattr(self, "_" + batch.dataset.replace("-", "_"))(batch, df, place)
 
     def _idps(self, batch: Batch, df: pd.DataFrame, place: pd.DataFrame) -> pd.DataFrame:
         qualifier = df.get("assessment_type", pd.Series("", index=df.index)).fillna("")
-        return self.rows(batch, place.assign(metric="idps", qualifier=qualifier, unit="people",
-                                             value=numeric(df["population"])))
+        return self.rows(
+            batch,
+            place.assign(
+                metric="idps", qualifier=qualifier, unit="people", value=numeric(df["population"])
+            ),
+        )
 
-    def _humanitarian_needs(self, batch: Batch, df: pd.DataFrame,
-                            place: pd.DataFrame) -> pd.DataFrame:
-        keep = ((df["population_status"] == "INN")
-                & (df["sector_code"].astype(str).str.casefold() == "intersectoral"))
-        for breakdown in ("category", "gender", "age_range", "population_group",
-                          "disabled_marker"):
+    def _humanitarian_needs(
+        self, batch: Batch, df: pd.DataFrame, place: pd.DataFrame
+    ) -> pd.DataFrame:
+        keep = (df["population_status"] == "INN") & (
+            df["sector_code"].astype(str).str.casefold() == "intersectoral"
+        )
+        for breakdown in ("category", "gender", "age_range", "population_group", "disabled_marker"):
             if breakdown in df:
-                keep &= df[breakdown].fillna("").astype(str).str.casefold().isin(
-                    ["", "all", "total"])
-        return self.rows(batch, place[keep].assign(
-            metric="people_in_need", qualifier="", unit="people",
-            value=numeric(df.loc[keep, "population"])))
+                keep &= (
+                    df[breakdown].fillna("").astype(str).str.casefold().isin(["", "all", "total"])
+                )
+        return self.rows(
+            batch,
+            place[keep].assign(
+                metric="people_in_need",
+                qualifier="",
+                unit="people",
+                value=numeric(df.loc[keep, "population"]),
+            ),
+        )
 
-    def _conflict_events(self, batch: Batch, df: pd.DataFrame,
-                         place: pd.DataFrame) -> pd.DataFrame:
+    def _conflict_events(self, batch: Batch, df: pd.DataFrame, place: pd.DataFrame) -> pd.DataFrame:
         kind = df["event_type"].fillna("").astype(str).str.replace("_", " ")
-        events = place.assign(metric="conflict_events", qualifier=kind, unit="events",
-                              value=numeric(df["events"]))
+        events = place.assign(
+            metric="conflict_events", qualifier=kind, unit="events", value=numeric(df["events"])
+        )
         has_deaths = df["fatalities"].notna()
-        deaths = place[has_deaths].assign(metric="conflict_fatalities", qualifier=kind[has_deaths],
-                                          unit="people",
-                                          value=numeric(df.loc[has_deaths, "fatalities"]))
-        return self.rows(batch, pd.concat([events, deaths], ignore_index=True),
-                         citation="ACLED via HDX HAPI (monthly aggregates)")
+        deaths = place[has_deaths].assign(
+            metric="conflict_fatalities",
+            qualifier=kind[has_deaths],
+            unit="people",
+            value=numeric(df.loc[has_deaths, "fatalities"]),
+        )
+        return self.rows(
+            batch,
+            pd.concat([events, deaths], ignore_index=True),
+            citation="ACLED via HDX HAPI (monthly aggregates)",
+        )
 
     def _food_prices(self, batch: Batch, df: pd.DataFrame, place: pd.DataFrame) -> pd.DataFrame:
         qualifier = df["commodity_name"] + ", " + df["price_type"].astype(str).str.lower()
-        base = place.assign(place_raw=df["market_name"], site=df["market_name"], lat=df["lat"],
-                            lon=df["lon"], metric="food_price", qualifier=qualifier)
-        local = base.assign(unit=df["currency_code"] + "/" + df["unit"],
-                            value=numeric(df["price"]))
+        base = place.assign(
+            place_raw=df["market_name"],
+            site=df["market_name"],
+            lat=df["lat"],
+            lon=df["lon"],
+            metric="food_price",
+            qualifier=qualifier,
+        )
+        local = base.assign(unit=df["currency_code"] + "/" + df["unit"], value=numeric(df["price"]))
         frames = [local]
         if "usd_price" in df:
             frames.append(base.assign(unit="USD/" + df["unit"], value=numeric(df["usd_price"])))
-        return self.rows(batch, pd.concat(frames, ignore_index=True),
-                         citation="WFP VAM market prices via HDX HAPI", licence="CC BY-IGO")
+        return self.rows(
+            batch,
+            pd.concat(frames, ignore_index=True),
+            citation="WFP VAM market prices via HDX HAPI",
+            licence="CC BY-IGO",
+        )
 
-    def _baseline_population(self, batch: Batch, df: pd.DataFrame,
-                             place: pd.DataFrame) -> pd.DataFrame:
+    def _baseline_population(
+        self, batch: Batch, df: pd.DataFrame, place: pd.DataFrame
+    ) -> pd.DataFrame:
         keep = (df["gender"].astype(str).str.casefold() == "all") & (
-            df["age_range"].astype(str).str.casefold() == "all")
-        return self.rows(batch, place[keep].assign(metric="population", qualifier="",
-                                                   unit="people",
-                                                   value=numeric(df.loc[keep, "population"])))
+            df["age_range"].astype(str).str.casefold() == "all"
+        )
+        return self.rows(
+            batch,
+            place[keep].assign(
+                metric="population",
+                qualifier="",
+                unit="people",
+                value=numeric(df.loc[keep, "population"]),
+            ),
+        )

@@ -33,7 +33,11 @@ class HxlConnector(Connector):
 
     def normalize(self, batch: Batch, scope: Scope) -> pd.DataFrame:
         try:
-            return parse_hxl_csv(batch.records[0], name=batch.context["name"], source_url=batch.url,
-                                 citation=batch.context["name"])
+            return parse_hxl_csv(
+                batch.records[0],
+                name=batch.context["name"],
+                source_url=batch.url,
+                citation=batch.context["name"],
+            )
         except HXLFormatError as exc:
             raise FeedError(self.name, batch.url, f"malformed CSV: {exc}") from exc

@@ -36,24 +36,36 @@ class ReliefwebConnector(Connector):
 
     def fetch(self, client: FeedClient, scope: Scope) -> Iterator[Batch]:
         if not scope.cities:
-            raise FeedError(self.name, self.base_url(), "needs at least one city (--city): "
-                            "reports are counted per city name")
+            raise FeedError(
+                self.name,
+                self.base_url(),
+                "needs at least one city (--city): reports are counted per city name",
+            )
         url = f"{self.base_url()}/v2/reports"
         params = {"appname": settings.setting("RELIEFWEB_APPNAME") or ""}
         gaz = gazetteer()
         for city in scope.cities:
             match = gaz.find_city(city)
             country = gaz.place_record(match.place_id)["country_iso3"] if match else ""
-            conditions = [{"field": "date.created", "value": {"from": f"{scope.since_iso()}T00:00:00+00:00"}}]
+            conditions = [
+                {"field": "date.created", "value": {"from": f"{scope.since_iso()}T00:00:00+00:00"}}
+            ]
             if country:
                 conditions.append({"field": "primary_country.iso3", "value": country.lower()})
             offset = 0
             while True:
-                body = {"query": {"value": f'"{city}"', "fields": ["title", "body"]},
-                        "filter": {"operator": "AND", "conditions": conditions},
-                        "fields": {"include": ["title", "url", "date.created"]},
-                        "sort": ["date.created:asc"], "limit": PAGE, "offset": offset}
-                shown = redact_url(str(httpx.URL(url, params=params))) + f" (query '{city}', offset {offset})"
+                body = {
+                    "query": {"value": f'"{city}"', "fields": ["title", "body"]},
+                    "filter": {"operator": "AND", "conditions": conditions},
+                    "fields": {"include": ["title", "url", "date.created"]},
+                    "sort": ["date.created:asc"],
+                    "limit": PAGE,
+                    "offset": offset,
+                }
+                shown = (
+                    redact_url(str(httpx.URL(url, params=params)))
+                    + f" (query '{city}', offset {offset})"
+                )
                 payload = client.json("POST", url, params=params, json_body=body)
                 records = expect(self.name, shown, payload, "data", list)
                 require_fields(self.name, shown, records, ("id", "fields"))
@@ -66,28 +78,56 @@ class ReliefwebConnector(Connector):
         rows = []
         for rec in batch.records:
             fields = rec["fields"] if isinstance(rec["fields"], dict) else {}
-            created = (fields.get("date") or {}).get("created") if isinstance(
-                fields.get("date"), dict) else None
+            created = (
+                (fields.get("date") or {}).get("created")
+                if isinstance(fields.get("date"), dict)
+                else None
+            )
             if not created:
-                raise FeedError(self.name, batch.url, f"report {rec.get('id')} has no "
-                                "date.created", field="fields.date.created")
-            rows.append({"id": rec["id"], "title": str(fields.get("title", "")),
-                         "url": str(fields.get("url", "")), "created": created})
-        reports = pd.DataFrame(rows, columns=["id", "title", "url", "created"]).drop_duplicates("id")
+                raise FeedError(
+                    self.name,
+                    batch.url,
+                    f"report {rec.get('id')} has no date.created",
+                    field="fields.date.created",
+                )
+            rows.append(
+                {
+                    "id": rec["id"],
+                    "title": str(fields.get("title", "")),
+                    "url": str(fields.get("url", "")),
+                    "created": created,
+                }
+            )
+        reports = pd.DataFrame(rows, columns=["id", "title", "url", "created"]).drop_duplicates(
+            "id"
+        )
         if reports.empty:
             return self.rows(batch, pd.DataFrame())
         day = pd.to_datetime(reports["created"].str[:10], errors="coerce")
         reports["week"] = day.dt.to_period("W-SUN")
         out = []
         for week, part in reports.groupby("week"):
-            links = "\n".join(f"{t} — {u}" for t, u in zip(part.title.head(10), part.url.head(10),
-                                                           strict=True))
-            out.append({"period_start": str(week.start_time.date()),
-                        "period_end": str(week.end_time.date()), "value": len(part),
-                        "quote": links + ("\n…" if len(part) > 10 else ""),
-                        "row_ref": f"{batch.url} week {week.start_time.date()}"})
+            links = "\n".join(
+                f"{t} — {u}" for t, u in zip(part.title.head(10), part.url.head(10), strict=True)
+            )
+            out.append(
+                {
+                    "period_start": str(week.start_time.date()),
+                    "period_end": str(week.end_time.date()),
+                    "value": len(part),
+                    "quote": links + ("\n…" if len(part) > 10 else ""),
+                    "row_ref": f"{batch.url} week {week.start_time.date()}",
+                }
+            )
         frame = pd.DataFrame(out)
-        return self.rows(batch, frame, metric="reports", unit="reports", qualifier="",
-                         place_kind="city", place_raw=batch.context["city"],
-                         country_iso3=batch.context.get("country", ""),
-                         source_url=f"https://reliefweb.int/updates?search={batch.context['city']}")
+        return self.rows(
+            batch,
+            frame,
+            metric="reports",
+            unit="reports",
+            qualifier="",
+            place_kind="city",
+            place_raw=batch.context["city"],
+            country_iso3=batch.context.get("country", ""),
+            source_url=f"https://reliefweb.int/updates?search={batch.context['city']}",
+        )

@@ -21,14 +21,53 @@ from .base import Batch, Connector, Scope
 PAGE = 1000
 # UCDP filters countries by Gleditsch-Ward number, not ISO3.
 GW_CODES = {
-    "IRQ": 645, "SYR": 652, "AFG": 700, "YEM": 678, "SOM": 520, "SDN": 625, "SSD": 626,
-    "ETH": 530, "NGA": 475, "MLI": 432, "UKR": 369, "LBY": 620, "COD": 490, "CAF": 482,
-    "TCD": 483, "MMR": 775, "PAK": 770, "BFA": 439, "NER": 436, "CMR": 471, "MOZ": 541,
-    "LBN": 660, "ISR": 666, "TUR": 640, "IRN": 630, "EGY": 651, "BGD": 771, "HTI": 41,
-    "COL": 100, "KEN": 501, "UGA": 500, "BDI": 516, "RWA": 517,
+    "IRQ": 645,
+    "SYR": 652,
+    "AFG": 700,
+    "YEM": 678,
+    "SOM": 520,
+    "SDN": 625,
+    "SSD": 626,
+    "ETH": 530,
+    "NGA": 475,
+    "MLI": 432,
+    "UKR": 369,
+    "LBY": 620,
+    "COD": 490,
+    "CAF": 482,
+    "TCD": 483,
+    "MMR": 775,
+    "PAK": 770,
+    "BFA": 439,
+    "NER": 436,
+    "CMR": 471,
+    "MOZ": 541,
+    "LBN": 660,
+    "ISR": 666,
+    "TUR": 640,
+    "IRN": 630,
+    "EGY": 651,
+    "BGD": 771,
+    "HTI": 41,
+    "COL": 100,
+    "KEN": 501,
+    "UGA": 500,
+    "BDI": 516,
+    "RWA": 517,
 }
-FIELDS = ("id", "latitude", "longitude", "date_start", "date_end", "best", "low", "high",
-          "deaths_civilians", "where_coordinates", "country")
+FIELDS = (
+    "id",
+    "latitude",
+    "longitude",
+    "date_start",
+    "date_end",
+    "best",
+    "low",
+    "high",
+    "deaths_civilians",
+    "where_coordinates",
+    "country",
+)
 
 
 class UcdpConnector(Connector):
@@ -41,8 +80,10 @@ class UcdpConnector(Connector):
     homepage = "https://ucdp.uu.se/apidocs/"
     required_settings: ClassVar[tuple[str, ...]] = ("UCDP_ACCESS_TOKEN",)
     id_field = "id"
-    covers = ("conflict deaths per event location (best, low, high), civilian deaths, "
-              "number of events; placed by coordinates")
+    covers = (
+        "conflict deaths per event location (best, low, high), civilian deaths, "
+        "number of events; placed by coordinates"
+    )
 
     def version(self) -> str:
         return settings.setting("UCDP_VERSION", "25.1") or "25.1"
@@ -51,12 +92,20 @@ class UcdpConnector(Connector):
         headers = {"x-ucdp-access-token": settings.setting("UCDP_ACCESS_TOKEN") or ""}
         for country in scope.countries:
             if country not in GW_CODES:
-                raise FeedError(self.name, self.base_url(), f"no Gleditsch-Ward code known for "
-                                f"{country}; UCDP filters by those (add it to GW_CODES)")
+                raise FeedError(
+                    self.name,
+                    self.base_url(),
+                    f"no Gleditsch-Ward code known for "
+                    f"{country}; UCDP filters by those (add it to GW_CODES)",
+                )
             url = f"{self.base_url()}/api/gedevents/{self.version()}"
             size = int(settings.number("UCDP_PAGE_SIZE", PAGE))
-            params: dict | None = {"pagesize": size, "page": 0, "Country": GW_CODES[country],
-                                   "StartDate": scope.since_iso("1989-01-01")}
+            params: dict | None = {
+                "pagesize": size,
+                "page": 0,
+                "Country": GW_CODES[country],
+                "StartDate": scope.since_iso("1989-01-01"),
+            }
             seen: set[str] = set()
             while url:
                 shown = redact_url(str(httpx.URL(url, params=params or {})))
@@ -80,31 +129,51 @@ class UcdpConnector(Connector):
         if df.empty:
             return self.rows(batch, df)
         df = df.drop_duplicates("id")  # pages can overlap when the dataset moves under us
-        place = pd.DataFrame({
-            "site": df["where_coordinates"].fillna("").astype(str),
-            "lat": df["latitude"], "lon": df["longitude"],
-            "place_raw": df["where_coordinates"].fillna("").astype(str),
-            "admin1": df.get("adm_1", ""), "admin2": df.get("adm_2", ""),
-            "country_iso3": batch.context.get("country", ""),
-            "place_kind": "city",
-            "period_start": df["date_start"].astype(str).str[:10],
-            "period_end": df["date_end"].astype(str).str[:10],
-        })
+        place = pd.DataFrame(
+            {
+                "site": df["where_coordinates"].fillna("").astype(str),
+                "lat": df["latitude"],
+                "lon": df["longitude"],
+                "place_raw": df["where_coordinates"].fillna("").astype(str),
+                "admin1": df.get("adm_1", ""),
+                "admin2": df.get("adm_2", ""),
+                "country_iso3": batch.context.get("country", ""),
+                "place_kind": "city",
+                "period_start": df["date_start"].astype(str).str[:10],
+                "period_end": df["date_end"].astype(str).str[:10],
+            }
+        )
         keys = list(place.columns)
-        values = df[["best", "low", "high", "deaths_civilians"]].apply(
-            pd.to_numeric, errors="coerce").assign(events=1)
+        values = (
+            df[["best", "low", "high", "deaths_civilians"]]
+            .apply(pd.to_numeric, errors="coerce")
+            .assign(events=1)
+        )
         joined = pd.concat([place, values, df["id"].astype(str).rename("ids")], axis=1)
         summed = joined.groupby(keys, dropna=False, as_index=False).agg(
-            best=("best", "sum"), low=("low", "sum"), high=("high", "sum"),
-            civilians=("deaths_civilians", "sum"), events=("events", "sum"),
-            ids=("ids", lambda s: ",".join(s)))
+            best=("best", "sum"),
+            low=("low", "sum"),
+            high=("high", "sum"),
+            civilians=("deaths_civilians", "sum"),
+            events=("events", "sum"),
+            ids=("ids", lambda s: ",".join(s)),
+        )
         summed["row_ref"] = batch.url + " events " + summed.pop("ids")
-        frames = [summed[keys + ["row_ref"]].assign(metric="conflict_fatalities", unit="people",
-                                                    estimate=est, value=summed[est])
-                  for est in ("best", "low", "high")]
-        frames.append(summed[keys + ["row_ref"]].assign(
-            metric="civilians_killed", unit="people", estimate="best", value=summed["civilians"]))
-        frames.append(summed[keys + ["row_ref"]].assign(
-            metric="conflict_events", unit="events", estimate="best", value=summed["events"]))
+        frames = [
+            summed[keys + ["row_ref"]].assign(
+                metric="conflict_fatalities", unit="people", estimate=est, value=summed[est]
+            )
+            for est in ("best", "low", "high")
+        ]
+        frames.append(
+            summed[keys + ["row_ref"]].assign(
+                metric="civilians_killed", unit="people", estimate="best", value=summed["civilians"]
+            )
+        )
+        frames.append(
+            summed[keys + ["row_ref"]].assign(
+                metric="conflict_events", unit="events", estimate="best", value=summed["events"]
+            )
+        )
         out = pd.concat(frames, ignore_index=True)
         return self.rows(batch, out, estimate=out["estimate"])

@@ -27,7 +27,9 @@ class UnhcrConnector(Connector):
     licence = "CC BY 4.0"
     citation = "UNHCR Refugee Population Statistics Database (api.unhcr.org)"
     homepage = "https://api.unhcr.org/docs/refugee-statistics.html"
-    covers = "refugees by country of origin (per asylum country and total), IDPs per country, yearly"
+    covers = (
+        "refugees by country of origin (per asylum country and total), IDPs per country, yearly"
+    )
 
     def fetch(self, client: FeedClient, scope: Scope) -> Iterator[Batch]:
         url = f"{self.base_url()}/population/v1/population/"
@@ -35,8 +37,14 @@ class UnhcrConnector(Connector):
         for country in scope.countries:
             page = 1
             while True:  # every asylum country for this origin; coa == coo are the IDPs
-                params = {"coo": country, "coa_all": "true", "yearFrom": first,
-                          "yearTo": 2100, "limit": PAGE, "page": page}
+                params = {
+                    "coo": country,
+                    "coa_all": "true",
+                    "yearFrom": first,
+                    "yearTo": 2100,
+                    "limit": PAGE,
+                    "page": page,
+                }
                 shown = redact_url(str(httpx.URL(url, params=params)))
                 payload = client.get_json(url, params=params)
                 records = expect(self.name, shown, payload, "items", list)

@@ -17,11 +17,25 @@ from .base import Batch, Connector, Scope
 
 # HDX names the WFP datasets after its own country names.
 HDX_COUNTRY_SLUG = {
-    "SYR": "syrian-arab-republic", "IRQ": "iraq", "YEM": "yemen", "AFG": "afghanistan",
-    "SDN": "sudan", "SSD": "south-sudan", "SOM": "somalia", "LBN": "lebanon", "JOR": "jordan",
-    "TUR": "turkey", "PSE": "state-of-palestine", "UKR": "ukraine", "MLI": "mali",
-    "NGA": "nigeria", "ETH": "ethiopia", "COD": "democratic-republic-of-the-congo",
-    "MMR": "myanmar", "HTI": "haiti", "LBY": "libya",
+    "SYR": "syrian-arab-republic",
+    "IRQ": "iraq",
+    "YEM": "yemen",
+    "AFG": "afghanistan",
+    "SDN": "sudan",
+    "SSD": "south-sudan",
+    "SOM": "somalia",
+    "LBN": "lebanon",
+    "JOR": "jordan",
+    "TUR": "turkey",
+    "PSE": "state-of-palestine",
+    "UKR": "ukraine",
+    "MLI": "mali",
+    "NGA": "nigeria",
+    "ETH": "ethiopia",
+    "COD": "democratic-republic-of-the-congo",
+    "MMR": "myanmar",
+    "HTI": "haiti",
+    "LBY": "libya",
 }
 
 
@@ -49,31 +63,49 @@ class WfpConnector(Connector):
             resources = expect(self.name, url, payload, "result.resources", list)
             require_fields(self.name, url, resources, ("name", "url"))
             wanted = f"wfp_food_prices_{country.lower()}.csv"
-            match = [r for r in resources if str(r["name"]).lower() == wanted
-                     or str(r["url"]).lower().endswith(wanted)]
+            match = [
+                r
+                for r in resources
+                if str(r["name"]).lower() == wanted or str(r["url"]).lower().endswith(wanted)
+            ]
             if not match:
-                raise FeedError(self.name, url, f"dataset has no resource {wanted} (resources: "
-                                + ", ".join(str(r["name"]) for r in resources[:8]) + ")",
-                                field="result.resources")
+                raise FeedError(
+                    self.name,
+                    url,
+                    f"dataset has no resource {wanted} (resources: "
+                    + ", ".join(str(r["name"]) for r in resources[:8])
+                    + ")",
+                    field="result.resources",
+                )
             csv_url = self._local(match[0]["url"])
             response = client.get_text(csv_url)
-            yield Batch("prices", response.url, [response.text()], {"country": country,
-                                                                   "name": wanted})
+            yield Batch(
+                "prices", response.url, [response.text()], {"country": country, "name": wanted}
+            )
 
     def _local(self, link: str) -> str:
         """HDX links its files on its own host; keep the path, use our base URL (mirror)."""
         from urllib.parse import urlsplit
+
         parts = urlsplit(link)
         return self.base_url() + parts.path + (f"?{parts.query}" if parts.query else "")
 
     def normalize(self, batch: Batch, scope: Scope) -> pd.DataFrame:
         try:
-            frame = parse_hxl_csv(batch.records[0], name=batch.context["name"], source="wfp",
-                                  country_iso3=batch.context["country"], source_url=batch.url,
-                                  citation=self.citation, licence=self.licence)
+            frame = parse_hxl_csv(
+                batch.records[0],
+                name=batch.context["name"],
+                source="wfp",
+                country_iso3=batch.context["country"],
+                source_url=batch.url,
+                citation=self.citation,
+                licence=self.licence,
+            )
         except HXLFormatError as exc:
             raise FeedError(self.name, batch.url, f"malformed CSV: {exc}") from exc
         if scope.since is not None and not frame.empty:
-            frame = frame[pd.to_datetime(frame["period_end"], errors="coerce")
-                          .fillna(pd.Timestamp.max) >= pd.Timestamp(scope.since)]
+            frame = frame[
+                pd.to_datetime(frame["period_end"], errors="coerce").fillna(pd.Timestamp.max)
+                >= pd.Timestamp(scope.since)
+            ]
         return frame

@@ -45,8 +45,11 @@ class Tag:
         return cls(head, frozenset(attrs))
 
     def is_(self, hashtag: str, *attrs: str, exclude: tuple[str, ...] = ()) -> bool:
-        return (self.hashtag == hashtag and self.attributes.issuperset(attrs)
-                and not self.attributes.intersection(exclude))
+        return (
+            self.hashtag == hashtag
+            and self.attributes.issuperset(attrs)
+            and not self.attributes.intersection(exclude)
+        )
 
 
 # Count columns of figure sheets: (hashtag, required attributes, excluded attributes) -> metric.
@@ -65,15 +68,18 @@ FIGURE_TAGS: list[tuple[str, tuple[str, ...], tuple[str, ...], str, str]] = [
 COUNTRY_IN_NAME = re.compile(r"(?:^|[_\-])([a-z]{3})\.csv$", re.IGNORECASE)
 
 
-def _find(tags: list[Tag | None], hashtag: str, *attrs: str,
-          exclude: tuple[str, ...] = ()) -> int | None:
+def _find(
+    tags: list[Tag | None], hashtag: str, *attrs: str, exclude: tuple[str, ...] = ()
+) -> int | None:
     for i, tag in enumerate(tags):
         if tag is not None and tag.is_(hashtag, *attrs, exclude=exclude):
             return i
     return None
 
 
-def read_hxl_rows(text: str, name: str) -> tuple[list[str], list[Tag | None], list[tuple[int, list[str]]]]:
+def read_hxl_rows(
+    text: str, name: str
+) -> tuple[list[str], list[Tag | None], list[tuple[int, list[str]]]]:
     """Header, parsed tags and (line number, cells) for each data row; raises on bad structure."""
     reader = csv.reader(io.StringIO(text), strict=True)
     try:
@@ -82,8 +88,12 @@ def read_hxl_rows(text: str, name: str) -> tuple[list[str], list[Tag | None], li
             raise HXLFormatError(name, 1, "", "the file is empty")
         hxl_row = next(reader, None)
         if not hxl_row or not any(c.strip().startswith("#") for c in hxl_row):
-            raise HXLFormatError(name, 2, "", "no HXL hashtag row under the header "
-                                 "(expected e.g. '#date,#adm1+name,...')")
+            raise HXLFormatError(
+                name,
+                2,
+                "",
+                "no HXL hashtag row under the header (expected e.g. '#date,#adm1+name,...')",
+            )
         if len(hxl_row) != len(header):
             raise HXLFormatError(name, 2, "", f"{len(hxl_row)} hashtags for {len(header)} columns")
         tags = [Tag.parse(c) for c in hxl_row]
@@ -95,8 +105,8 @@ def read_hxl_rows(text: str, name: str) -> tuple[list[str], list[Tag | None], li
             if len(cells) != len(header):
                 column = header[min(len(cells), len(header)) - 1] if cells else ""
                 raise HXLFormatError(
-                    name, line, column,
-                    f"{len(cells)} fields where the header has {len(header)}")
+                    name, line, column, f"{len(cells)} fields where the header has {len(header)}"
+                )
             rows.append((line, cells))
     except csv.Error as exc:
         raise HXLFormatError(name, reader.line_num, "", f"unreadable CSV ({exc})") from exc
@@ -104,8 +114,14 @@ def read_hxl_rows(text: str, name: str) -> tuple[list[str], list[Tag | None], li
 
 
 def parse_hxl_csv(
-    text: str, *, name: str, source: str | None = None, country_iso3: str = "",
-    source_url: str = "", citation: str = "", licence: str = "",
+    text: str,
+    *,
+    name: str,
+    source: str | None = None,
+    country_iso3: str = "",
+    source_url: str = "",
+    citation: str = "",
+    licence: str = "",
 ) -> pd.DataFrame:
     """Normalized observations from an HXL-tagged CSV text (see module docstring)."""
     header, tags, rows = read_hxl_rows(text, name)
@@ -131,19 +147,25 @@ def parse_hxl_csv(
     if market_i is None:
         market_i = _find(tags, "#name", "market")
     loc_i = market_i if market_i is not None else _find(tags, "#loc", "name")
-    base = pd.DataFrame({
-        "dataset": Path(name).stem,
-        "admin1": col(_find(tags, "#adm1", "name")),
-        "admin2": col(_find(tags, "#adm2", "name")),
-        "pcode": col(_find(tags, "#adm2", "code")),
-        "place_raw": col(loc_i),
-        "site": col(market_i),
-        "lat": col(_find(tags, "#geo", "lat")),
-        "lon": col(_find(tags, "#geo", "lon")),
-        "country_iso3": col(_find(tags, "#country", "code"), country_iso3),
-        "source_url": source_url, "citation": citation, "licence": licence,
-        "row_ref": frame["row_ref"], "estimate": "best", "place_kind": "city",
-    })
+    base = pd.DataFrame(
+        {
+            "dataset": Path(name).stem,
+            "admin1": col(_find(tags, "#adm1", "name")),
+            "admin2": col(_find(tags, "#adm2", "name")),
+            "pcode": col(_find(tags, "#adm2", "code")),
+            "place_raw": col(loc_i),
+            "site": col(market_i),
+            "lat": col(_find(tags, "#geo", "lat")),
+            "lon": col(_find(tags, "#geo", "lon")),
+            "country_iso3": col(_find(tags, "#country", "code"), country_iso3),
+            "source_url": source_url,
+            "citation": citation,
+            "licence": licence,
+            "row_ref": frame["row_ref"],
+            "estimate": "best",
+            "place_kind": "city",
+        }
+    )
     base["place_raw"] = base["place_raw"].where(base["place_raw"] != "", base["admin2"])
     start = col(start_i if start_i is not None else date_i)
     end = col(end_i if end_i is not None else date_i)
@@ -178,15 +200,27 @@ def _price_rows(base, tags, col, item_i, value_i, start, end) -> pd.DataFrame:
     currency = col(currency_i, "")
     period_start, period_end = _month_bounds(start)
     frames = []
-    local = base.assign(metric="food_price", qualifier=qualifier, value=col(value_i),
-                        unit=currency + "/" + unit, period_start=period_start,
-                        period_end=period_end)
+    local = base.assign(
+        metric="food_price",
+        qualifier=qualifier,
+        value=col(value_i),
+        unit=currency + "/" + unit,
+        period_start=period_start,
+        period_end=period_end,
+    )
     frames.append(local)
     usd_i = _find(tags, "#value", "usd")
     if usd_i is not None:
-        frames.append(base.assign(metric="food_price", qualifier=qualifier, value=col(usd_i),
-                                  unit="USD/" + unit, period_start=period_start,
-                                  period_end=period_end))
+        frames.append(
+            base.assign(
+                metric="food_price",
+                qualifier=qualifier,
+                value=col(usd_i),
+                unit="USD/" + unit,
+                period_start=period_start,
+                period_end=period_end,
+            )
+        )
     return pd.concat(frames, ignore_index=True)
 
 
@@ -198,10 +232,23 @@ def _figure_rows(base, tags, col, start, end, name) -> pd.DataFrame:
         if i is None or i in used:
             continue
         used.add(i)
-        frames.append(base.assign(metric=metric, qualifier="", value=col(i), unit=unit,
-                                  period_start=start, period_end=end))
+        frames.append(
+            base.assign(
+                metric=metric,
+                qualifier="",
+                value=col(i),
+                unit=unit,
+                period_start=start,
+                period_end=end,
+            )
+        )
     if not frames:
         known = ", ".join(f"{h}+{'+'.join(a)}" if a else h for h, a, *_ in FIGURE_TAGS)
-        raise HXLFormatError(name, 2, "", f"no figure column recognised; tag one of: {known}, "
-                             "or #item+name with #value for prices")
+        raise HXLFormatError(
+            name,
+            2,
+            "",
+            f"no figure column recognised; tag one of: {known}, "
+            "or #item+name with #value for prices",
+        )
     return pd.concat(frames, ignore_index=True)

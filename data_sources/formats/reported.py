@@ -11,8 +11,17 @@ import pandas as pd
 
 from ..schema import conform
 
-REQUIRED = ["period_start", "period_end", "place", "metric", "value", "unit", "estimate",
-            "original_source", "source_url"]
+REQUIRED = [
+    "period_start",
+    "period_end",
+    "place",
+    "metric",
+    "value",
+    "unit",
+    "estimate",
+    "original_source",
+    "source_url",
+]
 
 
 class ReportedFormatError(ValueError):
@@ -25,8 +34,11 @@ def parse_reported(df: pd.DataFrame, name: str) -> pd.DataFrame:
         raise ReportedFormatError(f"{name}: missing column(s) {', '.join(missing)}")
     df = df.reset_index(drop=True)
     out = df.assign(
-        source="reported", dataset=df["original_source"], place_raw=df["place"],
-        citation=df.get("cited_in", ""), licence="quoted for reference; see source_url",
+        source="reported",
+        dataset=df["original_source"],
+        place_raw=df["place"],
+        citation=df.get("cited_in", ""),
+        licence="quoted for reference; see source_url",
         row_ref=[f"{name}:{i + 2}" for i in range(len(df))],
     )
     return conform(out)

@@ -25,33 +25,53 @@ def _year_end(year: pd.Series) -> pd.Series:
 
 def _country_rows(df: pd.DataFrame, iso: pd.Series, dataset: str) -> pd.DataFrame:
     return df.assign(
-        source="unhcr", dataset=dataset, country_iso3=iso, place_raw=iso, place_kind="country",
-        unit="people", estimate="best", source_url=UNHCR_URL, citation=UNHCR_CITATION,
+        source="unhcr",
+        dataset=dataset,
+        country_iso3=iso,
+        place_raw=iso,
+        place_kind="country",
+        unit="people",
+        estimate="best",
+        source_url=UNHCR_URL,
+        citation=UNHCR_CITATION,
         licence=LICENCE,
     )
 
 
-def parse_unhcr_population(df: pd.DataFrame, name: str,
-                           origins: set[str] = COMPLETE_ORIGINS) -> pd.DataFrame:
+def parse_unhcr_population(
+    df: pd.DataFrame, name: str, origins: set[str] = COMPLETE_ORIGINS
+) -> pd.DataFrame:
     df = df.reset_index(drop=True).assign(row_ref=[f"{name}:{i + 2}" for i in range(len(df))])
     df["period"] = _year_end(df["year"])
     origins_df = df[df["coo_iso"].isin(origins)]
     abroad = origins_df[origins_df["coo_iso"] != origins_df["coa_iso"]]
     by_asylum = _country_rows(abroad, abroad["coo_iso"], "population").assign(
-        metric="refugees_from", qualifier="in " + abroad["coa_name"], value=abroad["refugees"],
-        period_start=abroad["period"], period_end=abroad["period"],
+        metric="refugees_from",
+        qualifier="in " + abroad["coa_name"],
+        value=abroad["refugees"],
+        period_start=abroad["period"],
+        period_end=abroad["period"],
     )
     by_asylum = by_asylum[pd.to_numeric(by_asylum["value"], errors="coerce") != 0]
-    totals = (abroad.assign(refugees=pd.to_numeric(abroad["refugees"], errors="coerce"))
-              .groupby(["coo_iso", "period"], as_index=False)["refugees"].sum(min_count=1))
+    totals = (
+        abroad.assign(refugees=pd.to_numeric(abroad["refugees"], errors="coerce"))
+        .groupby(["coo_iso", "period"], as_index=False)["refugees"]
+        .sum(min_count=1)
+    )
     total_rows = _country_rows(totals, totals["coo_iso"], "population").assign(
-        metric="refugees_from", qualifier="", value=totals["refugees"],
-        period_start=totals["period"], period_end=totals["period"],
+        metric="refugees_from",
+        qualifier="",
+        value=totals["refugees"],
+        period_start=totals["period"],
+        period_end=totals["period"],
         row_ref=f"{name} (sum over countries of asylum)",
     )
     inside = df[(df["coo_iso"] == df["coa_iso"]) & df["coo_iso"].isin(origins)]
     idps = _country_rows(inside, inside["coo_iso"], "population").assign(
-        metric="idps", qualifier="", value=inside["idps"], period_start=inside["period"],
+        metric="idps",
+        qualifier="",
+        value=inside["idps"],
+        period_start=inside["period"],
         period_end=inside["period"],
     )
     idps = idps[pd.to_numeric(idps["value"], errors="coerce") != 0]
@@ -62,8 +82,13 @@ def parse_idmc(df: pd.DataFrame, name: str) -> pd.DataFrame:
     df = df.reset_index(drop=True).assign(row_ref=[f"{name}:{i + 2}" for i in range(len(df))])
     period = _year_end(df["year"])
     out = _country_rows(df, df["coo_iso"], "idmc").assign(
-        source="idmc", metric="idps", qualifier="", value=df["total"], period_start=period,
-        period_end=period, citation=IDMC_CITATION,
+        source="idmc",
+        metric="idps",
+        qualifier="",
+        value=df["total"],
+        period_start=period,
+        period_end=period,
+        citation=IDMC_CITATION,
         source_url="https://www.internal-displacement.org/database/displacement-data/",
     )
     return conform(out)

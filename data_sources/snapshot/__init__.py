@@ -37,13 +37,22 @@ def _csv(path: Path) -> pd.DataFrame:
 
 
 MANIFEST = [
-    SnapshotFile("wfp_food_prices_syr.csv", "wfp", lambda p: parse_hxl_csv(
-        p.read_text(encoding="utf-8"), name=p.name, source="wfp", country_iso3="SYR",
-        source_url="https://data.humdata.org/dataset/wfp-food-prices-for-syrian-arab-republic",
-        citation="World Food Programme, VAM food prices for the Syrian Arab Republic (HDX)",
-        licence="CC BY-IGO")),
-    SnapshotFile("population_irq_syr_derived.csv", "unhcr",
-                 lambda p: parse_unhcr_population(_csv(p), p.name)),
+    SnapshotFile(
+        "wfp_food_prices_syr.csv",
+        "wfp",
+        lambda p: parse_hxl_csv(
+            p.read_text(encoding="utf-8"),
+            name=p.name,
+            source="wfp",
+            country_iso3="SYR",
+            source_url="https://data.humdata.org/dataset/wfp-food-prices-for-syrian-arab-republic",
+            citation="World Food Programme, VAM food prices for the Syrian Arab Republic (HDX)",
+            licence="CC BY-IGO",
+        ),
+    ),
+    SnapshotFile(
+        "population_irq_syr_derived.csv", "unhcr", lambda p: parse_unhcr_population(_csv(p), p.name)
+    ),
     SnapshotFile("idmc_irq_syr_derived.csv", "idmc", lambda p: parse_idmc(_csv(p), p.name)),
     SnapshotFile("reported_figures.csv", "reported", lambda p: parse_reported(_csv(p), p.name)),
 ]
@@ -64,7 +73,14 @@ def load_snapshot(engine: Engine, force: bool = False) -> list[IngestResult]:
     results = []
     for item in MANIFEST:
         path = SNAPSHOT_DIR / item.file
-        results.append(ingest(engine, item.read(path), source=item.source,
-                              target=f"snapshot:{item.file}", retrieved_at=RETRIEVED))
+        results.append(
+            ingest(
+                engine,
+                item.read(path),
+                source=item.source,
+                target=f"snapshot:{item.file}",
+                retrieved_at=RETRIEVED,
+            )
+        )
     set_meta(engine, "snapshot", stamp)
     return results
