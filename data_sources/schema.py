@@ -191,19 +191,24 @@ def empty_observations() -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype="object") for c in OBSERVATION_COLUMNS})
 
 
-def _clean_text(column: pd.Series) -> pd.Series:
+def _clean_text(column: pd.Series) -> tuple[pd.Series, np.ndarray]:
     """Nulls to "", everything else to stripped text, computed once per distinct value: inputs
-    repeat the same few names millions of times, so this is cheap at any size."""
+    repeat the same few names millions of times, so this is cheap at any size. Also returns
+    the value codes (equal codes, equal text), which the store reuses to group rows."""
     codes, uniques = pd.factorize(column, use_na_sentinel=True)
     cleaned = np.array([str(u).strip() for u in uniques] + [""], dtype=object)
-    return pd.Series(cleaned[codes], index=column.index, dtype=object)
+    return pd.Series(cleaned[codes], index=column.index, dtype=object), codes
 
 
-def conform(df: pd.DataFrame) -> pd.DataFrame:
-    """Give a normalizer's output exactly the observation columns, with text nulls as ""."""
+def conform(df: pd.DataFrame, codes: dict[str, np.ndarray] | None = None) -> pd.DataFrame:
+    """Give a normalizer's output exactly the observation columns, with text nulls as "".
+    With `codes`, each text column's value codes are put there (hashing millions of strings
+    is the expensive part; doing it once serves both cleaning and grouping)."""
     out = df.reindex(columns=OBSERVATION_COLUMNS)
     for col in TEXT_COLUMNS:
-        out[col] = _clean_text(out[col])
+        out[col], col_codes = _clean_text(out[col])
+        if codes is not None:
+            codes[col] = col_codes
     out["lat"] = pd.to_numeric(out["lat"], errors="coerce")
     out["lon"] = pd.to_numeric(out["lon"], errors="coerce")
     return out
@@ -272,15 +277,21 @@ def _reason_series(df: pd.DataFrame) -> pd.Series:
     return pd.Series(reason, index=df.index, dtype=object)
 
 
-def validate(df: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+def validate(
+    df: pd.DataFrame, codes: dict[str, np.ndarray] | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Split normalized rows into (fit to store, rejected with a `reason` column).
 
     Values and periods come back typed (float, datetime64) on the accepted side; rejected rows keep
     what the source sent so the reject table shows the input as it was.
     """
-    df = conform(df).reset_index(drop=True)
+    df = conform(df, codes).reset_index(drop=True)
     reason = _reason_series(df)
     bad = reason != ""
+    if codes is not None and bad.any():  # codes follow the accepted rows
+        keep = ~bad.to_numpy()
+        for col in codes:
+            codes[col] = codes[col][keep]
     rejected = df[bad].assign(reason=reason[bad])
     good = df[~bad].copy() if bad.any() else df
     good["value"] = pd.to_numeric(good["value"]).astype(float)
