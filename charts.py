@@ -48,7 +48,16 @@ def aggregate(
         return pd.DataFrame(columns=cols)
     freq = FREQUENCIES.get(period, "M")
     kind = metric_kind(metric)
-    work = df.copy()
+    # only the columns the result needs, text as plain objects: pandas' grouping is several
+    # times slower on Arrow-backed strings for frames of a few hundred rows
+    needed = [
+        c
+        for c in dict.fromkeys(
+            [*by, "period_start", "period_end", "value", "origin", "source", "citation"]
+        )
+        if c in df
+    ]
+    work = df[needed].astype({c: object for c in needed if df[c].dtype == "string"})
     bins = work["period_end"].dt.to_period(freq)
     work["bin_start"] = bins.dt.start_time
     work["spans"] = work["period_start"] < work["bin_start"]
@@ -62,14 +71,20 @@ def aggregate(
     grouped = work.groupby(keys, sort=True, dropna=False)
     out = grouped["value"].agg(how).to_frame("value")
     out["figures"] = grouped["value"].size()
-    out["source"] = grouped["origin"].agg(lambda s: ", ".join(sorted(set(map(str, s)))))
+    # sources per point: one in nearly every group, so join names only where there are more
+    out["source"] = grouped["origin"].first()
+    several = grouped["origin"].nunique() > 1
+    if several.any():
+        mixed = work.set_index(keys).loc[several[several].index, "origin"]
+        out.loc[several, "source"] = mixed.groupby(level=keys, dropna=False).agg(
+            lambda s: ", ".join(sorted(set(map(str, s))))
+        )
     out["citation"] = grouped["citation"].agg(lambda s: next((c for c in s if c), ""))
+    out["period_start"] = grouped["period_start"].min()
     out = out.reset_index()
     if cumulative and kind == "flow":
         binned = ~out["spans"]
         out.loc[binned, "value"] = out[binned].groupby(list(by))["value"].cumsum()
-    starts = work.groupby(keys, dropna=False)["period_start"].min().reset_index()
-    out = out.merge(starts, on=keys, how="left")
     out["period_label"] = _labels(out, freq)
     return out.sort_values([*by, "period"]).reindex(columns=cols).reset_index(drop=True)
 
