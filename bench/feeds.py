@@ -22,24 +22,14 @@ from rich.console import Console
 from rich.table import Table
 
 from data_sources import settings
-from data_sources.connectors import CONNECTORS, Scope
+from data_sources.connectors import CONNECTORS
 from data_sources.http import FeedClient
 from data_sources.refresh import refresh
 from data_sources.store import make_engine
 from tests.conftest import FEED_KEYS
-from tests.feed_server import FeedServer
+from tests.feed_server import FeedServer, replay_scopes
 
-SCOPES = {
-    "hapi": Scope(["SYR"]),
-    "dtm": Scope(["IRQ"]),
-    "wfp": Scope(["SYR"]),
-    "ucdp": Scope(["BGD"]),
-    "acled": Scope(["IRQ"]),
-    "reliefweb": Scope(["IRQ"], ["Mosul"]),
-    "unhcr": Scope(["SYR"]),
-    "fts": Scope(["JOR"], since=date(2020, 1, 1), until=date(2020, 12, 31)),
-    "hxl": Scope(["SYR"]),
-}
+SCOPES = replay_scopes()
 
 
 def scale(server: FeedServer, factor: int) -> None:

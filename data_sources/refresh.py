@@ -105,12 +105,9 @@ def refresh_one(
     name = connector.name
     missing = connector.missing_settings()
     if missing:
+        needs = ", ".join(missing)
         report = SourceReport(
-            name,
-            "skipped",
-            error="not configured: set "
-            + ", ".join(missing)
-            + " (environment or .streamlit/secrets.toml)",
+            name, "skipped", error=f"not configured: set {needs} (environment or secrets.toml)"
         )
         progress(name, "done", {"report": report})
         return report
@@ -122,82 +119,53 @@ def refresh_one(
     )
     started = time.perf_counter()
     batches: list = []
+    data = empty_observations()
+
+    def finish(status: str, **fields) -> SourceReport:
+        stats = client.stats
+        report = SourceReport(
+            name, status, fetched=len(data), pages=stats.pages, requests=stats.requests,
+            retries=stats.retries, seconds=time.perf_counter() - started, **fields,
+        )  # fmt: skip
+        progress(name, "done", {"report": report})
+        return report
+
     progress(name, "start", {"target": target})
     with client_factory(name) as client:
         try:
             for batch in connector.fetch(client, scope):
                 batches.append(batch)
-                progress(
-                    name,
-                    "page",
-                    {"pages": client.stats.pages, "records": sum(len(b.records) for b in batches)},
-                )
+                records = sum(len(b.records) for b in batches)
+                progress(name, "page", {"pages": client.stats.pages, "records": records})
             data = connector.normalize_all(batches, scope)
         except Exception as exc:  # noqa: BLE001 - a feed's failure is reported, never raised
             error = (
                 str(exc)
                 if isinstance(exc, FeedError)
-                else (f"{name}: unexpected {type(exc).__name__}: {redact(str(exc))}")
+                else f"{name}: unexpected {type(exc).__name__}: {redact(str(exc))}"
             )
-            failed = log_failed_fetch(
+            log_failed_fetch(
                 engine,
                 IngestResult(
-                    source=name,
-                    target=target,
-                    error=error,
-                    pages=client.stats.pages,
+                    source=name, target=target, error=error, pages=client.stats.pages,
                     requests=client.stats.requests,
                 ),
-            )
-            report = SourceReport(
-                name,
-                "failed",
-                fetched=failed.rows_in,
-                pages=client.stats.pages,
-                requests=client.stats.requests,
-                retries=client.stats.retries,
-                seconds=time.perf_counter() - started,
-                error=error,
-            )
-            progress(name, "done", {"report": report})
-            return report
-        stats = client.stats
+            )  # fmt: skip
+            return finish("failed", error=error)
     if data.empty:
         data = empty_observations()
     progress(name, "storing", {"rows": len(data)})
     try:
         result = ingest(
-            engine, data, source=name, target=target, pages=stats.pages, requests=stats.requests
-        )
+            engine, data, source=name, target=target, pages=client.stats.pages,
+            requests=client.stats.requests,
+        )  # fmt: skip
     except Exception as exc:  # noqa: BLE001 - ingest logged it and rolled back
-        report = SourceReport(
-            name,
-            "failed",
-            fetched=len(data),
-            pages=stats.pages,
-            requests=stats.requests,
-            retries=stats.retries,
-            seconds=time.perf_counter() - started,
-            error=f"{name}: could not store: {type(exc).__name__}: {exc}",
-        )
-        progress(name, "done", {"report": report})
-        return report
-    report = SourceReport(
-        name,
-        "ok",
-        fetched=len(data),
-        new=result.rows_new,
-        revised=result.rows_revised,
-        unchanged=result.rows_unchanged,
-        rejected=result.rows_rejected,
-        pages=stats.pages,
-        requests=stats.requests,
-        retries=stats.retries,
-        seconds=time.perf_counter() - started,
-        notes="; ".join(connector.notes),
-    )
-    progress(name, "done", {"report": report})
-    return report
+        return finish("failed", error=f"{name}: could not store: {type(exc).__name__}: {exc}")
+    return finish(
+        "ok", new=result.rows_new, revised=result.rows_revised, unchanged=result.rows_unchanged,
+        rejected=result.rows_rejected, notes="; ".join(connector.notes),
+    )  # fmt: skip
 
 
 class RefreshJob:

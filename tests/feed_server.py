@@ -23,6 +23,26 @@ FIXTURES = Path(__file__).parent / "fixtures" / "feeds"
 SNAPSHOT = Path(__file__).resolve().parents[1] / "data_sources" / "snapshot"
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 
+
+def replay_scopes() -> dict:
+    """What to ask each feed for so that the replay server's fixtures answer."""
+    from datetime import date
+
+    from data_sources.connectors import Scope
+
+    return {
+        "hapi": Scope(["SYR"]),
+        "dtm": Scope(["IRQ"]),
+        "wfp": Scope(["SYR"]),
+        "ucdp": Scope(["BGD"]),
+        "acled": Scope(["IRQ"]),
+        "reliefweb": Scope(["IRQ"], ["Mosul"]),
+        "unhcr": Scope(["SYR"]),
+        "fts": Scope(["JOR"], since=date(2020, 1, 1), until=date(2020, 12, 31)),
+        "hxl": Scope(["SYR"]),
+    }
+
+
 FAULTS = (
     "delay",
     "reset",

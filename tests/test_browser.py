@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -42,31 +43,16 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def server(loaded_db, tmp_path_factory):
-    db = tmp_path_factory.mktemp("browser") / "store.sqlite"
-    shutil.copyfile(loaded_db, db)
+@contextmanager
+def streamlit_server(env: dict[str, str]):
+    """`streamlit run app.py` on a free port of 127.0.0.1 with `env`; yields its base URL."""
     port = free_port()
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{db}"}
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            "app.py",
-            "--server.port",
-            str(port),
-            "--server.address",
-            "127.0.0.1",
-            "--server.headless",
-            "true",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--server.headless", "true"],
+        cwd=ROOT, env={**os.environ, **env}, stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
-    )
+    )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
     deadline = time.time() + 60
     while time.time() < deadline:
@@ -78,9 +64,19 @@ def server(loaded_db, tmp_path_factory):
     else:
         proc.kill()
         pytest.fail("streamlit did not start")
-    yield base
-    proc.terminate()
-    proc.wait(timeout=20)
+    try:
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def server(loaded_db, tmp_path_factory):
+    db = tmp_path_factory.mktemp("browser") / "store.sqlite"
+    shutil.copyfile(loaded_db, db)
+    with streamlit_server({"DATABASE_URL": f"sqlite:///{db}"}) as base:
+        yield base
 
 
 @pytest.fixture(scope="module")

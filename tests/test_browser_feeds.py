@@ -5,16 +5,12 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import sys
-import time
 
-import httpx
 import pytest
 
 from data_sources.connectors import CONNECTORS
-from tests.conftest import FEED_KEYS, ROOT
-from tests.test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, free_port, open_page
+from tests.conftest import FEED_KEYS
+from tests.test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, open_page, streamlit_server
 
 pytestmark = [
     pytest.mark.browser,
@@ -28,9 +24,7 @@ def live_server(loaded_db, tmp_path, feed_server):
     feed_server.fault("/v2/reports", "delay", times=1, arg=1.5)  # a slow feed: time to look
     db = tmp_path / "store.sqlite"
     shutil.copyfile(loaded_db, db)
-    port = free_port()
     env = {
-        **os.environ,
         "DATABASE_URL": f"sqlite:///{db}",
         **FEED_KEYS,
         **{cls.base_url_setting: feed_server.base_url for cls in CONNECTORS.values()},
@@ -40,36 +34,8 @@ def live_server(loaded_db, tmp_path, feed_server):
         "HTTP_BACKOFF_BASE": "0.05",
         "SITUATION_ROOM_SECRETS": str(tmp_path / "none.toml"),
     }
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            "app.py",
-            "--server.port",
-            str(port),
-            "--server.address",
-            "127.0.0.1",
-            "--server.headless",
-            "true",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            if httpx.get(f"{base}/_stcore/health", timeout=2).text == "ok":
-                break
-        except httpx.HTTPError:
-            time.sleep(0.3)
-    yield base
-    proc.terminate()
-    proc.wait(timeout=20)
+    with streamlit_server(env) as base:
+        yield base
     feed_server.clear()
 
 

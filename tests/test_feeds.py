@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import date
 from pathlib import Path
 
 import pandas as pd
@@ -20,19 +19,9 @@ from data_sources.http import FeedClient
 from data_sources.refresh import refresh
 from data_sources.store import observations
 from tests.conftest import FEED_KEYS
-from tests.feed_server import SHARED
+from tests.feed_server import SHARED, replay_scopes
 
-SCOPES = {
-    "hapi": Scope(["SYR"]),
-    "dtm": Scope(["IRQ"]),
-    "wfp": Scope(["SYR"]),
-    "ucdp": Scope(["BGD"]),
-    "acled": Scope(["IRQ"]),
-    "reliefweb": Scope(["IRQ"], ["Mosul"]),
-    "unhcr": Scope(["SYR"]),
-    "fts": Scope(["JOR"], since=date(2020, 1, 1), until=date(2020, 12, 31)),
-    "hxl": Scope(["SYR"]),
-}
+SCOPES = replay_scopes()
 DATA_PATH = {  # the route that carries each feed's figures
     "hapi": "/api/v2/affected-people/idps",
     "dtm": "/v3/displacement/admin2",

@@ -17,7 +17,7 @@ import pandas as pd
 
 from .. import settings
 from ..http import FeedClient, FeedError, expect, redact_url, require_fields
-from .base import Batch, Connector, Scope
+from .base import Batch, Connector, Scope, event_figures
 
 PAGE = 5000
 FIELDS = (
@@ -140,25 +140,17 @@ class AcledConnector(Connector):
                 "qualifier": df["event_type"].fillna("").astype(str),
             }
         )
-        keys = list(place.columns)
-        joined = place.assign(
-            fatalities=pd.to_numeric(df["fatalities"], errors="coerce"),
-            events=1,
-            ids=df["event_id_cnty"].astype(str),
+        one = pd.Series(1, index=df.index)
+        out = event_figures(
+            place,
+            df["event_id_cnty"],
+            batch.url,
+            {
+                "fatalities": ("conflict_fatalities", "people", "best", df["fatalities"]),
+                "events": ("conflict_events", "events", "best", one),
+            },
         )
-        summed = joined.groupby(keys, dropna=False, as_index=False).agg(
-            fatalities=("fatalities", "sum"),
-            events=("events", "sum"),
-            ids=("ids", lambda s: ",".join(s)),
-        )
-        summed["row_ref"] = batch.url + " events " + summed.pop("ids")
-        deaths = summed[keys + ["row_ref"]].assign(
-            metric="conflict_fatalities", unit="people", value=summed["fatalities"]
-        )
-        events = summed[keys + ["row_ref"]].assign(
-            metric="conflict_events", unit="events", value=summed["events"]
-        )
-        return self.rows(batch, pd.concat([deaths, events], ignore_index=True))
+        return self.rows(batch, out)
 
 
 # ACLED's `iso` filter is the ISO 3166 numeric code.

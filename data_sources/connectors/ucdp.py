@@ -16,7 +16,7 @@ import pandas as pd
 
 from .. import settings
 from ..http import FeedClient, FeedError, expect, redact_url, require_fields
-from .base import Batch, Connector, Scope
+from .base import Batch, Connector, Scope, event_figures
 
 PAGE = 1000
 # UCDP filters countries by Gleditsch-Ward number, not ISO3.
@@ -143,37 +143,17 @@ class UcdpConnector(Connector):
                 "period_end": df["date_end"].astype(str).str[:10],
             }
         )
-        keys = list(place.columns)
-        values = (
-            df[["best", "low", "high", "deaths_civilians"]]
-            .apply(pd.to_numeric, errors="coerce")
-            .assign(events=1)
+        one = pd.Series(1, index=df.index)
+        out = event_figures(
+            place,
+            df["id"],
+            batch.url,
+            {
+                "best": ("conflict_fatalities", "people", "best", df["best"]),
+                "low": ("conflict_fatalities", "people", "low", df["low"]),
+                "high": ("conflict_fatalities", "people", "high", df["high"]),
+                "civilians": ("civilians_killed", "people", "best", df["deaths_civilians"]),
+                "events": ("conflict_events", "events", "best", one),
+            },
         )
-        joined = pd.concat([place, values, df["id"].astype(str).rename("ids")], axis=1)
-        summed = joined.groupby(keys, dropna=False, as_index=False).agg(
-            best=("best", "sum"),
-            low=("low", "sum"),
-            high=("high", "sum"),
-            civilians=("deaths_civilians", "sum"),
-            events=("events", "sum"),
-            ids=("ids", lambda s: ",".join(s)),
-        )
-        summed["row_ref"] = batch.url + " events " + summed.pop("ids")
-        frames = [
-            summed[keys + ["row_ref"]].assign(
-                metric="conflict_fatalities", unit="people", estimate=est, value=summed[est]
-            )
-            for est in ("best", "low", "high")
-        ]
-        frames.append(
-            summed[keys + ["row_ref"]].assign(
-                metric="civilians_killed", unit="people", estimate="best", value=summed["civilians"]
-            )
-        )
-        frames.append(
-            summed[keys + ["row_ref"]].assign(
-                metric="conflict_events", unit="events", estimate="best", value=summed["events"]
-            )
-        )
-        out = pd.concat(frames, ignore_index=True)
         return self.rows(batch, out, estimate=out["estimate"])
