@@ -34,6 +34,23 @@ def metric_kind(metric: str) -> str:
     return METRICS[metric].kind if metric in METRICS else "stock"
 
 
+ESTIMATE_PREFERENCE = {"best": 0, "reported": 1, "low": 2, "high": 3}
+
+
+def one_estimate(df: pd.DataFrame) -> pd.DataFrame:
+    """One figure per source, breakdown, site and period for a trend line: the best estimate,
+    else the reported figure, else the "at least" (low) bound, else the high one. A source's
+    low and high bounds for one period must never be added up; the Compare page shows them
+    all as a range."""
+    if df.empty:
+        return df
+    rank = df["estimate"].map(ESTIMATE_PREFERENCE).fillna(9)
+    keys = ["origin", "qualifier", "site", "period_start", "period_end"]
+    keys = [k for k in keys if k in df]
+    best = rank.groupby([df[k] for k in keys], dropna=False).transform("min")
+    return df[rank == best]
+
+
 def aggregate(
     df: pd.DataFrame,
     metric: str,
@@ -180,6 +197,12 @@ def trend_figure(
         margin={"t": 80, "l": 10, "r": 10, "b": 10},
         height=460,
     )
+    if metric_kind(metric) != "price":
+        fig.update_yaxes(rangemode="tozero")  # counts are read against zero
+    if not agg.empty and agg["period"].nunique() == 1:
+        # one date only: plotly would zoom to milliseconds around it; show the month around it
+        day = pd.Timestamp(agg["period"].iloc[0])
+        fig.update_xaxes(range=[day - pd.Timedelta(days=45), day + pd.Timedelta(days=45)])
     return fig
 
 

@@ -98,6 +98,15 @@ def test_trend_chart_equals_the_store_series(app, loaded_db):
     assert 3500.0 in drawn["y"]
 
 
+def test_trend_of_a_reported_range_follows_its_lower_bound(app):
+    at = app(PAGES[1], cities="Mosul", metric="civilians_killed",
+             qualifier="in the battle for Mosul, all parties", period="year")  # fmt: skip
+    assert not at.exception
+    lines = {t["name"]: t["y"] for t in traces(at)[0] if t.get("mode") != "text"}
+    # AP said 9,000 to 11,000: the line follows the "at least" figure, the two never add up
+    assert lines == {"Mosul": [9000.0]}
+
+
 def test_deep_link_restores_the_view(app):
     at = app(
         PAGES[1],

@@ -114,3 +114,36 @@ def test_exports_csv_hxl_and_zip(loaded_engine):
     archive = zipfile.ZipFile(io.BytesIO(export.to_zip(df, {"reported": "quoted"})))
     assert sorted(archive.namelist()) == ["README.md", "figures.csv", "figures_hxl.csv"]
     assert "Airwars" in archive.read("README.md").decode()
+
+
+def test_trend_keeps_one_estimate_per_source_and_period():
+    from charts import one_estimate
+
+    day = pd.Timestamp("2017-07-09")
+    rows = pd.DataFrame(
+        {
+            "origin": ["AP", "AP", "Amnesty", "UCDP", "UCDP", "UCDP"],
+            "estimate": ["low", "high", "reported", "best", "low", "high"],
+            "qualifier": [""] * 6,
+            "site": [""] * 6,
+            "period_start": [day] * 6,
+            "period_end": [day] * 6,
+            "value": [9000.0, 11000.0, 5805.0, 10.0, 8.0, 14.0],
+        }
+    )
+    kept = one_estimate(rows)
+    assert sorted(zip(kept.origin, kept.estimate, kept.value, strict=True)) == [
+        ("AP", "low", 9000.0),  # "at least 9,000", never 9,000 + 11,000
+        ("Amnesty", "reported", 5805.0),
+        ("UCDP", "best", 10.0),
+    ]
+
+
+def test_a_single_figure_gets_a_readable_time_axis():
+    day = pd.Timestamp("2016-12-31")
+    agg = pd.DataFrame({"city": ["Mosul"], "period": [day], "period_label": ["Dec 2016"],
+                        "value": [40.0], "figures": [1], "source": ["reported"],
+                        "citation": [""], "spans": [False], "period_start": [day]})  # fmt: skip
+    fig = charts.trend_figure(agg, metric="civilians_killed", unit="people")
+    low, high = (pd.Timestamp(x) for x in fig.layout.xaxis.range)
+    assert (high - low).days == 90 and low < day < high

@@ -94,8 +94,7 @@ with c8:
     source = common.url_select("Source", [ALL, *origins], "source", ALL, what="source")
 
 data = common.series(url, tuple(place_ids), metric, qualifier, site, unit)
-# low and high bounds belong on the Compare page; a trend line follows the best estimate
-data = data[data.estimate.isin(["best", "reported"])]
+data = charts.one_estimate(data)
 if source != ALL:
     data = data[data.origin == source]
 if data.empty:
@@ -128,7 +127,7 @@ else:
     unit_label = unit
 if per_source:
     agg = agg.assign(city=agg.city + " · " + agg.origin).drop(columns="origin")
-    subtitle += " · one line per city and source (sources are never added together)"
+    subtitle += " · one line per source, never added up"
 
 reported = common.reported(url, tuple(place_ids))
 reported = reported[reported.metric != metric]
