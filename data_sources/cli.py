@@ -262,12 +262,13 @@ def main(argv: list[str] | None = None) -> int:
     ref = sub.add_parser("refresh", help="pull live feeds into the store")
     ref.add_argument(
         "--source",
-        action="append",
+        action="extend",
+        nargs="+",
         metavar="NAME",
         help="feed to refresh (repeatable); default: every configured feed",
     )
-    ref.add_argument("--country", action="append", metavar="ISO3")
-    ref.add_argument("--city", action="append", metavar="NAME")
+    ref.add_argument("--country", action="extend", nargs="+", metavar="ISO3")
+    ref.add_argument("--city", action="extend", nargs="+", metavar="NAME")
     ref.add_argument("--since", metavar="YYYY-MM-DD")
     ref.add_argument("--until", metavar="YYYY-MM-DD")
     ref.set_defaults(func=cmd_refresh)

@@ -59,6 +59,7 @@ FAULTS = (
     "duplicate",
     "change_value",
     "wrong_type",
+    "overlap",
 )
 
 
@@ -85,6 +86,7 @@ class Fault:
     kind: str
     times: int = 1  # requests it applies to; -1: every request
     arg: Any = None
+    after: int = 0  # requests let through untouched first (to hit the second page, say)
 
 
 def _load(name: str) -> Any:
@@ -96,6 +98,7 @@ class FeedServer:
         self.log: list[Request] = []
         self.faults: dict[str, list[Fault]] = {}
         self.tokens: set[str] = set()
+        self.last_page: dict[str, list] = {}  # records of the last page served, per route
         self.data: dict[str, Any] = {
             "hapi": {
                 name: _load(f"hapi/{name}.json")
@@ -154,9 +157,9 @@ class FeedServer:
         self._httpd.shutdown()
         self._httpd.server_close()
 
-    def fault(self, path: str, kind: str, times: int = 1, arg: Any = None) -> None:
+    def fault(self, path: str, kind: str, times: int = 1, arg: Any = None, after: int = 0) -> None:
         assert kind in FAULTS, kind
-        self.faults.setdefault(path, []).append(Fault(kind, times, arg))
+        self.faults.setdefault(path, []).append(Fault(kind, times, arg, after))
 
     def clear(self) -> None:
         self.faults.clear()
@@ -355,8 +358,16 @@ class FeedServer:
                 if route is None:
                     return self._send(404, b'{"detail": "Not Found"}', "application/json")
                 reply = route(req)
-                if fault and reply.payload is not None and reply.status == 200:
+                served = _records(reply.payload) if reply.status == 200 else None
+                if fault and fault.kind == "overlap" and served is not None:
+                    # the feed moved under us: this page starts with the end of the last one
+                    reply.payload = copy.deepcopy(reply.payload)
+                    earlier = server.last_page.get(parts.path, [])[-int(fault.arg or 1) :]
+                    _records(reply.payload)[:0] = copy.deepcopy(earlier)
+                elif fault and reply.payload is not None and reply.status == 200:
                     reply.payload = _mutate(copy.deepcopy(reply.payload), fault)
+                if served is not None:
+                    server.last_page[parts.path] = served
                 data = reply.raw if reply.raw is not None else json.dumps(reply.payload).encode()
                 if fault and fault.kind == "invalid_json":
                     data = data.replace(b":", b"=", 3)
@@ -402,6 +413,9 @@ class FeedServer:
         if not queue:
             return None
         fault = queue[0]
+        if fault.after > 0:
+            fault.after -= 1
+            return None
         if fault.times > 0:
             fault.times -= 1
             if fault.times == 0:

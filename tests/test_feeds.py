@@ -218,6 +218,23 @@ def test_reliefweb_counts_reports_per_week_with_links(feeds, empty_engine):
     assert feeds.requests_to("/v2/reports")[0].query["appname"] == FEED_KEYS["RELIEFWEB_APPNAME"]
 
 
+@pytest.mark.parametrize("source", ["ucdp", "hapi"])
+def test_records_repeated_across_pages_count_once(feeds, empty_engine, monkeypatch, source):
+    """The second page starts with the last records of the first (the feed moved under us):
+    sums over records (events at one place and day) must not count them twice."""
+    monkeypatch.setenv("UCDP_PAGE_SIZE", "250")
+    monkeypatch.setattr("data_sources.connectors.hapi.PAGE", 2)
+    baseline = run(empty_engine, source)
+    assert baseline.status == "ok" and baseline.pages >= 3
+    before = fingerprint(empty_engine)
+    feeds.fault(DATA_PATH[source], "overlap", arg=5, after=1)
+    report = run(empty_engine, source)
+    assert report.status == "ok" and report.new == 0 and report.revised == 0
+    # the same figures as before: none counted twice, none refused as conflicting
+    assert (report.fetched, report.rejected) == (baseline.fetched, baseline.rejected)
+    assert fingerprint(empty_engine) == before
+
+
 def test_value_changed_between_refreshes_becomes_a_revision(feeds, empty_engine):
     assert run(empty_engine, "fts").new == 1
     feeds.fault(DATA_PATH["fts"], "change_value", arg=("fundingTotal", 2))

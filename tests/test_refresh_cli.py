@@ -34,7 +34,7 @@ def cli(db: Path, *args: str) -> subprocess.Popen:
 def test_one_failing_source_does_not_stop_the_others(feeds, tmp_path):
     feeds.fault("/v3/displacement/admin2", "503", times=-1, arg=0)
     db = tmp_path / "store.sqlite"
-    proc = cli(db, "--source", "unhcr", "--source", "dtm", "--country", "SYR", "--city", "Aleppo")
+    proc = cli(db, "--source", "unhcr", "dtm", "--country", "SYR", "--city", "Aleppo")
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == 1, err
     table = out + err
