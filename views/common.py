@@ -259,6 +259,15 @@ def selected_cities() -> list[str]:
     return [ids[n] for n in picked]
 
 
+def metric_select(metrics: Sequence[str]) -> str:
+    """The metric picker the chart pages share (URL parameter `metric`), in vocabulary order,
+    food prices first when there are any."""
+    order = list(METRICS)
+    ordered = sorted(metrics, key=lambda m: order.index(m) if m in order else len(order))
+    default = "food_price" if "food_price" in ordered else ordered[0]
+    return url_select("Metric", ordered, "metric", default, format_func=metric_label, what="metric")
+
+
 def metric_label(metric: str) -> str:
     return METRICS[metric].label if metric in METRICS else metric
 

@@ -18,15 +18,7 @@ if cat.empty:
     st.stop()
 c1, c2, c3 = st.columns(3)
 with c1:
-    metrics = sorted(cat.metric.unique())
-    metric = common.url_select(
-        "Metric",
-        metrics,
-        "metric",
-        "food_price" if "food_price" in metrics else metrics[0],
-        format_func=common.metric_label,
-        what="metric",
-    )
+    metric = common.metric_select(cat.metric.unique())
 rows = cat[cat.metric == metric]
 with c2:
     qualifiers = sorted(rows.qualifier.unique())

@@ -4,7 +4,6 @@ import pandas as pd
 import streamlit as st
 
 import charts
-from data_sources.schema import METRICS
 from data_sources.store import database_url
 from views import common
 
@@ -22,17 +21,9 @@ if cat.empty:
     st.info("No figures stored for the chosen cities.")
     st.stop()
 
-metrics = sorted(cat.metric.unique(), key=lambda m: list(METRICS).index(m) if m in METRICS else 99)
 c1, c2, c3, c4 = st.columns(4)
 with c1:
-    metric = common.url_select(
-        "Metric",
-        metrics,
-        "metric",
-        "food_price" if "food_price" in metrics else metrics[0],
-        format_func=common.metric_label,
-        what="metric",
-    )
+    metric = common.metric_select(cat.metric.unique())
 rows = cat[cat.metric == metric]
 kind = charts.metric_kind(metric)
 qualifier = site = unit = None
