@@ -10,14 +10,16 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 
+import pandas as pd
 from sqlalchemy.engine import Engine
 
 from . import settings
 from .connectors import CONNECTORS, Connector, Scope
-from .http import FeedClient, FeedError, redact
+from .http import FeedClient, FeedError, Stats, redact
 from .places import gazetteer
 from .schema import empty_observations
 from .store import IngestResult, close_interrupted, ingest, log_failed_fetch
@@ -84,15 +86,24 @@ def refresh(
     *,
     progress: Progress | None = None,
     client_factory: Callable[[str], FeedClient] = FeedClient,
+    parallel: int | None = None,
 ) -> list[SourceReport]:
-    """Refresh each named source; never raises for a feed's failure (it is reported)."""
+    """Refresh each named source; never raises for a feed's failure (it is reported).
+
+    Feeds are fetched and normalized concurrently (they wait on different servers), and
+    stored one at a time in the order asked (one writer, one transaction per feed)."""
     progress = progress or (lambda *_: None)
     unknown = [s for s in sources if s not in CONNECTORS]
     if unknown:
         raise ValueError(f"unknown source(s) {', '.join(unknown)}; known: " + ", ".join(CONNECTORS))
-    return [
-        refresh_one(engine, CONNECTORS[name](), scope, progress, client_factory) for name in sources
-    ]
+    workers = parallel or int(settings.number("REFRESH_PARALLEL", 4))
+    connectors = [CONNECTORS[name]() for name in sources]
+    with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="feed") as pool:
+        pending = [
+            pool.submit(_collect, connector, scope, progress, client_factory)
+            for connector in connectors
+        ]
+        return [_store(engine, future.result(), progress) for future in pending]
 
 
 def refresh_one(
@@ -102,34 +113,45 @@ def refresh_one(
     progress: Progress,
     client_factory: Callable[[str], FeedClient],
 ) -> SourceReport:
+    """One feed, fetched then stored."""
+    return _store(engine, _collect(connector, scope, progress, client_factory), progress)
+
+
+@dataclass
+class _Collected:
+    """What fetching one feed produced: its rows, or why there are none."""
+
+    connector: Connector
+    target: str
+    started: float
+    data: pd.DataFrame
+    stats: Stats
+    status: str = "fetched"  # fetched | failed | skipped
+    error: str = ""
+
+
+def _collect(
+    connector: Connector,
+    scope: Scope,
+    progress: Progress,
+    client_factory: Callable[[str], FeedClient],
+) -> _Collected:
+    """Fetch and normalize one feed; no database work here, so feeds can run side by side."""
     name = connector.name
-    missing = connector.missing_settings()
-    if missing:
-        needs = ", ".join(missing)
-        report = SourceReport(
-            name, "skipped", error=f"not configured: set {needs} (environment or secrets.toml)"
-        )
-        progress(name, "done", {"report": report})
-        return report
-    close_interrupted(engine, name)
     target = (
         f"{connector.base_url() or 'urls'} countries={','.join(scope.countries)}"
         + (f" cities={','.join(scope.cities)}" if scope.cities else "")
         + (f" since={scope.since}" if scope.since else "")
     )
     started = time.perf_counter()
-    batches: list = []
-    data = empty_observations()
-
-    def finish(status: str, **fields) -> SourceReport:
-        stats = client.stats
-        report = SourceReport(
-            name, status, fetched=len(data), pages=stats.pages, requests=stats.requests,
-            retries=stats.retries, seconds=time.perf_counter() - started, **fields,
+    missing = connector.missing_settings()
+    if missing:
+        needs = ", ".join(missing)
+        return _Collected(
+            connector, target, started, empty_observations(), Stats(), "skipped",
+            f"not configured: set {needs} (environment or secrets.toml)",
         )  # fmt: skip
-        progress(name, "done", {"report": report})
-        return report
-
+    batches: list = []
     progress(name, "start", {"target": target})
     with client_factory(name) as client:
         try:
@@ -144,27 +166,49 @@ def refresh_one(
                 if isinstance(exc, FeedError)
                 else f"{name}: unexpected {type(exc).__name__}: {redact(str(exc))}"
             )
-            log_failed_fetch(
-                engine,
-                IngestResult(
-                    source=name, target=target, error=error, pages=client.stats.pages,
-                    requests=client.stats.requests,
-                ),
-            )  # fmt: skip
-            return finish("failed", error=error)
-    if data.empty:
-        data = empty_observations()
-    progress(name, "storing", {"rows": len(data)})
+            return _Collected(
+                connector, target, started, empty_observations(), client.stats, "failed", error
+            )
+    return _Collected(
+        connector, target, started, data if not data.empty else empty_observations(), client.stats
+    )
+
+
+def _store(engine: Engine, got: _Collected, progress: Progress) -> SourceReport:
+    """Write one feed's rows in one transaction (or log why there are none) and report."""
+    name, stats = got.connector.name, got.stats
+
+    def finish(status: str, **fields) -> SourceReport:
+        report = SourceReport(
+            name, status, fetched=len(got.data), pages=stats.pages, requests=stats.requests,
+            retries=stats.retries, seconds=time.perf_counter() - got.started, **fields,
+        )  # fmt: skip
+        progress(name, "done", {"report": report})
+        return report
+
+    if got.status == "skipped":
+        return finish("skipped", error=got.error)
+    close_interrupted(engine, name)
+    if got.status == "failed":
+        log_failed_fetch(
+            engine,
+            IngestResult(
+                source=name, target=got.target, error=got.error, pages=stats.pages,
+                requests=stats.requests,
+            ),
+        )  # fmt: skip
+        return finish("failed", error=got.error)
+    progress(name, "storing", {"rows": len(got.data)})
     try:
         result = ingest(
-            engine, data, source=name, target=target, pages=client.stats.pages,
-            requests=client.stats.requests,
+            engine, got.data, source=name, target=got.target, pages=stats.pages,
+            requests=stats.requests,
         )  # fmt: skip
     except Exception as exc:  # noqa: BLE001 - ingest logged it and rolled back
         return finish("failed", error=f"{name}: could not store: {type(exc).__name__}: {exc}")
     return finish(
         "ok", new=result.rows_new, revised=result.rows_revised, unchanged=result.rows_unchanged,
-        rejected=result.rows_rejected, notes="; ".join(connector.notes),
+        rejected=result.rows_rejected, notes="; ".join(got.connector.notes),
     )  # fmt: skip
 
 

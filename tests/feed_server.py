@@ -70,6 +70,7 @@ class Request:
     query: dict[str, str]
     headers: dict[str, str]
     body: bytes
+    at: float = 0.0  # time.monotonic() on arrival
 
 
 @dataclass
@@ -329,6 +330,7 @@ class FeedServer:
                     {k: v[-1] for k, v in parse_qs(parts.query).items()},
                     {k.lower(): v for k, v in self.headers.items()},
                     body,
+                    time.monotonic(),
                 )
                 server.log.append(req)
                 fault = server._take_fault(parts.path)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import date
 from pathlib import Path
 
 import pandas as pd
@@ -385,3 +386,17 @@ def test_country_without_a_wfp_dataset_is_a_note_not_a_failure(feeds, empty_engi
     report = run(empty_engine, "wfp", Scope(["IRQ", "SYR"]))
     assert report.status == "ok" and report.new > 0
     assert report.notes == "HDX has no WFP price dataset for IRQ"
+
+
+def test_feeds_are_fetched_side_by_side_and_stored_in_order(feeds, empty_engine, monkeypatch):
+    """A slow feed does not hold the others up: FTS is asked while UNHCR is still waiting."""
+    monkeypatch.setenv("HTTP_READ_TIMEOUT", "5")
+    feeds.fault(DATA_PATH["unhcr"], "delay", arg=1.5)
+    scope = Scope(["SYR", "JOR"], since=date(2020, 1, 1), until=date(2020, 12, 31))
+    reports = refresh(empty_engine, ["unhcr", "fts"], scope)
+    assert [r.source for r in reports] == ["unhcr", "fts"]
+    asked_unhcr = feeds.requests_to(DATA_PATH["unhcr"])[0].at
+    asked_fts = feeds.requests_to("/v1/public/location")[0].at
+    assert asked_fts < asked_unhcr + 1.5  # before UNHCR's answer came
+    log = query.fetches(empty_engine).sort_values("fetch_id")
+    assert log.source.tolist()[-2:] == ["unhcr", "fts"]  # one writer, in the order asked
