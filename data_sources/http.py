@@ -323,17 +323,22 @@ class FeedClient:
             else:
                 delay = min(cfg.backoff_max, cfg.backoff_base * 2 ** (state.attempt_number - 1))
                 delay = random.uniform(delay / 2, delay)  # jitter: desynchronise retries
+            return delay
+
+        def before_sleep(state: RetryCallState) -> None:
+            # counted here, not in `wait`: tenacity also asks for a wait after the last attempt
             self.stats.retries += 1
             self.stats.events.append(
-                f"retry {state.attempt_number} after {exc}: wait {delay:.2f} s"
+                f"retry {state.attempt_number} after {state.outcome.exception()}: "
+                f"wait {state.upcoming_sleep:.2f} s"
             )
-            return delay
 
         return Retrying(
             stop=stop_after_attempt(max(1, cfg.attempts)),
             wait=wait,
             retry=retry_if_exception(lambda e: isinstance(e, _Retryable)),
             sleep=self._sleep,
+            before_sleep=before_sleep,
             reraise=True,
         )
 

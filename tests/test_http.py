@@ -46,7 +46,7 @@ def test_persistent_failure_gives_up_after_the_configured_attempts(feeds, tmp_pa
     feeds.fault(PATH, "503", times=-1)
     with client(feeds, tmp_path, [], attempts=3) as c, pytest.raises(FeedError) as err:
         c.get_json(url(feeds), params={"coo": "SYR"})
-    assert len(feeds.requests_to(PATH)) == 3
+    assert len(feeds.requests_to(PATH)) == 3 and c.stats.retries == 2
     assert "unhcr: HTTP 503 after 3 attempts" in str(err.value)
     assert "/population/v1/population/?coo=SYR" in str(err.value)
 
