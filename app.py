@@ -6,14 +6,22 @@ from views import common
 
 st.set_page_config(page_title="Situation Room", page_icon="🛰️", layout="wide")
 
+OVERVIEW = st.Page(
+    "views/overview.py",
+    title="Overview",
+    icon=":material/dashboard:",
+    url_path="home",  # served at "/" as the default page; /overview is the alias below
+    default=True,
+)
+
+
+def _overview_link() -> None:
+    """The default page lives at "/": a link to /overview lands there, parameters kept."""
+    st.switch_page(OVERVIEW, query_params=st.query_params.to_dict())
+
+
 PAGES = [
-    st.Page(
-        "views/overview.py",
-        title="Overview",
-        icon=":material/dashboard:",
-        url_path="overview",
-        default=True,
-    ),
+    OVERVIEW,
     st.Page("views/trends.py", title="Trends", icon=":material/show_chart:", url_path="trends"),
     st.Page(
         "views/compare.py",
@@ -23,6 +31,7 @@ PAGES = [
     ),
     st.Page("views/map.py", title="Map", icon=":material/map:", url_path="map"),
     st.Page("views/data.py", title="Data", icon=":material/table:", url_path="data"),
+    st.Page(_overview_link, title="Overview", url_path="overview", visibility="hidden"),
 ]
 
 page = st.navigation(PAGES)

@@ -72,6 +72,14 @@ def test_overview_shows_latest_figures_from_the_store(app):
     assert ("Civilians killed", "9,000–11,000") in metrics  # AP's range for the battle
 
 
+def test_a_fall_is_shown_as_a_fall(app):
+    at = app(PAGES[0], cities="Homs")
+    price = next(m for m in at.metric if m.label == "Food price")
+    # Homs wheat flour: 300 SYP/kg in Nov 2018, 275 in Dec 2018 (WFP); a leading ASCII minus
+    # is what turns st.metric's arrow down
+    assert price.value == "275 SYP/KG" and price.delta == "-25 since 30 Nov 2018"
+
+
 def test_trend_chart_equals_the_store_series(app, loaded_db):
     at = app(
         PAGES[1],

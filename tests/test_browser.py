@@ -142,6 +142,14 @@ def test_deep_link_reopens_the_same_view(server, browser):
     page.close()
 
 
+def test_overview_link_reopens_the_overview(server, browser):
+    page = open_page(browser, server + "/overview?cities=Homs", "overview_link", 1)
+    assert page.locator("h1").first.inner_text() == "Overview"
+    assert "Homs (SYR)" in page.locator("[data-testid='stMainBlockContainer']").inner_text()
+    assert "Page not found" not in page.content()
+    page.close()
+
+
 def test_unknown_city_in_a_link_is_a_message(server, browser):
     page = open_page(browser, server + "/trends?cities=Atlantis,Aleppo", "unknown_city", 1)
     text = page.locator("[data-testid='stAlert']").first.inner_text()

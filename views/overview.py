@@ -68,7 +68,8 @@ for place_id in place_ids:
             if pd.notna(row["previous"]):
                 change = row["value"] - row["previous"]
                 delta = (
-                    f"{'+' if change >= 0 else '−'}{charts.format_value(abs(change))} "
+                    # ASCII minus: st.metric reads the sign to point its arrow
+                    f"{'+' if change >= 0 else '-'}{charts.format_value(abs(change))} "
                     f"since {row['previous_end']:%d %b %Y}"
                 )
             shown_value = (
