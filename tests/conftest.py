@@ -24,7 +24,7 @@ def loaded_db(tmp_path_factory) -> Path:
     """A store file holding the whole bundled snapshot, built once per test session."""
     path = tmp_path_factory.mktemp("store") / "snapshot.sqlite"
     engine = make_engine(f"sqlite:///{path}")
-    load_snapshot(engine)
+    load_snapshot(engine, prebuilt=False)  # the raw files through ingest, as a refresh would
     engine.dispose()
     return path
 

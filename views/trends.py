@@ -161,12 +161,14 @@ if agg.spans.any():
         "◆ A diamond is one figure that covers a longer span than the chosen period "
         "(for example “displaced since 17 October”); it is shown whole, never split."
     )
-with st.expander(f"Chart data ({len(agg)} points)"):
+# The table is drawn only when asked for: the grid is the heaviest thing a browser renders on
+# this page, and it would compete with the chart for the first second of every visit.
+if st.toggle(f"Show chart data ({len(agg)} points)", key="show_chart_data"):
     st.dataframe(agg, hide_index=True, width="stretch")
-    st.download_button(
-        "Download chart data (CSV)",
-        agg.to_csv(index=False).encode(),
-        file_name=f"trend_{metric}.csv",
-        mime="text/csv",
-    )
+st.download_button(
+    "Download chart data (CSV)",
+    agg.to_csv(index=False).encode(),
+    file_name=f"trend_{metric}.csv",
+    mime="text/csv",
+)
 common.attribution(data.source.unique().tolist())

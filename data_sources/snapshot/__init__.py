@@ -65,11 +65,20 @@ def fingerprint() -> str:
     return digest.hexdigest()
 
 
-def load_snapshot(engine: Engine, force: bool = False) -> list[IngestResult]:
-    """Load every snapshot file unless this store already holds this very snapshot."""
+def load_snapshot(engine: Engine, force: bool = False, prebuilt: bool = True) -> list[IngestResult]:
+    """Load every snapshot file unless this store already holds this very snapshot.
+
+    An empty SQLite store copies the prebuilt tables (`prebuilt.py`) instead of ingesting the
+    files again; `prebuilt=False` always takes the ingest path."""
+    from . import prebuilt as ready
+
     stamp = fingerprint()
     if not force and get_meta(engine, "snapshot") == stamp:
         return []
+    if prebuilt and ready.usable(engine, stamp):
+        results = ready.results_from_log(ready.copy_into(engine))
+        set_meta(engine, "snapshot", stamp)
+        return results
     results = []
     for item in MANIFEST:
         path = SNAPSHOT_DIR / item.file
