@@ -10,6 +10,8 @@ The data is scaled from real series (bench/generate.py): SCALED, NOT REAL.
 from __future__ import annotations
 
 import argparse
+import functools
+import http.server
 import os
 import platform
 import shutil
@@ -17,10 +19,13 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -29,7 +34,7 @@ from rich.console import Console
 from rich.table import Table
 
 from bench.generate import DATA_DIR, generate, to_observations, write_peer_files
-from data_sources import query
+from data_sources import query, store
 from data_sources.store import ingest, make_engine
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -46,6 +51,7 @@ class Figure:
     ours: list[float] = field(default_factory=list)
     pandas: list[float] = field(default_factory=list)
     duckdb: list[float] = field(default_factory=list)
+    reference: list[float] = field(default_factory=list)  # see the table caption
     higher_is_better: bool = False
     note: str = ""
 
@@ -95,6 +101,61 @@ def build_store(
         seconds += dt
     engine.dispose()
     return db, csv_path, parquet_path, rows, seconds
+
+
+def sqlite_alone(rows: int, workdir: Path) -> float:
+    """The ceiling for ingest here: SQLite inserting `rows` observation rows that are already
+    in key order and bound as Python tuples (no validation, placing, lookups nor parameter
+    building), through the same statement, pragmas and foreign keys into the same table.
+    Rows per second."""
+    db = workdir / "sqlite_alone.sqlite"
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{db}{suffix}").unlink(missing_ok=True)
+    engine = make_engine(f"sqlite:///{db}")
+    days = np.datetime_as_string(
+        np.arange(np.datetime64("2020-01-01"), np.datetime64("2020-01-01") + 730)
+    ).tolist()
+    n_series = rows // len(days) + 1
+    with engine.begin() as conn:  # the parents the foreign keys point at
+        conn.execute(store.places.insert().values(place_id="city:x", kind="city", name="x"))
+        conn.execute(store.provenance.insert().values(provenance_id=1, prov_key="p", source="b"))
+        conn.execute(
+            store.fetch_log.insert().values(
+                fetch_id=1, source="b", target="x", started_at=datetime.now(UTC), status="ok"
+            )
+        )
+        conn.execute(
+            store.series.insert(),
+            [
+                {
+                    "series_id": i,
+                    "series_key": str(i),
+                    "source": "b",
+                    "dataset": "",
+                    "metric": "idps",
+                    "qualifier": "",
+                    "site": "",
+                    "place_id": "city:x",
+                    "unit": "people",
+                    "estimate": "best",
+                }
+                for i in range(n_series)
+            ],
+        )
+    params = [(i, d, d, 1.5, 1, 1) for i in range(n_series) for d in days][:rows]
+    with engine.begin() as conn:
+        start = time.perf_counter()
+        conn.exec_driver_sql(
+            "INSERT INTO observations (series_id, period_start, period_end, value, revision, "
+            "is_current, retrieved_at, provenance_id, fetch_id) VALUES "
+            "(?, ?, ?, ?, ?, 1, '2026-11-25 12:00:00.000000', ?, 1)",
+            params,
+        )
+    seconds = time.perf_counter() - start  # commit included, as in ingest
+    engine.dispose()
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{db}{suffix}").unlink(missing_ok=True)
+    return rows / seconds
 
 
 def picks(rows: pd.DataFrame, db: Path, n: int, seed: int = 3) -> pd.DataFrame:
@@ -338,6 +399,7 @@ def browser_and_memory(
                 {"PEER": "duckdb", "BENCH_CSV": str(csv_path), "BENCH_PARQUET": str(parquet_path)},
                 "/",
             ),
+            ("reference", "bench/floor_app.py", {}, "/"),
         ]
         for who, script, extra, path in runs:
             with server(script, extra) as (base, proc, _):
@@ -349,33 +411,67 @@ def browser_and_memory(
                     if i > 0:  # the first visit fills the caches (peer 1 reads the CSV)
                         getattr(figs["chart"], who).append(ms)
                 getattr(figs["memory"], who).append(peak_rss_mb(proc.pid))
+        figs["plotly"].reference.extend(plotly_alone(browser, max(visits, 3)))
         browser.close()
 
 
+def plotly_alone(browser, visits: int) -> list[float]:
+    """plotly.js itself, with no Streamlit: a static page loading the plotly.min.js that the
+    plotly package ships and drawing one three-point chart, served from 127.0.0.1."""
+    import plotly
+
+    with tempfile.TemporaryDirectory() as tmp:
+        shutil.copy(Path(plotly.__file__).parent / "package_data" / "plotly.min.js", tmp)
+        Path(tmp, "index.html").write_text(
+            '<html><body><div id="c"></div><script src="plotly.min.js"></script><script>'
+            "Plotly.newPlot('c', [{x: [1, 2, 3], y: [1, 3, 2]}]);</script></body></html>"
+        )
+        handler = functools.partial(QuietHandler, directory=tmp)
+        httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        threading.Thread(target=httpd.serve_forever, daemon=True).start()
+        try:
+            url = f"http://127.0.0.1:{httpd.server_address[1]}/index.html"
+            return [chart_time(browser, url) for _ in range(visits)]
+        finally:
+            httpd.shutdown()
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args) -> None:  # the benchmark prints one table, nothing else
+        pass
+
+
 def cold_start(workdir: Path, fig: Figure) -> None:
+    """Server start to the first chart drawn: ours on a fresh store (which loads the bundled
+    snapshot), and the one-chart reference page, each in a browser of its own."""
     from playwright.sync_api import sync_playwright
 
     db = workdir / "cold.sqlite"
     for suffix in ("", "-wal", "-shm"):
         Path(f"{db}{suffix}").unlink(missing_ok=True)
     with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--headless=new",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-            ],
-        )
-        with server("app.py", {"DATABASE_URL": f"sqlite:///{db}"}) as (base, _, start):
-            page = browser.new_page()
-            page.goto(base + "/")
-            page.wait_for_function(
-                "document.querySelectorAll('.js-plotly-plot .main-svg').length > 0", timeout=120_000
+        for who, script, extra in (
+            ("ours", "app.py", {"DATABASE_URL": f"sqlite:///{db}"}),
+            ("reference", "bench/floor_app.py", {}),
+        ):
+            browser = p.chromium.launch(
+                executable_path=CHROMIUM,
+                args=[
+                    "--headless=new",
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    "--disable-background-networking",
+                ],
             )
-            fig.ours.append(time.perf_counter() - start)
-        browser.close()
+            with server(script, extra) as (base, _, start):
+                page = browser.new_page()
+                page.goto(base + "/")
+                page.wait_for_function(
+                    "document.querySelectorAll('.js-plotly-plot .main-svg').length > 0",
+                    timeout=120_000,
+                )
+                getattr(fig, who).append(time.perf_counter() - start)
+            browser.close()
 
 
 # -- report -------------------------------------------------------------------------------
@@ -408,7 +504,11 @@ def ratio(ours: list[float], peer: list[float], higher: bool, unit: str) -> str:
 def report(figs: list[Figure], size: int, extra: str) -> Table:
     table = Table(
         title=f"Situation Room benchmarks — {size:,} observations (scaled, not real)"
-        f" — {machine()}{extra}"
+        f" — {machine()}{extra}",
+        caption="reference, measured in this run: for ingest, SQLite alone inserting rows "
+        "already built (the most any ingest can reach here); for the browser, memory and cold "
+        "start, a Streamlit page holding one title and one plotly chart (bench/floor_app.py); "
+        "plotly.js alone is a static page drawing one chart",
     )
     for col in (
         "figure",
@@ -417,6 +517,7 @@ def report(figs: list[Figure], size: int, extra: str) -> Table:
         "ours p95",
         "pandas+cache p50",
         "duckdb p50",
+        "reference p50",
         "vs pandas",
         "vs duckdb",
         "target",
@@ -430,6 +531,7 @@ def report(figs: list[Figure], size: int, extra: str) -> Table:
             fmt(pct(f.ours, 95), f.unit),
             fmt(pct(f.pandas, 50), f.unit),
             fmt(pct(f.duckdb, 50), f.unit),
+            fmt(pct(f.reference, 50), f.unit),
             ratio(f.ours, f.pandas, f.higher_is_better, f.unit),
             ratio(f.ours, f.duckdb, f.higher_is_better, f.unit),
             f.target + (f" {f.note}" if f.note else ""),
@@ -452,10 +554,14 @@ def run(size: int, quick: bool, workdir: Path, reuse: bool = False) -> Table:
         "trends": Figure("Trends script run (AppTest)", "ms", "< 300 ms"),
         "map": Figure("Map script run (AppTest)", "ms", "< 300 ms"),
         "chart": Figure("Trends: load → chart drawn (Chromium)", "ms", "< 1,500 ms"),
+        "plotly": Figure(
+            "plotly.js alone: load → chart drawn", "ms", "(reference: no page beats it)"
+        ),
         "memory": Figure("app process peak memory", "MB", "< 400 MB, < 1/5 of peer 1"),
         "cold": Figure("cold start → first chart (bundled data)", "s", "< 5 s"),
     }
     figs["ingest"].ours.append(size / ingest_s)
+    figs["ingest"].reference.append(sqlite_alone(min(size, 1_000_000), workdir))
     chosen = picks(rows, db, queries)
     console.print("series latency…")
     series_latency(db, csv_path, parquet_path, chosen, figs["series"], figs["load"])
