@@ -7,6 +7,7 @@ never split or summed into bins: it is drawn as one point at the end of the peri
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
@@ -44,6 +45,8 @@ def one_estimate(df: pd.DataFrame) -> pd.DataFrame:
     all as a range."""
     if df.empty:
         return df
+    if df["estimate"].nunique(dropna=False) == 1:  # one kind of estimate: nothing to choose
+        return df
     rank = df["estimate"].map(ESTIMATE_PREFERENCE).fillna(9)
     keys = ["origin", "qualifier", "site", "period_start", "period_end"]
     keys = [k for k in keys if k in df]
@@ -59,62 +62,115 @@ def aggregate(
     by: tuple[str, ...] = ("city",),
 ) -> pd.DataFrame:
     """One value per group and period. Returns columns: *by, period, period_label, value,
-    figures (count), source, citation, spans (True for a multi-period figure kept whole)."""
+    figures (count), source, citation, spans (True for a multi-period figure kept whole).
+
+    Written with numpy group codes rather than a pandas groupby: a chart holds a few hundred
+    figures, where pandas' fixed cost per operation (about 30 of them) was most of the page's
+    run time."""
     cols = [*by, "period", "period_label", "value", "figures", "source", "citation", "spans"]
     if df.empty:
         return pd.DataFrame(columns=cols)
     freq = FREQUENCIES.get(period, "M")
     kind = metric_kind(metric)
-    # only the columns the result needs, text as plain objects: pandas' grouping is several
-    # times slower on Arrow-backed strings for frames of a few hundred rows
-    needed = [
-        c
-        for c in dict.fromkeys(
-            [*by, "period_start", "period_end", "value", "origin", "source", "citation"]
-        )
-        if c in df
-    ]
-    work = df[needed].astype({c: object for c in needed if df[c].dtype == "string"})
-    bins = work["period_end"].dt.to_period(freq)
-    work["bin_start"] = bins.dt.start_time
-    work["spans"] = work["period_start"] < work["bin_start"]
-    work["period"] = bins.dt.end_time.dt.normalize()
-    work.loc[work["spans"], "period"] = work.loc[work["spans"], "period_end"]
-    if "origin" not in work:
-        work["origin"] = work.get("source", "")
-    how = {"flow": "sum", "stock": "last", "price": "mean"}[kind]
-    keys = [*by, "period", "spans"]
-    work = work.sort_values("period_end")
-    grouped = work.groupby(keys, sort=True, dropna=False)
-    out = grouped["value"].agg(how).to_frame("value")
-    out["figures"] = grouped["value"].size()
+    # stable order by period end: "last" is the latest figure, "first" the earliest
+    order = np.argsort(df["period_end"].to_numpy("datetime64[ns]"), kind="stable")
+    end = df["period_end"].to_numpy("datetime64[ns]")[order]
+    start = df["period_start"].to_numpy("datetime64[ns]")[order]
+    value = df["value"].to_numpy(float)[order]
+    origin = _text(df["origin"] if "origin" in df else df.get("source"), len(df))[order]
+    citation = _text(df.get("citation"), len(df))[order]
+    bin_start, bin_end = _bins(end, freq)
+    spans = start < bin_start
+    when = np.where(spans, end, bin_end)
+    # group codes in sorted key order: by columns, then period, then spans
+    parts = [pd.factorize(_text(df[c], len(df))[order], sort=True)[0] for c in by]
+    keys = np.column_stack([*parts, when.view(np.int64), spans.astype(np.int64)])
+    uniq, first_row, group = np.unique(keys, axis=0, return_index=True, return_inverse=True)
+    group = group.ravel()
+    n = len(uniq)
+    figures = np.bincount(group, minlength=n)
+    if kind == "flow":
+        values = np.bincount(group, weights=value, minlength=n)
+    elif kind == "price":
+        values = np.bincount(group, weights=value, minlength=n) / figures
+    else:
+        last = np.zeros(n, dtype=np.int64)
+        np.maximum.at(last, group, np.arange(len(group)))
+        values = value[last]
+    earliest = np.full(n, np.iinfo(np.int64).max)
+    np.minimum.at(earliest, group, start.view(np.int64))
+    cited = np.full(n, len(group))
+    has = citation != ""
+    np.minimum.at(cited, group[has], np.flatnonzero(has))
+    out = pd.DataFrame(
+        {
+            **{c: _text(df[c], len(df))[order][first_row] for c in by},
+            "period": uniq[:, len(by)].view("datetime64[ns]"),
+            "value": values,
+            "figures": figures,
+            "source": origin[first_row],
+            "citation": np.append(citation, "")[cited],
+            "spans": uniq[:, len(by) + 1].astype(bool),
+            "period_start": earliest.view("datetime64[ns]"),
+        }
+    )
     # sources per point: one in nearly every group, so join names only where there are more
-    out["source"] = grouped["origin"].first()
-    several = grouped["origin"].nunique() > 1
-    if several.any():
-        mixed = work.set_index(keys).loc[several[several].index, "origin"]
-        out.loc[several, "source"] = mixed.groupby(level=keys, dropna=False).agg(
-            lambda s: ", ".join(sorted(set(map(str, s))))
-        )
-    out["citation"] = grouped["citation"].agg(lambda s: next((c for c in s if c), ""))
-    out["period_start"] = grouped["period_start"].min()
-    out = out.reset_index()
+    origin_code, origin_names = pd.factorize(origin)
+    pairs = np.unique(group * (len(origin_names) + 1) + origin_code)
+    if len(pairs) > n:
+        per_group = pairs // (len(origin_names) + 1)
+        names = np.asarray(origin_names, dtype=object)[pairs % (len(origin_names) + 1)]
+        for g in np.flatnonzero(np.bincount(per_group, minlength=n) > 1):
+            out.loc[g, "source"] = ", ".join(sorted(map(str, names[per_group == g])))
     if cumulative and kind == "flow":
         binned = ~out["spans"]
         out.loc[binned, "value"] = out[binned].groupby(list(by))["value"].cumsum()
-    out["period_label"] = _labels(out, freq)
-    return out.sort_values([*by, "period"]).reindex(columns=cols).reset_index(drop=True)
-
-
-def _labels(out: pd.DataFrame, freq: str) -> pd.Series:
-    fmt = {"W": "week ending %Y-%m-%d", "M": "%b %Y", "Y": "%Y"}[freq]
-    label = out["period"].dt.strftime(fmt)
-    spans = out["spans"].astype(bool)
-    label[spans] = (
-        out.loc[spans, "period_start"].dt.strftime("%Y-%m-%d")
-        + " to "
-        + out.loc[spans, "period"].dt.strftime("%Y-%m-%d")
+    out["period_label"] = _labels(
+        out["period"].to_numpy(), out["period_start"].to_numpy(), out["spans"].to_numpy(), freq
     )
+    return out.reindex(columns=cols)
+
+
+def _text(column: pd.Series | None, length: int) -> np.ndarray:
+    """A text column as plain Python strings ("" for missing), or all "" when absent."""
+    if column is None:
+        return np.full(length, "", dtype=object)
+    return column.to_numpy(dtype=object, na_value="")
+
+
+def _bins(end: np.ndarray, freq: str) -> tuple[np.ndarray, np.ndarray]:
+    """Start and last day of the week (Monday to Sunday), month or year holding each date."""
+    days = end.astype("datetime64[D]")
+    if freq == "W":
+        monday = days - ((days.view(np.int64) + 3) % 7)  # 1970-01-01 was a Thursday
+        return monday.astype("datetime64[ns]"), (monday + 6).astype("datetime64[ns]")
+    unit = "datetime64[M]" if freq == "M" else "datetime64[Y]"
+    first = days.astype(unit)
+    return (
+        first.astype("datetime64[D]").astype("datetime64[ns]"),
+        ((first + 1).astype("datetime64[D]") - 1).astype("datetime64[ns]"),
+    )
+
+
+MONTHS = np.array(
+    ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"],
+    dtype=object,
+)
+
+
+def _labels(period: np.ndarray, start: np.ndarray, spans: np.ndarray, freq: str) -> np.ndarray:
+    """ "Mar 2017", "2017", "week ending 2017-03-05"; a figure kept whole: "start to end"."""
+    day = np.datetime_as_string(period.astype("datetime64[D]")).astype(object)
+    year = np.array([d[:4] for d in day], dtype=object)
+    if freq == "W":
+        label = "week ending " + day
+    elif freq == "M":
+        label = MONTHS[period.astype("datetime64[M]").view(np.int64) % 12] + " " + year
+    else:
+        label = year
+    if spans.any():
+        first = np.datetime_as_string(start.astype("datetime64[D]")).astype(object)
+        label[spans] = first[spans] + " to " + day[spans]
     return label
 
 
@@ -138,10 +194,14 @@ def trend_figure(
     subtitle: str = "",
     events: pd.DataFrame | None = None,
 ) -> go.Figure:
-    """Lines per `color` group over time; multi-period figures as separate diamonds."""
-    fig = go.Figure()
+    """Lines per `color` group over time; multi-period figures as separate diamonds.
+
+    Traces, event lines and their numbers are handed to plotly as plain dicts in one call:
+    adding them one by one (add_trace, add_vline, add_annotation) validated the whole figure
+    each time and was the slowest step of the Trends page."""
     palette = px.colors.qualitative.Safe
     groups = list(dict.fromkeys(agg[color].tolist())) if not agg.empty else []
+    traces = []
     for i, name in enumerate(groups):
         part = agg[agg[color] == name]
         for spans, mode, symbol in (
@@ -153,57 +213,74 @@ def trend_figure(
                 continue
             custom = sub[[color, "period_label", "period_label", "source", "citation"]].copy()
             custom.iloc[:, 1] = unit
-            fig.add_trace(
-                go.Scatter(
-                    x=sub["period"],
-                    y=sub["value"],
-                    mode=mode,
-                    name=str(name),
-                    legendgroup=str(name),
-                    showlegend=not spans or sub is part,
-                    line={"color": palette[i % len(palette)], "width": 2},
-                    marker={
-                        "symbol": symbol,
-                        "size": 10 if spans else 6,
-                        "color": palette[i % len(palette)],
-                    },
-                    customdata=custom.to_numpy(),
-                    hovertemplate=HOVER,
-                )
+            colour = palette[i % len(palette)]
+            traces.append(
+                {
+                    "type": "scatter",
+                    "x": sub["period"],
+                    "y": sub["value"],
+                    "mode": mode,
+                    "name": str(name),
+                    "legendgroup": str(name),
+                    "showlegend": not spans or len(sub) == len(part),
+                    "line": {"color": colour, "width": 2},
+                    "marker": {"symbol": symbol, "size": 10 if spans else 6, "color": colour},
+                    "customdata": custom.to_numpy(),
+                    "hovertemplate": HOVER,
+                }
             )
+    shapes, notes = [], []
     if events is not None and not events.empty:
         # Reported events as numbered markers along the top; the full text is in the hover and
         # in the list under the chart, so labels never pile up on each other.
         for number, row in enumerate(events.itertuples(), start=1):
-            fig.add_vline(x=row.date, line_dash="dot", line_color="#999", opacity=0.5)
-            fig.add_annotation(
-                x=row.date,
-                y=1.02,
-                yref="paper",
-                text=f"<b>{number}</b>",
-                hovertext=row.label,
-                showarrow=False,
-                yanchor="bottom",
-                font={"size": 11, "color": "#444"},
-                bgcolor="#eee",
+            shapes.append(
+                {
+                    "type": "line",
+                    "xref": "x",
+                    "yref": "y domain",
+                    "x0": row.date,
+                    "x1": row.date,
+                    "y0": 0,
+                    "y1": 1,
+                    "line": {"dash": "dot", "color": "#999"},
+                    "opacity": 0.5,
+                }
+            )
+            notes.append(
+                {
+                    "x": row.date,
+                    "y": 1.02,
+                    "yref": "paper",
+                    "text": f"<b>{number}</b>",
+                    "hovertext": row.label,
+                    "showarrow": False,
+                    "yanchor": "bottom",
+                    "font": {"size": 11, "color": "#444"},
+                    "bgcolor": "#eee",
+                }
             )
     label = METRICS[metric].label if metric in METRICS else metric
-    fig.update_layout(
-        title={"text": title or label, "subtitle": {"text": subtitle}},
-        yaxis_title=unit,
-        xaxis_title=None,
-        hovermode="closest",
-        legend_title=color,
-        margin={"t": 80, "l": 10, "r": 10, "b": 10},
-        height=460,
-    )
+    xaxis: dict = {"title": {"text": None}}
+    yaxis: dict = {"title": {"text": unit}}
     if metric_kind(metric) != "price":
-        fig.update_yaxes(rangemode="tozero")  # counts are read against zero
+        yaxis["rangemode"] = "tozero"  # counts are read against zero
     if not agg.empty and agg["period"].nunique() == 1:
         # one date only: plotly would zoom to milliseconds around it; show the month around it
         day = pd.Timestamp(agg["period"].iloc[0])
-        fig.update_xaxes(range=[day - pd.Timedelta(days=45), day + pd.Timedelta(days=45)])
-    return fig
+        xaxis["range"] = [day - pd.Timedelta(days=45), day + pd.Timedelta(days=45)]
+    layout = {
+        "title": {"text": title or label, "subtitle": {"text": subtitle}},
+        "xaxis": xaxis,
+        "yaxis": yaxis,
+        "hovermode": "closest",
+        "legend": {"title": {"text": color}},
+        "margin": {"t": 80, "l": 10, "r": 10, "b": 10},
+        "height": 460,
+        "shapes": shapes,
+        "annotations": notes,
+    }
+    return go.Figure(data=traces, layout=layout)
 
 
 def sparkline(df: pd.DataFrame) -> go.Figure:

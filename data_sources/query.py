@@ -47,6 +47,21 @@ def _frame(engine: Engine, query) -> pd.DataFrame:
         return pd.DataFrame.from_records([tuple(r) for r in result], columns=columns)
 
 
+def _columns(engine: Engine, query) -> dict[str, np.ndarray]:
+    """A query's result as one object array per column: no DataFrame in between, for the few
+    hundred rows a page joins in numpy (building one cost more than the query)."""
+    with engine.connect() as conn:
+        result = conn.execute(query)
+        keys = list(result.keys())
+        rows = result.fetchall()
+    if not rows:
+        return {k: np.array([], dtype=object) for k in keys}
+    return {
+        k: np.array(values, dtype=object)
+        for k, values in zip(keys, zip(*rows, strict=True), strict=True)
+    }
+
+
 def cities(engine: Engine) -> pd.DataFrame:
     """Cities that hold at least one figure, most populous first."""
     has_data = sa.select(series.c.place_id).distinct().subquery()
@@ -131,12 +146,12 @@ def series_frame(
             q = q.where(series.c[column] == wanted)
     if sources:
         q = q.where(series.c.source.in_(sources))
-    meta = _frame(engine, q)
+    meta = _columns(engine, q)
     if keep is not None:
         obs = keep
     else:
         obs = _observations(engine, meta["series_id"].tolist(), current_only, limit)
-    prov = _frame(
+    prov = _columns(
         engine,
         sa.select(
             provenance.c.provenance_id,
@@ -152,17 +167,19 @@ def series_frame(
     columns["origin"] = np.where(
         columns["source"] == "reported", columns["dataset"], columns["source"]
     )
+    if "match_score" in columns:  # a number or none: NaN, as a float column holds it
+        columns["match_score"] = columns["match_score"].astype(float)
     return pd.DataFrame({c: columns.get(c, []) for c in SERIES_COLUMNS})
 
 
-def _lookup(table: pd.DataFrame, key: str, wanted: np.ndarray) -> dict[str, np.ndarray]:
+def _lookup(table: dict[str, np.ndarray], key: str, wanted: np.ndarray) -> dict[str, np.ndarray]:
     """Columns of `table` for each value of `wanted` (a join done with array indexing)."""
-    keys = table[key].to_numpy()
+    keys = table[key].astype(np.int64)
     if len(wanted) == 0 or len(keys) == 0:
-        return {c: np.array([], dtype=object) for c in table.columns if c != key}
+        return {c: np.array([], dtype=object) for c in table if c != key}
     order = np.argsort(keys)
     pos = order[np.searchsorted(keys, wanted, sorter=order)]
-    return {c: table[c].to_numpy(dtype=object)[pos] for c in table.columns if c != key}
+    return {c: values[pos] for c, values in table.items() if c != key}
 
 
 def _observations(

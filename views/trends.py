@@ -120,7 +120,10 @@ if per_source:
     agg = agg.assign(city=agg.city + " · " + agg.origin).drop(columns="origin")
     subtitle += " · one line per source, never added up"
 
-reported = common.reported(url, tuple(place_ids))
+# events are other metrics' reported figures; most cities have none, and then the (cached)
+# empty answer for no place stands in for a query
+has_reports = (cat.source == "reported").any()
+reported = common.reported(url, tuple(place_ids) if has_reports else ())
 reported = reported[reported.metric != metric]
 lo, hi = data.period_end.min(), data.period_end.max()
 events = (
