@@ -59,6 +59,46 @@ def test_a_figure_spanning_many_periods_is_kept_whole():
     assert out[~out.spans].value.tolist() == [100]
 
 
+def test_weeks_end_on_sunday_years_hold_their_figures_and_citations_are_kept():
+    df = frame(
+        [
+            ["Aleppo", "2016-12-04", "2016-12-04", 3500, "wfp", ""],  # a Sunday
+            ["Aleppo", "2016-12-05", "2016-12-05", 3000, "wfp", "WFP VAM"],  # the next Monday
+            ["Aleppo", "2017-01-02", "2017-01-02", 400, "wfp", "WFP VAM"],
+        ]
+    )
+    weekly = charts.aggregate(df, "food_price", "week")
+    assert weekly.period_label.tolist() == [
+        "week ending 2016-12-04",
+        "week ending 2016-12-11",
+        "week ending 2017-01-08",
+    ]
+    yearly = charts.aggregate(df, "food_price", "year")
+    assert yearly.period_label.tolist() == ["2016", "2017"]
+    assert yearly.value.tolist() == [3250, 400]
+    assert yearly.figures.tolist() == [2, 1]
+    assert yearly.citation.tolist() == ["WFP VAM", "WFP VAM"]  # the first one given
+
+
+def test_a_point_made_of_several_sources_names_them_all():
+    df = frame(
+        [
+            ["Homs", "2017-03-01", "2017-03-01", 10, "OCHA", ""],
+            ["Homs", "2017-03-15", "2017-03-15", 20, "ICRC", ""],
+            ["Homs", "2017-04-01", "2017-04-01", 30, "OCHA", ""],
+        ]
+    )
+    out = charts.aggregate(df, "civilians_killed", "month")
+    assert out.source.tolist() == ["ICRC, OCHA", "OCHA"]
+    assert out.value.tolist() == [30, 30]
+    per_source = charts.aggregate(df, "civilians_killed", "month", by=("city", "origin"))
+    assert per_source[["origin", "value"]].values.tolist() == [
+        ["ICRC", 20],
+        ["OCHA", 10],
+        ["OCHA", 30],
+    ]
+
+
 def test_per_capita_uses_the_named_denominator():
     agg = pd.DataFrame({"city": ["Aleppo", "Nowhere"], "value": [2098.21, 5]})
     out = charts.per_capita(agg, {"Aleppo": 2_098_210})
