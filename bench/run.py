@@ -39,6 +39,7 @@ from data_sources.store import ingest, make_engine
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHART_DRAWN = "document.querySelectorAll('.js-plotly-plot .main-svg').length > 0"
 console = Console(width=200)
 warnings.filterwarnings("ignore")
 
@@ -152,7 +153,11 @@ def sqlite_alone(rows: int, workdir: Path) -> float:
             params,
         )
     seconds = time.perf_counter() - start  # commit included, as in ingest
+    with engine.connect() as conn:
+        stored = conn.exec_driver_sql("SELECT count(*) FROM observations").scalar()
     engine.dispose()
+    if stored != rows:
+        raise RuntimeError(f"SQLite alone stored {stored:,} rows of {rows:,}")
     for suffix in ("", "-wal", "-shm"):
         Path(f"{db}{suffix}").unlink(missing_ok=True)
     return rows / seconds
@@ -350,13 +355,26 @@ def peak_rss_mb(pid: int) -> float:
     return float("nan")
 
 
+def launch(playwright):
+    """Debian's Chromium, headless, with nothing reaching for the network."""
+    return playwright.chromium.launch(
+        executable_path=CHROMIUM,
+        args=[
+            "--headless=new",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--disable-background-networking",
+            "--disable-component-update",
+        ],
+    )
+
+
 def chart_time(browser, url: str) -> float:
     page = browser.new_page()
     start = time.perf_counter()
     page.goto(url)
-    page.wait_for_function(
-        "document.querySelectorAll('.js-plotly-plot .main-svg').length > 0", timeout=600_000
-    )
+    page.wait_for_function(CHART_DRAWN, timeout=600_000)
     dt = time.perf_counter() - start
     page.close()
     return dt * 1000
@@ -374,17 +392,7 @@ def browser_and_memory(
 
     prices = chosen[chosen.metric == "food_price"].head(visits)
     with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--headless=new",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--disable-background-networking",
-                "--disable-component-update",
-            ],
-        )
+        browser = launch(p)
         runs = [
             ("ours", "app.py", {"DATABASE_URL": f"sqlite:///{db}"}, "/trends"),
             (
@@ -454,22 +462,11 @@ def cold_start(workdir: Path, fig: Figure) -> None:
             ("ours", "app.py", {"DATABASE_URL": f"sqlite:///{db}"}),
             ("reference", "bench/floor_app.py", {}),
         ):
-            browser = p.chromium.launch(
-                executable_path=CHROMIUM,
-                args=[
-                    "--headless=new",
-                    "--no-sandbox",
-                    "--disable-gpu",
-                    "--disable-background-networking",
-                ],
-            )
+            browser = launch(p)
             with server(script, extra) as (base, _, start):
                 page = browser.new_page()
                 page.goto(base + "/")
-                page.wait_for_function(
-                    "document.querySelectorAll('.js-plotly-plot .main-svg').length > 0",
-                    timeout=120_000,
-                )
+                page.wait_for_function(CHART_DRAWN, timeout=120_000)
                 getattr(fig, who).append(time.perf_counter() - start)
             browser.close()
 

@@ -196,7 +196,13 @@ def _clean_text(column: pd.Series) -> tuple[pd.Series, np.ndarray]:
     repeat the same few names millions of times, so this is cheap at any size. Also returns
     the value codes (equal codes, equal text), which the store reuses to group rows."""
     codes, uniques = pd.factorize(column, use_na_sentinel=True)
-    cleaned = np.array([str(u).strip() for u in uniques] + [""], dtype=object)
+    stripped = [str(u).strip() for u in uniques]
+    plain = not isinstance(column.dtype, pd.CategoricalDtype)
+    if plain and stripped == list(uniques) and (len(codes) == 0 or codes.min() >= 0):
+        # already clean text (the usual case): keep the column, Arrow-backed strings compare
+        # and match far faster than a rebuilt array of Python strings
+        return column, codes
+    cleaned = np.array([*stripped, ""], dtype=object)
     return pd.Series(cleaned[codes], index=column.index, dtype=object), codes
 
 
@@ -223,8 +229,9 @@ def _as_datetime(values: pd.Series) -> pd.Series:
         return pd.to_datetime(values, errors="coerce", format="mixed")
 
 
-def _reason_series(df: pd.DataFrame) -> pd.Series:
-    """First failing rule per row, "" where the row passes."""
+def _reason_series(df: pd.DataFrame) -> tuple[pd.Series, dict[str, pd.Series]]:
+    """First failing rule per row, "" where the row passes; and the value and periods as
+    parsed for the rules, so that the accepted rows need not be parsed a second time."""
     reason = np.full(len(df), "", dtype=object)
     failed = np.zeros(len(df), dtype=bool)
 
@@ -241,7 +248,10 @@ def _reason_series(df: pd.DataFrame) -> pd.Series:
     value = pd.to_numeric(raw_value, errors="coerce")
     start = _as_datetime(df["period_start"])
     end = _as_datetime(df["period_end"])
-    bounds = df["metric"].map({m: METRICS[m].upper_bound for m in METRICS}).fillna(float("inf"))
+    # the plausible maximum per row, looked up once per distinct metric
+    metric_codes, metric_names = pd.factorize(df["metric"], use_na_sentinel=True)
+    known = [METRICS[m].upper_bound if m in METRICS else np.inf for m in metric_names]
+    bounds = pd.Series(np.array([*known, np.inf])[metric_codes], index=df.index)
 
     flag(
         ~df["metric"].isin(list(METRICS)),
@@ -274,7 +284,8 @@ def _reason_series(df: pd.DataFrame) -> pd.Series:
         lambda bad: "unknown estimate '" + bad["estimate"].astype(str) + "'",
     )
     flag(df["source"] == "", "missing source")
-    return pd.Series(reason, index=df.index, dtype=object)
+    parsed = {"value": value, "period_start": start, "period_end": end}
+    return pd.Series(reason, index=df.index, dtype=object), parsed
 
 
 def validate(
@@ -286,7 +297,7 @@ def validate(
     what the source sent so the reject table shows the input as it was.
     """
     df = conform(df, codes).reset_index(drop=True)
-    reason = _reason_series(df)
+    reason, parsed = _reason_series(df)
     bad = reason != ""
     if codes is not None and bad.any():  # codes follow the accepted rows
         keep = ~bad.to_numpy()
@@ -294,7 +305,8 @@ def validate(
             codes[col] = codes[col][keep]
     rejected = df[bad].assign(reason=reason[bad])
     good = df[~bad].copy() if bad.any() else df
-    good["value"] = pd.to_numeric(good["value"]).astype(float)
-    good["period_start"] = _as_datetime(good["period_start"]).astype("datetime64[s]")
-    good["period_end"] = _as_datetime(good["period_end"]).astype("datetime64[s]")
+    ok = ~bad
+    good["value"] = parsed["value"][ok].astype(float)
+    good["period_start"] = parsed["period_start"][ok].astype("datetime64[s]")
+    good["period_end"] = parsed["period_end"][ok].astype("datetime64[s]")
     return good, rejected

@@ -62,3 +62,25 @@ def test_feed_bench_scales_records_with_distinct_ids():
     copies = [r["date_start"][:10] for r in server.data["ucdp"] if r["id"] % 10**7 == 71663]
     server._httpd.server_close()
     assert copies == ["2013-12-13", "2013-12-14", "2013-12-15"]  # one more day per copy
+
+
+def test_sqlite_alone_stores_every_row_it_times(tmp_path):
+    from bench.run import sqlite_alone
+
+    assert sqlite_alone(2_000, tmp_path) > 0  # it counts what it stored, and raises if short
+    assert list(tmp_path.iterdir()) == []  # and leaves nothing behind
+
+
+def test_report_shows_the_reference_beside_ours_and_the_peers():
+    from rich.console import Console
+
+    from bench.run import Figure, report
+
+    chart = Figure("chart drawn", "ms", "< 1,500 ms", ours=[4000.0], pandas=[3000.0])
+    chart.reference.append(2500.0)
+    console = Console(width=250, record=True)
+    console.print(report([chart], 1_000, ""))
+    row = next(line for line in console.export_text().splitlines() if "chart drawn" in line)
+    cells = [c.strip() for c in row.split("│") if c.strip()]
+    assert cells[:5] == ["chart drawn", "ms", "4,000", "4,000", "3,000"]
+    assert "2,500" in cells and "0.8× slower" in cells
