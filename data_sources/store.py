@@ -476,13 +476,18 @@ def _row_keys(df: pd.DataFrame, cols: list[str], codes: dict[str, np.ndarray]) -
     the text columns' codes come from validation (strings are hashed once per ingest), the
     rest are factorized here."""
     key = np.zeros(len(df), dtype=np.int64)
+    bound = 1  # every key is below this
     for col in cols:
         col_codes = codes.get(col)
         if col_codes is None:
             col_codes = pd.factorize(df[col], use_na_sentinel=False)[0]
-        key = key * (int(col_codes.max(initial=0)) + 2) + col_codes + 1  # sentinel -1 -> 0
-        key = pd.factorize(key)[0]  # renumber densely, so the next fold cannot overflow
-    return key
+        width = int(col_codes.max(initial=0)) + 2
+        if bound * width >= 2**62:  # renumber densely first, so this fold cannot overflow
+            key = pd.factorize(key)[0]
+            bound = int(key.max(initial=0)) + 1
+        key = key * width + col_codes + 1  # sentinel -1 -> 0
+        bound *= width
+    return pd.factorize(key)[0]
 
 
 def _place_combos(
