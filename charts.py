@@ -211,8 +211,17 @@ def trend_figure(
             sub = part[part["spans"] == spans]
             if sub.empty:
                 continue
-            custom = sub[[color, "period_label", "period_label", "source", "citation"]].copy()
-            custom.iloc[:, 1] = unit
+            # hover fields per point; built from arrays, since selecting a repeated column from
+            # a frame of Arrow strings cost more than the rest of the figure
+            custom = np.column_stack(
+                [
+                    sub[color].to_numpy(dtype=object),
+                    np.full(len(sub), unit, dtype=object),
+                    sub["period_label"].to_numpy(dtype=object),
+                    sub["source"].to_numpy(dtype=object),
+                    sub["citation"].to_numpy(dtype=object),
+                ]
+            )
             colour = palette[i % len(palette)]
             traces.append(
                 {
@@ -225,7 +234,7 @@ def trend_figure(
                     "showlegend": not spans or len(sub) == len(part),
                     "line": {"color": colour, "width": 2},
                     "marker": {"symbol": symbol, "size": 10 if spans else 6, "color": colour},
-                    "customdata": custom.to_numpy(),
+                    "customdata": custom,
                     "hovertemplate": HOVER,
                 }
             )
