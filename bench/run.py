@@ -387,7 +387,10 @@ def browser_and_memory(
     chosen: pd.DataFrame,
     figs: dict[str, Figure],
     visits: int,
+    quick: bool = False,
 ) -> None:
+    """Time to a drawn chart and peak memory per server; in quick mode only ours and the
+    reference page (the peers' servers are most of the quick run's minute otherwise)."""
     from playwright.sync_api import sync_playwright
 
     prices = chosen[chosen.metric == "food_price"].head(visits)
@@ -410,6 +413,8 @@ def browser_and_memory(
             ("reference", "bench/floor_app.py", {}, "/"),
         ]
         for who, script, extra, path in runs:
+            if quick and who in ("pandas", "duckdb"):
+                continue
             with server(script, extra) as (base, proc, _):
                 for i, r in enumerate(prices.itertuples()):
                     query_string = (
@@ -419,7 +424,7 @@ def browser_and_memory(
                     if i > 0:  # the first visit fills the caches (peer 1 reads the CSV)
                         getattr(figs["chart"], who).append(ms)
                 getattr(figs["memory"], who).append(peak_rss_mb(proc.pid))
-        figs["plotly"].reference.extend(plotly_alone(browser, max(visits, 3)))
+        figs["plotly"].reference.extend(plotly_alone(browser, 1 if quick else max(visits, 3)))
         browser.close()
 
 
@@ -449,9 +454,9 @@ class QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
-def cold_start(workdir: Path, fig: Figure) -> None:
+def cold_start(workdir: Path, fig: Figure, quick: bool = False) -> None:
     """Server start to the first chart drawn: ours on a fresh store (which loads the bundled
-    snapshot), and the one-chart reference page, each in a browser of its own."""
+    snapshot), and (not in quick mode) the one-chart reference page, each in its own browser."""
     from playwright.sync_api import sync_playwright
 
     db = workdir / "cold.sqlite"
@@ -461,7 +466,7 @@ def cold_start(workdir: Path, fig: Figure) -> None:
         for who, script, extra in (
             ("ours", "app.py", {"DATABASE_URL": f"sqlite:///{db}"}),
             ("reference", "bench/floor_app.py", {}),
-        ):
+        )[: 1 if quick else 2]:
             browser = launch(p)
             with server(script, extra) as (base, _, start):
                 page = browser.new_page()
@@ -566,9 +571,9 @@ def run(size: int, quick: bool, workdir: Path, reuse: bool = False) -> Table:
     page_times(db, csv_path, parquet_path, chosen, figs, page_runs)
     if Path(CHROMIUM).exists():
         console.print("browser and memory…")
-        browser_and_memory(db, csv_path, parquet_path, chosen, figs, page_runs)
+        browser_and_memory(db, csv_path, parquet_path, chosen, figs, page_runs, quick)
         console.print("cold start…")
-        cold_start(workdir, figs["cold"])
+        cold_start(workdir, figs["cold"], quick)
     store_mb = (
         sum(Path(f"{db}{s}").stat().st_size for s in ("", "-wal") if Path(f"{db}{s}").exists())
         / 2**20
