@@ -25,7 +25,7 @@ from sqlalchemy.engine import Engine
 
 from .. import store
 
-PREBUILT_DIR = Path(__file__).resolve().parent / "prebuilt"
+PREBUILT_DIR = Path(__file__).resolve().parent / "tables"
 MANIFEST_FILE = PREBUILT_DIR / "manifest.json"
 # parents before children, so foreign keys hold at every insert
 TABLES = [
