@@ -242,14 +242,19 @@ def trend_figure(
     if events is not None and not events.empty:
         # Reported events as numbered markers along the top; the full text is in the hover and
         # in the list under the chart, so labels never pile up on each other.
+        # events on the same day share one line and one marker ("1·6"), never drawn on top
+        # of each other
+        same_day: dict = {}
         for number, row in enumerate(events.itertuples(), start=1):
+            same_day.setdefault(pd.Timestamp(row.date), []).append((number, row.label))
+        for day, items in same_day.items():
             shapes.append(
                 {
                     "type": "line",
                     "xref": "x",
                     "yref": "y domain",
-                    "x0": row.date,
-                    "x1": row.date,
+                    "x0": day,
+                    "x1": day,
                     "y0": 0,
                     "y1": 1,
                     "line": {"dash": "dot", "color": "#999"},
@@ -258,11 +263,11 @@ def trend_figure(
             )
             notes.append(
                 {
-                    "x": row.date,
+                    "x": day,
                     "y": 1.02,
                     "yref": "paper",
-                    "text": f"<b>{number}</b>",
-                    "hovertext": row.label,
+                    "text": "<b>" + "·".join(str(n) for n, _ in items) + "</b>",
+                    "hovertext": "<br>".join(text for _, text in items),
                     "showarrow": False,
                     "yanchor": "bottom",
                     "font": {"size": 11, "color": "#444"},
@@ -279,13 +284,20 @@ def trend_figure(
         day = pd.Timestamp(agg["period"].iloc[0])
         xaxis["range"] = [day - pd.Timedelta(days=45), day + pd.Timedelta(days=45)]
     layout = {
-        "title": {"text": title or label, "subtitle": {"text": subtitle}},
+        # the title is pinned to the top, leaving a band above the plot for the event numbers
+        "title": {
+            "text": title or label,
+            "subtitle": {"text": subtitle},
+            "yref": "container",
+            "y": 0.98,
+            "yanchor": "top",
+        },
         "xaxis": xaxis,
         "yaxis": yaxis,
         "hovermode": "closest",
         "legend": {"title": {"text": color}},
-        "margin": {"t": 80, "l": 10, "r": 10, "b": 10},
-        "height": 460,
+        "margin": {"t": 100 if shapes else 80, "l": 10, "r": 10, "b": 10},
+        "height": 480 if shapes else 460,
         "shapes": shapes,
         "annotations": notes,
     }

@@ -187,3 +187,23 @@ def test_a_single_figure_gets_a_readable_time_axis():
     fig = charts.trend_figure(agg, metric="civilians_killed", unit="people")
     low, high = (pd.Timestamp(x) for x in fig.layout.xaxis.range)
     assert (high - low).days == 90 and low < day < high
+
+
+def test_events_on_one_day_share_a_marker_and_the_title_leaves_room_for_them():
+    agg = charts.aggregate(
+        frame([["Mosul", "2016-11-01", "2016-12-31", 68550, "UN OCHA", ""]]), "idps", "month"
+    )
+    events = pd.DataFrame(
+        {
+            "date": pd.to_datetime(["2016-12-16", "2016-11-30", "2016-12-16"]),
+            "label": ["newly displaced 100,000", "civilians killed 98", "population 1,500,000"],
+        }
+    )
+    fig = charts.trend_figure(agg, metric="idps", unit="people", subtitle="s", events=events)
+    notes = {a.text: a.hovertext for a in fig.layout.annotations}
+    assert notes == {
+        "<b>1·3</b>": "newly displaced 100,000<br>population 1,500,000",
+        "<b>2</b>": "civilians killed 98",
+    }
+    assert len(fig.layout.shapes) == 2
+    assert fig.layout.title.yref == "container" and fig.layout.margin.t == 100
