@@ -83,7 +83,8 @@ def aggregate(
     spans = start < bin_start
     when = np.where(spans, end, bin_end)
     # group codes in sorted key order: by columns, then period, then spans
-    parts = [pd.factorize(_text(df[c], len(df))[order], sort=True)[0] for c in by]
+    by_text = {c: _text(df[c], len(df))[order] for c in by}
+    parts = [pd.factorize(by_text[c], sort=True)[0] for c in by]
     keys = np.column_stack([*parts, when.view(np.int64), spans.astype(np.int64)])
     uniq, first_row, group = np.unique(keys, axis=0, return_index=True, return_inverse=True)
     group = group.ravel()
@@ -104,7 +105,7 @@ def aggregate(
     np.minimum.at(cited, group[has], np.flatnonzero(has))
     out = pd.DataFrame(
         {
-            **{c: _text(df[c], len(df))[order][first_row] for c in by},
+            **{c: by_text[c][first_row] for c in by},
             "period": uniq[:, len(by)].view("datetime64[ns]"),
             "value": values,
             "figures": figures,

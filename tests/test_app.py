@@ -172,3 +172,17 @@ def test_compare_sets_ocha_against_iom_for_mosul_displacement(app):
     drawn = {t["name"]: t["y"] for t in traces(at)[0]}
     assert drawn["IOM"] == [68112.0]
     assert drawn["UN OCHA"] == [68550.0, 135500.0]
+
+
+def test_trends_shows_its_chart_data_only_when_asked(app):
+    at = app(PAGES[1], cities="Aleppo", qualifier="Wheat flour, retail", unit="SYP/KG")
+    assert not at.exception
+    assert len(at.dataframe) == 0  # the grid is not drawn on every visit
+    toggle = next(t for t in at.toggle if t.label.startswith("Show chart data"))
+    points = int(toggle.label.split("(")[1].split()[0])
+    toggle.set_value(True).run()
+    table = at.dataframe[0].value
+    assert len(table) == points
+    drawn = sum(len(t["y"]) for t in traces(at)[0])
+    assert drawn == points  # the table holds exactly the points on the chart
+    assert table.city.unique().tolist() == ["Aleppo"]

@@ -30,7 +30,13 @@ def test_bundled_tables_were_built_from_the_bundled_files():
 
 
 @pytest.mark.parametrize("name", [t.name for t in prebuilt.TABLES])
-def test_fresh_store_from_prebuilt_tables_equals_the_ingested_one(loaded_db, tmp_path, name):
+def test_fresh_store_from_prebuilt_tables_equals_the_ingested_one(
+    loaded_db, tmp_path, monkeypatch, name
+):
+    def no_ingest(*args, **kwargs):
+        raise AssertionError("a fresh store must copy the prebuilt tables, not ingest")
+
+    monkeypatch.setattr("data_sources.snapshot.ingest", no_ingest)
     fast = tmp_path / "fast.sqlite"
     engine = make_engine(f"sqlite:///{fast}")
     results = load_snapshot(engine)
