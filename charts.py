@@ -243,12 +243,20 @@ def trend_figure(
     if events is not None and not events.empty:
         # Reported events as numbered markers along the top; the full text is in the hover and
         # in the list under the chart, so labels never pile up on each other.
-        # events on the same day share one line and one marker ("1·6"), never drawn on top
-        # of each other
-        same_day: dict = {}
-        for number, row in enumerate(events.itertuples(), start=1):
-            same_day.setdefault(pd.Timestamp(row.date), []).append((number, row.label))
-        for day, items in same_day.items():
+        # events closer than 1/40 of the time axis share one marker ("1·6"), else their
+        # numbers are drawn on top of each other; each keeps its own line
+        dates = [pd.Timestamp(d) for d in events["date"]]
+        points = [*dates, *(pd.Timestamp(p) for p in agg["period"])] if not agg.empty else dates
+        near = max(max(points) - min(points), pd.Timedelta(days=1)) / 40
+        groups: list[list] = []
+        for number, (day, label) in sorted(
+            enumerate(zip(dates, events["label"], strict=True), start=1), key=lambda e: e[1][0]
+        ):
+            if groups and day - groups[-1][0][1] <= near:
+                groups[-1].append((number, day, label))
+            else:
+                groups.append([(number, day, label)])
+        for day in dict.fromkeys(dates):
             shapes.append(
                 {
                     "type": "line",
@@ -262,14 +270,17 @@ def trend_figure(
                     "opacity": 0.5,
                 }
             )
+        for items in groups:
+            items.sort()
             notes.append(
                 {
-                    "x": day,
+                    "x": items[0][1],
                     "y": 1.02,
                     "yref": "paper",
-                    "text": "<b>" + "·".join(str(n) for n, _ in items) + "</b>",
-                    "hovertext": "<br>".join(text for _, text in items),
+                    "text": "<b>" + "·".join(str(n) for n, _, _ in items) + "</b>",
+                    "hovertext": "<br>".join(f"{n}: {text}" for n, _, text in items),
                     "showarrow": False,
+                    "xanchor": "left",
                     "yanchor": "bottom",
                     "font": {"size": 11, "color": "#444"},
                     "bgcolor": "#eee",

@@ -189,21 +189,29 @@ def test_a_single_figure_gets_a_readable_time_axis():
     assert (high - low).days == 90 and low < day < high
 
 
-def test_events_on_one_day_share_a_marker_and_the_title_leaves_room_for_them():
+def test_events_close_together_share_a_marker_and_the_title_leaves_room_for_them():
     agg = charts.aggregate(
-        frame([["Mosul", "2016-11-01", "2016-12-31", 68550, "UN OCHA", ""]]), "idps", "month"
+        frame(
+            [
+                ["Aleppo", "2014-01-01", "2014-01-31", 90, "wfp", ""],
+                ["Aleppo", "2018-12-01", "2018-12-31", 240, "wfp", ""],
+            ]
+        ),
+        "food_price",
+        "month",
     )
     events = pd.DataFrame(
         {
-            "date": pd.to_datetime(["2016-12-16", "2016-11-30", "2016-12-16"]),
-            "label": ["newly displaced 100,000", "civilians killed 98", "population 1,500,000"],
+            "date": pd.to_datetime(["2016-12-16", "2017-06-11", "2016-11-30", "2016-12-16"]),
+            "label": ["displaced 100,000", "displaced 854,327", "killed 98", "idps 68,550"],
         }
     )
-    fig = charts.trend_figure(agg, metric="idps", unit="people", subtitle="s", events=events)
+    fig = charts.trend_figure(agg, metric="food_price", unit="SYP/KG", subtitle="s", events=events)
     notes = {a.text: a.hovertext for a in fig.layout.annotations}
+    # 30 Nov and 16 Dec 2016 are two weeks apart on a five-year axis: one marker; June 2017 apart
     assert notes == {
-        "<b>1·3</b>": "newly displaced 100,000<br>population 1,500,000",
-        "<b>2</b>": "civilians killed 98",
+        "<b>1·3·4</b>": "1: displaced 100,000<br>3: killed 98<br>4: idps 68,550",
+        "<b>2</b>": "2: displaced 854,327",
     }
-    assert len(fig.layout.shapes) == 2
+    assert len(fig.layout.shapes) == 3  # one line per distinct day
     assert fig.layout.title.yref == "container" and fig.layout.margin.t == 100
