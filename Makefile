@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 8501
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test bench bench-feeds install install-test install-bench chromium lint format clean
+.PHONY: run test bench bench-feeds install install-test install-bench chromium postgresql lint format clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,12 @@ chromium:
 	  $(SUDO) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
 
+# The test suite starts its own PostgreSQL server from Debian's binaries (initdb + pg_ctl).
+postgresql:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq postgresql >/dev/null; }
+
 install-bench: $(BIN)/python
 	$(BIN)/python -m pip install -q -e '.[bench]'
 
@@ -37,7 +43,7 @@ bench-feeds: install-test
 run: install
 	$(BIN)/streamlit run app.py --server.port $(PORT)
 
-test: install-test chromium
+test: install-test chromium postgresql
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest

@@ -105,6 +105,8 @@ fetch_log = sa.Table(
     sa.Column("error", sa.Text, default=""),
     sa.Column("pages", sa.Integer, default=0, comment="responses fetched (live feeds)"),
     sa.Column("requests", sa.Integer, default=0, comment="HTTP requests sent, retries included"),
+    sa.Column("pages_not_modified", sa.Integer, default=0, comment="304 answers to revalidation"),
+    sa.Column("pages_cached", sa.Integer, default=0, comment="pages served from the local cache"),
 )
 
 observations = sa.Table(
@@ -146,6 +148,23 @@ rejects = sa.Table(
     sa.Column("reason", sa.Text, nullable=False),
     sa.Column("raw", sa.Text, nullable=False, comment="the rejected input as JSON"),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+locks = sa.Table(
+    "locks",
+    metadata,
+    sa.Column("name", sa.String(64), primary_key=True, comment="what is locked, e.g. 'refresh'"),
+    sa.Column("holder", sa.String(200), nullable=False, comment="host:pid:token of the holder"),
+    sa.Column("acquired_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column(
+        "expires_at",
+        sa.DateTime(timezone=True),
+        nullable=False,
+        comment="end of the lease: renewed while the holder works, free for others after",
+    ),
+    sa.Column(
+        "detail", sa.Text, nullable=False, default="", comment="what the holder is doing, for pages"
+    ),
 )
 
 meta = sa.Table(

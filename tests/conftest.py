@@ -1,4 +1,9 @@
-"""Shared fixtures: real SQLite files, the real bundled snapshot, the real gazetteer."""
+"""Shared fixtures: real SQLite files and a real PostgreSQL server, the real bundled snapshot,
+the real gazetteer.
+
+Store fixtures (`store_url`, `loaded_url`, `empty_engine`, `loaded_engine`) are parametrized
+over both backends, so every test that uses them runs on SQLite and on PostgreSQL.
+"""
 
 from __future__ import annotations
 
@@ -19,6 +24,54 @@ def gaz():
     return gazetteer()
 
 
+BACKENDS = ["sqlite", "postgresql"]
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    """One PostgreSQL cluster for the whole session (Debian's binaries, a temp folder)."""
+    from tests.pg_server import PostgresServer
+
+    server = PostgresServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def pg_snapshot_template(pg_server) -> str:
+    """A PostgreSQL database holding the bundled snapshot, loaded once through ingest; tests
+    get copies of it (CREATE DATABASE ... TEMPLATE)."""
+    url = pg_server.new_database(name="snapshot_template")
+    engine = make_engine(url)
+    load_snapshot(engine, prebuilt=False)
+    engine.dispose()
+    return "snapshot_template"
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request) -> str:
+    return request.param
+
+
+@pytest.fixture
+def store_url(backend, request, tmp_path) -> str:
+    """The URL of a fresh, empty store on this test's backend."""
+    if backend == "sqlite":
+        return f"sqlite:///{tmp_path / 'store.sqlite'}"
+    return request.getfixturevalue("pg_server").new_database()
+
+
+@pytest.fixture
+def loaded_url(backend, request, tmp_path) -> str:
+    """The URL of a private store holding the whole bundled snapshot, on this test's backend."""
+    if backend == "sqlite":
+        path = tmp_path / "store.sqlite"
+        shutil.copyfile(request.getfixturevalue("loaded_db"), path)
+        return f"sqlite:///{path}"
+    template = request.getfixturevalue("pg_snapshot_template")
+    return request.getfixturevalue("pg_server").new_database(template=template)
+
+
 @pytest.fixture(scope="session")
 def loaded_db(tmp_path_factory) -> Path:
     """A store file holding the whole bundled snapshot, built once per test session."""
@@ -30,18 +83,16 @@ def loaded_db(tmp_path_factory) -> Path:
 
 
 @pytest.fixture
-def loaded_engine(loaded_db, tmp_path):
+def loaded_engine(loaded_url):
     """A private copy of the loaded store, so a test may write without disturbing others."""
-    path = tmp_path / "store.sqlite"
-    shutil.copyfile(loaded_db, path)
-    engine = make_engine(f"sqlite:///{path}")
+    engine = make_engine(loaded_url)
     yield engine
     engine.dispose()
 
 
 @pytest.fixture
-def empty_engine(tmp_path):
-    engine = make_engine(f"sqlite:///{tmp_path / 'empty.sqlite'}")
+def empty_engine(store_url):
+    engine = make_engine(store_url)
     yield engine
     engine.dispose()
 
