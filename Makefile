@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 8501
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test bench bench-feeds install install-test install-bench chromium postgresql lint format clean
+.PHONY: run serve worker test bench bench-feeds install install-test install-bench chromium postgresql lint format clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,15 @@ bench-feeds: install-test
 
 run: install
 	$(BIN)/streamlit run app.py --server.port $(PORT)
+
+# Hosted: the same scripts the containers run (README "Hosting for a team").
+serve: $(BIN)/python
+	$(BIN)/python -m pip install -q -e '.[postgres]'
+	PYTHON=$(BIN)/python PORT=$(PORT) scripts/start-app
+
+worker: $(BIN)/python
+	$(BIN)/python -m pip install -q -e '.[postgres]'
+	PYTHON=$(BIN)/python scripts/start-worker
 
 test: install-test chromium postgresql
 	$(BIN)/ruff check .
