@@ -55,7 +55,19 @@ def secret_values() -> list[str]:
     """Every configured secret value, longest first (so a value that contains another is
     scrubbed whole)."""
     values = {setting(n) for n in SECRET_NAMES}
+    values.add(database_password())
     return sorted((v for v in values if v and len(v) >= 4), key=len, reverse=True)
+
+
+def database_password() -> str | None:
+    """The password inside DATABASE_URL: a credential like any key, scrubbed the same way."""
+    from urllib.parse import urlsplit
+
+    url = setting("DATABASE_URL")
+    try:
+        return urlsplit(url).password if url else None
+    except ValueError:
+        return None
 
 
 def reload() -> None:

@@ -10,7 +10,6 @@ reason, so nothing a source sent is silently lost.
 from __future__ import annotations
 
 import hashlib
-import os
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -179,7 +178,11 @@ PROVENANCE_KEY = ["source", "source_url", "citation", "quote", "licence"]
 
 
 def database_url() -> str:
-    return os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL)
+    """DATABASE_URL from the environment or the top level of .streamlit/secrets.toml (where
+    Streamlit Community Cloud keeps it), else the embedded SQLite file."""
+    from .settings import setting
+
+    return setting("DATABASE_URL", DEFAULT_DATABASE_URL) or DEFAULT_DATABASE_URL
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:

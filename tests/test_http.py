@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from data_sources.http import USER_AGENT, FeedClient, FeedError, HttpConfig, redact_url
+from data_sources.http import USER_AGENT, FeedClient, FeedError, HttpConfig, redact, redact_url
 
 PATH = "/population/v1/population/"
 
@@ -126,3 +126,22 @@ def test_secrets_are_scrubbed_from_urls_and_errors(feeds, tmp_path):
     with client(feeds, tmp_path, [], attempts=2) as c, pytest.raises(FeedError) as err:
         c.get_json(url(feeds), params={"coo": "SYR", "appname": "situation-room-test-rw"})
     assert "situation-room-test-rw" not in str(err.value) and "appname=***" in str(err.value)
+
+
+def test_database_password_is_a_secret(monkeypatch, tmp_path):
+    """A hosted store's password (inside DATABASE_URL, from the environment or secrets.toml)
+    is scrubbed like a feed key wherever text reaches a person."""
+    from data_sources import settings
+    from data_sources.store import database_url
+
+    secrets = tmp_path / "secrets.toml"
+    secrets.write_text('DATABASE_URL = "postgresql+psycopg://team:pg-pass-2026@db:5432/sr"\n')
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.setenv("SITUATION_ROOM_SECRETS", str(secrets))
+    settings.reload()
+    try:
+        assert database_url() == "postgresql+psycopg://team:pg-pass-2026@db:5432/sr"
+        shown = redact("could not connect to postgresql+psycopg://team:pg-pass-2026@db:5432/sr")
+        assert "pg-pass-2026" not in shown and "team:***@db" in shown
+    finally:
+        settings.reload()
