@@ -178,6 +178,43 @@ def test_fresh_store_is_created_at_head_matching_the_tables_in_store_py(store_ur
     engine.dispose()
 
 
+def _shape(engine) -> dict:
+    """What compare_metadata does not look at: named check constraints (as the database
+    renders them) and, on SQLite, the clustered (WITHOUT ROWID) tables."""
+    inspector = sa.inspect(engine)
+    shape = {}
+    for table in metadata.sorted_tables:
+        checks = inspector.get_check_constraints(table.name)
+        shape[table.name] = sorted((c["name"], " ".join(c["sqltext"].split())) for c in checks)
+    if engine.dialect.name == "sqlite":
+        with engine.connect() as conn:
+            shape["without rowid"] = sorted(
+                r[0]
+                for r in conn.exec_driver_sql(
+                    "SELECT name FROM sqlite_master WHERE sql LIKE '%WITHOUT ROWID%'"
+                )
+            )
+    return shape
+
+
+def test_check_constraints_and_clustering_match_store_py(store_url, backend, request, tmp_path):
+    if backend == "sqlite":
+        reference_url = f"sqlite:///{tmp_path / 'reference.sqlite'}"
+    else:
+        reference_url = request.getfixturevalue("pg_server").new_database()
+    reference = sa.create_engine(reference_url, poolclass=sa.pool.NullPool)
+    metadata.create_all(reference)
+    engine = make_engine(store_url)
+    expected = _shape(reference)
+    assert [c[0] for c in expected["observations"]] == ["period_order", "revision_positive"]
+    assert [c[0] for c in expected["series"]] == ["estimate_kind"]
+    if backend == "sqlite":
+        assert expected["without rowid"] == ["observations"]
+    assert _shape(engine) == expected
+    engine.dispose()
+    reference.dispose()
+
+
 def test_store_made_by_main_before_migrations_is_stamped(store_url):
     """Between 44ede93 and migrations, main created today's tables with create_all."""
     raw = sa.create_engine(store_url, poolclass=sa.pool.NullPool)
