@@ -314,4 +314,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     mig.set_defaults(func=cmd_migrate)
     args = parser.parse_args(argv)
-    return args.func(args)
+    from .errors import StoreError
+
+    try:
+        return args.func(args)
+    except StoreError as exc:  # the store cannot be used as it is: say why, no traceback
+        console.print(f"[red]{exc}[/red]")
+        return 1

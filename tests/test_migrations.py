@@ -256,6 +256,9 @@ def test_unknown_revision_is_a_plain_store_error(store_url, tmp_path):
     assert done.returncode == 1
     assert "newer release" in done.stderr and "Traceback" not in done.stderr
     assert run_cli(store_url, "migrate", "--check").returncode == 1
+    other = run_cli(store_url, "series", "--city", "Aleppo", "--metric", "food_price")
+    assert other.returncode == 1
+    assert "newer release" in other.stderr and "Traceback" not in other.stderr
 
 
 def test_store_whose_tables_match_no_release_is_refused_untouched(tmp_path):
