@@ -152,6 +152,20 @@ def test_pre_migration_store_upgrades_keeping_every_figure(old_store_url, backen
     engine.dispose()
 
 
+def test_downgrade_to_baseline_and_up_again_keeps_every_figure(old_store_url):
+    engine = make_engine(old_store_url)
+    figures = snapshot(old_store_url)
+    migrations.downgrade(engine, "0001")
+    assert version(old_store_url) == ["0001"]
+    assert "locks" not in sa.inspect(engine).get_table_names()
+    engine.dispose()
+    engine = make_engine(old_store_url)
+    assert version(old_store_url) == [migrations.head()]
+    assert snapshot(old_store_url) == figures
+    assert schema_diff(engine) == []
+    engine.dispose()
+
+
 def test_store_older_than_the_baseline_gets_its_page_counts(tmp_path):
     """Stores made before the live feeds lacked fetch_log.pages/requests (they were added
     by hand at start); they are added before the store is stamped."""

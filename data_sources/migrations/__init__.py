@@ -215,6 +215,9 @@ def _locked(engine: Engine) -> Iterator[Connection]:
         def _connect(dbapi_conn, record):
             dbapi_conn.isolation_level = None
             _sqlite_pragmas(dbapi_conn, record)
+            # as SQLite's own recipe for rebuilding a table (what batch mode does when it must
+            # copy one): foreign keys off while the schema changes, checked before commit
+            dbapi_conn.execute("PRAGMA foreign_keys=OFF")
 
         @sa.event.listens_for(locker, "begin")
         def _begin(conn):
@@ -223,6 +226,9 @@ def _locked(engine: Engine) -> Iterator[Connection]:
         try:
             with locker.connect() as conn, conn.begin():
                 yield conn
+                broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                if broken:
+                    raise RuntimeError(f"a migration broke foreign keys: {broken[:5]}")
         finally:
             locker.dispose()
     else:
@@ -254,6 +260,14 @@ def upgrade(engine: Engine) -> tuple[str | None, str]:
             command.upgrade(alembic_config(conn), "head")
         after = _stored_revisions(conn)
     return before, after[0] if after else ""
+
+
+def downgrade(engine: Engine, revision: str) -> None:
+    """Step the schema back to `revision` (for development; the store never does this)."""
+    from alembic import command
+
+    with _locked(engine) as conn:
+        command.downgrade(alembic_config(conn), revision)
 
 
 def _adopt_unversioned(conn: Connection, engine: Engine) -> str | None:
