@@ -2,7 +2,8 @@
 (honours DATABASE_URL).
 
 Exit status: 0 on success, 2 when the input is malformed (nothing is written), 1 when the
-request names something the store does not hold.
+request names something the store does not hold, when the store cannot be used (StoreError:
+a plain message) or when `migrate --check` finds it behind this release.
 """
 
 from __future__ import annotations
@@ -262,8 +263,8 @@ def cmd_migrate(args: argparse.Namespace) -> int:
                 f", this release expects {head}: {advice}"
             )
             return 1
+        before, after = migrations.upgrade(engine)  # `before` as seen under the lock
         out.print(f"before: revision {before or 'none (empty, or made before migrations)'}")
-        before, after = migrations.upgrade(engine)
         out.print(f"after:  revision {after}" + (" (up to date)" if after == head else ""))
         return 0
     except StoreError as exc:

@@ -239,7 +239,8 @@ def _locked(engine: Engine) -> Iterator[Connection]:
 
 
 def upgrade(engine: Engine) -> tuple[str | None, str]:
-    """Migrate the store to head under the lock; returns (revision before, revision after).
+    """Migrate the store to head under the lock; returns (revision before, revision after),
+    before being None for an empty store or one made before migrations.
     Raises StoreError when the store is newer than this release or its tables match no
     released schema (nothing is changed then)."""
     from alembic import command
@@ -254,9 +255,8 @@ def upgrade(engine: Engine) -> tuple[str | None, str]:
                 "release of Situation Room. Run that newer release against it, or set "
                 "DATABASE_URL to another store."
             )
-        if before is None:
-            before = _adopt_unversioned(conn, engine)
-        if before != head():
+        current = before if before is not None else _adopt_unversioned(conn, engine)
+        if current != head():
             command.upgrade(alembic_config(conn), "head")
         after = _stored_revisions(conn)
     return before, after[0] if after else ""
