@@ -275,6 +275,31 @@ def test_unknown_revision_is_a_plain_store_error(store_url, tmp_path):
     assert "newer release" in other.stderr and "Traceback" not in other.stderr
 
 
+def test_user_not_allowed_to_create_tables_gets_a_plain_store_error(pg_server):
+    url = pg_server.new_database()
+    reader = f"reader_{sa.make_url(url).database}"  # roles are cluster-wide: one per test
+    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f"CREATE ROLE {reader} LOGIN")
+        conn.exec_driver_sql("REVOKE CREATE ON SCHEMA public FROM PUBLIC")
+    admin.dispose()
+    reader_url = sa.make_url(url).set(username=reader).render_as_string(hide_password=False)
+    with pytest.raises(StoreError) as caught:
+        make_engine(reader_url)
+    message = str(caught.value)
+    assert "permission denied" in message and "Nothing was changed" in message
+    assert "allowed to create and alter tables" in message
+    assert version_table_absent(url)
+
+
+def version_table_absent(url: str) -> bool:
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    try:
+        return not sa.inspect(engine).has_table("alembic_version")
+    finally:
+        engine.dispose()
+
+
 def test_store_whose_tables_match_no_release_is_refused_untouched(tmp_path):
     path = tmp_path / "odd.sqlite"
     shutil.copyfile(SQLITE_FIXTURE, path)

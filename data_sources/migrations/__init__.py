@@ -257,7 +257,16 @@ def upgrade(engine: Engine) -> tuple[str | None, str]:
             )
         current = before if before is not None else _adopt_unversioned(conn, engine)
         if current != head():
-            command.upgrade(alembic_config(conn), "head")
+            try:
+                command.upgrade(alembic_config(conn), "head")
+            except sa.exc.DBAPIError as exc:  # e.g. a database user not allowed to alter
+                raise StoreError(
+                    f"{_where(engine)} needs its schema brought from revision "
+                    f"{current or 'none (empty)'} to {head()}, and the database refused: "
+                    f"{str(exc.orig).strip().splitlines()[0]}. Nothing was changed. Run "
+                    "`python -m data_sources migrate` as a database user allowed to create "
+                    "and alter tables, then start again."
+                ) from exc
         after = _stored_revisions(conn)
     return before, after[0] if after else ""
 
