@@ -238,8 +238,9 @@ def _locked(engine: Engine) -> Iterator[Connection]:
             yield conn
 
 
-def upgrade(engine: Engine) -> tuple[str | None, str]:
-    """Migrate the store to head under the lock; returns (revision before, revision after),
+def upgrade(engine: Engine, revision: str = "head") -> tuple[str | None, str]:
+    """Migrate the store to head (or `revision`) under the lock; returns (revision before,
+    revision after),
     before being None for an empty store or one made before migrations.
     Raises StoreError when the store is newer than this release or its tables match no
     released schema (nothing is changed then)."""
@@ -256,9 +257,9 @@ def upgrade(engine: Engine) -> tuple[str | None, str]:
                 "DATABASE_URL to another store."
             )
         current = before if before is not None else _adopt_unversioned(conn, engine)
-        if current != head():
+        if current != (head() if revision == "head" else revision):
             try:
-                command.upgrade(alembic_config(conn), "head")
+                command.upgrade(alembic_config(conn), revision)
             except sa.exc.DBAPIError as exc:  # e.g. a database user not allowed to alter
                 raise StoreError(
                     f"{_where(engine)} needs its schema brought from revision "
