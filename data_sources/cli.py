@@ -1,7 +1,9 @@
-"""Command line: `python -m data_sources import|series|load-snapshot ...` (honours DATABASE_URL).
+"""Command line: `python -m data_sources import|series|load-snapshot|refresh|migrate ...`
+(honours DATABASE_URL).
 
 Exit status: 0 on success, 2 when the input is malformed (nothing is written), 1 when the
-request names something the store does not hold.
+request names something the store does not hold, when the store cannot be used (StoreError:
+a plain message) or when `migrate --check` finds it behind this release.
 """
 
 from __future__ import annotations
@@ -238,6 +240,38 @@ def cmd_load_snapshot(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_migrate(args: argparse.Namespace) -> int:
+    """Bring the store's schema to this release's (`--check`: only say whether it is)."""
+    from . import migrations
+    from .errors import StoreError
+
+    out = Console()
+    try:
+        engine = make_engine(migrate=False)
+        head = migrations.head()
+        before = migrations.current_revision(engine)
+        if args.check:
+            if before == head:
+                out.print(f"store schema at revision {before}: up to date")
+                return 0
+            if before and before not in migrations.revisions():
+                advice = "it was upgraded by a newer release; run that release against it"
+            else:
+                advice = "run `python -m data_sources migrate`"
+            console.print(
+                f"store schema at revision {before or 'none (empty, or made before migrations)'}"
+                f", this release expects {head}: {advice}"
+            )
+            return 1
+        before, after = migrations.upgrade(engine)  # `before` as seen under the lock
+        out.print(f"before: revision {before or 'none (empty, or made before migrations)'}")
+        out.print(f"after:  revision {after}" + (" (up to date)" if after == head else ""))
+        return 0
+    except StoreError as exc:
+        console.print(f"[red]{exc}[/red]")
+        return 1
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m data_sources", description="Situation Room store: import and inspect."
@@ -275,5 +309,16 @@ def main(argv: list[str] | None = None) -> int:
     snap = sub.add_parser("load-snapshot", help="load the bundled snapshot into the store")
     snap.add_argument("--force", action="store_true")
     snap.set_defaults(func=cmd_load_snapshot)
+    mig = sub.add_parser("migrate", help="upgrade the store's schema to this release's")
+    mig.add_argument(
+        "--check", action="store_true", help="change nothing; exit 1 unless at this release's"
+    )
+    mig.set_defaults(func=cmd_migrate)
     args = parser.parse_args(argv)
-    return args.func(args)
+    from .errors import StoreError
+
+    try:
+        return args.func(args)
+    except StoreError as exc:  # the store cannot be used as it is: say why, no traceback
+        console.print(f"[red]{exc}[/red]")
+        return 1

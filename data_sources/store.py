@@ -194,8 +194,13 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur.close()
 
 
-def make_engine(url: str | None = None) -> Engine:
-    """An engine with the schema in place; SQLite in WAL mode so pages read while we write."""
+def make_engine(url: str | None = None, *, migrate: bool = True) -> Engine:
+    """An engine with the schema in place; SQLite in WAL mode so pages read while we write.
+
+    The schema is Alembic's (data_sources/migrations): an empty store is created at the
+    newest revision, an older one upgraded, an up-to-date one costs a single query. A store
+    this release cannot use raises `errors.StoreError`. `migrate=False` leaves the schema
+    as it is (for `python -m data_sources migrate --check`)."""
     url = url or database_url()
     parsed = sa.make_url(url)
     if parsed.get_backend_name() == "sqlite":
@@ -205,24 +210,11 @@ def make_engine(url: str | None = None) -> Engine:
         sa.event.listen(engine, "connect", _sqlite_pragmas)
     else:
         engine = sa.create_engine(url, pool_pre_ping=True)
-    metadata.create_all(engine)
-    _add_missing_columns(engine)
+    if migrate:
+        from .migrations import ensure_current
+
+        ensure_current(engine)
     return engine
-
-
-def _add_missing_columns(engine: Engine) -> None:
-    """Columns added after a store was created (create_all never alters a table): add them,
-    nullable, so that stores built by an earlier version keep working."""
-    inspector = sa.inspect(engine)
-    for table in metadata.sorted_tables:
-        present = {c["name"] for c in inspector.get_columns(table.name)}
-        for column in table.columns:
-            if column.name not in present:
-                kind = column.type.compile(engine.dialect)
-                with engine.begin() as conn:
-                    conn.execute(
-                        sa.text(f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}')
-                    )
 
 
 def _now() -> datetime:
