@@ -20,7 +20,12 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def cli(db: Path, *args: str) -> subprocess.Popen:
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{db}", "COLUMNS": "200"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{db}",
+        "COLUMNS": "200",
+        "REFRESH_LOCK_LEASE": "2",
+    }
     return subprocess.Popen(
         [sys.executable, "-m", "data_sources", "refresh", *args],
         cwd=ROOT,
@@ -89,7 +94,8 @@ def test_killed_refresh_leaves_the_store_as_it_was(feeds, tmp_path):
     proc.communicate(timeout=30)
     assert fingerprint(engine) == before
 
-    again = cli(db, "--source", "ucdp", "--country", "BGD")
+    # the killed run's lease (REFRESH_LOCK_LEASE, 2 s here) lapses: the next run takes over
+    again = cli(db, "--source", "ucdp", "--country", "BGD", "--wait", "20")
     again.communicate(timeout=120)
     assert again.returncode == 0
     log = query.fetches(engine)
