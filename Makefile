@@ -5,7 +5,9 @@ BIN    := $(VENV)/bin
 PORT   ?= 8501
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test bench bench-feeds install install-test install-bench chromium postgresql lint format clean
+EVERY  ?= 6h
+
+.PHONY: run worker test bench bench-feeds install install-test install-bench chromium postgresql lint format clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +44,11 @@ bench-feeds: install-test
 
 run: install
 	$(BIN)/streamlit run app.py --server.port $(PORT)
+
+# scheduled incremental refresh of every configured feed, forever (SIGTERM/Ctrl-C ends it);
+# `make worker EVERY=30m`. Safe beside the dashboard and other workers: one run at a time.
+worker: install
+	$(BIN)/python -m data_sources refresh --every $(EVERY)
 
 test: install-test chromium postgresql
 	$(BIN)/ruff check .

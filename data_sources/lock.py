@@ -64,7 +64,9 @@ class LockInfo:
 
     def describe(self) -> str:
         started = self.acquired_at.strftime("%Y-%m-%d %H:%M:%S UTC")
-        return f"a refresh started at {started} by {self.holder} is running: {self.detail}"
+        return (
+            f"a refresh started elsewhere at {started} by {self.holder} is running: {self.detail}"
+        )
 
 
 def current(engine: Engine, name: str = REFRESH) -> LockInfo | None:
