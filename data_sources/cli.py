@@ -165,6 +165,8 @@ def _stop_on_signals() -> threading.Event:
     stop = threading.Event()
 
     def handle(signum: int, _frame: object) -> None:
+        if stop.is_set():  # asked twice: stop now (the lock is still released on the way out)
+            raise KeyboardInterrupt
         console.print(f"received {signal.Signals(signum).name}: stopping after the current step")
         stop.set()
 

@@ -30,7 +30,7 @@ from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from . import settings
 from .store import locks
@@ -123,18 +123,20 @@ class DbLock:
             "expires_at": now + timedelta(seconds=self.lease),
             "detail": self.detail,
         }
-        with self.engine.begin() as conn:
-            taken = conn.execute(
-                locks.update()
-                .where(locks.c.name == self.name, locks.c.expires_at < now)
-                .values(**values)
-            ).rowcount
-        if not taken:
-            try:
+        try:
+            with self.engine.begin() as conn:
+                taken = conn.execute(
+                    locks.update()
+                    .where(locks.c.name == self.name, locks.c.expires_at < now)
+                    .values(**values)
+                ).rowcount
+            if not taken:
                 with self.engine.begin() as conn:
                     conn.execute(locks.insert().values(name=self.name, **values))
-            except IntegrityError:
-                return False  # a live holder's row is there (or another contender won)
+        except IntegrityError:
+            return False  # a live holder's row is there (or another contender won)
+        except OperationalError:
+            return False  # SQLite busy: a refresh is storing right now, so the lock is held
         self.held = True
         self.lost.clear()
         self._stop.clear()

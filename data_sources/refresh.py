@@ -17,11 +17,13 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import suppress
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 import pandas as pd
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 
 from . import settings
 from .connectors import CONNECTORS, Connector, Scope
@@ -174,7 +176,14 @@ def refresh(
             )
             for connector in connectors
         ]
-        return [_store(engine, future.result(), progress, halted) for future in pending]
+        reports = []
+        for future in pending:
+            got = future.result()
+            if lock is not None and not lock.lost.is_set():
+                with suppress(OperationalError):  # a busy store: the heartbeat tries again
+                    lock.renew()  # a fresh lease before a long write (SQLite blocks the beat)
+            reports.append(_store(engine, got, progress, halted))
+        return reports
 
 
 def refresh_one(

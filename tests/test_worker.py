@@ -282,6 +282,25 @@ def test_every_runs_on_schedule_and_ends_on_sigterm(feeds, engine, store_url):
     assert rows(engine, locks) == []
 
 
+def test_sigterm_during_a_run_stops_it_cleanly(feeds, engine, store_url):
+    """SIGTERM while the worker is fetching: it stops between pages, stores nothing half-way,
+    releases the lock and exits 0."""
+    feeds.fault(UCDP, "delay", times=-1, arg=1.0)
+    env = {"UCDP_PAGE_SIZE": "100", "HTTP_READ_TIMEOUT": "10"}
+    proc = start(store_url, "--source", "ucdp", "--country", "BGD", "--every", "1h", **env)
+    deadline = time.time() + 60
+    while not feeds.requests_to(UCDP) and time.time() < deadline:
+        time.sleep(0.05)
+    assert lock.current(engine) is not None
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    assert "received SIGTERM" in err and "ucdp skipped" in out and "stopped after 1 run" in out
+    assert len(feeds.requests_to(UCDP)) < 7  # it did not go on fetching
+    assert count_observations(engine) == 0 and rows(engine, fetch_log) == []
+    assert rows(engine, locks) == []
+
+
 def test_every_rejects_a_bad_interval(feeds, store_url):
     proc = start(store_url, "--every", "often")
     _, err = proc.communicate(timeout=60)
