@@ -344,7 +344,7 @@ def _summary(reports: list) -> None:
     Console(width=200).print(table)
     line = "; ".join(
         f"{r.source} {r.status} {r.new} new, {r.pages_new} pages new, {r.not_modified} unchanged "
-        f"(304), {r.cached} cached, {r.requests} requests"
+        f"(304), {r.cached} cached, {r.requests} requests, asked {r.since}"
         for r in reports
     )
     _say(f"summary: {line}")

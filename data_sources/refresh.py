@@ -212,6 +212,7 @@ class _Collected:
     stats: Stats
     status: str = "fetched"  # fetched | failed | skipped
     error: str = ""
+    asked: str = ""  # "full", or the since-date per country (the summary's "asked" column)
 
 
 def _collect(
@@ -222,6 +223,18 @@ def _collect(
     halted: Callable[[], str] = lambda: "",
 ) -> _Collected:
     """Fetch and normalize one feed; no database work here, so feeds can run side by side."""
+    got = _fetch_feed(connector, scope, progress, client_factory, halted)
+    got.asked = _since_text(scope)
+    return got
+
+
+def _fetch_feed(
+    connector: Connector,
+    scope: Scope,
+    progress: Progress,
+    client_factory: Callable[[str], FeedClient],
+    halted: Callable[[], str],
+) -> _Collected:
     name = connector.name
     target = (
         f"{connector.base_url() or 'urls'} countries={','.join(scope.countries)}"
@@ -278,13 +291,12 @@ def _store(
 ) -> SourceReport:
     """Write one feed's rows in one transaction (or log why there are none) and report."""
     name, stats = got.connector.name, got.stats
-    since = got.target.rsplit(" (", 1)[-1].rstrip(")")
 
     def finish(status: str, **fields) -> SourceReport:
         report = SourceReport(
             name, status, fetched=len(got.data), pages=stats.pages, requests=stats.requests,
             retries=stats.retries, not_modified=stats.not_modified, cached=stats.cache_hits,
-            seconds=time.perf_counter() - got.started, since=since, **fields,
+            seconds=time.perf_counter() - got.started, since=got.asked, **fields,
         )  # fmt: skip
         progress(name, "done", {"report": report})
         return report

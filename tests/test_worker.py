@@ -153,7 +153,7 @@ def test_lease_of_a_killed_refresh_expires_and_the_next_run_takes_over(feeds, en
     again = start(store_url, "--source", "ucdp", "--country", "BGD", **env)
     out, err = again.communicate(timeout=120)
     assert again.returncode == 0, err
-    assert "summary: ucdp ok" in out
+    assert "summary: ucdp ok" in out and "asked BGD full" in out  # nothing was stored before
     assert len(rows(engine, fetch_log, source="ucdp", status="ok")) == 1
     assert rows(engine, locks) == []  # released by the run that took over
 
