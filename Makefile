@@ -5,6 +5,8 @@ BIN    := $(VENV)/bin
 PORT   ?= 8501
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
+EVERY  ?= 6h
+
 .PHONY: run serve worker test bench bench-feeds install install-test install-bench chromium postgresql lint format clean
 
 $(BIN)/python:
@@ -43,14 +45,16 @@ bench-feeds: install-test
 run: install
 	$(BIN)/streamlit run app.py --server.port $(PORT)
 
-# Hosted: the same scripts the containers run (README "Hosting for a team").
+# Hosted: the same scripts the containers run (README "Hosting for a team"). The worker
+# refreshes every configured feed every EVERY (`make worker EVERY=30m`), incrementally, one
+# run at a time across every process sharing the store; SIGTERM/Ctrl-C ends it.
 serve: $(BIN)/python
 	$(BIN)/python -m pip install -q -e '.[postgres]'
 	PYTHON=$(BIN)/python PORT=$(PORT) scripts/start-app
 
 worker: $(BIN)/python
 	$(BIN)/python -m pip install -q -e '.[postgres]'
-	PYTHON=$(BIN)/python scripts/start-worker
+	PYTHON=$(BIN)/python REFRESH_EVERY=$(EVERY) scripts/start-worker
 
 test: install-test chromium postgresql
 	$(BIN)/ruff check .

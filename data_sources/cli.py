@@ -9,7 +9,10 @@ a plain message) or when `migrate --check` finds it behind this release.
 from __future__ import annotations
 
 import argparse
+import os
+import signal
 import sys
+import threading
 from pathlib import Path
 
 from rich.console import Console
@@ -139,80 +142,186 @@ def cmd_series(args: argparse.Namespace) -> int:
     return 0
 
 
+EVERY_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+BUSY = 3  # exit status of a one-shot refresh skipped because another one holds the lock
+
+
+def parse_every(text: str) -> float:
+    """'6h', '30m', '1d', '45s' (or plain seconds) as seconds; ValueError otherwise."""
+    value = text.strip().lower()
+    unit = value[-1:] if value[-1:] in EVERY_UNITS else "s"
+    number = value[:-1] if value[-1:] in EVERY_UNITS else value
+    try:
+        seconds = float(number) * EVERY_UNITS[unit]
+    except ValueError:
+        raise ValueError(f"--every: '{text}' is not an interval like 6h, 30m, 1d or 90s") from None
+    if seconds <= 0:
+        raise ValueError(f"--every: '{text}' must be more than zero")
+    return seconds
+
+
+def _stop_on_signals() -> threading.Event:
+    """SIGTERM and SIGINT set an event instead of killing the process mid-write: the current
+    feed finishes storing (one transaction), the rest of the run is skipped, the lock is
+    released and the process exits 0."""
+    stop = threading.Event()
+
+    def handle(signum: int, _frame: object) -> None:
+        if stop.is_set():  # asked twice: stop now (the lock is still released on the way out)
+            raise KeyboardInterrupt
+        console.print(f"received {signal.Signals(signum).name}: stopping after the current step")
+        stop.set()
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, handle)
+    return stop
+
+
 def cmd_refresh(args: argparse.Namespace) -> int:
     from datetime import date
 
-    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
     from .connectors import CONNECTORS
-    from .refresh import configured_sources, default_scope, refresh
+    from .refresh import default_scope
 
     try:
         since = date.fromisoformat(args.since) if args.since else None
         until = date.fromisoformat(args.until) if args.until else None
         scope = default_scope(args.country, args.city, since, until)
+        every = parse_every(args.every) if args.every else None
     except ValueError as exc:
         console.print(f"[red]{exc}[/red]")
         return 2
-    sources = args.source or list(CONNECTORS)
-    unknown = [s for s in sources if s not in CONNECTORS]
+    unknown = [s for s in (args.source or []) if s not in CONNECTORS]
     if unknown:
         console.print(
             f"[red]unknown source {', '.join(unknown)}; known: {', '.join(CONNECTORS)}[/red]"
         )
         return 2
+    engine = make_engine()
+    stop = _stop_on_signals()
+    if every is None:
+        return _refresh_once(engine, args, scope, stop, scheduled=False)
+    return _worker(engine, args, scope, every, stop)
+
+
+def _worker(engine, args: argparse.Namespace, scope, every: float, stop: threading.Event) -> int:
+    """Refresh on a schedule until SIGTERM/SIGINT: runs start on slots `every` seconds apart
+    from the first (a run longer than the interval skips the slots it overran)."""
+    import time
+    from datetime import UTC, datetime
+
+    first = time.time()
+    runs = 0
+    _say(f"worker: refreshing every {args.every} (pid {os.getpid()})")
+    while not stop.is_set():
+        runs += 1
+        started = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+        _say(f"run {runs} starting at {started}")
+        code = _refresh_once(engine, args, scope, stop, scheduled=True)
+        if args.max_runs and runs >= args.max_runs:
+            break
+        now = time.time()
+        slot = first + every * (int((now - first) // every) + 1)
+        when = datetime.fromtimestamp(slot, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+        _say(f"run {runs} ended (status {code}); next run at {when}")
+        stop.wait(max(0.0, slot - now))
+    _say(f"worker: stopped after {runs} run(s)")
+    return 0
+
+
+def _say(line: str) -> None:
+    """A log line on stdout, flushed at once (a worker's stdout is usually a pipe or a file)."""
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
+
+
+def _refresh_once(
+    engine, args: argparse.Namespace, scope, stop: threading.Event, *, scheduled: bool
+) -> int:
+    """One refresh under the store's lock: 0 ok, 1 a feed failed, 3 (one-shot) or 0 (worker)
+    when another refresh holds the lock and did not finish within --wait seconds."""
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from . import settings
+    from .connectors import CONNECTORS
+    from .lock import DbLock, LockHeld
+    from .refresh import configured_sources, describe_run, refresh
+
+    settings.reload()  # a host may have added keys to secrets.toml since the last run
     explicit = bool(args.source)
+    sources = list(args.source or CONNECTORS)
     if not explicit:  # all sources: the unconfigured ones are reported, not failed
         ready = set(configured_sources())
+        if scheduled and not ready:
+            _say(
+                "no feeds configured: set their keys (environment or .streamlit/secrets.toml); "
+                "the worker keeps running and looks again at the next run"
+            )
+            return 0
         sources = [s for s in sources if s in ready] + [s for s in sources if s not in ready]
-    console.print(
-        f"refreshing {', '.join(sources)} for {', '.join(scope.countries)}"
-        + (f" ({', '.join(scope.cities)})" if scope.cities else "")
-        + (f" since {scope.since}" if scope.since else "")
-    )
-    with Progress(
-        SpinnerColumn(),
-        TextColumn("[bold]{task.fields[source]:<10}"),
-        BarColumn(),
-        TextColumn("{task.description}"),
-        TimeElapsedColumn(),
-        console=console,
-        transient=False,
-    ) as bar:
-        tasks = {s: bar.add_task("waiting", total=None, source=s) for s in sources}
+    lock = DbLock(engine, detail=describe_run(sources, scope))
+    try:
+        lock.acquire(wait=args.wait, stop=stop)
+    except LockHeld as exc:
+        _say(f"skipped: {exc}" + (f" (waited {args.wait:g} s)" if args.wait else ""))
+        return 0 if scheduled else BUSY
+    try:
+        console.print(
+            f"refreshing {', '.join(sources)} for {', '.join(scope.countries)}"
+            + (f" ({', '.join(scope.cities)})" if scope.cities else "")
+            + (f" since {scope.since}" if scope.since else "")
+            + (" (full history)" if args.full and not scope.since else "")
+        )
+        with Progress(
+            SpinnerColumn(),
+            TextColumn("[bold]{task.fields[source]:<10}"),
+            BarColumn(),
+            TextColumn("{task.description}"),
+            TimeElapsedColumn(),
+            console=console,
+            transient=False,
+        ) as bar:
+            tasks = {s: bar.add_task("waiting", total=None, source=s) for s in sources}
 
-        def progress(source: str, event: str, info: dict) -> None:
-            task = tasks[source]
-            if event == "page":
-                bar.update(task, description=f"{info['pages']} pages · {info['records']:,} records")
-            elif event == "storing":
-                bar.update(task, description=f"storing {info['rows']:,} rows")
-            elif event == "done":
-                r = info["report"]
-                bar.update(
-                    task,
-                    total=1,
-                    completed=1,
-                    description=r.status + (f": {r.error[:60]}" if r.error else ""),
-                )
+            def progress(source: str, event: str, info: dict) -> None:
+                task = tasks[source]
+                if event == "page":
+                    bar.update(
+                        task, description=f"{info['pages']} pages · {info['records']:,} records"
+                    )
+                elif event == "storing":
+                    bar.update(task, description=f"storing {info['rows']:,} rows")
+                elif event == "done":
+                    r = info["report"]
+                    bar.update(
+                        task,
+                        total=1,
+                        completed=1,
+                        description=r.status + (f": {r.error[:60]}" if r.error else ""),
+                    )
 
-        reports = refresh(make_engine(), sources, scope, progress=progress)
+            reports = refresh(
+                engine, sources, scope, progress=progress, full=args.full, stop=stop, lock=lock
+            )
+    finally:
+        lock.release()
+    _summary(reports)
+    failed = [r for r in reports if r.status == "failed" or (explicit and r.status == "skipped")]
+    return 1 if failed else 0
+
+
+def _summary(reports: list) -> None:
+    """The table a person reads after a run: rows, and pages new (200), unchanged (304) and
+    served from the cache, so that a refresh that re-downloaded nothing says so."""
     table = Table(title="refresh")
-    for col in (
-        "source",
-        "status",
-        "fetched",
-        "new",
-        "revised",
-        "rejected",
-        "pages",
-        "retries",
-        "rows/s",
-        "error",
-    ):
+    columns = (
+        "source", "status", "asked", "fetched", "new", "revised", "rejected", "pages",
+        "200", "304", "cached", "requests", "retries", "rows/s", "error",
+    )  # fmt: skip
+    for col in columns:
         table.add_column(
             col,
-            justify="left" if col in ("source", "status", "error") else "right",
+            justify="left" if col in ("source", "status", "asked", "error") else "right",
             overflow="fold",
         )
     for r in reports:
@@ -220,18 +329,27 @@ def cmd_refresh(args: argparse.Namespace) -> int:
         table.add_row(
             r.source,
             f"[{colour}]{r.status}[/{colour}]",
+            r.since,
             f"{r.fetched:,}",
             f"{r.new:,}",
             f"{r.revised:,}",
             f"{r.rejected:,}",
             str(r.pages),
+            str(r.pages_new),
+            str(r.not_modified),
+            str(r.cached),
+            str(r.requests),
             str(r.retries),
             f"{r.rows_per_second:,.0f}",
             r.error or (f"note: {r.notes}" if r.notes else ""),
         )
-    Console(width=160).print(table)
-    failed = [r for r in reports if r.status == "failed" or (explicit and r.status == "skipped")]
-    return 1 if failed else 0
+    Console(width=200).print(table)
+    line = "; ".join(
+        f"{r.source} {r.status} {r.new} new, {r.pages_new} pages new, {r.not_modified} unchanged "
+        f"(304), {r.cached} cached, {r.requests} requests, asked {r.since}"
+        for r in reports
+    )
+    _say(f"summary: {line}")
 
 
 def cmd_load_snapshot(args: argparse.Namespace) -> int:
@@ -303,8 +421,32 @@ def main(argv: list[str] | None = None) -> int:
     )
     ref.add_argument("--country", action="extend", nargs="+", metavar="ISO3")
     ref.add_argument("--city", action="extend", nargs="+", metavar="NAME")
-    ref.add_argument("--since", metavar="YYYY-MM-DD")
+    ref.add_argument(
+        "--since",
+        metavar="YYYY-MM-DD",
+        help="ask every feed from this date (overrides the incremental since-dates)",
+    )
     ref.add_argument("--until", metavar="YYYY-MM-DD")
+    ref.add_argument(
+        "--full",
+        action="store_true",
+        help="re-read each feed's whole history (default: incremental, from the newest stored "
+        "period minus REFRESH_OVERLAP_DAYS)",
+    )
+    ref.add_argument(
+        "--every",
+        metavar="INTERVAL",
+        help="run forever, one refresh every INTERVAL (e.g. 6h, 30m, 1d); SIGTERM ends it",
+    )
+    ref.add_argument(
+        "--wait",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="if another refresh holds the store's lock, wait this long for it (default 0: "
+        f"skip; a one-shot refresh then exits {BUSY}, a scheduled run counts as done)",
+    )
+    ref.add_argument("--max-runs", type=int, default=0, help=argparse.SUPPRESS)  # tests
     ref.set_defaults(func=cmd_refresh)
     snap = sub.add_parser("load-snapshot", help="load the bundled snapshot into the store")
     snap.add_argument("--force", action="store_true")

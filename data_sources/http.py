@@ -167,8 +167,13 @@ class FeedClient:
         config: HttpConfig | None = None,
         sleep: Callable[[float], None] = time.sleep,
         transport: httpx.BaseTransport | None = None,
+        revalidate: bool = False,
     ) -> None:
+        """`revalidate`: never answer from the disk cache without asking the server; a cached
+        response is revalidated (If-None-Match / If-Modified-Since) instead. An explicit
+        refresh wants that: someone asked for what the feed holds *now*."""
         self.feed = feed
+        self.revalidate = revalidate
         self.config = config or HttpConfig.from_settings()
         self.stats = Stats()
         self._sleep_fn = sleep
@@ -241,7 +246,7 @@ class FeedClient:
         headers = dict(headers or {})
         if cached:
             meta, body = cached
-            if time.time() - meta["fetched_at"] < self.config.cache_ttl:
+            if not self.revalidate and time.time() - meta["fetched_at"] < self.config.cache_ttl:
                 self.stats.cache_hits += 1
                 return Response(shown, 200, body, {"content-type": meta["content_type"]}, True)
             if meta.get("etag"):

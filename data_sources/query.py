@@ -542,3 +542,29 @@ def count_observations(
         q = q.where(series.c.source == source)
     with engine.connect() as conn:
         return int(conn.execute(q).scalar() or 0)
+
+
+def newest_periods(engine: Engine, source: str) -> dict:
+    """Per country (ISO3): the newest period end this source holds there.
+
+    Incremental refresh asks each feed only from here on (minus an overlap for revisions); a
+    country with nothing stored is absent, so it gets the feed's whole history. Values are
+    `datetime.date`."""
+    from datetime import date
+
+    o = observations.c
+    q = (
+        sa.select(places.c.country_iso3, sa.func.max(o.period_end).label("newest"))
+        .select_from(
+            observations.join(series, series.c.series_id == o.series_id).join(
+                places, places.c.place_id == series.c.place_id
+            )
+        )
+        .where(series.c.source == source)
+        .group_by(places.c.country_iso3)
+    )
+    with engine.connect() as conn:
+        rows = conn.execute(q).all()
+    return {
+        str(iso3): date.fromisoformat(str(newest)[:10]) for iso3, newest in rows if iso3 and newest
+    }

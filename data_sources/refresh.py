@@ -3,6 +3,12 @@
 A source's pages are all fetched and normalized before anything is written, then stored by
 `ingest` in a single transaction: a feed that fails half-way, or a process killed at any moment,
 leaves the store exactly as it was before that source began. Other sources still land.
+
+Incremental by default: each feed is asked, per country, only from the newest period the store
+holds for it minus `REFRESH_OVERLAP_DAYS` (90) — figures get revised for weeks after they are
+first published, so the overlap re-reads them; a country with nothing stored gets the whole
+history. `full=True` (CLI `--full`) re-reads everything; an explicit `since` overrides both.
+Cached pages are revalidated (conditional requests), never replayed unasked.
 """
 
 from __future__ import annotations
@@ -11,15 +17,18 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from datetime import date
+from contextlib import suppress
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
 
 import pandas as pd
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 
 from . import settings
 from .connectors import CONNECTORS, Connector, Scope
 from .http import FeedClient, FeedError, Stats, redact
+from .lock import DbLock, LockHeld
 from .places import gazetteer
 from .schema import empty_observations
 from .store import IngestResult, close_interrupted, ingest, log_failed_fetch
@@ -39,9 +48,17 @@ class SourceReport:
     pages: int = 0
     requests: int = 0
     retries: int = 0
+    not_modified: int = 0  # pages revalidated with a 304: unchanged, not downloaded again
+    cached: int = 0  # pages served from the disk cache without asking the server
     seconds: float = 0.0
     error: str = ""
     notes: str = ""  # e.g. a country the feed does not cover: said, not failed
+    since: str = ""  # what was asked for: "full", or the since-date(s) per country
+
+    @property
+    def pages_new(self) -> int:
+        """Pages the server sent in full (HTTP 200)."""
+        return max(0, self.pages - self.not_modified - self.cached)
 
     @property
     def rows_per_second(self) -> float:
@@ -79,31 +96,94 @@ def configured_sources() -> list[str]:
     return [name for name, cls in CONNECTORS.items() if not cls().missing_settings()]
 
 
+def overlap_days() -> int:
+    """REFRESH_OVERLAP_DAYS (default 90): how far back before the newest stored period an
+    incremental refresh asks again, so that revised figures are picked up."""
+    return int(settings.number("REFRESH_OVERLAP_DAYS", 90))
+
+
+def incremental_scope(engine: Engine, source: str, scope: Scope, overlap: int) -> Scope:
+    """`scope` with per-country since-dates from the store: the newest period this source
+    holds for each country, minus `overlap` days. An explicit `scope.since` is kept as is."""
+    if scope.since is not None:
+        return scope
+    from .query import newest_periods
+
+    newest = newest_periods(engine, source)
+    since = {
+        c: newest[c] - timedelta(days=overlap) for c in scope.countries if newest.get(c) is not None
+    }
+    return replace(scope, since_by_country=since)
+
+
+def _since_text(scope: Scope) -> str:
+    if scope.since is not None:
+        return f"since {scope.since}"
+    parts = [
+        f"{c} since {scope.since_by_country[c]}" if c in scope.since_by_country else f"{c} full"
+        for c in scope.countries
+    ]
+    return ", ".join(parts) or "full"
+
+
+def revalidating_client(name: str) -> FeedClient:
+    """The client an explicit refresh uses: cached pages are revalidated, not replayed."""
+    return FeedClient(name, revalidate=True)
+
+
 def refresh(
     engine: Engine,
     sources: list[str],
     scope: Scope,
     *,
     progress: Progress | None = None,
-    client_factory: Callable[[str], FeedClient] = FeedClient,
+    client_factory: Callable[[str], FeedClient] = revalidating_client,
     parallel: int | None = None,
+    full: bool = False,
+    overlap: int | None = None,
+    stop: threading.Event | None = None,
+    lock: DbLock | None = None,
 ) -> list[SourceReport]:
     """Refresh each named source; never raises for a feed's failure (it is reported).
 
     Feeds are fetched and normalized concurrently (they wait on different servers), and
-    stored one at a time in the order asked (one writer, one transaction per feed)."""
+    stored one at a time in the order asked (one writer, one transaction per feed).
+    Incremental unless `full` (see the module docstring). `stop` (a signal arrived) and a
+    `lock` whose lease was lost end the run between pages or feeds: what was stored stays,
+    the rest is reported as skipped, nothing is half-written."""
     progress = progress or (lambda *_: None)
     unknown = [s for s in sources if s not in CONNECTORS]
     if unknown:
         raise ValueError(f"unknown source(s) {', '.join(unknown)}; known: " + ", ".join(CONNECTORS))
     workers = parallel or int(settings.number("REFRESH_PARALLEL", 4))
+    overlap = overlap_days() if overlap is None else overlap
     connectors = [CONNECTORS[name]() for name in sources]
+    scopes = {
+        name: scope if full else incremental_scope(engine, name, scope, overlap) for name in sources
+    }
+
+    def halted() -> str:
+        if stop is not None and stop.is_set():
+            return "stopped before this feed was stored (the process was asked to end)"
+        if lock is not None and lock.lost.is_set():
+            return "stopped: the refresh lock's lease was taken over by another process"
+        return ""
+
     with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="feed") as pool:
         pending = [
-            pool.submit(_collect, connector, scope, progress, client_factory)
+            pool.submit(
+                _collect, connector, scopes[connector.name], progress, client_factory, halted
+            )
             for connector in connectors
         ]
-        return [_store(engine, future.result(), progress) for future in pending]
+        reports = []
+        for future in pending:
+            got = future.result()
+            if lock is not None and not lock.lost.is_set():
+                with suppress(OperationalError):  # a busy store: the heartbeat tries again
+                    lock.renew()  # a fresh lease before a long write (SQLite blocks the beat)
+            reports.append(_store(engine, got, progress, halted))
+        return reports
 
 
 def refresh_one(
@@ -117,6 +197,10 @@ def refresh_one(
     return _store(engine, _collect(connector, scope, progress, client_factory), progress)
 
 
+class _Halted(Exception):
+    """The run was asked to end between two pages."""
+
+
 @dataclass
 class _Collected:
     """What fetching one feed produced: its rows, or why there are none."""
@@ -128,6 +212,7 @@ class _Collected:
     stats: Stats
     status: str = "fetched"  # fetched | failed | skipped
     error: str = ""
+    asked: str = ""  # "full", or the since-date per country (the summary's "asked" column)
 
 
 def _collect(
@@ -135,13 +220,26 @@ def _collect(
     scope: Scope,
     progress: Progress,
     client_factory: Callable[[str], FeedClient],
+    halted: Callable[[], str] = lambda: "",
 ) -> _Collected:
     """Fetch and normalize one feed; no database work here, so feeds can run side by side."""
+    got = _fetch_feed(connector, scope, progress, client_factory, halted)
+    got.asked = _since_text(scope)
+    return got
+
+
+def _fetch_feed(
+    connector: Connector,
+    scope: Scope,
+    progress: Progress,
+    client_factory: Callable[[str], FeedClient],
+    halted: Callable[[], str],
+) -> _Collected:
     name = connector.name
     target = (
         f"{connector.base_url() or 'urls'} countries={','.join(scope.countries)}"
         + (f" cities={','.join(scope.cities)}" if scope.cities else "")
-        + (f" since={scope.since}" if scope.since else "")
+        + f" ({_since_text(scope)})"
     )
     started = time.perf_counter()
     missing = connector.missing_settings()
@@ -151,15 +249,26 @@ def _collect(
             connector, target, started, empty_observations(), Stats(), "skipped",
             f"not configured: set {needs} (environment or secrets.toml)",
         )  # fmt: skip
+    if halted():
+        return _Collected(
+            connector, target, started, empty_observations(), Stats(), "skipped", halted()
+        )
     batches: list = []
-    progress(name, "start", {"target": target})
+    progress(name, "start", {"target": target, "since": _since_text(scope)})
     with client_factory(name) as client:
         try:
             for batch in connector.fetch(client, scope):
                 batches.append(batch)
                 records = sum(len(b.records) for b in batches)
                 progress(name, "page", {"pages": client.stats.pages, "records": records})
+                if halted():
+                    raise _Halted(halted())
             data = connector.normalize_all(batches, scope)
+        except _Halted as exc:
+            return _Collected(
+                connector, target, started, empty_observations(), client.stats, "skipped",
+                str(exc),
+            )  # fmt: skip
         except Exception as exc:  # noqa: BLE001 - a feed's failure is reported, never raised
             error = (
                 str(exc)
@@ -174,18 +283,26 @@ def _collect(
     )
 
 
-def _store(engine: Engine, got: _Collected, progress: Progress) -> SourceReport:
+def _store(
+    engine: Engine,
+    got: _Collected,
+    progress: Progress,
+    halted: Callable[[], str] = lambda: "",
+) -> SourceReport:
     """Write one feed's rows in one transaction (or log why there are none) and report."""
     name, stats = got.connector.name, got.stats
 
     def finish(status: str, **fields) -> SourceReport:
         report = SourceReport(
             name, status, fetched=len(got.data), pages=stats.pages, requests=stats.requests,
-            retries=stats.retries, seconds=time.perf_counter() - got.started, **fields,
+            retries=stats.retries, not_modified=stats.not_modified, cached=stats.cache_hits,
+            seconds=time.perf_counter() - got.started, since=got.asked, **fields,
         )  # fmt: skip
         progress(name, "done", {"report": report})
         return report
 
+    if got.status == "fetched" and halted():
+        return finish("skipped", error=halted())
     if got.status == "skipped":
         return finish("skipped", error=got.error)
     close_interrupted(engine, name)
@@ -194,7 +311,8 @@ def _store(engine: Engine, got: _Collected, progress: Progress) -> SourceReport:
             engine,
             IngestResult(
                 source=name, target=got.target, error=got.error, pages=stats.pages,
-                requests=stats.requests,
+                requests=stats.requests, pages_not_modified=stats.not_modified,
+                pages_cached=stats.cache_hits,
             ),
         )  # fmt: skip
         return finish("failed", error=got.error)
@@ -202,7 +320,8 @@ def _store(engine: Engine, got: _Collected, progress: Progress) -> SourceReport:
     try:
         result = ingest(
             engine, got.data, source=name, target=got.target, pages=stats.pages,
-            requests=stats.requests,
+            requests=stats.requests, pages_not_modified=stats.not_modified,
+            pages_cached=stats.cache_hits,
         )  # fmt: skip
     except Exception as exc:  # noqa: BLE001 - ingest logged it and rolled back
         return finish("failed", error=f"{name}: could not store: {type(exc).__name__}: {exc}")
@@ -217,7 +336,8 @@ class RefreshJob:
 
     The dashboard starts one and keeps rendering from the store meanwhile: SQLite in WAL mode
     lets pages read the last good figures while the refresh writes, and a failed source
-    leaves its figures as they were.
+    leaves its figures as they were. It holds the store's refresh lock (data_sources.lock)
+    from `start` to the end, like the CLI and the worker: one refresh at a time everywhere.
     """
 
     def __init__(
@@ -225,10 +345,12 @@ class RefreshJob:
         engine: Engine,
         sources: list[str],
         scope: Scope,
-        client_factory: Callable[[str], FeedClient] = FeedClient,
+        client_factory: Callable[[str], FeedClient] = revalidating_client,
+        full: bool = False,
     ) -> None:
         self.engine, self.sources, self.scope = engine, sources, scope
-        self.client_factory = client_factory
+        self.client_factory, self.full = client_factory, full
+        self.lock = DbLock(engine, detail=describe_run(sources, scope))
         self.state: dict[str, dict] = {
             s: {"status": "waiting", "pages": 0, "records": 0, "error": ""} for s in sources
         }
@@ -239,6 +361,9 @@ class RefreshJob:
         self._thread = threading.Thread(target=self._run, daemon=True, name="refresh")
 
     def start(self) -> RefreshJob:
+        """Take the refresh lock, then run in the background; LockHeld (saying who holds it)
+        when a refresh is already running in this or another process."""
+        self.lock.acquire(wait=0)
         self._thread.start()
         return self
 
@@ -275,8 +400,21 @@ class RefreshJob:
                 self.scope,
                 progress=self._progress,
                 client_factory=self.client_factory,
+                full=self.full,
+                lock=self.lock,
             )
         except Exception as exc:  # noqa: BLE001 - shown on the page instead of lost in a thread
             self.error = f"{type(exc).__name__}: {redact(str(exc))}"
         finally:
-            self.finished = time.time()
+            try:
+                self.lock.release()
+            finally:
+                self.finished = time.time()
+
+
+def describe_run(sources: list[str], scope: Scope) -> str:
+    """What a run is doing, in the lock row, for other processes' pages and messages."""
+    return f"sources {', '.join(sources) or '(none)'} for {', '.join(scope.countries)}"
+
+
+__all__ = ["LockHeld", "RefreshJob", "SourceReport", "default_scope", "describe_run", "refresh"]

@@ -252,6 +252,8 @@ class IngestResult:
     error: str = ""
     pages: int = 0
     requests: int = 0
+    pages_not_modified: int = 0  # revalidated: the server answered 304
+    pages_cached: int = 0  # served from the disk cache without asking the server
     reject_reasons: dict[str, int] = field(default_factory=dict)
 
     def as_dict(self) -> dict:
@@ -283,6 +285,8 @@ def finish_fetch(engine: Engine, result: IngestResult) -> None:
                 error=result.error,
                 pages=result.pages,
                 requests=result.requests,
+                pages_not_modified=result.pages_not_modified,
+                pages_cached=result.pages_cached,
             )
         )
 
@@ -420,6 +424,8 @@ def ingest(
     gaz: Gazetteer | None = None,
     pages: int = 0,
     requests: int = 0,
+    pages_not_modified: int = 0,
+    pages_cached: int = 0,
 ) -> IngestResult:
     """Validate, place and store normalized figures in one transaction.
 
@@ -429,8 +435,9 @@ def ingest(
     """
     gaz = gaz or gazetteer()
     result = IngestResult(
-        source=source, target=target, rows_in=len(normalized), pages=pages, requests=requests
-    )
+        source=source, target=target, rows_in=len(normalized), pages=pages, requests=requests,
+        pages_not_modified=pages_not_modified, pages_cached=pages_cached,
+    )  # fmt: skip
     if pre_rejected is not None:
         result.rows_in += len(pre_rejected)
     result.fetch_id = start_fetch(engine, source, target)

@@ -100,6 +100,10 @@ class FeedServer:
         self.faults: dict[str, list[Fault]] = {}
         self.tokens: set[str] = set()
         self.last_page: dict[str, list] = {}  # records of the last page served, per route
+        # answer the feeds' date filters as the real APIs do (HAPI start_date, DTM
+        # FromReportingDate, UCDP StartDate, ACLED event_date BETWEEN, ReliefWeb date.created,
+        # UNHCR yearFrom/yearTo); off by default so that older tests see every record each time
+        self.honour_dates = False
         self.data: dict[str, Any] = {
             "hapi": {
                 name: _load(f"hapi/{name}.json")
@@ -165,6 +169,14 @@ class FeedServer:
     def clear(self) -> None:
         self.faults.clear()
         self.log.clear()
+        self.honour_dates = False
+
+    def _since(self, rows: list, field: str, since: str | None) -> list:
+        """Rows whose `field` (an ISO date or timestamp) is on or after `since`, when dates
+        are honoured."""
+        if not self.honour_dates or not since:
+            return rows
+        return [r for r in rows if str(r.get(field) or "9999")[:10] >= since[:10]]
 
     def requests_to(self, path: str) -> list[Request]:
         return [r for r in self.log if r.path == path]
@@ -180,6 +192,7 @@ class FeedServer:
                 if r["location_code"] == req.query.get("location_code")
                 and str(r["admin_level"]) == req.query.get("admin_level", "2")
             ]
+            rows = self._since(rows, "reference_period_end", req.query.get("start_date"))
             offset, limit = int(req.query.get("offset", 0)), int(req.query.get("limit", 10000))
             return Reply(payload={"data": rows[offset : offset + limit]})
 
@@ -201,17 +214,21 @@ class FeedServer:
         payload = self.data["dtm"].get(req.query.get("Admin0Pcode"), empty)
         if req.path.endswith("admin1"):
             payload = _dtm_admin1(payload)
+        since = req.query.get("FromReportingDate")
+        payload = {**payload, "result": self._since(payload["result"], "reportingDate", since)}
         return Reply(payload=payload)
 
     def _ucdp(self, req: Request) -> Reply:
         if not req.headers.get("x-ucdp-access-token"):
             return Reply(401, {"message": "token required"})
         rows = [r for r in self.data["ucdp"] if str(r["country_id"]) == req.query.get("Country")]
+        rows = self._since(rows, "date_start", req.query.get("StartDate"))
         size, page = int(req.query.get("pagesize", 100)), int(req.query.get("page", 0))
         pages = max(1, -(-len(rows) // size))
         nxt = (
             f"https://ucdpapi.pcr.uu.se/api/gedevents/25.1?pagesize={size}&page={page + 1}"
             f"&Country={req.query.get('Country')}"
+            + (f"&StartDate={req.query['StartDate']}" if "StartDate" in req.query else "")
             if page + 1 < pages
             else ""
         )
@@ -259,6 +276,8 @@ class FeedServer:
             else {"status": 200, "success": True, "count": 0, "data": []}
         )
         page, limit = int(req.query.get("page", 1)), int(req.query.get("limit", 5000))
+        since = (req.query.get("event_date") or "").split("|")[0]
+        payload["data"] = self._since(payload["data"], "event_date", since)
         payload["data"] = payload["data"][(page - 1) * limit : page * limit]
         return Reply(payload=payload)
 
@@ -268,6 +287,16 @@ class FeedServer:
         body = json.loads(req.body or b"{}")
         city = body.get("query", {}).get("value", "").strip('"')
         rows = self.data["reliefweb"].get(city, [])
+        since = next(
+            (
+                c["value"].get("from")
+                for c in body.get("filter", {}).get("conditions", [])
+                if c.get("field") == "date.created" and isinstance(c.get("value"), dict)
+            ),
+            None,
+        )
+        if self.honour_dates and since:
+            rows = [r for r in rows if r["fields"]["date"]["created"][:10] >= since[:10]]
         offset, limit = int(body.get("offset", 0)), int(body.get("limit", 10))
         part = rows[offset : offset + limit]
         return Reply(
@@ -282,6 +311,9 @@ class FeedServer:
 
     def _unhcr(self, req: Request) -> Reply:
         rows = [r for r in self.data["unhcr"] if r["coo_iso"] == req.query.get("coo")]
+        if self.honour_dates:
+            first, last = int(req.query.get("yearFrom", 0)), int(req.query.get("yearTo", 9999))
+            rows = [r for r in rows if first <= int(r["year"]) <= last]
         page, limit = int(req.query.get("page", 1)), int(req.query.get("limit", 10000))
         return Reply(
             payload={

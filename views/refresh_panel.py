@@ -1,8 +1,11 @@
 """The Data page's "Refresh now" control: starts a background refresh and shows its progress.
 
-One refresh runs at a time per server. It writes in its own transactions while every page keeps
-reading the last good figures; when it ends, the cached queries are cleared so the new figures
-show, and a failed source keeps its previous figures with its error shown in its badge.
+One refresh runs at a time across every process sharing the store (the lock row in `locks`,
+also taken by the CLI and the scheduled worker): while another process holds it, the panel says
+who started what and when instead of offering the button. A refresh writes in its own
+transactions while every page keeps reading the last good figures; when it ends, the cached
+queries are cleared so the new figures show, and a failed source keeps its previous figures with
+its error shown in its badge.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
+from data_sources import lock
 from data_sources.connectors import CONNECTORS
 from data_sources.refresh import RefreshJob, configured_sources, default_scope
 from views import common
@@ -33,6 +37,12 @@ def show(url: str, engine) -> None:
     jobs = _jobs()
     job: RefreshJob | None = jobs["job"]
     running = job is not None and job.running
+    held = lock.current(engine)
+    if held is not None and not (running and held.holder == job.lock.holder):
+        _elsewhere(engine)
+        if job is not None:
+            _live(job, jobs)
+        return
     ready = configured_sources()
     with st.form("refresh_form"):
         st.markdown(
@@ -60,10 +70,33 @@ def show(url: str, engine) -> None:
         except ValueError as exc:
             st.error(str(exc))
         else:
-            jobs["job"] = job = RefreshJob(engine, sources, scope).start()
-            running = True
+            try:
+                jobs["job"] = job = RefreshJob(engine, sources, scope).start()
+                running = True
+            except lock.LockHeld:  # another process took it since the page was drawn
+                _elsewhere(engine)
     if job is not None:
         _live(job, jobs)
+
+
+def _elsewhere(engine) -> None:
+    """A refresh another process (worker, CLI, another server) is running: say who, since
+    when and what, and check again every few seconds until it ends."""
+
+    @st.fragment(run_every=5.0)
+    def waiting() -> None:
+        now = lock.current(engine)
+        if now is None:  # it ended: new figures and badges everywhere, and the button back
+            st.cache_data.clear()
+            st.rerun(scope="app")
+        st.info(
+            "Refresh now is unavailable: "
+            + common.safe(now.describe(), 300)
+            + ". *Refresh now* comes back when it ends; the pages keep showing the last good "
+            "figures meanwhile."
+        )
+
+    waiting()
 
 
 def _live(job: RefreshJob, jobs: dict) -> None:

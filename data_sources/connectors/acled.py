@@ -106,7 +106,7 @@ class AcledConnector(Connector):
                 params = {
                     "_format": "json",
                     "iso": _iso_number(country),
-                    "event_date": f"{scope.since_iso('1997-01-01')}|2100-01-01",
+                    "event_date": f"{scope.since_iso('1997-01-01', country)}|2100-01-01",
                     "event_date_where": "BETWEEN",
                     "limit": PAGE,
                     "page": page,

@@ -29,12 +29,20 @@ class Scope:
     cities: list[str] = field(default_factory=list)
     since: date | None = None
     until: date | None = None
+    # incremental refresh: per country, the first date worth asking for (newest stored period
+    # minus the revision overlap); a country absent here gets `since`, else the full history
+    since_by_country: dict[str, date] = field(default_factory=dict)
 
     def until_year(self) -> int:
         return (self.until or date.today()).year
 
-    def since_iso(self, default: str = "2014-01-01") -> str:
-        return self.since.isoformat() if self.since else default
+    def since_for(self, country: str) -> date | None:
+        """The first date to ask the feed for about `country` (None: its whole history)."""
+        return self.since_by_country.get(country, self.since)
+
+    def since_iso(self, default: str = "2014-01-01", country: str | None = None) -> str:
+        since = self.since_for(country) if country else self.since
+        return since.isoformat() if since else default
 
 
 @dataclass
@@ -113,6 +121,19 @@ class Connector:
         }
         out = frame.assign(**{k: v for k, v in {**defaults, **columns}.items()})
         return conform(out)
+
+
+def drop_before_since(frame: pd.DataFrame, scope: Scope) -> pd.DataFrame:
+    """Rows older than their country's since-date, dropped: for feeds that only serve whole
+    files (WFP's CSV on HDX, HXL sheets) incremental refresh is a filter on our side; the
+    download itself is saved by revalidation (304) when the file did not change."""
+    if frame.empty or "country_iso3" not in frame or not (scope.since or scope.since_by_country):
+        return frame
+    since = pd.to_datetime(
+        frame["country_iso3"].map(lambda c: scope.since_for(str(c))), errors="coerce"
+    )
+    end = pd.to_datetime(frame["period_end"], errors="coerce")
+    return frame[since.isna() | end.isna() | (end >= since)]
 
 
 def numeric(values: pd.Series) -> pd.Series:

@@ -49,8 +49,8 @@ class DtmConnector(Connector):
             url = f"{self.base_url()}/v3/displacement/{level}"
             for country in scope.countries:
                 params = {"Admin0Pcode": country}
-                if scope.since:
-                    params["FromReportingDate"] = scope.since_iso()
+                if scope.since_for(country):
+                    params["FromReportingDate"] = scope.since_iso(country=country)
                 payload = client.get_json(url, params=params, headers=headers)
                 shown = redact_url(str(httpx.URL(url, params=params)))
                 if isinstance(payload, dict) and payload.get("isSuccess") is False:

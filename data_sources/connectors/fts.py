@@ -31,11 +31,12 @@ class FtsConnector(Connector):
         locations = expect(self.name, url, payload, "data", list)
         require_fields(self.name, url, locations, ("id", "iso3"))
         ids = {loc["iso3"]: loc["id"] for loc in locations if loc.get("iso3")}
-        first = scope.since.year if scope.since else 2014
         flows = f"{self.base_url()}/v1/fts/flow/custom-search"
         for country in scope.countries:
             if country not in ids:
                 raise FeedError(self.name, url, f"FTS lists no location with ISO3 {country}")
+            since = scope.since_for(country)
+            first = since.year if since else 2014  # one request per year: from since's year
             for year in range(first, scope.until_year() + 1):
                 params = {"locationid": ids[country], "year": year}
                 shown = redact_url(str(httpx.URL(flows, params=params)))

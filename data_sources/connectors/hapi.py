@@ -136,8 +136,8 @@ class HapiConnector(Connector):
                         "admin_level": level,
                         "output_format": "json",
                     }
-                    if theme.dated and scope.since:
-                        params["start_date"] = scope.since_iso()
+                    if theme.dated and scope.since_for(country):
+                        params["start_date"] = scope.since_iso(country=country)
                     for shown, records in offset_pages(
                         client, url, params, records_key="data", limit=PAGE
                     ):

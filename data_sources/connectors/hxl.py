@@ -9,7 +9,7 @@ import pandas as pd
 from .. import settings
 from ..formats.hxl import HXLFormatError, parse_hxl_csv
 from ..http import FeedClient, FeedError
-from .base import Batch, Connector, Scope
+from .base import Batch, Connector, Scope, drop_before_since
 
 
 class HxlConnector(Connector):
@@ -33,7 +33,7 @@ class HxlConnector(Connector):
 
     def normalize(self, batch: Batch, scope: Scope) -> pd.DataFrame:
         try:
-            return parse_hxl_csv(
+            frame = parse_hxl_csv(
                 batch.records[0],
                 name=batch.context["name"],
                 source_url=batch.url,
@@ -41,3 +41,4 @@ class HxlConnector(Connector):
             )
         except HXLFormatError as exc:
             raise FeedError(self.name, batch.url, f"malformed CSV: {exc}") from exc
+        return drop_before_since(frame, scope)  # a whole file: incremental is a filter here

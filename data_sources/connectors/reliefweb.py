@@ -48,7 +48,10 @@ class ReliefwebConnector(Connector):
             match = gaz.find_city(city)
             country = gaz.place_record(match.place_id)["country_iso3"] if match else ""
             conditions = [
-                {"field": "date.created", "value": {"from": f"{scope.since_iso()}T00:00:00+00:00"}}
+                {
+                    "field": "date.created",
+                    "value": {"from": f"{scope.since_iso(country=country)}T00:00:00+00:00"},
+                }
             ]
             if country:
                 conditions.append({"field": "primary_country.iso3", "value": country.lower()})

@@ -104,7 +104,7 @@ class UcdpConnector(Connector):
                 "pagesize": size,
                 "page": 0,
                 "Country": GW_CODES[country],
-                "StartDate": scope.since_iso("1989-01-01"),
+                "StartDate": scope.since_iso("1989-01-01", country),
             }
             seen: set[str] = set()
             while url:

@@ -33,8 +33,9 @@ class UnhcrConnector(Connector):
 
     def fetch(self, client: FeedClient, scope: Scope) -> Iterator[Batch]:
         url = f"{self.base_url()}/population/v1/population/"
-        first = int(scope.since.year) if scope.since else 2010
         for country in scope.countries:
+            since = scope.since_for(country)
+            first = since.year if since else 2010  # yearly figures: from the since-date's year
             page = 1
             while True:  # every asylum country for this origin; coa == coo are the IDPs
                 params = {

@@ -13,7 +13,7 @@ import pandas as pd
 
 from ..formats.hxl import HXLFormatError, parse_hxl_csv
 from ..http import FeedClient, FeedError, expect, require_fields
-from .base import Batch, Connector, Scope
+from .base import Batch, Connector, Scope, drop_before_since
 
 # HDX names the WFP datasets after its own country names.
 HDX_COUNTRY_SLUG = {
@@ -103,9 +103,6 @@ class WfpConnector(Connector):
             )
         except HXLFormatError as exc:
             raise FeedError(self.name, batch.url, f"malformed CSV: {exc}") from exc
-        if scope.since is not None and not frame.empty:
-            frame = frame[
-                pd.to_datetime(frame["period_end"], errors="coerce").fillna(pd.Timestamp.max)
-                >= pd.Timestamp(scope.since)
-            ]
-        return frame
+        # HDX serves the whole country file and has no date filter: incremental refresh
+        # filters here, so only the recent periods (and their revisions) reach the store
+        return drop_before_since(frame, scope)

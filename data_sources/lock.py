@@ -1,0 +1,213 @@
+"""One refresh at a time across every process and machine sharing the store: a lease in the
+`locks` table.
+
+A per-process lock is not enough once a worker (`refresh --every`), a person's CLI run and the
+dashboard's *Refresh now* share one database: two refreshes would fetch everything twice and
+race to store the same figures. The lock is a row, so it works the same on SQLite and
+PostgreSQL and pages can read who holds it and what they are doing.
+
+- acquire: take over a row whose lease has expired (a conditional UPDATE … WHERE expires_at <
+  now), else INSERT, which fails on the primary key when someone holds it. Both are atomic in
+  the database, so two contenders never both win.
+- renew: while held, a heartbeat thread pushes `expires_at` forward every lease/3 seconds. A
+  holder killed without a word (SIGKILL, power cut) stops renewing, and its lease lapses after
+  at most `REFRESH_LOCK_LEASE` seconds (120 by default); the next run then takes over.
+- release: delete the row, only if it is still ours.
+
+Leases compare timestamps written by each host's clock: hosts sharing a store need NTP-synchronised
+clocks (a skew well under the lease).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from . import settings
+from .store import locks
+
+REFRESH = "refresh"
+
+
+def lease_seconds() -> float:
+    """The lease length (setting REFRESH_LOCK_LEASE, seconds): how long a dead holder blocks."""
+    return max(1.0, settings.number("REFRESH_LOCK_LEASE", 120.0))
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _aware(value: datetime) -> datetime:
+    """SQLite hands timestamps back without their zone; they were written in UTC."""
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class LockInfo:
+    """Who holds a lock, since when, until when unless renewed, and what they are doing."""
+
+    name: str
+    holder: str
+    acquired_at: datetime
+    expires_at: datetime
+    detail: str
+
+    def describe(self) -> str:
+        started = self.acquired_at.strftime("%Y-%m-%d %H:%M:%S UTC")
+        return (
+            f"a refresh started elsewhere at {started} by {self.holder} is running: {self.detail}"
+        )
+
+
+def current(engine: Engine, name: str = REFRESH) -> LockInfo | None:
+    """The live holder of `name`, or None when it is free (no row, or the lease ran out)."""
+    with engine.connect() as conn:
+        row = conn.execute(sa.select(locks).where(locks.c.name == name)).first()
+    if row is None:
+        return None
+    info = LockInfo(
+        row.name, row.holder, _aware(row.acquired_at), _aware(row.expires_at), row.detail or ""
+    )
+    return info if info.expires_at > _now() else None
+
+
+class LockHeld(Exception):
+    """Someone else holds the lock; carries who, for the message."""
+
+    def __init__(self, info: LockInfo | None) -> None:
+        self.info = info
+        super().__init__(info.describe() if info else "another refresh holds the lock")
+
+
+class DbLock:
+    """A lease on one row of `locks`, renewed by a heartbeat thread while held.
+
+    Use as `with DbLock(engine, detail=...).acquire(wait=0):` (raises LockHeld) or call
+    `try_acquire()` / `release()`. `lost` is set if the lease was taken over while we held it
+    (we were stalled longer than the lease); a refresh checks it before storing each feed.
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        name: str = REFRESH,
+        *,
+        detail: str = "",
+        lease: float | None = None,
+    ) -> None:
+        self.engine, self.name, self.detail = engine, name, detail
+        self.lease = lease or lease_seconds()
+        self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.held = False
+        self.lost = threading.Event()
+        self._stop = threading.Event()
+        self._beat: threading.Thread | None = None
+
+    # -- acquire / release ---------------------------------------------------------------------
+    def try_acquire(self) -> bool:
+        """Take the lock if it is free or its lease expired; never blocks on a live holder."""
+        now = _now()
+        values = {
+            "holder": self.holder,
+            "acquired_at": now,
+            "expires_at": now + timedelta(seconds=self.lease),
+            "detail": self.detail,
+        }
+        try:
+            with self.engine.begin() as conn:
+                taken = conn.execute(
+                    locks.update()
+                    .where(locks.c.name == self.name, locks.c.expires_at < now)
+                    .values(**values)
+                ).rowcount
+            if not taken:
+                with self.engine.begin() as conn:
+                    conn.execute(locks.insert().values(name=self.name, **values))
+        except IntegrityError:
+            return False  # a live holder's row is there (or another contender won)
+        except OperationalError:
+            return False  # SQLite busy: a refresh is storing right now, so the lock is held
+        self.held = True
+        self.lost.clear()
+        self._stop.clear()
+        self._beat = threading.Thread(target=self._heartbeat, daemon=True, name="lock-heartbeat")
+        self._beat.start()
+        return True
+
+    def acquire(
+        self, wait: float = 0.0, poll: float = 1.0, stop: threading.Event | None = None
+    ) -> DbLock:
+        """Take the lock, waiting up to `wait` seconds for the holder to finish; LockHeld if
+        it is still held then (or `stop` was set meanwhile)."""
+        deadline = time.monotonic() + max(0.0, wait)
+        while not self.try_acquire():
+            left = deadline - time.monotonic()
+            if left <= 0 or (stop is not None and stop.is_set()):
+                raise LockHeld(current(self.engine, self.name))
+            if stop is not None:
+                stop.wait(min(poll, left))
+            else:
+                time.sleep(min(poll, left))
+        return self
+
+    def release(self) -> None:
+        """Stop renewing and delete the row if it is still ours (a taken-over lease is not)."""
+        self._stop.set()
+        if self._beat is not None:
+            self._beat.join(timeout=5)
+            self._beat = None
+        if self.held:
+            with self.engine.begin() as conn:
+                conn.execute(
+                    locks.delete().where(locks.c.name == self.name, locks.c.holder == self.holder)
+                )
+            self.held = False
+
+    def __enter__(self) -> DbLock:
+        if not self.held:
+            self.acquire()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+    # -- renewal ---------------------------------------------------------------------------------
+    def renew(self) -> bool:
+        """Push the lease forward; False (and `lost` set) if the row is no longer ours."""
+        with self.engine.begin() as conn:
+            ours = conn.execute(
+                locks.update()
+                .where(locks.c.name == self.name, locks.c.holder == self.holder)
+                .values(expires_at=_now() + timedelta(seconds=self.lease))
+            ).rowcount
+        if not ours:
+            self.lost.set()
+        return bool(ours)
+
+    def set_detail(self, detail: str) -> None:
+        """Say what the holder is doing now (pages show it)."""
+        self.detail = detail
+        with self.engine.begin() as conn:
+            conn.execute(
+                locks.update()
+                .where(locks.c.name == self.name, locks.c.holder == self.holder)
+                .values(detail=detail)
+            )
+
+    def _heartbeat(self) -> None:
+        while not self._stop.wait(self.lease / 3):
+            try:
+                if not self.renew():
+                    return
+            except Exception:  # noqa: BLE001 - a database blip: try again at the next beat
+                continue
