@@ -165,3 +165,47 @@ def test_start_app_serves_under_a_base_path(backend, loaded_url):
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=30)
+
+
+def test_start_worker_prepares_the_store_and_refreshes_on_schedule(feeds, store_url):
+    """What the worker container runs: the store is prepared (schema, snapshot), then the
+    configured feeds are refreshed every REFRESH_EVERY until SIGTERM, which ends it cleanly."""
+    env = _env(DATABASE_URL=store_url, REFRESH_EVERY="1s", REFRESH_COUNTRIES="SYR", HXL_URLS="")
+    proc = subprocess.Popen(
+        [str(ROOT / SCRIPTS["worker"]), "--source", "unhcr"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    engine = sa.create_engine(store_url)
+
+    def unhcr_runs() -> int:
+        try:
+            with engine.connect() as conn:
+                return conn.execute(
+                    sa.text(
+                        "SELECT count(*) FROM fetch_log WHERE source = 'unhcr' AND target NOT LIKE 'snapshot:%'"
+                    )
+                ).scalar_one()
+        except sa.exc.DBAPIError:
+            return 0  # tables not there yet: the worker is still preparing the store
+
+    try:
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline and unhcr_runs() < 2:
+            assert proc.poll() is None, proc.communicate()
+            time.sleep(0.2)
+        assert unhcr_runs() >= 2
+        assert _figures(store_url) > 50_000  # the snapshot was loaded first
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=60)
+        assert proc.returncode == 0, err
+        assert "worker: refreshing every 1s" in out
+        with engine.connect() as conn:
+            assert conn.execute(sa.text("SELECT count(*) FROM locks")).scalar_one() == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        engine.dispose()

@@ -19,9 +19,11 @@ from sqlalchemy.engine import Engine
 from ..formats.hxl import parse_hxl_csv
 from ..formats.reported import parse_reported
 from ..formats.unhcr import parse_idmc, parse_unhcr_population
+from ..lock import DbLock
 from ..store import IngestResult, get_meta, ingest, set_meta
 
 SNAPSHOT_DIR = Path(__file__).resolve().parent
+SNAPSHOT_LOCK = "snapshot"
 RETRIEVED = datetime(2026, 11, 24, tzinfo=UTC)  # when these files were taken for the snapshot
 
 
@@ -70,11 +72,20 @@ def load_snapshot(engine: Engine, force: bool = False, prebuilt: bool = True) ->
 
     An empty SQLite store copies the prebuilt tables (`prebuilt.py`) instead of ingesting the
     files again; `prebuilt=False` always takes the ingest path."""
-    from . import prebuilt as ready
-
     stamp = fingerprint()
     if not force and get_meta(engine, "snapshot") == stamp:
         return []
+    # Several app processes (or containers) starting on one empty store: one loads, the
+    # others wait for it and then find the snapshot there.
+    with DbLock(engine, SNAPSHOT_LOCK, detail="loading the bundled snapshot").acquire(wait=600):
+        if not force and get_meta(engine, "snapshot") == stamp:
+            return []
+        return _load(engine, stamp, prebuilt)
+
+
+def _load(engine: Engine, stamp: str, prebuilt: bool) -> list[IngestResult]:
+    from . import prebuilt as ready
+
     if prebuilt and ready.usable(engine, stamp):
         results = ready.results_from_log(ready.copy_into(engine))
         set_meta(engine, "snapshot", stamp)
