@@ -216,14 +216,14 @@ def _rows_to_columns(rows: list[tuple]) -> dict[str, np.ndarray]:
             for c in cols
         }
     series_id, start, end, value, revision, retrieved, prov = zip(*rows, strict=True)
-    start = np.array([d[:10] for d in start], dtype="datetime64[D]")
+    start = np.array([str(d)[:10] for d in start], dtype="datetime64[D]")
     order = np.lexsort((np.asarray(series_id), start))  # oldest first, then by series
     stamps, codes = np.unique(np.asarray(retrieved, dtype=object).astype(str), return_inverse=True)
     parsed = pd.to_datetime(pd.Series(stamps), format="ISO8601", utc=True, errors="coerce")
     return {
         "series_id": np.asarray(series_id, dtype=np.int64)[order],
         "period_start": start[order].astype("datetime64[ns]"),
-        "period_end": np.array([d[:10] for d in end], dtype="datetime64[D]")[order].astype(
+        "period_end": np.array([str(d)[:10] for d in end], dtype="datetime64[D]")[order].astype(
             "datetime64[ns]"
         ),
         "value": np.asarray(value, dtype=float)[order],
@@ -542,3 +542,49 @@ def count_observations(
         q = q.where(series.c.source == source)
     with engine.connect() as conn:
         return int(conn.execute(q).scalar() or 0)
+
+
+# -- the data version -----------------------------------------------------------------------
+def data_version(engine: Engine) -> str:
+    """The store's data version: changes whenever a load finishes, from any process.
+
+    `"<max fetch_id of finished loads>.<number of finished loads>"`, one aggregate over
+    `fetch_log`. Why both parts:
+    - a load ends ('ok' or 'failed') exactly once and a fetch_log row is never deleted, so the
+      count of finished loads grows by one per load end, whatever the order loads end in. The
+      largest finished id alone would miss a load that started before another and ended after
+      it, and an old 'running' row closed by `store.close_interrupted`;
+    - the largest id makes the version readable (and tells apart two stores that happen to hold
+      as many loads).
+    Loads that are still running do not count: a start changes no figure.
+
+    `store.ingest` marks a load finished in the transaction that writes its figures (and the
+    snapshot copy writes its log in its one transaction), so a reader that sees a version sees
+    every figure of that version: caches keyed by it never keep figures older than their key.
+    A failed load bumps it too (its badge and error change on the pages).
+
+    Cost: one scan of fetch_log's rows (a few per load, not per figure; the pages' freshness
+    query already reads them all), measured in the README.
+    """
+    f = fetch_log.c
+    q = sa.select(sa.func.max(f.fetch_id), sa.func.count()).where(f.status != "running")
+    with engine.connect() as conn:
+        top, n = conn.execute(q).one()
+    return f"{top or 0}.{n}"
+
+
+def loads_after(engine: Engine, version: str, limit: int = 5) -> pd.DataFrame:
+    """Loads finished since `version` was read (newest first): what a page says when it
+    redraws with new figures. Loads with a larger id than the version's, else (an older load
+    ended) the last ones to finish."""
+    f = fetch_log.c
+    cols = (f.fetch_id, f.source, f.status, f.finished_at, f.rows_new, f.rows_revised)
+    top = int(str(version).split(".")[0] or 0)
+    done = f.status != "running"
+    newer = _frame(
+        engine,
+        sa.select(*cols).where(done, f.fetch_id > top).order_by(f.fetch_id.desc()).limit(limit),
+    )
+    if not newer.empty:
+        return newer
+    return _frame(engine, sa.select(*cols).where(done).order_by(f.finished_at.desc()).limit(1))
