@@ -272,24 +272,34 @@ def start_fetch(engine: Engine, source: str, target: str) -> int:
         ).inserted_primary_key[0]
 
 
-def finish_fetch(engine: Engine, result: IngestResult) -> None:
-    with engine.begin() as conn:
-        conn.execute(
-            fetch_log.update()
-            .where(fetch_log.c.fetch_id == result.fetch_id)
-            .values(
-                finished_at=_now(),
-                status=result.status,
-                rows_in=result.rows_in,
-                rows_new=result.rows_new,
-                rows_revised=result.rows_revised,
-                rows_unchanged=result.rows_unchanged,
-                rows_rejected=result.rows_rejected,
-                error=result.error,
-                pages=result.pages,
-                requests=result.requests,
-            )
+def finish_fetch(engine: Engine, result: IngestResult, conn=None) -> None:
+    """Mark a load finished. With `conn`, inside that open transaction: `ingest` finishes a
+    load in the transaction that writes its figures, so that the figures and the data version
+    they bump (`query.data_version`, read off `fetch_log`) become visible together."""
+    if conn is None:
+        with engine.begin() as own:
+            _write_finish(own, result)
+    else:
+        _write_finish(conn, result)
+
+
+def _write_finish(conn, result: IngestResult) -> None:
+    conn.execute(
+        fetch_log.update()
+        .where(fetch_log.c.fetch_id == result.fetch_id)
+        .values(
+            finished_at=_now(),
+            status=result.status,
+            rows_in=result.rows_in,
+            rows_new=result.rows_new,
+            rows_revised=result.rows_revised,
+            rows_unchanged=result.rows_unchanged,
+            rows_rejected=result.rows_rejected,
+            error=result.error,
+            pages=result.pages,
+            requests=result.requests,
         )
+    )
 
 
 def log_failed_fetch(engine: Engine, result: IngestResult) -> IngestResult:
@@ -472,13 +482,16 @@ def ingest(
                 )
                 for chunk in _chunks(fresh, 2000):
                     conn.execute(rejects.insert(), chunk)
+            # in the same transaction as the figures: no reader sees the new data version
+            # without them, nor them without it, and a process killed after the commit
+            # cannot leave a stored load marked 'running' (later closed as "nothing stored")
+            finish_fetch(engine, result, conn)
     except Exception as exc:  # noqa: BLE001 - any failure must be logged, then re-raised
         result.status = "failed"
         result.error = f"{type(exc).__name__}: {exc}"
         result.rows_new = result.rows_revised = result.rows_unchanged = 0
         finish_fetch(engine, result)
         raise
-    finish_fetch(engine, result)
     return result
 
 

@@ -1,0 +1,129 @@
+"""The store's data version (`query.data_version`): it moves when a load ends, from any
+process, and a load's figures are visible exactly when its version is. Both backends."""
+
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+
+from data_sources import query, store
+from data_sources.store import (
+    IngestResult,
+    close_interrupted,
+    ingest,
+    log_failed_fetch,
+    observations,
+    start_fetch,
+)
+
+
+def injured(value=685):
+    """A real figure: UN OCHA, civilians wounded in Mosul in the week ending 11 December 2016
+    (shared/data/reported-figures, also in the bundled snapshot's reported figures)."""
+    return pd.DataFrame(
+        [
+            {
+                "source": "reported",
+                "dataset": "UN OCHA",
+                "metric": "civilians_injured",
+                "qualifier": "",
+                "place_raw": "Mosul",
+                "country_iso3": "IRQ",
+                "place_kind": "city",
+                "period_start": "2016-12-05",
+                "period_end": "2016-12-11",
+                "value": value,
+                "unit": "people",
+                "estimate": "reported",
+                "source_url": "http://fourwinds10.com/siterun_data/government/war/"
+                "terrorism_war/news.php?q=1481998809",
+                "citation": "Bill Van Auken, World Socialist Web Site, 2016-12-16",
+            }
+        ]
+    )
+
+
+def figures(engine) -> int:
+    with engine.connect() as conn:
+        return conn.execute(sa.select(sa.func.count()).select_from(observations)).scalar()
+
+
+def test_version_moves_with_every_load_end_and_not_with_a_start(empty_engine):
+    seen = [query.data_version(empty_engine)]
+    assert seen[0] == "0.0"
+
+    def bumped() -> str:
+        version = query.data_version(empty_engine)
+        assert version not in seen, f"version {version} seen before: {seen}"
+        seen.append(version)
+        return version
+
+    ingest(empty_engine, injured(), source="reported", target="t1")
+    bumped()
+    # the same figure again: nothing new, but a load ended (fresh badge): the version moves
+    ingest(empty_engine, injured(), source="reported", target="t2")
+    bumped()
+    # a feed that failed before anything was stored
+    log_failed_fetch(empty_engine, IngestResult(source="ucdp", target="x", error="HTTP 503"))
+    bumped()
+
+    # loads ending out of order: an older load that ends after a newer one still counts
+    old = start_fetch(empty_engine, "hapi", "old")
+    assert query.data_version(empty_engine) == seen[-1], "a start changes no figure"
+    ingest(empty_engine, injured(700), source="reported", target="newer")
+    newer = bumped()
+    store.finish_fetch(empty_engine, IngestResult(source="hapi", target="old", fetch_id=old))
+    after = bumped()
+    assert after.split(".")[0] == newer.split(".")[0]  # same largest id, one more load ended
+
+    # a load cut off by a kill, closed on the next run
+    start_fetch(empty_engine, "wfp", "killed")
+    assert query.data_version(empty_engine) == seen[-1]
+    assert close_interrupted(empty_engine, "wfp") == 1
+    bumped()
+
+
+def test_a_failed_ingest_bumps_the_version_and_stores_nothing(empty_engine, monkeypatch):
+    before = query.data_version(empty_engine)
+
+    def broken(conn, *args, **kwargs):
+        raise sa.exc.OperationalError("INSERT", {}, Exception("disk full"))
+
+    monkeypatch.setattr(store, "_insert_observations", broken)
+    with pytest.raises(sa.exc.OperationalError):
+        ingest(empty_engine, injured(), source="reported", target="t")
+    assert query.data_version(empty_engine) != before  # the badge turns 'failing'
+    assert figures(empty_engine) == 0
+    log = query.fetches(empty_engine)
+    assert log.status.tolist() == ["failed"]
+
+
+def test_figures_and_their_version_commit_in_one_transaction(empty_engine, monkeypatch):
+    """If marking the load finished fails, its figures are not stored either: they are
+    written in the same transaction, so no reader can see one without the other."""
+    real = store.finish_fetch
+
+    def finish(engine, result, conn=None):
+        if conn is not None:  # the in-transaction finish of a successful load
+            raise sa.exc.OperationalError("UPDATE fetch_log", {}, Exception("lost connection"))
+        return real(engine, result, conn)
+
+    monkeypatch.setattr(store, "finish_fetch", finish)
+    with pytest.raises(sa.exc.OperationalError):
+        ingest(empty_engine, injured(), source="reported", target="t")
+    assert figures(empty_engine) == 0
+    monkeypatch.setattr(store, "finish_fetch", real)
+    version = query.data_version(empty_engine)
+    ingest(empty_engine, injured(), source="reported", target="t")
+    assert figures(empty_engine) == 1
+    assert query.data_version(empty_engine) != version
+    # no load is left 'running' once its figures are in
+    assert "running" not in query.fetches(empty_engine).status.tolist()
+
+
+def test_loads_after_names_what_changed(loaded_engine):
+    version = query.data_version(loaded_engine)
+    assert query.loads_after(loaded_engine, version).fetch_id.max() <= int(version.split(".")[0])
+    ingest(loaded_engine, injured(686), source="reported", target="revised")
+    new = query.loads_after(loaded_engine, version)
+    assert new.source.tolist() == ["reported"]
+    assert new.rows_revised.tolist() == [1]
