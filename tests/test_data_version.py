@@ -127,3 +127,42 @@ def test_loads_after_names_what_changed(loaded_engine):
     new = query.loads_after(loaded_engine, version)
     assert new.source.tolist() == ["reported"]
     assert new.rows_revised.tolist() == [1]
+
+
+def test_a_cached_page_shows_an_outside_import_at_its_next_run(loaded_url, monkeypatch):
+    """Trends is drawn (its queries cached in this process); the CLI, another process, stores
+    real UCDP events for January 2017; the very next run of the same session draws them."""
+    import base64
+    import json
+
+    import numpy as np
+    from streamlit.testing.v1 import AppTest
+
+    from .conftest import ROOT
+    from .test_multiprocess import AFTER, BEFORE, cli_import, store_january
+
+    def january(at) -> list[float]:
+        assert not at.exception, [e.message for e in at.exception]
+        spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+        found = []
+        for trace in spec["data"]:
+            xs, ys = trace.get("x", []), trace.get("y", [])
+            if isinstance(ys, dict):  # plotly's base64 typed arrays
+                ys = np.frombuffer(base64.b64decode(ys["bdata"]), dtype=ys["dtype"]).tolist()
+            found += [y for x, y in zip(xs, ys, strict=False) if str(x).startswith("2017-01")]
+        return found
+
+    monkeypatch.setenv("DATABASE_URL", loaded_url)
+    cli_import(loaded_url, BEFORE)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    for key, value in {
+        "cities": "Mosul",
+        "metric": "conflict_fatalities",
+        "period": "month",
+    }.items():
+        at.query_params[key] = value
+    at.switch_page(str(ROOT / "views/trends.py"))
+    assert january(at.run()) == []
+    assert january(at.run()) == []  # a rerun with nothing new: answered from the cache
+    cli_import(loaded_url, AFTER)
+    assert january(at.run()) == [store_january(loaded_url)]
