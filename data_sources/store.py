@@ -300,6 +300,7 @@ def _write_finish(conn, result: IngestResult) -> None:
             requests=result.requests,
         )
     )
+    bump_data_version(conn)
 
 
 def log_failed_fetch(engine: Engine, result: IngestResult) -> IngestResult:
@@ -316,7 +317,7 @@ def close_interrupted(engine: Engine, source: str) -> int:
     """Loads of `source` still marked running were cut off (the process died): their
     transaction never committed, so say so instead of leaving them 'running' forever."""
     with engine.begin() as conn:
-        return conn.execute(
+        closed = conn.execute(
             fetch_log.update()
             .where(fetch_log.c.source == source, fetch_log.c.status == "running")
             .values(
@@ -326,6 +327,35 @@ def close_interrupted(engine: Engine, source: str) -> int:
                 "nothing of it was stored",
             )
         ).rowcount
+        if closed:
+            bump_data_version(conn)
+        return closed
+
+
+DATA_VERSION_KEY = "load_ends"
+
+
+def bump_data_version(conn) -> None:
+    """Count one more load end in `meta`, inside the transaction that ends the load (see
+    `query.data_version`). An upsert, so two first writers cannot collide; last in its
+    transaction, so on PostgreSQL the row lock it takes is held only until the commit."""
+    one_more = sa.cast(sa.cast(meta.c.value, sa.BigInteger) + 1, sa.String)
+    if conn.dialect.name in ("sqlite", "postgresql"):
+        if conn.dialect.name == "sqlite":
+            from sqlalchemy.dialects.sqlite import insert
+        else:
+            from sqlalchemy.dialects.postgresql import insert
+        conn.execute(
+            insert(meta)
+            .values(key=DATA_VERSION_KEY, value="1")
+            .on_conflict_do_update(index_elements=[meta.c.key], set_={"value": one_more})
+        )
+        return
+    bumped = conn.execute(
+        meta.update().where(meta.c.key == DATA_VERSION_KEY).values(value=one_more)
+    ).rowcount
+    if not bumped:
+        conn.execute(meta.insert().values(key=DATA_VERSION_KEY, value="1"))
 
 
 def _reject_records(df: pd.DataFrame, fetch_id: int, default_source: str) -> list[dict]:

@@ -166,3 +166,28 @@ def test_a_cached_page_shows_an_outside_import_at_its_next_run(loaded_url, monke
     assert january(at.run()) == []  # a rerun with nothing new: answered from the cache
     cli_import(loaded_url, AFTER)
     assert january(at.run()) == [store_january(loaded_url)]
+
+
+def test_loads_ending_at_once_each_count(empty_engine, backend):
+    """Loads committing together on PostgreSQL: all land, the counter counts each (the second
+    waits for the first's row lock on it: no lost update, no deadlock). On SQLite writers take
+    turns on the file anyway."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    if backend == "sqlite":
+        pytest.skip("SQLite has one writer at a time")
+    ingest(empty_engine, injured(), source="reported", target="first")  # place and series
+    before = query.data_version(empty_engine)
+
+    def week(i: int):  # made-up weeks and values (NOT REAL): only the counter is tested
+        day = pd.Timestamp("2016-12-05") + pd.Timedelta(days=7 * (i + 1))
+        return injured(600 + i).assign(period_start=str(day.date()), period_end=str(day.date()))
+
+    with ThreadPoolExecutor(4) as pool:
+        done = list(
+            pool.map(lambda i: ingest(empty_engine, week(i), source="reported", target=f"w{i}"),
+                     range(4))
+        )  # fmt: skip
+    assert [r.rows_new for r in done] == [1] * 4
+    after = query.data_version(empty_engine)
+    assert int(after.split(".")[1]) == int(before.split(".")[1]) + 4
