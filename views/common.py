@@ -28,7 +28,7 @@ CACHE = {"ttl": 6 * 3600, "max_entries": 64, "show_spinner": False}
 VERSION = "_data_version"  # session state: the version this session's page was drawn from
 FULL_RUN = "_data_version_full_run"
 NOTE, LAST_NOTE = "_data_note", "_data_last_note"
-WATCH_SECONDS = 10  # an open tab looks for a new version this often
+WATCH_SECONDS = 15  # an open tab looks for a new version this often (see README: CPU per idle tab)
 LICENCES = {
     "wfp": "WFP VAM food prices via HDX — CC BY-IGO",
     "unhcr": "UNHCR Refugee Population Statistics — CC BY 4.0",
