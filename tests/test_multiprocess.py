@@ -180,6 +180,19 @@ def test_an_import_from_a_third_process_reaches_tabs_on_two_servers(loaded_url, 
         assert "new figures from ucdp" in text, text
 
 
+# what the page shows: charts drawn, the script run's and the connection's state (attributes
+# Streamlit's frontend sets on stApp), elements still faded from the previous run
+STATE_JS = """() => {
+  const app = document.querySelector('[data-testid="stApp"]');
+  return {
+    charts: document.querySelectorAll('.js-plotly-plot .main-svg').length,
+    run: app && app.getAttribute('data-test-script-state'),
+    connection: app && app.getAttribute('data-test-connection-state'),
+    stale: document.querySelectorAll('[data-stale="true"]').length,
+  };
+}"""
+
+
 def test_an_open_tab_redraws_after_a_server_restart(loaded_db, browser, tmp_path):
     """Kill the server under an open Trends tab (deep link), start a new one on the same port:
     the tab is drawn again by the new server, by itself, within 10 s of it answering.
@@ -227,13 +240,15 @@ def test_an_open_tab_redraws_after_a_server_restart(loaded_db, browser, tmp_path
         state: dict = {}
         drawn_at = None
         while time.monotonic() < answered + 10:
-            state = page.evaluate(
-                "() => ({charts: document.querySelectorAll('.js-plotly-plot .main-svg').length,"
-                " status: (document.querySelector('[data-testid=\"stStatusWidget\"]')||{})"
-                ".innerText || ''})"
-            )
+            state = page.evaluate(STATE_JS)
             redrawn = any(t >= answered and b"Rice, retail" in data for t, data in received)
-            if redrawn and state["charts"] and "Connecting" not in state["status"]:
+            if (
+                redrawn
+                and state["charts"]
+                and state["run"] == "notRunning"
+                and state["connection"] == "CONNECTED"
+                and not state["stale"]
+            ):
                 drawn_at = time.monotonic()
                 break
             time.sleep(0.25)
