@@ -191,3 +191,17 @@ def test_loads_ending_at_once_each_count(empty_engine, backend):
     assert [r.rows_new for r in done] == [1] * 4
     after = query.data_version(empty_engine)
     assert int(after.split(".")[1]) == int(before.split(".")[1]) + 4
+
+
+def test_the_note_says_what_came_in(loaded_url, monkeypatch):
+    """The line an open tab shows when it redraws: which sources brought figures, which failed."""
+    from views import common
+
+    monkeypatch.setenv("DATABASE_URL", loaded_url)
+    engine = common.engine()
+    version = query.data_version(engine)
+    ingest(engine, injured(686), source="reported", target="revised")
+    log_failed_fetch(engine, IngestResult(source="ucdp", target="x", error="HTTP 503"))
+    note = common._what_changed(version)
+    assert note.startswith("Updated ") and " UTC — new figures from reported; " in note
+    assert note.endswith("ucdp failed to load (previous figures kept)")
