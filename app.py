@@ -36,10 +36,12 @@ PAGES = [
 
 page = st.navigation(PAGES)
 common.engine()  # the first start loads the bundled snapshot; later starts reuse the store
+common.start_run()  # the store's data version: every cached query of this run is for it
 st.session_state["place_ids"] = common.selected_cities()
 st.sidebar.caption(
     "Situation Room shows figures as their sources published them, with a link "
     "to each. Figures disagree; the Compare sources page shows where."
 )
+common.watch_for_new_data()  # an open tab redraws by itself when new figures are stored
 page.run()
 common.show_link_problems()

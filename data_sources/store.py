@@ -269,26 +269,37 @@ def start_fetch(engine: Engine, source: str, target: str) -> int:
         ).inserted_primary_key[0]
 
 
-def finish_fetch(engine: Engine, result: IngestResult) -> None:
-    with engine.begin() as conn:
-        conn.execute(
-            fetch_log.update()
-            .where(fetch_log.c.fetch_id == result.fetch_id)
-            .values(
-                finished_at=_now(),
-                status=result.status,
-                rows_in=result.rows_in,
-                rows_new=result.rows_new,
-                rows_revised=result.rows_revised,
-                rows_unchanged=result.rows_unchanged,
-                rows_rejected=result.rows_rejected,
-                error=result.error,
-                pages=result.pages,
-                requests=result.requests,
-                pages_not_modified=result.pages_not_modified,
-                pages_cached=result.pages_cached,
-            )
+def finish_fetch(engine: Engine, result: IngestResult, conn=None) -> None:
+    """Mark a load finished. With `conn`, inside that open transaction: `ingest` finishes a
+    load in the transaction that writes its figures, so that the figures and the data version
+    they bump (`query.data_version`, read off `fetch_log`) become visible together."""
+    if conn is None:
+        with engine.begin() as own:
+            _write_finish(own, result)
+    else:
+        _write_finish(conn, result)
+
+
+def _write_finish(conn, result: IngestResult) -> None:
+    conn.execute(
+        fetch_log.update()
+        .where(fetch_log.c.fetch_id == result.fetch_id)
+        .values(
+            finished_at=_now(),
+            status=result.status,
+            rows_in=result.rows_in,
+            rows_new=result.rows_new,
+            rows_revised=result.rows_revised,
+            rows_unchanged=result.rows_unchanged,
+            rows_rejected=result.rows_rejected,
+            error=result.error,
+            pages=result.pages,
+            requests=result.requests,
+            pages_not_modified=result.pages_not_modified,
+            pages_cached=result.pages_cached,
         )
+    )
+    bump_data_version(conn)
 
 
 def log_failed_fetch(engine: Engine, result: IngestResult) -> IngestResult:
@@ -305,7 +316,7 @@ def close_interrupted(engine: Engine, source: str) -> int:
     """Loads of `source` still marked running were cut off (the process died): their
     transaction never committed, so say so instead of leaving them 'running' forever."""
     with engine.begin() as conn:
-        return conn.execute(
+        closed = conn.execute(
             fetch_log.update()
             .where(fetch_log.c.source == source, fetch_log.c.status == "running")
             .values(
@@ -315,6 +326,35 @@ def close_interrupted(engine: Engine, source: str) -> int:
                 "nothing of it was stored",
             )
         ).rowcount
+        if closed:
+            bump_data_version(conn)
+        return closed
+
+
+DATA_VERSION_KEY = "load_ends"
+
+
+def bump_data_version(conn) -> None:
+    """Count one more load end in `meta`, inside the transaction that ends the load (see
+    `query.data_version`). An upsert, so two first writers cannot collide; last in its
+    transaction, so on PostgreSQL the row lock it takes is held only until the commit."""
+    one_more = sa.cast(sa.cast(meta.c.value, sa.BigInteger) + 1, sa.String)
+    if conn.dialect.name in ("sqlite", "postgresql"):
+        if conn.dialect.name == "sqlite":
+            from sqlalchemy.dialects.sqlite import insert
+        else:
+            from sqlalchemy.dialects.postgresql import insert
+        conn.execute(
+            insert(meta)
+            .values(key=DATA_VERSION_KEY, value="1")
+            .on_conflict_do_update(index_elements=[meta.c.key], set_={"value": one_more})
+        )
+        return
+    bumped = conn.execute(
+        meta.update().where(meta.c.key == DATA_VERSION_KEY).values(value=one_more)
+    ).rowcount
+    if not bumped:
+        conn.execute(meta.insert().values(key=DATA_VERSION_KEY, value="1"))
 
 
 def _reject_records(df: pd.DataFrame, fetch_id: int, default_source: str) -> list[dict]:
@@ -474,13 +514,16 @@ def ingest(
                 )
                 for chunk in _chunks(fresh, 2000):
                     conn.execute(rejects.insert(), chunk)
+            # in the same transaction as the figures: no reader sees the new data version
+            # without them, nor them without it, and a process killed after the commit
+            # cannot leave a stored load marked 'running' (later closed as "nothing stored")
+            finish_fetch(engine, result, conn)
     except Exception as exc:  # noqa: BLE001 - any failure must be logged, then re-raised
         result.status = "failed"
         result.error = f"{type(exc).__name__}: {exc}"
         result.rows_new = result.rows_revised = result.rows_unchanged = 0
         finish_fetch(engine, result)
         raise
-    finish_fetch(engine, result)
     return result
 
 

@@ -21,7 +21,14 @@ from data_sources.snapshot import load_snapshot
 from data_sources.store import database_url, make_engine
 
 DEFAULT_CITIES = ["Aleppo", "Mosul"]
-CACHE = {"ttl": 300, "max_entries": 64, "show_spinner": False}
+# Every cached query takes the store's data version (`query.data_version`) as an argument, so a
+# figure written by any process (CLI import, refresh, another app server) is on every server's
+# pages at their next run. The TTL only returns memory; max_entries bounds it.
+CACHE = {"ttl": 6 * 3600, "max_entries": 64, "show_spinner": False}
+VERSION = "_data_version"  # session state: the version this session's page was drawn from
+FULL_RUN = "_data_version_full_run"
+NOTE, LAST_NOTE = "_data_note", "_data_last_note"
+WATCH_SECONDS = 15  # an open tab looks for a new version this often (see README: CPU per idle tab)
 LICENCES = {
     "wfp": "WFP VAM food prices via HDX — CC BY-IGO",
     "unhcr": "UNHCR Refugee Population Statistics — CC BY 4.0",
@@ -61,24 +68,79 @@ def engine():
     return engine_for(database_url())
 
 
+# -- the data version ------------------------------------------------------------------------
+def start_run() -> str:
+    """Read the store's data version once, at the top of every full script run (app.py); every
+    cached query of this run is answered for it."""
+    version = query.data_version(engine())
+    st.session_state[VERSION] = version
+    st.session_state[FULL_RUN] = True
+    return version
+
+
+def data_version() -> str:
+    version = st.session_state.get(VERSION)
+    return version if version is not None else start_run()
+
+
+def watch_for_new_data() -> None:
+    """An open tab redraws by itself when another process stores figures: a sidebar fragment
+    reads the version every WATCH_SECONDS (one small query, no page drawn) and, when it moved
+    since the page was drawn, reruns the app and says what came in."""
+    with st.sidebar:
+        _watch()
+
+
+@st.fragment(run_every=WATCH_SECONDS)
+def _watch() -> None:
+    if not st.session_state.pop(FULL_RUN, False):  # a timed run of this fragment alone
+        drawn = st.session_state.get(VERSION)
+        current = query.data_version(engine())
+        if current != drawn:
+            st.session_state[NOTE] = _what_changed(drawn)
+            st.rerun(scope="app")
+    note = st.session_state.pop(NOTE, None)
+    if note:
+        st.toast(note, icon=":material/update:")
+        st.session_state[LAST_NOTE] = note
+    if st.session_state.get(LAST_NOTE):
+        st.caption(st.session_state[LAST_NOTE])
+
+
+def _what_changed(drawn: str | None) -> str:
+    loads = query.loads_after(engine(), drawn or "0.0")
+    stamp = pd.Timestamp.now(tz="UTC").strftime("%H:%M")
+    ok = loads[loads.status == "ok"]
+    failed = loads[loads.status != "ok"]
+    parts = []
+    if not ok.empty:
+        parts.append("new figures from " + ", ".join(dict.fromkeys(ok.source)))
+    if not failed.empty:
+        parts.append(
+            ", ".join(dict.fromkeys(failed.source)) + " failed to load (previous figures kept)"
+        )
+    return f"Updated {stamp} UTC — " + ("; ".join(parts) or "the store changed")
+
+
 @st.cache_data(**CACHE)
-def city_table(url: str) -> pd.DataFrame:
+def _city_table(url: str, version: str) -> pd.DataFrame:
     return query.cities(engine_for(url))
 
 
 @st.cache_data(**CACHE)
-def place_table(url: str) -> pd.DataFrame:
+def _place_table(url: str, version: str) -> pd.DataFrame:
     return query.all_places(engine_for(url))
 
 
 @st.cache_data(**CACHE)
-def catalogue(url: str, place_ids: tuple[str, ...]) -> pd.DataFrame:
+def _catalogue(url: str, version: str, place_ids: tuple[str, ...]) -> pd.DataFrame:
     return query.catalogue(engine_for(url), list(place_ids))
 
 
 @st.cache_data(**CACHE)
-def series(
+def _series(
     url: str,
+    version: str,
     place_ids: tuple[str, ...],
     metric: str | None = None,
     qualifier: str | None = None,
@@ -91,36 +153,84 @@ def series(
 
 
 @st.cache_data(**CACHE)
-def reported(url: str, place_ids: tuple[str, ...]) -> pd.DataFrame:
+def _reported(url: str, version: str, place_ids: tuple[str, ...]) -> pd.DataFrame:
     """Reported figures for these places: the events annotated on charts."""
     return query.series_frame(engine_for(url), list(place_ids), sources=["reported"])
 
 
 @st.cache_data(**CACHE)
-def map_points(
-    url: str, metric: str, month: str, qualifier: str | None, unit: str | None
+def _map_points(
+    url: str, version: str, metric: str, month: str, qualifier: str | None, unit: str | None
 ) -> pd.DataFrame:
     return query.map_points(engine_for(url), metric, month, qualifier, unit)
 
 
 @st.cache_data(**CACHE)
-def period_bounds(url: str, metric: str, qualifier: str | None, unit: str | None):
+def _period_bounds(url: str, version: str, metric: str, qualifier: str | None, unit: str | None):
     return query.period_bounds(engine_for(url), metric, qualifier, unit)
 
 
 @st.cache_data(**CACHE)
-def catalogue_all(url: str) -> pd.DataFrame:
+def _catalogue_all(url: str, version: str) -> pd.DataFrame:
     return query.catalogue(engine_for(url))
 
 
-@st.cache_data(ttl=30, show_spinner=False)
-def freshness(url: str) -> pd.DataFrame:
+@st.cache_data(ttl=30, max_entries=16, show_spinner=False)
+def _freshness(url: str, version: str) -> pd.DataFrame:
     engine = engine_for(url)
     return query.classify_freshness(
         query.freshness(engine),
         pd.Timestamp.now(tz="UTC"),
         snapshot_sources=query.snapshot_only_sources(engine),
     )
+
+
+# The public query functions: the pages' calls, each answered from the cache for the data
+# version this script run draws (read once, at the top of the run: `start_run`).
+def city_table(url: str) -> pd.DataFrame:
+    return _city_table(url, data_version())
+
+
+def place_table(url: str) -> pd.DataFrame:
+    return _place_table(url, data_version())
+
+
+def catalogue(url: str, place_ids: tuple[str, ...]) -> pd.DataFrame:
+    return _catalogue(url, data_version(), place_ids)
+
+
+def series(
+    url: str,
+    place_ids: tuple[str, ...],
+    metric: str | None = None,
+    qualifier: str | None = None,
+    site: str | None = None,
+    unit: str | None = None,
+) -> pd.DataFrame:
+    return _series(url, data_version(), place_ids, metric, qualifier, site, unit)
+
+
+def reported(url: str, place_ids: tuple[str, ...]) -> pd.DataFrame:
+    return _reported(url, data_version(), place_ids)
+
+
+def map_points(
+    url: str, metric: str, month: str, qualifier: str | None, unit: str | None
+) -> pd.DataFrame:
+    return _map_points(url, data_version(), metric, month, qualifier, unit)
+
+
+def period_bounds(url: str, metric: str, qualifier: str | None, unit: str | None):
+    return _period_bounds(url, data_version(), metric, qualifier, unit)
+
+
+def catalogue_all(url: str) -> pd.DataFrame:
+    return _catalogue_all(url, data_version())
+
+
+def freshness(url: str) -> pd.DataFrame:
+    """Badges depend on the clock too (fresh turns stale): kept 30 s at most."""
+    return _freshness(url, data_version())
 
 
 def freshness_badges(url: str, with_feeds: bool = False) -> None:

@@ -10,9 +10,9 @@ ALL = "(all)"
 SHOWN_ROWS = 5_000
 
 
-@st.cache_data(ttl=300, max_entries=16, show_spinner=False)
-def downloads(url: str, place_ids: tuple[str, ...], metric: str, source: str) -> dict:
-    """The three download files for one filter, built once and reused."""
+@st.cache_data(ttl=6 * 3600, max_entries=16, show_spinner=False)
+def downloads(url: str, version: str, place_ids: tuple[str, ...], metric: str, source: str) -> dict:
+    """The three download files for one filter, built once per data version and reused."""
     df = common.series(url, place_ids, None if metric == ALL else metric)
     if source != ALL:
         df = df[df.source == source]
@@ -105,7 +105,7 @@ st.dataframe(
         "period_end": st.column_config.DateColumn(),
     },
 )
-chosen = (url, tuple(chosen_ids), metric, source)
+chosen = (url, common.data_version(), tuple(chosen_ids), metric, source)
 d1, d2, d3 = st.columns(3)
 # Files are built when a button is clicked (and cached), not on every page view.
 d1.download_button(

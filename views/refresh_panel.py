@@ -128,7 +128,8 @@ def _live(job: RefreshJob, jobs: dict) -> None:
         st.dataframe(table, hide_index=True, width="stretch")
         if not job.running and jobs["seen"] is not job:
             jobs["seen"] = job
-            st.cache_data.clear()  # new figures and badges on every page
+            # no cache to clear: the refresh's loads moved the data version, which every
+            # cached query is keyed by; this rerun (and every open tab's watcher) reads it
             st.rerun(scope="app")
 
     panel()

@@ -139,8 +139,8 @@ def parse_hxl_csv(
         return frame[index].astype(str).str.strip()
 
     date_i = _find(tags, "#date", exclude=("start", "end", "year", "month", "reported"))
-    start_i = _find(tags, "#date", "start")
-    end_i = _find(tags, "#date", "end")
+    start_i = _find(tags, "#date", "start", exclude=("year", "month"))
+    end_i = _find(tags, "#date", "end", exclude=("year", "month"))
     if date_i is None and start_i is None:
         raise HXLFormatError(name, 2, "", "no date column (#date or #date+start)")
     market_i = _find(tags, "#loc", "market", "name")
