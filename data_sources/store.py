@@ -10,6 +10,7 @@ reason, so nothing a source sent is silently lost.
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -485,39 +486,19 @@ def ingest(
         codes: dict[str, np.ndarray] = {}
         good, bad = validate(normalized, codes)
         rows, combos, unplaced = _place_combos(good, gaz, codes)
-        reject_frames = [f for f in (pre_rejected, bad, unplaced) if f is not None and not f.empty]
+        refused = [f for f in (pre_rejected, bad, unplaced) if f is not None and not f.empty]
         retrieved = retrieved_at or _now()
-        with engine.begin() as conn:
-            if not rows.empty:
-                conflicts = _store_observations(conn, rows, combos, good, result, retrieved, gaz)
-                if not conflicts.empty:
-                    reject_frames.append(conflicts)
-            rejected = pd.concat(reject_frames, ignore_index=True) if reject_frames else None
-            if rejected is not None:
-                result.rows_rejected = len(rejected)
-                result.reject_reasons = (
-                    rejected["reason"]
-                    .str.replace(r"'.*", "", regex=True)
-                    .str.strip()
-                    .value_counts()
-                    .head(20)
-                    .to_dict()
-                )
-                records = _reject_records(rejected, result.fetch_id, source)
-                known = set(
-                    _ids_for_keys(
-                        conn, rejects, "reject_key", "reject_id", [r["reject_key"] for r in records]
+        for attempt in range(1, WRITE_ATTEMPTS + 1):
+            try:
+                with engine.begin() as conn:
+                    _write_load(
+                        conn, engine, rows, combos, good, list(refused), result, retrieved, gaz
                     )
-                )
-                fresh = list(
-                    {r["reject_key"]: r for r in records if r["reject_key"] not in known}.values()
-                )
-                for chunk in _chunks(fresh, 2000):
-                    conn.execute(rejects.insert(), chunk)
-            # in the same transaction as the figures: no reader sees the new data version
-            # without them, nor them without it, and a process killed after the commit
-            # cannot leave a stored load marked 'running' (later closed as "nothing stored")
-            finish_fetch(engine, result, conn)
+                break
+            except (sa.exc.IntegrityError, sa.exc.OperationalError) as exc:
+                if attempt == WRITE_ATTEMPTS or not _lost_a_race(exc):
+                    raise
+                time.sleep(0.05 * attempt)  # another load committed first: read again, write
     except Exception as exc:  # noqa: BLE001 - any failure must be logged, then re-raised
         result.status = "failed"
         result.error = f"{type(exc).__name__}: {exc}"
@@ -525,6 +506,64 @@ def ingest(
         finish_fetch(engine, result)
         raise
     return result
+
+
+WRITE_ATTEMPTS = 4
+
+
+def _lost_a_race(exc: Exception) -> bool:
+    """Two loads writing the same new places, series or figures at once: the one that commits
+    second trips over the first one's keys (PostgreSQL waits, then refuses the duplicate;
+    SQLite's writer lock is busy). The transaction was rolled back whole, so writing again,
+    now seeing the other load's rows, stores each figure once."""
+    text = str(getattr(exc, "orig", exc)).lower()
+    return any(
+        marker in text
+        for marker in ("unique", "duplicate key", "database is locked", "could not serialize")
+    )
+
+
+def _write_load(
+    conn,
+    engine: Engine,
+    rows: pd.DataFrame,
+    combos: pd.DataFrame,
+    good: pd.DataFrame,
+    reject_frames: list[pd.DataFrame],
+    result: IngestResult,
+    retrieved: datetime,
+    gaz: Gazetteer,
+) -> None:
+    """One load's writes, in the caller's transaction: figures, rejects, and its end."""
+    result.rows_new = result.rows_revised = result.rows_unchanged = result.rows_rejected = 0
+    if not rows.empty:
+        conflicts = _store_observations(conn, rows, combos, good, result, retrieved, gaz)
+        if not conflicts.empty:
+            reject_frames.append(conflicts)
+    rejected = pd.concat(reject_frames, ignore_index=True) if reject_frames else None
+    if rejected is not None:
+        result.rows_rejected = len(rejected)
+        result.reject_reasons = (
+            rejected["reason"]
+            .str.replace(r"'.*", "", regex=True)
+            .str.strip()
+            .value_counts()
+            .head(20)
+            .to_dict()
+        )
+        records = _reject_records(rejected, result.fetch_id, result.source)
+        known = set(
+            _ids_for_keys(
+                conn, rejects, "reject_key", "reject_id", [r["reject_key"] for r in records]
+            )
+        )
+        fresh = list({r["reject_key"]: r for r in records if r["reject_key"] not in known}.values())
+        for chunk in _chunks(fresh, 2000):
+            conn.execute(rejects.insert(), chunk)
+    # in the same transaction as the figures: no reader sees the new data version
+    # without them, nor them without it, and a process killed after the commit
+    # cannot leave a stored load marked 'running' (later closed as "nothing stored")
+    finish_fetch(engine, result, conn)
 
 
 PLACE_KEY = ["place_kind", "place_raw", "country_iso3", "admin2", "pcode", "lat", "lon"]

@@ -6,7 +6,16 @@ import sqlalchemy as sa
 
 from data_sources import query
 from data_sources.snapshot import load_snapshot
-from data_sources.store import ingest, observations, places, provenance, rejects, series
+from data_sources.store import (
+    fetch_log,
+    ingest,
+    make_engine,
+    observations,
+    places,
+    provenance,
+    rejects,
+    series,
+)
 
 
 def figure(value, **extra):
@@ -119,3 +128,44 @@ def test_freshness_reports_each_source(loaded_engine):
     assert {"wfp", "unhcr", "idmc", "reported"} <= set(fresh.index)
     assert str(fresh.loc["wfp", "newest_period"]) == "2018-12-31"
     assert (fresh.last_status == "ok").all()
+
+
+def test_loads_of_the_same_new_figures_at_once_store_each_figure_once(store_url):
+    """Three processes import the same real file into one empty store at the same moment (a
+    CLI import beside a refresh, two colleagues): all three succeed, whichever commits second
+    finds the first one's places, series and figures, and nothing is stored twice."""
+    import os
+    import subprocess
+    import sys
+
+    from .conftest import ROOT
+
+    sheet = ROOT / "tests" / "fixtures" / "ucdp_mosul" / "after" / "conflict_data_irq.csv"
+    make_engine(store_url).dispose()  # the schema first: this test is about the figures
+    env = {**os.environ, "DATABASE_URL": store_url}
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "data_sources", "import", str(sheet), "--source", "ucdp"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(3)
+    ]
+    for proc in procs:
+        out, err = proc.communicate(timeout=180)
+        assert proc.returncode == 0, err or out
+    engine = make_engine(store_url)
+    with engine.connect() as conn:
+        figures = conn.execute(
+            sa.select(sa.func.count(), sa.func.max(observations.c.revision))
+        ).one()
+        loads = conn.execute(
+            sa.select(fetch_log.c.status, fetch_log.c.rows_new).order_by(fetch_log.c.fetch_id)
+        ).all()
+    engine.dispose()
+    assert [status for status, _ in loads] == ["ok", "ok", "ok"]
+    assert sum(new for _, new in loads) == figures[0] > 0  # each figure written by one load
+    assert figures[1] == 1  # and never as a revision of itself
