@@ -216,21 +216,27 @@ def _rows_to_columns(rows: list[tuple]) -> dict[str, np.ndarray]:
             for c in cols
         }
     series_id, start, end, value, revision, retrieved, prov = zip(*rows, strict=True)
-    start = np.array([d[:10] for d in start], dtype="datetime64[D]")
+    start = _days(start)
     order = np.lexsort((np.asarray(series_id), start))  # oldest first, then by series
     stamps, codes = np.unique(np.asarray(retrieved, dtype=object).astype(str), return_inverse=True)
     parsed = pd.to_datetime(pd.Series(stamps), format="ISO8601", utc=True, errors="coerce")
     return {
         "series_id": np.asarray(series_id, dtype=np.int64)[order],
         "period_start": start[order].astype("datetime64[ns]"),
-        "period_end": np.array([d[:10] for d in end], dtype="datetime64[D]")[order].astype(
-            "datetime64[ns]"
-        ),
+        "period_end": _days(end)[order].astype("datetime64[ns]"),
         "value": np.asarray(value, dtype=float)[order],
         "revision": np.asarray(revision, dtype=np.int64)[order],
         "retrieved_at": parsed.to_numpy()[codes][order],
         "provenance_id": np.asarray(prov, dtype=np.int64)[order],
     }
+
+
+def _days(values: tuple) -> np.ndarray:
+    """Dates as numpy days. SQLite hands back ISO text (sliced, since a stored date may carry a
+    time); PostgreSQL's driver hands back `datetime.date`, which numpy converts as it is."""
+    if values and isinstance(values[0], str):
+        return np.array([d[:10] for d in values], dtype="datetime64[D]")
+    return np.array(values, dtype="datetime64[D]")
 
 
 def _OBS_COLUMNS():  # noqa: N802 - a fixed column list, built per call for fresh clauses

@@ -97,6 +97,25 @@ def empty_engine(store_url):
     engine.dispose()
 
 
+def store_dump(engine) -> str:
+    """Everything the store holds, as text, to search for what must never be stored (keys).
+    SQLite: the database file's bytes themselves, WAL included, so even freed pages count.
+    PostgreSQL: every row of every table, each row as PostgreSQL prints it."""
+    import sqlalchemy as sa
+
+    if engine.dialect.name == "sqlite":
+        engine.dispose()  # checkpoint the WAL into the file
+        db = Path(engine.url.database)
+        return b"".join(p.read_bytes() for p in db.parent.glob(db.name + "*")).decode("latin-1")
+    with engine.connect() as conn:
+        tables = sa.inspect(conn).get_table_names()
+        return "\n".join(
+            row[0]
+            for name in tables
+            for row in conn.exec_driver_sql(f'SELECT t::text FROM "{name}" AS t')
+        )
+
+
 FEED_KEYS = {
     "HAPI_APP_IDENTIFIER": "dGVzdC1hcHA6dGVzdEBleGFtcGxlLm9yZw==",
     "DTM_SUBSCRIPTION_KEY": "dtm-secret-key-123",
