@@ -65,7 +65,7 @@ def store_url(backend, request, tmp_path) -> str:
 def loaded_url(backend, request, tmp_path) -> str:
     """The URL of a private store holding the whole bundled snapshot, on this test's backend."""
     if backend == "sqlite":
-        path = tmp_path / "store.sqlite"
+        path = tmp_path / "loaded.sqlite"  # not store_url's file: a test may use both
         shutil.copyfile(request.getfixturevalue("loaded_db"), path)
         return f"sqlite:///{path}"
     template = request.getfixturevalue("pg_snapshot_template")
