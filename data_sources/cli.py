@@ -1,7 +1,8 @@
 """Command line: `python -m data_sources import|series|load-snapshot ...` (honours DATABASE_URL).
 
 Exit status: 0 on success, 2 when the input is malformed (nothing is written), 1 when the
-request names something the store does not hold.
+request names something the store does not hold, or the store cannot be used (unreachable,
+not this release's tables): then one plain message, never a traceback.
 """
 
 from __future__ import annotations
@@ -11,13 +12,15 @@ import sys
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from . import query
+from .errors import STORE_FAILURES, store_error
 from .formats.hxl import HXLFormatError, parse_hxl_csv
 from .http import FeedClient, FeedError
 from .snapshot import load_snapshot
-from .store import IngestResult, ingest, make_engine
+from .store import IngestResult, database_url, ingest, make_engine, open_store
 
 console = Console(stderr=True)
 
@@ -75,7 +78,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     except HXLFormatError as exc:
         console.print(f"[red]malformed file, nothing imported: {exc}[/red]")
         return 2
-    engine = make_engine()
+    engine = open_store()
     result = ingest(
         engine,
         frame,
@@ -87,7 +90,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_series(args: argparse.Namespace) -> int:
-    engine = make_engine()
+    engine = open_store()
     cities = query.cities(engine)
     match = cities[cities["name"].str.casefold() == args.city.casefold()]
     if match.empty:
@@ -233,7 +236,7 @@ def cmd_refresh(args: argparse.Namespace) -> int:
 
 
 def cmd_load_snapshot(args: argparse.Namespace) -> int:
-    for result in load_snapshot(make_engine(), force=args.force):
+    for result in load_snapshot(open_store(), force=args.force):
         report(result)
     return 0
 
@@ -276,4 +279,8 @@ def main(argv: list[str] | None = None) -> int:
     snap.add_argument("--force", action="store_true")
     snap.set_defaults(func=cmd_load_snapshot)
     args = parser.parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except STORE_FAILURES as exc:  # the host's to fix: say what and how, without a traceback
+        console.print(f"[red]{escape(str(store_error(exc, database_url())))}[/red]", soft_wrap=True)
+        return 1

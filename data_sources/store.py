@@ -762,3 +762,16 @@ def set_meta(engine: Engine, key: str, value: str) -> None:
     with engine.begin() as conn:
         conn.execute(meta.delete().where(meta.c.key == key))
         conn.execute(meta.insert().values(key=key, value=value))
+
+
+def open_store(url: str | None = None) -> Engine:
+    """`make_engine`, with what a host must fix (the database cannot be reached, or does not
+    hold this release's tables) raised as a StoreError in plain words instead of a driver
+    traceback. The app and the command line open the store through here."""
+    from .errors import OPEN_FAILURES, store_error
+
+    url = url or database_url()
+    try:
+        return make_engine(url)
+    except OPEN_FAILURES as exc:
+        raise store_error(exc, url) from None
