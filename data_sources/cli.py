@@ -93,6 +93,14 @@ def cmd_series(args: argparse.Namespace) -> int:
     engine = open_store()
     cities = query.cities(engine)
     match = cities[cities["name"].str.casefold() == args.city.casefold()]
+    if match.empty:  # a country or region ("Syria", "country:SYR"): UNHCR's figures are there
+        wanted = args.city.casefold()
+        others = query.all_places(engine)
+        others = others[others["kind"] != "city"]
+        match = others[
+            (others["name"].str.casefold() == wanted)
+            | (others["place_id"].str.casefold() == wanted)
+        ]
     if match.empty:
         known = ", ".join(cities["name"].head(15))
         console.print(
@@ -254,7 +262,13 @@ def main(argv: list[str] | None = None) -> int:
     imp.add_argument("--licence")
     imp.set_defaults(func=cmd_import)
     ser = sub.add_parser("series", help="print one normalized series")
-    ser.add_argument("--city", required=True)
+    ser.add_argument(
+        "--city",
+        "--place",
+        dest="city",
+        required=True,
+        help="a city, or a country or region by name or id (Syria, country:SYR)",
+    )
     ser.add_argument("--metric", required=True)
     ser.add_argument("--qualifier")
     ser.add_argument("--site", help="market or sub-city site")
