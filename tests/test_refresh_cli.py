@@ -19,8 +19,8 @@ from tests.test_feeds import fingerprint
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def cli(db: Path, *args: str) -> subprocess.Popen:
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{db}", "COLUMNS": "200"}
+def cli(url: str, *args: str) -> subprocess.Popen:
+    env = {**os.environ, "DATABASE_URL": url, "COLUMNS": "200"}
     return subprocess.Popen(
         [sys.executable, "-m", "data_sources", "refresh", *args],
         cwd=ROOT,
@@ -31,9 +31,9 @@ def cli(db: Path, *args: str) -> subprocess.Popen:
     )
 
 
-def test_one_failing_source_does_not_stop_the_others(feeds, tmp_path):
+def test_one_failing_source_does_not_stop_the_others(feeds, store_url):
     feeds.fault("/v3/displacement/admin2", "503", times=-1, arg=0)
-    db = tmp_path / "store.sqlite"
+    db = store_url
     proc = cli(db, "--source", "unhcr", "dtm", "--country", "SYR", "--city", "Aleppo")
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == 1, err
@@ -44,7 +44,7 @@ def test_one_failing_source_does_not_stop_the_others(feeds, tmp_path):
     assert "failed" in dtm_line and "HTTP 503 after" in table
     for secret in ("dtm-secret-key-123",):
         assert secret not in table
-    engine = make_engine(f"sqlite:///{db}")
+    engine = make_engine(db)
     held = query.series_frame(engine, ["country:SYR"], "refugees_from", qualifier="")
     assert len(held) == 2  # 2016 and 2017 landed although DTM failed
     fresh = query.freshness(engine).set_index("source")
@@ -52,21 +52,21 @@ def test_one_failing_source_does_not_stop_the_others(feeds, tmp_path):
     assert "HTTP 503" in fresh.loc["dtm", "last_error"]
 
 
-def test_unknown_source_and_bad_date_are_clear_errors(feeds, tmp_path):
-    proc = cli(tmp_path / "s.sqlite", "--source", "twitter")
+def test_unknown_source_and_bad_date_are_clear_errors(feeds, store_url):
+    proc = cli(store_url, "--source", "twitter")
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 2 and "unknown source twitter; known: hapi, dtm" in err
-    proc = cli(tmp_path / "s.sqlite", "--since", "last tuesday")
+    proc = cli(store_url, "--since", "last tuesday")
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 2 and "Invalid isoformat string: 'last tuesday'" in err
 
 
-def test_killed_refresh_leaves_the_store_as_it_was(feeds, tmp_path):
-    db = tmp_path / "store.sqlite"
+def test_killed_refresh_leaves_the_store_as_it_was(feeds, store_url):
+    db = store_url
     first = cli(db, "--source", "ucdp", "--country", "BGD")
     first.communicate(timeout=120)
     assert first.returncode == 0
-    engine = make_engine(f"sqlite:///{db}")
+    engine = make_engine(db)
     before = fingerprint(engine)
     # every value changes on the next refresh: a partial write would show as a mix
     feeds.fault("/api/gedevents/25.1", "change_value", times=-1, arg=("best", 3))
