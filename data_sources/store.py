@@ -772,6 +772,20 @@ def open_store(url: str | None = None) -> Engine:
 
     url = url or database_url()
     try:
-        return make_engine(url)
+        return make_engine(_with_connect_timeout(url))
     except OPEN_FAILURES as exc:
         raise store_error(exc, url) from None
+
+
+CONNECT_TIMEOUT_S = 10
+
+
+def _with_connect_timeout(url: str) -> str:
+    """A PostgreSQL URL with a connect timeout unless it sets one: libpq's default is to wait
+    for the operating system (minutes) when a firewall drops the packets, and the page would
+    spin that long before saying the database cannot be reached."""
+    parsed = sa.make_url(url)
+    if parsed.get_backend_name() != "postgresql" or "connect_timeout" in parsed.query:
+        return url
+    timed = parsed.update_query_dict({"connect_timeout": str(CONNECT_TIMEOUT_S)})
+    return timed.render_as_string(hide_password=False)

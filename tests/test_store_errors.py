@@ -126,3 +126,15 @@ def test_unreachable_database_is_a_plain_message_from_the_command_line(args):
     )
     assert PASSWORD not in done.stderr
     assert not any(sign in done.stderr for sign in TRACEBACK_SIGNS)
+
+
+def test_postgresql_stores_give_up_connecting_after_a_while(pg_server):
+    # a firewall that drops packets would otherwise keep the page spinning for minutes
+    from data_sources.store import open_store
+
+    engine = open_store(pg_server.new_database())
+    assert engine.url.query["connect_timeout"] == "10"
+    engine.dispose()
+    own = open_store(pg_server.new_database() + "?connect_timeout=3")
+    assert own.url.query["connect_timeout"] == "3"  # the host's own choice is kept
+    own.dispose()

@@ -19,7 +19,7 @@ from data_sources.connectors import CONNECTORS
 from data_sources.errors import STORE_FAILURES, store_error
 from data_sources.schema import METRICS
 from data_sources.snapshot import load_snapshot
-from data_sources.store import database_url, make_engine
+from data_sources.store import database_url, open_store
 
 DEFAULT_CITIES = ["Aleppo", "Mosul"]
 CACHE = {"ttl": 300, "max_entries": 64, "show_spinner": False}
@@ -53,7 +53,7 @@ BADGE = {
 
 @st.cache_resource(show_spinner="Loading the bundled snapshot into the store (first start only)…")
 def engine_for(url: str):
-    engine = make_engine(url)
+    engine = open_store(url)  # a store that cannot be used: StoreError, in plain words
     load_snapshot(engine)
     return engine
 
