@@ -44,7 +44,18 @@ def _frame(engine: Engine, query) -> pd.DataFrame:
         result = conn.execute(query)
         columns = list(result.keys())
         # plain tuples: pandas probes Row objects attribute by attribute, which is slow
-        return pd.DataFrame.from_records([tuple(r) for r in result], columns=columns)
+        frame = pd.DataFrame.from_records([tuple(r) for r in result], columns=columns)
+    return _naive_utc(frame)
+
+
+def _naive_utc(frame: pd.DataFrame) -> pd.DataFrame:
+    """Times as naive UTC, whatever the backend: SQLite hands back naive UTC, PostgreSQL's
+    driver aware times in the session's time zone (not necessarily UTC). Pages, the CLI and
+    tests then see one kind of time from either store."""
+    for column in frame.columns:
+        if isinstance(frame[column].dtype, pd.DatetimeTZDtype):
+            frame[column] = frame[column].dt.tz_convert("UTC").dt.tz_localize(None)
+    return frame
 
 
 def _columns(engine: Engine, query) -> dict[str, np.ndarray]:
@@ -92,7 +103,8 @@ def catalogue(engine: Engine, place_ids: list[str] | None = None) -> pd.DataFram
     )
     if place_ids is not None:
         q = q.where(series.c.place_id.in_(place_ids))
-    return _frame(engine, q)
+    # pickers keep this order among equals (two units of one kind): the same on every backend
+    return _frame(engine, q.order_by(series.c.series_id))
 
 
 def series_frame(
@@ -507,7 +519,8 @@ def map_points(
             places.c.lon,
             places.c.population,
             sa.func.avg(per_series.c.value).label("value"),
-            sa.func.sum(per_series.c.n).label("figures"),
+            # a whole number on both: PostgreSQL's sum of counts is numeric (Decimal)
+            sa.cast(sa.func.sum(per_series.c.n), sa.Integer).label("figures"),
             _text_agg(engine, series.c.source).label("source"),
         )
         .select_from(
@@ -516,7 +529,7 @@ def map_points(
             )
         )
         .group_by(places.c.place_id, places.c.name, places.c.lat, places.c.lon, places.c.population)
-        .order_by(sa.desc("value"))
+        .order_by(sa.desc("value"), places.c.name)  # ties in the same order on every backend
     )
     return _frame(engine, q)
 
