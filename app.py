@@ -34,14 +34,21 @@ PAGES = [
     st.Page(_overview_link, title="Overview", url_path="overview", visibility="hidden"),
 ]
 
+
+def _open_store() -> None:
+    """The first start loads the bundled snapshot; later starts reuse the store."""
+    common.engine()
+    common.start_run()  # the store's data version: every cached query of this run is for it
+    st.session_state["place_ids"] = common.selected_cities()
+
+
 page = st.navigation(PAGES)
-common.engine()  # the first start loads the bundled snapshot; later starts reuse the store
-common.start_run()  # the store's data version: every cached query of this run is for it
-st.session_state["place_ids"] = common.selected_cities()
+store_ready = common.store_guard(_open_store)  # unreachable or foreign store: a plain message
 st.sidebar.caption(
     "Situation Room shows figures as their sources published them, with a link "
     "to each. Figures disagree; the Compare sources page shows where."
 )
-common.watch_for_new_data()  # an open tab redraws by itself when new figures are stored
-page.run()
+if store_ready:
+    common.watch_for_new_data()  # an open tab redraws by itself when new figures are stored
+    common.store_guard(page.run)
 common.show_link_problems()

@@ -3,7 +3,7 @@
 
 Exit status: 0 on success, 2 when the input is malformed (nothing is written), 1 when the
 request names something the store does not hold, when the store cannot be used (StoreError:
-a plain message) or when `migrate --check` finds it behind this release.
+one plain message, never a traceback) or when `migrate --check` finds it behind this release.
 """
 
 from __future__ import annotations
@@ -16,13 +16,15 @@ import threading
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from . import query
+from .errors import STORE_FAILURES, store_error
 from .formats.hxl import HXLFormatError, parse_hxl_csv
 from .http import FeedClient, FeedError
 from .snapshot import load_snapshot
-from .store import IngestResult, ingest, make_engine
+from .store import IngestResult, database_url, ingest, make_engine, open_store
 
 console = Console(stderr=True)
 
@@ -80,7 +82,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     except HXLFormatError as exc:
         console.print(f"[red]malformed file, nothing imported: {exc}[/red]")
         return 2
-    engine = make_engine()
+    engine = open_store()
     result = ingest(
         engine,
         frame,
@@ -92,9 +94,17 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_series(args: argparse.Namespace) -> int:
-    engine = make_engine()
+    engine = open_store()
     cities = query.cities(engine)
     match = cities[cities["name"].str.casefold() == args.city.casefold()]
+    if match.empty:  # a country or region ("Syria", "country:SYR"): UNHCR's figures are there
+        wanted = args.city.casefold()
+        others = query.all_places(engine)
+        others = others[others["kind"] != "city"]
+        match = others[
+            (others["name"].str.casefold() == wanted)
+            | (others["place_id"].str.casefold() == wanted)
+        ]
     if match.empty:
         known = ", ".join(cities["name"].head(15))
         console.print(
@@ -353,7 +363,7 @@ def _summary(reports: list) -> None:
 
 
 def cmd_load_snapshot(args: argparse.Namespace) -> int:
-    for result in load_snapshot(make_engine(), force=args.force):
+    for result in load_snapshot(open_store(), force=args.force):
         report(result)
     return 0
 
@@ -403,7 +413,13 @@ def main(argv: list[str] | None = None) -> int:
     imp.add_argument("--licence")
     imp.set_defaults(func=cmd_import)
     ser = sub.add_parser("series", help="print one normalized series")
-    ser.add_argument("--city", required=True)
+    ser.add_argument(
+        "--city",
+        "--place",
+        dest="city",
+        required=True,
+        help="a city, or a country or region by name or id (Syria, country:SYR)",
+    )
     ser.add_argument("--metric", required=True)
     ser.add_argument("--qualifier")
     ser.add_argument("--site", help="market or sub-city site")
@@ -457,10 +473,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     mig.set_defaults(func=cmd_migrate)
     args = parser.parse_args(argv)
-    from .errors import StoreError
-
     try:
         return args.func(args)
-    except StoreError as exc:  # the store cannot be used as it is: say why, no traceback
-        console.print(f"[red]{exc}[/red]")
+    except STORE_FAILURES as exc:  # the host's to fix: say what and how, without a traceback
+        console.print(f"[red]{escape(str(store_error(exc, database_url())))}[/red]", soft_wrap=True)
         return 1

@@ -53,7 +53,18 @@ def _frame(engine: Engine, query) -> pd.DataFrame:
         result = conn.execute(query)
         columns = list(result.keys())
         # plain tuples: pandas probes Row objects attribute by attribute, which is slow
-        return pd.DataFrame.from_records([tuple(r) for r in result], columns=columns)
+        frame = pd.DataFrame.from_records([tuple(r) for r in result], columns=columns)
+    return _naive_utc(frame)
+
+
+def _naive_utc(frame: pd.DataFrame) -> pd.DataFrame:
+    """Times as naive UTC, whatever the backend: SQLite hands back naive UTC, PostgreSQL's
+    driver aware times in the session's time zone (not necessarily UTC). Pages, the CLI and
+    tests then see one kind of time from either store."""
+    for column in frame.columns:
+        if isinstance(frame[column].dtype, pd.DatetimeTZDtype):
+            frame[column] = frame[column].dt.tz_convert("UTC").dt.tz_localize(None)
+    return frame
 
 
 def _columns(engine: Engine, query) -> dict[str, np.ndarray]:
@@ -101,7 +112,8 @@ def catalogue(engine: Engine, place_ids: list[str] | None = None) -> pd.DataFram
     )
     if place_ids is not None:
         q = q.where(series.c.place_id.in_(place_ids))
-    return _frame(engine, q)
+    # pickers keep this order among equals (two units of one kind): the same on every backend
+    return _frame(engine, q.order_by(series.c.series_id))
 
 
 def series_frame(
@@ -225,21 +237,27 @@ def _rows_to_columns(rows: list[tuple]) -> dict[str, np.ndarray]:
             for c in cols
         }
     series_id, start, end, value, revision, retrieved, prov = zip(*rows, strict=True)
-    start = np.array([str(d)[:10] for d in start], dtype="datetime64[D]")
+    start = _days(start)
     order = np.lexsort((np.asarray(series_id), start))  # oldest first, then by series
     stamps, codes = np.unique(np.asarray(retrieved, dtype=object).astype(str), return_inverse=True)
     parsed = pd.to_datetime(pd.Series(stamps), format="ISO8601", utc=True, errors="coerce")
     return {
         "series_id": np.asarray(series_id, dtype=np.int64)[order],
         "period_start": start[order].astype("datetime64[ns]"),
-        "period_end": np.array([str(d)[:10] for d in end], dtype="datetime64[D]")[order].astype(
-            "datetime64[ns]"
-        ),
+        "period_end": _days(end)[order].astype("datetime64[ns]"),
         "value": np.asarray(value, dtype=float)[order],
         "revision": np.asarray(revision, dtype=np.int64)[order],
         "retrieved_at": parsed.to_numpy()[codes][order],
         "provenance_id": np.asarray(prov, dtype=np.int64)[order],
     }
+
+
+def _days(values: tuple) -> np.ndarray:
+    """Dates as numpy days. SQLite hands back ISO text (sliced, since a stored date may carry a
+    time); PostgreSQL's driver hands back `datetime.date`, which numpy converts as it is."""
+    if values and isinstance(values[0], str):
+        return np.array([d[:10] for d in values], dtype="datetime64[D]")
+    return np.array(values, dtype="datetime64[D]")
 
 
 def _OBS_COLUMNS():  # noqa: N802 - a fixed column list, built per call for fresh clauses
@@ -510,7 +528,8 @@ def map_points(
             places.c.lon,
             places.c.population,
             sa.func.avg(per_series.c.value).label("value"),
-            sa.func.sum(per_series.c.n).label("figures"),
+            # a whole number on both: PostgreSQL's sum of counts is numeric (Decimal)
+            sa.cast(sa.func.sum(per_series.c.n), sa.Integer).label("figures"),
             _text_agg(engine, series.c.source).label("source"),
         )
         .select_from(
@@ -519,7 +538,7 @@ def map_points(
             )
         )
         .group_by(places.c.place_id, places.c.name, places.c.lat, places.c.lon, places.c.population)
-        .order_by(sa.desc("value"))
+        .order_by(sa.desc("value"), places.c.name)  # ties in the same order on every backend
     )
     return _frame(engine, q)
 

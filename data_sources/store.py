@@ -846,3 +846,30 @@ def set_meta(engine: Engine, key: str, value: str) -> None:
     with engine.begin() as conn:
         conn.execute(meta.delete().where(meta.c.key == key))
         conn.execute(meta.insert().values(key=key, value=value))
+
+
+def open_store(url: str | None = None) -> Engine:
+    """`make_engine`, with what a host must fix (the database cannot be reached, or does not
+    hold this release's tables) raised as a StoreError in plain words instead of a driver
+    traceback. The app and the command line open the store through here."""
+    from .errors import OPEN_FAILURES, store_error
+
+    url = url or database_url()
+    try:
+        return make_engine(_with_connect_timeout(url))
+    except OPEN_FAILURES as exc:
+        raise store_error(exc, url) from None
+
+
+CONNECT_TIMEOUT_S = 10
+
+
+def _with_connect_timeout(url: str) -> str:
+    """A PostgreSQL URL with a connect timeout unless it sets one: libpq's default is to wait
+    for the operating system (minutes) when a firewall drops the packets, and the page would
+    spin that long before saying the database cannot be reached."""
+    parsed = sa.make_url(url)
+    if parsed.get_backend_name() != "postgresql" or "connect_timeout" in parsed.query:
+        return url
+    timed = parsed.update_query_dict({"connect_timeout": str(CONNECT_TIMEOUT_S)})
+    return timed.render_as_string(hide_password=False)

@@ -65,7 +65,7 @@ def store_url(backend, request, tmp_path) -> str:
 def loaded_url(backend, request, tmp_path) -> str:
     """The URL of a private store holding the whole bundled snapshot, on this test's backend."""
     if backend == "sqlite":
-        path = tmp_path / "store.sqlite"
+        path = tmp_path / "loaded.sqlite"  # not store_url's file: a test may use both
         shutil.copyfile(request.getfixturevalue("loaded_db"), path)
         return f"sqlite:///{path}"
     template = request.getfixturevalue("pg_snapshot_template")
@@ -95,6 +95,25 @@ def empty_engine(store_url):
     engine = make_engine(store_url)
     yield engine
     engine.dispose()
+
+
+def store_dump(engine) -> str:
+    """Everything the store holds, as text, to search for what must never be stored (keys).
+    SQLite: the database file's bytes themselves, WAL included, so even freed pages count.
+    PostgreSQL: every row of every table, each row as PostgreSQL prints it."""
+    import sqlalchemy as sa
+
+    if engine.dialect.name == "sqlite":
+        engine.dispose()  # checkpoint the WAL into the file
+        db = Path(engine.url.database)
+        return b"".join(p.read_bytes() for p in db.parent.glob(db.name + "*")).decode("latin-1")
+    with engine.connect() as conn:
+        tables = sa.inspect(conn).get_table_names()
+        return "\n".join(
+            row[0]
+            for name in tables
+            for row in conn.exec_driver_sql(f'SELECT t::text FROM "{name}" AS t')
+        )
 
 
 FEED_KEYS = {

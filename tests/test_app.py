@@ -23,8 +23,9 @@ PAGES = [
 
 
 @pytest.fixture
-def app(loaded_db, monkeypatch):
-    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{loaded_db}")
+def app(loaded_url, monkeypatch):
+    """Opens a page on a private copy of the loaded store, on each backend in turn."""
+    monkeypatch.setenv("DATABASE_URL", loaded_url)
 
     def open_page(page: str, **params: str) -> AppTest:
         at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
@@ -80,7 +81,7 @@ def test_a_fall_is_shown_as_a_fall(app):
     assert price.value == "275 SYP/KG" and price.delta == "-25 since 30 Nov 2018"
 
 
-def test_trend_chart_equals_the_store_series(app, loaded_db):
+def test_trend_chart_equals_the_store_series(app, loaded_url):
     at = app(
         PAGES[1],
         cities="Aleppo",
@@ -92,7 +93,7 @@ def test_trend_chart_equals_the_store_series(app, loaded_db):
     )
     assert not at.exception
     data = traces(at)[0]
-    engine = make_engine(f"sqlite:///{loaded_db}")
+    engine = make_engine(loaded_url)
     store = query.series_frame(
         engine,
         ["geonames:170063"],

@@ -4,7 +4,6 @@ the Data page runs a refresh and shows its outcome."""
 
 from __future__ import annotations
 
-import shutil
 import time
 
 import pandas as pd
@@ -20,11 +19,10 @@ from .conftest import ROOT
 
 
 @pytest.fixture
-def store(loaded_db, tmp_path, monkeypatch):
-    path = tmp_path / "store.sqlite"
-    shutil.copyfile(loaded_db, path)
-    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{path}")
-    engine = make_engine(f"sqlite:///{path}")
+def store(loaded_url, monkeypatch):
+    """The app's store (a private copy of the loaded snapshot, on each backend)."""
+    monkeypatch.setenv("DATABASE_URL", loaded_url)
+    engine = make_engine(loaded_url)
     yield engine
     engine.dispose()
 

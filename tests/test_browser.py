@@ -17,7 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from .conftest import ROOT
+from .conftest import BACKENDS, ROOT
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = ROOT / "test-artifacts"
@@ -79,6 +79,21 @@ def server(loaded_db, tmp_path_factory):
         yield base
 
 
+@pytest.fixture(scope="module", params=BACKENDS)
+def site(request):
+    """The server on each backend: SQLite's is `server`; PostgreSQL's serves a private copy of
+    the loaded snapshot database. Only the every-page test runs on both (each browser test
+    costs seconds; the pages' other behaviour is the same code, covered on both by AppTest)."""
+    if request.param == "sqlite":
+        yield request.getfixturevalue("server")
+        return
+    url = request.getfixturevalue("pg_server").new_database(
+        template=request.getfixturevalue("pg_snapshot_template")
+    )
+    with streamlit_server({"DATABASE_URL": url}) as base:
+        yield base
+
+
 @pytest.fixture(scope="module")
 def browser():
     from playwright.sync_api import sync_playwright
@@ -114,8 +129,8 @@ def open_page(browser, url: str, shot: str, charts: int):
         ("/data", "Data", 0),
     ],
 )
-def test_every_page_draws_without_exception(server, browser, path, title, charts):
-    page = open_page(browser, server + path, title.lower().replace(" ", "_"), charts)
+def test_every_page_draws_without_exception(site, browser, path, title, charts):
+    page = open_page(browser, site + path, title.lower().replace(" ", "_"), charts)
     assert page.locator("h1").first.inner_text() == title
     assert page.locator("[data-testid='stException']").count() == 0
     if charts:
@@ -172,3 +187,26 @@ def test_zip_download_holds_figures_and_sources(server, browser, tmp_path):
     assert "Airwars" in csv_text and "US Department of Defense" in csv_text
     assert archive.read("figures_hxl.csv").decode().splitlines()[1].startswith("#loc+name")
     page.close()
+
+
+def test_unreachable_database_is_a_plain_message_in_the_browser(browser):
+    # what a reader sees when the host got DATABASE_URL wrong: the message, not a traceback
+    password = "s3cret-pw-never-shown"
+    url = f"postgresql+psycopg://situation:{password}@127.0.0.1:{free_port()}/store"
+    with streamlit_server({"DATABASE_URL": url}) as base:
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(base + "/trends")
+        alert = page.locator("[data-testid='stAlert']").first
+        alert.wait_for(timeout=60_000)
+        text = " ".join(alert.inner_text().split())
+        sidebar = page.locator("[data-testid='stSidebar']")
+        sidebar.get_by_text("Situation Room shows figures").wait_for(timeout=30_000)
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "store_unreachable.png"), full_page=True)
+        assert "Cannot reach the database at postgresql+psycopg://situation:***@127.0.0.1:" in text
+        assert "(connection refused)" in text
+        assert password not in page.content()
+        assert page.locator("[data-testid='stException']").count() == 0
+        # navigation still there: the host can see the app itself is up
+        assert page.get_by_role("link", name="Compare sources").count() >= 1
+        page.close()

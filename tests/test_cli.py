@@ -1,4 +1,4 @@
-"""The command line, run as a user would (a real process, a real SQLite file)."""
+"""The command line, run as a user would: a real process, a real store on each backend."""
 
 import json
 import os
@@ -27,8 +27,8 @@ ROWS = (
 )
 
 
-def run(db: Path, *args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{db}", "COLUMNS": "200"}
+def run(url: str, *args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "DATABASE_URL": url, "COLUMNS": "200"}
     return subprocess.run(
         [sys.executable, "-m", "data_sources", *args],
         cwd=ROOT,
@@ -39,17 +39,22 @@ def run(db: Path, *args: str) -> subprocess.CompletedProcess:
     )
 
 
-def observations(db: Path) -> int:
-    if not db.exists():
-        return 0
-    with sa.create_engine(f"sqlite:///{db}").connect() as conn:
-        return conn.exec_driver_sql("SELECT count(*) FROM observations").scalar()
+def observations(url: str) -> int:
+    """Figures stored at `url`; 0 when the store was never even created."""
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            if not sa.inspect(conn).has_table("observations"):
+                return 0
+            return conn.exec_driver_sql("SELECT count(*) FROM observations").scalar()
+    finally:
+        engine.dispose()
 
 
-def test_import_reports_stored_revised_and_rejected(tmp_path):
+def test_import_reports_stored_revised_and_rejected(tmp_path, store_url):
     sheet = tmp_path / "wfp_food_prices_syr.csv"
     sheet.write_text(WFP_HEADER + ROWS)
-    db = tmp_path / "s.sqlite"
+    db = store_url
     done = run(db, "import", str(sheet))
     assert done.returncode == 0, done.stderr
     assert "│       6 │   5 │       0 │         0 │        1 │" in done.stdout
@@ -63,10 +68,10 @@ def test_import_reports_stored_revised_and_rejected(tmp_path):
     assert observations(db) == 6  # 5 figures and one revision, nothing overwritten
 
 
-def test_malformed_file_names_line_and_column_and_writes_nothing(tmp_path):
+def test_malformed_file_names_line_and_column_and_writes_nothing(tmp_path, store_url):
     sheet = tmp_path / "broken.csv"
     sheet.write_text(WFP_HEADER + ROWS + "2016-04-15,Aleppo,Jebel Saman,Aleppo\n")
-    db = tmp_path / "s.sqlite"
+    db = store_url
     done = run(db, "import", str(sheet))
     assert done.returncode == 2
     message = " ".join(done.stderr.split())
@@ -74,10 +79,10 @@ def test_malformed_file_names_line_and_column_and_writes_nothing(tmp_path):
     assert observations(db) == 0
 
 
-def test_series_prints_one_normalized_series(tmp_path):
+def test_series_prints_one_normalized_series(tmp_path, store_url):
     sheet = tmp_path / "wfp_food_prices_syr.csv"
     sheet.write_text(WFP_HEADER + ROWS)
-    db = tmp_path / "s.sqlite"
+    db = store_url
     run(db, "import", str(sheet))
     done = run(
         db,
@@ -103,7 +108,7 @@ def test_series_prints_one_normalized_series(tmp_path):
     assert csv.stdout.splitlines()[0].startswith("period_start,period_end,value,unit,source,city")
 
 
-def test_series_for_unknown_city_is_a_clear_error(tmp_path):
-    done = run(tmp_path / "s.sqlite", "series", "--city", "Atlantis", "--metric", "idps")
+def test_series_for_unknown_city_is_a_clear_error(store_url):
+    done = run(store_url, "series", "--city", "Atlantis", "--metric", "idps")
     assert done.returncode == 1
     assert "no figures stored for city 'Atlantis'" in done.stderr

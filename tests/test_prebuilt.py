@@ -1,25 +1,39 @@
-"""The prebuilt snapshot tables: a fresh store's fast first start must equal the ingest path."""
+"""The prebuilt snapshot tables: a fresh store's fast first start (a copy on SQLite, COPY on
+PostgreSQL) must equal the ingest path, on each backend."""
 
 import json
-import shutil
-import sqlite3
 
 import pandas as pd
 import pytest
+import sqlalchemy as sa
 
 from data_sources import query
 from data_sources.snapshot import fingerprint, load_snapshot, prebuilt
-from data_sources.store import make_engine
+from data_sources.store import ingest, make_engine
+
+from .test_store import figure
 
 # what differs by design: when the copy or the ingest happened
 STAMPS = {"fetch_log": ["started_at", "finished_at"], "rejects": ["created_at"]}
 
 
-def table(path, name):
-    with sqlite3.connect(path) as con:
-        frame = pd.read_sql_query(f"SELECT * FROM {name}", con)
+def table(engine, name):
+    """A whole table as the store returns it, in a stable order."""
+    with engine.connect() as conn:
+        result = conn.execute(
+            sa.select(sa.table(name, *[sa.column(c) for c in columns(conn, name)]))
+        )
+        frame = pd.DataFrame([tuple(r) for r in result], columns=list(result.keys()))
     frame = frame.drop(columns=STAMPS.get(name, []))
     return frame.sort_values(list(frame.columns[:4])).reset_index(drop=True)
+
+
+def columns(conn, name):
+    return [c["name"] for c in sa.inspect(conn).get_columns(name)]
+
+
+def no_ingest(*args, **kwargs):
+    raise AssertionError("a fresh store must copy the prebuilt tables, not ingest")
 
 
 def test_bundled_tables_were_built_from_the_bundled_files():
@@ -29,18 +43,12 @@ def test_bundled_tables_were_built_from_the_bundled_files():
     )
 
 
-@pytest.mark.parametrize("name", [t.name for t in prebuilt.TABLES])
 def test_fresh_store_from_prebuilt_tables_equals_the_ingested_one(
-    loaded_db, tmp_path, monkeypatch, name
+    store_url, loaded_url, monkeypatch
 ):
-    def no_ingest(*args, **kwargs):
-        raise AssertionError("a fresh store must copy the prebuilt tables, not ingest")
-
     monkeypatch.setattr("data_sources.snapshot.ingest", no_ingest)
-    fast = tmp_path / "fast.sqlite"
-    engine = make_engine(f"sqlite:///{fast}")
-    results = load_snapshot(engine)
-    engine.dispose()
+    fast = make_engine(store_url)
+    results = load_snapshot(fast)
     assert [r.target for r in results] == [
         "snapshot:wfp_food_prices_syr.csv",
         "snapshot:population_irq_syr_derived.csv",
@@ -48,13 +56,17 @@ def test_fresh_store_from_prebuilt_tables_equals_the_ingested_one(
         "snapshot:reported_figures.csv",
     ]
     assert results[0].rows_new == 53_728 and results[0].rows_rejected == 2_300
-    pd.testing.assert_frame_equal(table(fast, name), table(loaded_db, name))
+    slow = make_engine(loaded_url)  # the raw files through ingest
+    for name in (t.name for t in prebuilt.TABLES):
+        pd.testing.assert_frame_equal(table(fast, name), table(slow, name), obj=name)
+    fast.dispose()
+    slow.dispose()
 
 
-def test_copied_store_answers_like_the_ingested_one(loaded_db, tmp_path):
-    engine = make_engine(f"sqlite:///{tmp_path / 'fast.sqlite'}")
+def test_copied_store_answers_like_the_ingested_one(store_url, loaded_url):
+    engine = make_engine(store_url)
     load_snapshot(engine)
-    slow = make_engine(f"sqlite:///{loaded_db}")
+    slow = make_engine(loaded_url)
     aleppo = "geonames:170063"
     args = ([aleppo], "food_price")
     kwargs = {"qualifier": "Wheat flour, retail", "unit": "SYP/KG"}
@@ -67,13 +79,42 @@ def test_copied_store_answers_like_the_ingested_one(loaded_db, tmp_path):
     slow.dispose()
 
 
-def test_a_store_with_figures_or_edited_files_takes_the_ingest_path(loaded_db, tmp_path):
-    copy = tmp_path / "held.sqlite"
-    shutil.copyfile(loaded_db, copy)
-    engine = make_engine(f"sqlite:///{copy}")
+def test_a_copied_store_takes_new_figures_after_the_copied_ids(store_url):
+    # the copy brings its own ids; the next ingest must be numbered after them, not collide
+    engine = make_engine(store_url)
+    load_snapshot(engine)
+    before = query.freshness(engine).set_index("source")
+    result = ingest(
+        engine,
+        pd.concat([figure(135500, source="later", citation="new"), figure(-1, source="later")]),
+        source="later",
+        target="after the copy",
+    )
+    assert (result.status, result.rows_new, result.rows_rejected) == ("ok", 1, 1)
+    history = query.fetches(engine)
+    assert history.fetch_id.iloc[0] == len(before) + 1  # the snapshot's four loads, then this
+    assert 135500.0 in query.series_frame(engine, ["geonames:99072"], "idps").value.tolist()
+    engine.dispose()
+
+
+def test_a_store_with_figures_or_edited_files_takes_the_ingest_path(loaded_url, store_url):
+    engine = make_engine(loaded_url)
     assert not prebuilt.usable(engine, fingerprint())  # already holds figures
     engine.dispose()
-    empty = make_engine(f"sqlite:///{tmp_path / 'empty.sqlite'}")
+    empty = make_engine(store_url)
     assert prebuilt.usable(empty, fingerprint())
     assert not prebuilt.usable(empty, "0" * 40)  # raw files edited since the tables were built
     empty.dispose()
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])
+def test_the_copy_checks_foreign_keys_all_the_same(store_url):
+    # the foreign keys are dropped for the COPY and added back: they must be back, and checked
+    engine = make_engine(store_url)
+    load_snapshot(engine)
+    with engine.connect() as conn:
+        keys = sa.inspect(conn).get_foreign_keys("observations")
+    assert sorted(k["referred_table"] for k in keys) == ["fetch_log", "provenance", "series"]
+    with pytest.raises(sa.exc.IntegrityError), engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE observations SET series_id = 999999 WHERE revision = 1")
+    engine.dispose()

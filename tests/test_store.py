@@ -103,14 +103,26 @@ def test_conflicting_duplicates_in_one_input_are_rejected_not_guessed(empty_engi
     assert query.rejected(empty_engine).reason.str.contains("conflicting values").all()
 
 
+# a trigger that refuses the value 666, in each backend's own syntax
+REFUSE_666 = {
+    "sqlite": [
+        "CREATE TRIGGER refuse BEFORE INSERT ON observations WHEN NEW.value = 666 "
+        "BEGIN SELECT RAISE(ABORT, 'injected failure'); END"
+    ],
+    "postgresql": [
+        "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+        "IF NEW.value = 666 THEN RAISE EXCEPTION 'injected failure' USING ERRCODE = 'check_violation'; END IF; RETURN NEW; END $$",
+        "CREATE TRIGGER refuse BEFORE INSERT ON observations FOR EACH ROW EXECUTE FUNCTION refuse()",
+    ],
+}
+
+
 def test_a_failed_ingest_stores_nothing_and_logs_the_error(empty_engine):
     # The database itself refuses the second observation (a trigger, not a mock): everything
     # this ingest wrote before it (places, series, provenance, the first figure) must go too.
     with empty_engine.begin() as conn:
-        conn.exec_driver_sql(
-            "CREATE TRIGGER refuse BEFORE INSERT ON observations WHEN NEW.value = 666 "
-            "BEGIN SELECT RAISE(ABORT, 'injected failure'); END"
-        )
+        for statement in REFUSE_666[empty_engine.dialect.name]:
+            conn.exec_driver_sql(statement)
     figures = pd.concat(
         [figure(1), figure(666, period_start="2017-02-01", period_end="2017-02-01")]
     )

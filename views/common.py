@@ -16,9 +16,10 @@ from rapidfuzz import process
 
 from data_sources import query
 from data_sources.connectors import CONNECTORS
+from data_sources.errors import STORE_FAILURES, store_error
 from data_sources.schema import METRICS
 from data_sources.snapshot import load_snapshot
-from data_sources.store import database_url, make_engine
+from data_sources.store import database_url, open_store
 
 DEFAULT_CITIES = ["Aleppo", "Mosul"]
 # Every cached query takes the store's data version (`query.data_version`) as an argument, so a
@@ -59,7 +60,7 @@ BADGE = {
 
 @st.cache_resource(show_spinner="Loading the bundled snapshot into the store (first start only)…")
 def engine_for(url: str):
-    engine = make_engine(url)
+    engine = open_store(url)  # a store that cannot be used: StoreError, in plain words
     load_snapshot(engine)
     return engine
 
@@ -260,6 +261,20 @@ def freshness_badges(url: str, with_feeds: bool = False) -> None:
             CONNECTORS[source].title if source in CONNECTORS else source
         )
         st.markdown(f":{colour}-badge[{label}] **{safe(title, 40)}** — {safe(detail, 300)}")
+
+
+# -- a store that cannot be used ----------------------------------------------------------
+def store_guard(step: Callable[[], object]) -> bool:
+    """Run `step`; if the store cannot be used (unreachable, not this release's tables), show
+    what is wrong in plain words instead of a traceback, which the config hides from readers
+    anyway (showErrorDetails = "none") and which would tell a host nothing. Returns whether
+    `step` ran to the end, so the app can skip what needs the store and serve the rest."""
+    try:
+        step()
+    except STORE_FAILURES as exc:
+        st.error(str(store_error(exc, database_url())), icon=":material/database:")
+        return False
+    return True
 
 
 # -- messages about the link ----------------------------------------------------------------

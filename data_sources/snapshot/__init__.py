@@ -70,7 +70,7 @@ def fingerprint() -> str:
 def load_snapshot(engine: Engine, force: bool = False, prebuilt: bool = True) -> list[IngestResult]:
     """Load every snapshot file unless this store already holds this very snapshot.
 
-    An empty SQLite store copies the prebuilt tables (`prebuilt.py`) instead of ingesting the
+    An empty SQLite or PostgreSQL store copies the prebuilt tables (`prebuilt.py`) instead of ingesting the
     files again; `prebuilt=False` always takes the ingest path."""
     stamp = fingerprint()
     if not force and get_meta(engine, "snapshot") == stamp:
