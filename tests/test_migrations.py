@@ -135,13 +135,7 @@ def test_pre_migration_store_upgrades_keeping_every_figure(old_store_url, backen
     # the pages' read path sees the figures: Aleppo's wheat flour prices, current values only
     aleppo = query.cities(engine).query("name == 'Aleppo'").place_id.tolist()
     assert aleppo
-    try:
-        frame = query.series_frame(engine, aleppo, "food_price", unit="SYP/KG")
-    except TypeError:
-        if backend != "postgresql":
-            raise
-        # query.py's PostgreSQL read path (dates) is fixed on branch `pg`; remove when merged
-        pytest.xfail("query.series_frame on PostgreSQL awaits the pg branch")
+    frame = query.series_frame(engine, aleppo, "food_price", unit="SYP/KG")
     assert len(frame) > 50
     with engine.connect() as conn:
         stored = conn.exec_driver_sql(

@@ -330,18 +330,7 @@ def assert_shows_the_other_run(at: AppTest) -> None:
     assert not [b for b in at.button if b.label == "Refresh now"]
 
 
-def test_refresh_now_shows_a_run_held_by_another_process(
-    feeds, loaded_url, backend, monkeypatch, request
-):
-    if backend == "postgresql":
-        request.applymarker(
-            pytest.mark.xfail(
-                reason="the Data page's own queries fail on PostgreSQL here (query.py "
-                "_rows_to_columns gets date objects); fixed on the pg branch. The panel "
-                "alone is tested on PostgreSQL below.",
-                strict=False,
-            )
-        )
+def test_refresh_now_shows_a_run_held_by_another_process(feeds, loaded_url, monkeypatch):
     monkeypatch.setenv("DATABASE_URL", loaded_url)
     engine = make_engine(loaded_url)
     hold_lock_elsewhere(engine)
