@@ -4,7 +4,6 @@ server: progress while it runs, the other pages still answering, badges afterwar
 from __future__ import annotations
 
 import os
-import shutil
 
 import pytest
 
@@ -19,13 +18,12 @@ pytestmark = [
 
 
 @pytest.fixture
-def live_server(loaded_db, tmp_path, feed_server):
+def live_server(loaded_url, tmp_path, feed_server):
+    """The app on a private loaded store, on SQLite and on PostgreSQL."""
     feed_server.clear()
     feed_server.fault("/v2/reports", "delay", times=1, arg=1.5)  # a slow feed: time to look
-    db = tmp_path / "store.sqlite"
-    shutil.copyfile(loaded_db, db)
     env = {
-        "DATABASE_URL": f"sqlite:///{db}",
+        "DATABASE_URL": loaded_url,
         **FEED_KEYS,
         **{cls.base_url_setting: feed_server.base_url for cls in CONNECTORS.values()},
         "HXL_URLS": feed_server.base_url + "/files/aleppo_prices.csv",
