@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from views import common
+from data_sources import roles
+from views import access, common
 
 st.set_page_config(page_title="Situation Room", page_icon="🛰️", layout="wide")
 
@@ -42,7 +43,19 @@ def _open_store() -> None:
     st.session_state["place_ids"] = common.selected_cities()
 
 
+role = access.current_role()  # sign-in configured ([auth] in secrets): editor, viewer, ...
+if role not in roles.CAN_SEE:
+    # anonymous or refused: the sign-in page at every address (a deep link to /data too),
+    # and nothing that opens the store or draws a figure
+    GATE = [
+        st.Page(access.sign_in_page, title="Sign in", url_path=path, default=path == "home")
+        for path in ("home", "trends", "compare", "map", "data", "overview")
+    ]
+    st.navigation(GATE, position="hidden").run()
+    st.stop()
+
 page = st.navigation(PAGES)
+access.sidebar(role)  # the signed-in name and "Sign out" (nothing for a local run)
 store_ready = common.store_guard(_open_store)  # unreachable or foreign store: a plain message
 st.sidebar.caption(
     "Situation Room shows figures as their sources published them, with a link "
