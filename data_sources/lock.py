@@ -211,3 +211,63 @@ class DbLock:
                     return
             except Exception:  # noqa: BLE001 - a database blip: try again at the next beat
                 continue
+
+
+# -- the cooldown of refreshes started from the page ---------------------------------------------
+PAGE_COOLDOWN = "page-refresh-cooldown"
+
+
+def cooldown_seconds() -> float:
+    """REFRESH_COOLDOWN: at least this long between two refreshes started from the page
+    (default 10 minutes; an interval like 10m, 1h or plain seconds; 0 turns it off)."""
+    raw = (settings.setting("REFRESH_COOLDOWN", "10m") or "10m").strip().lower()
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+    unit = raw[-1:] if raw[-1:] in units else "s"
+    number = raw[:-1] if raw[-1:] in units else raw
+    try:
+        return max(0.0, float(number) * units[unit])
+    except ValueError as exc:
+        raise ValueError(
+            f"setting REFRESH_COOLDOWN must be an interval like 10m, 1h or 600, got '{raw}'"
+        ) from exc
+
+
+def cooldown(engine: Engine) -> LockInfo | None:
+    """The last page-started refresh while its cooldown lasts (`expires_at` is when the next
+    one is possible), else None. A row in `locks`, so it holds across processes and restarts."""
+    return current(engine, PAGE_COOLDOWN)
+
+
+def claim_cooldown(engine: Engine, holder: str, detail: str, seconds: float) -> LockInfo | None:
+    """Atomically start a cooldown of `seconds` for a page refresh about to start: None when
+    claimed, else the cooldown in force (another page started a run too recently)."""
+    if seconds <= 0:
+        return None
+    now = _now()
+    values = {
+        "holder": holder,
+        "acquired_at": now,
+        "expires_at": now + timedelta(seconds=seconds),
+        "detail": detail,
+    }
+    try:
+        with engine.begin() as conn:
+            taken = conn.execute(
+                locks.update()
+                .where(locks.c.name == PAGE_COOLDOWN, locks.c.expires_at < now)
+                .values(**values)
+            ).rowcount
+        if not taken:
+            with engine.begin() as conn:
+                conn.execute(locks.insert().values(name=PAGE_COOLDOWN, **values))
+    except (IntegrityError, OperationalError):
+        return cooldown(engine) or LockInfo(
+            PAGE_COOLDOWN, "", now, now + timedelta(seconds=seconds), ""
+        )
+    return None
+
+
+def drop_cooldown(engine: Engine, holder: str) -> None:
+    """Give a claimed cooldown back (the run could not start after all)."""
+    with engine.begin() as conn:
+        conn.execute(locks.delete().where(locks.c.name == PAGE_COOLDOWN, locks.c.holder == holder))

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from data_sources import query
+from data_sources import lock, query
 from data_sources.connectors import Scope
 from data_sources.refresh import RefreshJob, refresh
 from data_sources.store import make_engine
@@ -63,28 +63,86 @@ def test_unconfigured_feed_says_which_setting_it_needs(feeds, store, monkeypatch
     assert ":gray-badge[not configured]" in line and "ACLED\\_PASSWORD" in line
 
 
-def test_refresh_now_runs_and_reports(feeds, store):
-    at = open_page("views/data.py")
+def click_refresh(at: AppTest, sources: list[str]) -> AppTest:
     feeds_box = next(m for m in at.multiselect if m.label == "Feeds")
-    feeds_box.set_value(["fts", "dtm"])
-    at.text_input[0].set_value("JOR")
-    at.button[0].click()  # the form's "Refresh now"
-    at.run()
+    feeds_box.set_value(sources)
+    next(b for b in at.button if b.label == "Refresh now").click()
+    return at.run()
+
+
+def wait_for_end(at: AppTest) -> str:
     deadline = time.time() + 60
-    message = ""
     while time.time() < deadline:
         done = [w.value for w in [*at.success, *at.warning] if "Refresh finished" in w.value]
         if done:
-            message = done[0]
-            break
+            return done[0]
         time.sleep(0.5)
         at.run()
-    assert message, "the refresh did not finish"
-    # DTM has no Jordan data in the replay server: it succeeds with nothing new; FTS for
-    # Jordan asks for 2014..this year and the server only has 2020: a clear failure
+    raise AssertionError("the refresh did not finish")
+
+
+def test_refresh_now_runs_and_reports(feeds, store):
+    at = open_page("views/data.py")
+    # the chosen cities (Aleppo, Mosul by default) give the countries: no list of one's own
+    caption = "\n".join(c.value for c in at.caption)
+    assert "incremental refresh (new and recently revised periods) of SYR, IRQ" in caption
+    message = wait_for_end(click_refresh(at, ["fts", "dtm"]))
+    # FTS's recorded location list has neither Iraq nor Syria: a clear failure, DTM lands
     assert "failed: fts" in message
     fts_error = query.freshness(store).set_index("source").loc["fts", "last_error"]
-    assert "HTTP 404" in fts_error
+    assert "FTS lists no location with ISO3" in fts_error
+
+
+def test_page_never_offers_a_full_refresh_nor_countries_nor_dates(feeds, store):
+    at = open_page("views/data.py")
+    assert not at.exception
+    assert not at.text_input and not at.date_input  # no country list, no since-date
+    labels = [w.label for w in [*at.checkbox, *at.toggle, *at.radio, *at.selectbox]]
+    assert not [x for x in labels if "full" in x.lower() or "since" in x.lower()]
+    assert "--full" in "\n".join(c.value for c in at.caption)  # said where history comes from
+
+
+def test_cooldown_refuses_a_second_page_refresh(feeds, store):
+    at = open_page("views/data.py")
+    first = wait_for_end(click_refresh(at, ["unhcr"]))
+    assert "Refresh finished" in first
+    before = len(feeds.log)
+    at = click_refresh(at.run(), ["unhcr"])
+    refused = [w.value for w in at.warning if "Refresh refused" in w.value]
+    assert refused and "the next is possible at" in refused[0], [w.value for w in at.warning]
+    assert "REFRESH\\_COOLDOWN" in refused[0]
+    time.sleep(1)
+    assert len(feeds.log) == before  # nothing asked of the feeds
+    # the cooldown is in the store: another server (or this one restarted) sees it too
+    assert lock.cooldown(store) is not None
+
+
+def test_cooldown_started_by_another_server_holds_here(feeds, store):
+    lock.claim_cooldown(store, "other-host:1:abcd", "sources unhcr for SYR", 600)
+    at = open_page("views/data.py")
+    assert "the next is possible at" in "\n".join(c.value for c in at.caption)
+    at = click_refresh(at, ["unhcr"])
+    assert [w.value for w in at.warning if "Refresh refused" in w.value]
+    assert lock.current(store) is None and not feeds.log  # no run, no lock taken
+
+
+def test_cooldown_setting_zero_turns_it_off(feeds, store, monkeypatch):
+    monkeypatch.setenv("REFRESH_COOLDOWN", "0")
+    at = open_page("views/data.py")
+    wait_for_end(click_refresh(at, ["unhcr"]))
+    assert lock.cooldown(store) is None
+    at = click_refresh(at.run(), ["unhcr"])
+    assert not [w.value for w in at.warning if "Refresh refused" in w.value]
+    wait_for_end(at)
+
+
+def test_cooldown_setting_reads_intervals(monkeypatch):
+    for raw, seconds in [("10m", 600), ("1h", 3600), ("90", 90), ("0", 0)]:
+        monkeypatch.setenv("REFRESH_COOLDOWN", raw)
+        assert lock.cooldown_seconds() == seconds
+    monkeypatch.delenv("REFRESH_COOLDOWN")
+    monkeypatch.setenv("SITUATION_ROOM_SECRETS", "/nonexistent.toml")
+    assert lock.cooldown_seconds() == 600
 
 
 def test_refresh_job_keeps_progress_per_source(feeds, store):

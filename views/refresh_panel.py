@@ -2,23 +2,27 @@
 
 One refresh runs at a time across every process sharing the store (the lock row in `locks`,
 also taken by the CLI and the scheduled worker): while another process holds it, the panel says
-who started what and when instead of offering the button. A refresh writes in its own
-transactions while every page keeps reading the last good figures; when it ends, the cached
-queries are cleared so the new figures show, and a failed source keeps its previous figures with
-its error shown in its badge.
+who started what and when instead of offering the button.
+
+Bounded whoever asks: only editors once sign-in is configured (views/access.py); an incremental
+refresh of the chosen cities' countries only (history back to 1989, or other countries, from the
+command line); at most one page-started run per REFRESH_COOLDOWN (10 minutes by default),
+recorded in the store's `locks` table so every server and restart sees it.
+
+A refresh writes in its own transactions while every page keeps reading the last good figures;
+when it ends, the cached queries are cleared so the new figures show, and a failed source keeps
+its previous figures with its error shown in its badge.
 """
 
 from __future__ import annotations
-
-from datetime import date
 
 import pandas as pd
 import streamlit as st
 
 from data_sources import lock
 from data_sources.connectors import CONNECTORS
-from data_sources.refresh import RefreshJob, configured_sources, default_scope
-from views import common
+from data_sources.refresh import RefreshJob, configured_sources, default_scope, describe_run
+from views import access, common
 
 
 @st.cache_resource
@@ -34,6 +38,12 @@ def _progress_table(job: RefreshJob) -> pd.DataFrame:
 
 
 def show(url: str, engine) -> None:
+    if not access.may_refresh():
+        st.caption(
+            "Refreshing from the live feeds is for the dashboard's editors; the figures above "
+            "are kept fresh by its scheduled refresh."
+        )
+        return
     jobs = _jobs()
     job: RefreshJob | None = jobs["job"]
     running = job is not None and job.running
@@ -44,39 +54,66 @@ def show(url: str, engine) -> None:
             _live(job, jobs)
         return
     ready = configured_sources()
+    try:
+        scope = default_scope(None, st.session_state.get("url_cities") or None)
+    except ValueError as exc:
+        st.error(common.safe(str(exc), 200))
+        return
+    waiting = lock.cooldown(engine)
     with st.form("refresh_form"):
         st.markdown(
             "**Refresh from the live feeds** — keys come from environment variables or "
             "`.streamlit/secrets.toml`; feeds without their key are listed above."
         )
-        c1, c2, c3 = st.columns([2, 1, 1])
-        sources = c1.multiselect(
+        sources = st.multiselect(
             "Feeds", list(CONNECTORS), default=ready, format_func=lambda n: CONNECTORS[n].title
         )
-        countries = c2.text_input(
-            "Countries (ISO3)", value="", placeholder="from the chosen cities"
+        st.caption(
+            "An incremental refresh (new and recently revised periods) of "
+            + common.safe(", ".join(scope.countries), 200)
+            + ", the countries of the chosen cities. History back to 1989 and other countries: "
+            "`python -m data_sources refresh --full --country …` on the command line."
         )
-        since = c3.date_input("Since", value=None, min_value=date(1989, 1, 1))
         submitted = st.form_submit_button("Refresh now", disabled=running, type="primary")
+    if waiting is not None and not submitted:
+        st.caption(_cooldown_text(waiting))
     if submitted and not running:
-        try:
-            chosen = [c.strip().upper() for c in countries.split(",") if c.strip()]
-            bad = [c for c in chosen if len(c) != 3 or not c.isalpha()]
-            if bad:
-                raise ValueError(f"not an ISO3 country code: {common.safe(bad[0], 20)}")
-            if not sources:
-                raise ValueError("choose at least one feed")
-            scope = default_scope(chosen or None, st.session_state.get("url_cities") or None, since)
-        except ValueError as exc:
-            st.error(str(exc))
+        if not sources:
+            st.error("Choose at least one feed.")
         else:
-            try:
-                jobs["job"] = job = RefreshJob(engine, sources, scope).start()
-                running = True
-            except lock.LockHeld:  # another process took it since the page was drawn
-                _elsewhere(engine)
+            _start(engine, jobs, sources, scope)
+            job = jobs["job"]
     if job is not None:
         _live(job, jobs)
+
+
+def _cooldown_text(waiting: lock.LockInfo) -> str:
+    left = max(0, int((waiting.expires_at - lock._now()).total_seconds()))
+    return (
+        "A refresh was started from the page at "
+        + waiting.acquired_at.strftime("%H:%M:%S UTC")
+        + "; the next is possible at "
+        + waiting.expires_at.strftime("%H:%M:%S UTC")
+        + f" (in {left // 60} min {left % 60:02d} s; REFRESH\\_COOLDOWN)."
+    )
+
+
+def _start(engine, jobs: dict, sources: list[str], scope) -> None:
+    """Start a page refresh: first claim the cooldown (atomic, in the store, so it holds across
+    every server and restart), then the refresh lock; give the cooldown back if another
+    process holds the lock."""
+    new = RefreshJob(engine, sources, scope)
+    waiting = lock.claim_cooldown(
+        engine, new.lock.holder, describe_run(sources, scope), lock.cooldown_seconds()
+    )
+    if waiting is not None:
+        st.warning("Refresh refused: " + _cooldown_text(waiting), icon=":material/schedule:")
+        return
+    try:
+        jobs["job"] = new.start()
+    except lock.LockHeld:  # another process took it since the page was drawn
+        lock.drop_cooldown(engine, new.lock.holder)
+        _elsewhere(engine)
 
 
 def _elsewhere(engine) -> None:
