@@ -44,12 +44,13 @@ def free_port() -> int:
 
 
 @contextmanager
-def streamlit_server(env: dict[str, str]):
-    """`streamlit run app.py` on a free port of 127.0.0.1 with `env`; yields its base URL."""
+def streamlit_server(env: dict[str, str], args: tuple[str, ...] = ()):
+    """`streamlit run app.py` on a free port of 127.0.0.1 with `env` (and extra Streamlit
+    options `args`, e.g. `--secrets.files`); yields its base URL."""
     port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true"],
+         "--server.address", "127.0.0.1", "--server.headless", "true", *args],
         cwd=ROOT, env={**os.environ, **env}, stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )  # fmt: skip

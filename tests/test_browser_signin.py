@@ -1,0 +1,197 @@
+"""Sign-in end to end: Debian's Chromium, the app served by `streamlit run`, and a real OpenID
+Connect provider (oidc-provider-mock) on 127.0.0.1, where each test types the e-mail address
+it signs in with on the provider's authorization form.
+
+The app server gets its `[auth]` block from a temporary secrets.toml given with Streamlit's
+`--secrets.files` option (st.login reads Streamlit's own secrets); the same file, through
+SITUATION_ROOM_SECRETS, holds EDITORS and VIEWERS at its top level.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+
+import pytest
+
+from data_sources.connectors import CONNECTORS
+from tests.conftest import FEED_KEYS
+from tests.test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, streamlit_server
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian chromium missing"),
+]
+
+EDITOR = "editor@example.org"
+VIEWER = "viewer@partner.example"  # listed by domain
+OUTSIDER = "outsider@elsewhere.example"
+MAIN = "[data-testid='stMainBlockContainer']"
+SIDEBAR = "[data-testid='stSidebar']"
+
+
+@pytest.fixture(scope="module")
+def oidc_provider():
+    """oidc-provider-mock's Flask app served on a free port of 127.0.0.1 in a thread; any
+    client id and secret are accepted, and the user is whoever the form says."""
+    import oidc_provider_mock
+    import werkzeug.serving
+
+    server = werkzeug.serving.make_server(
+        "127.0.0.1", 0, oidc_provider_mock.app(require_nonce=True), threaded=True
+    )
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1})
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def signin_server(oidc_provider, loaded_db, feed_server, tmp_path_factory):
+    """The app with sign-in configured, on a private copy of the loaded store, its feeds
+    pointed at the replay server."""
+    folder = tmp_path_factory.mktemp("signin")
+    db = folder / "store.sqlite"
+    shutil.copyfile(loaded_db, db)
+    secrets = folder / "secrets.toml"
+    secrets.write_text(
+        f'EDITORS = "{EDITOR}"\n'
+        'VIEWERS = "@partner.example"\n'
+        "[auth]\n"
+        'redirect_uri = "http://127.0.0.1:{port}/oauth2callback"\n'  # Streamlit fills the port
+        'cookie_secret = "a-long-random-test-cookie-secret-0123456789"\n'
+        'client_id = "situation-room"\n'
+        'client_secret = "situation-room-test-client-secret"\n'
+        f'server_metadata_url = "{oidc_provider}/.well-known/openid-configuration"\n'
+    )
+    feed_server.clear()
+    env = {
+        "DATABASE_URL": f"sqlite:///{db}",
+        "SITUATION_ROOM_SECRETS": str(secrets),
+        **FEED_KEYS,
+        **{cls.base_url_setting: feed_server.base_url for cls in CONNECTORS.values()},
+        "HXL_URLS": feed_server.base_url + "/files/aleppo_prices.csv",
+        "HTTP_CACHE_DIR": str(folder / "cache"),
+        "HTTP_READ_TIMEOUT": "5",
+        "HTTP_BACKOFF_BASE": "0.05",
+    }
+    with streamlit_server(env, ("--secrets.files", str(secrets))) as base:
+        yield base
+    feed_server.clear()
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def shot(page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"signin_{name}.png"), full_page=True)
+
+
+def sign_in(chromium, base: str, email: str, path: str = "/"):
+    """A fresh browser (no cookies) opens the app, presses Sign in, types `email` as the user
+    on the provider's form and comes back signed in; returns the page."""
+    context = chromium.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.goto(base + path)
+    page.get_by_role("button", name="Sign in").click(timeout=60_000)
+    page.wait_for_url("**/authorize**", timeout=30_000)
+    page.locator("input[name='sub']").fill(email)
+    page.get_by_role("button", name="Authorize").click()
+    page.wait_for_url(base + "/**", timeout=30_000)
+    page.locator("[data-testid='stMainBlockContainer'] h1").first.wait_for(timeout=60_000)
+    return page
+
+
+def assert_sign_in_page(page) -> None:
+    page.get_by_role("button", name="Sign in").wait_for(timeout=60_000)
+    main = page.locator(MAIN).inner_text()
+    assert "Situation Room — sign in" in main and "humanitarian dashboard" in main
+    assert page.get_by_role("button", name="Refresh now").count() == 0
+    assert page.locator(".js-plotly-plot").count() == 0
+    assert page.locator("[data-testid='stDataFrame']").count() == 0
+    assert page.locator("[data-testid='stException']").count() == 0
+    # no page of the dashboard is offered either
+    assert page.get_by_role("link", name="Data").count() == 0
+
+
+@pytest.mark.parametrize("path", ["/", "/data", "/trends?cities=Aleppo"])
+def test_anonymous_visitor_sees_only_the_sign_in_page(signin_server, chromium, path):
+    context = chromium.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.goto(signin_server + path)
+    assert_sign_in_page(page)
+    page.wait_for_timeout(1500)  # nothing else arrives later
+    assert_sign_in_page(page)
+    assert "Page not found" not in page.content()
+    shot(page, "anonymous" + path.split("?")[0].replace("/", "_"))
+    context.close()
+
+
+def test_editor_signs_in_and_refreshes(signin_server, chromium):
+    page = sign_in(chromium, signin_server, EDITOR, "/data")
+    sidebar = page.locator(SIDEBAR)
+    sidebar.get_by_text(f"Signed in as {EDITOR} (editor)").wait_for(timeout=30_000)
+    assert sidebar.get_by_role("button", name="Sign out").count() == 1
+    page.goto(signin_server + "/data")
+    button = page.get_by_role("button", name="Refresh now")
+    button.wait_for(timeout=60_000)
+    # the page offers an incremental refresh of the chosen cities' countries, nothing more
+    assert "incremental refresh" in page.locator(MAIN).inner_text()
+    assert page.get_by_role("textbox", name="Countries (ISO3)").count() == 0
+    button.click()
+    page.get_by_text("Refresh finished").first.wait_for(timeout=120_000)
+    shot(page, "editor_refreshed")
+    assert page.locator("[data-testid='stException']").count() == 0
+    for secret in FEED_KEYS.values():
+        assert secret not in page.content()
+    page.context.close()
+
+
+def test_viewer_signs_in_and_has_no_refresh(signin_server, chromium):
+    page = sign_in(chromium, signin_server, VIEWER, "/data")
+    page.locator(SIDEBAR).get_by_text(f"Signed in as {VIEWER} (viewer)").wait_for(timeout=30_000)
+    page.goto(signin_server + "/data")
+    page.get_by_text("Sources and freshness").wait_for(timeout=60_000)
+    page.get_by_text("is for the dashboard's editors").wait_for(timeout=30_000)
+    assert page.locator("h1").first.inner_text() == "Data"
+    assert page.get_by_role("button", name="Refresh now").count() == 0
+    shot(page, "viewer_data")
+    # every page is there to look at
+    page.goto(signin_server + "/trends")
+    page.wait_for_function(
+        "document.querySelectorAll('.js-plotly-plot .main-svg').length >= 1", timeout=60_000
+    )
+    # signing out: back to the sign-in page
+    page.locator(SIDEBAR).get_by_role("button", name="Sign out").click()
+    if page.get_by_role("button", name="End session").count():
+        page.get_by_role("button", name="End session").click()
+    page.goto(signin_server + "/data")
+    assert_sign_in_page(page)
+    page.context.close()
+
+
+def test_outsider_is_refused_with_a_message(signin_server, chromium):
+    page = sign_in(chromium, signin_server, OUTSIDER, "/data")
+    main = page.locator(MAIN)
+    main.get_by_text("who is not on this dashboard's list of viewers").wait_for(timeout=30_000)
+    assert OUTSIDER in main.inner_text()
+    assert page.get_by_role("button", name="Refresh now").count() == 0
+    assert page.locator(".js-plotly-plot").count() == 0
+    assert page.locator("[data-testid='stDataFrame']").count() == 0
+    assert page.get_by_role("button", name="Sign out").count() == 1
+    page.goto(signin_server + "/trends")
+    main.get_by_text("who is not on this dashboard's list of viewers").wait_for(timeout=30_000)
+    page.wait_for_timeout(1000)
+    assert page.locator(".js-plotly-plot").count() == 0
+    shot(page, "outsider_refused")
+    page.context.close()
