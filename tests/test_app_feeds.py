@@ -136,6 +136,15 @@ def test_cooldown_setting_zero_turns_it_off(feeds, store, monkeypatch):
     wait_for_end(at)
 
 
+def test_mistyped_cooldown_refuses_the_run_with_a_message(feeds, store, monkeypatch):
+    monkeypatch.setenv("REFRESH_COOLDOWN", "ten minutes")
+    at = click_refresh(open_page("views/data.py"), ["unhcr"])
+    assert not at.exception
+    errors = "\n".join(e.value for e in at.error).replace("\\", "")
+    assert "REFRESH_COOLDOWN must be an interval like 10m" in errors
+    assert lock.current(store) is None and not feeds.log
+
+
 def test_cooldown_setting_reads_intervals(monkeypatch):
     for raw, seconds in [("10m", 600), ("1h", 3600), ("90", 90), ("0", 0)]:
         monkeypatch.setenv("REFRESH_COOLDOWN", raw)

@@ -10,6 +10,7 @@ SITUATION_ROOM_SECRETS, holds EDITORS and VIEWERS at its top level.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import threading
 
@@ -27,6 +28,7 @@ pytestmark = [
 EDITOR = "editor@example.org"
 VIEWER = "viewer@partner.example"  # listed by domain
 OUTSIDER = "outsider@elsewhere.example"
+UNVERIFIED = "unverified@example.org"  # an editor's domain, but the provider has not verified it
 MAIN = "[data-testid='stMainBlockContainer']"
 SIDEBAR = "[data-testid='stSidebar']"
 
@@ -38,9 +40,11 @@ def oidc_provider():
     import oidc_provider_mock
     import werkzeug.serving
 
-    server = werkzeug.serving.make_server(
-        "127.0.0.1", 0, oidc_provider_mock.app(require_nonce=True), threaded=True
+    unverified = oidc_provider_mock.User(
+        sub=UNVERIFIED, claims={"email": UNVERIFIED, "email_verified": False}
     )
+    provider = oidc_provider_mock.app(require_nonce=True, user_claims=[unverified])
+    server = werkzeug.serving.make_server("127.0.0.1", 0, provider, threaded=True)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1})
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
@@ -57,7 +61,7 @@ def signin_server(oidc_provider, loaded_db, feed_server, tmp_path_factory):
     shutil.copyfile(loaded_db, db)
     secrets = folder / "secrets.toml"
     secrets.write_text(
-        f'EDITORS = "{EDITOR}"\n'
+        f'EDITORS = "{EDITOR}, @example.org"\n'
         'VIEWERS = "@partner.example"\n'
         "[auth]\n"
         'redirect_uri = "http://127.0.0.1:{port}/oauth2callback"\n'  # Streamlit fills the port
@@ -173,8 +177,13 @@ def test_viewer_signs_in_and_has_no_refresh(signin_server, chromium):
     )
     # signing out: back to the sign-in page
     page.locator(SIDEBAR).get_by_role("button", name="Sign out").click()
+    # Streamlit sends the browser to the provider's end-session page when it has one
+    page.get_by_role("button", name=re.compile("^(End session|Sign in)$")).first.wait_for(
+        timeout=30_000
+    )
     if page.get_by_role("button", name="End session").count():
         page.get_by_role("button", name="End session").click()
+        page.get_by_role("button", name="Sign in").wait_for(timeout=30_000)
     page.goto(signin_server + "/data")
     assert_sign_in_page(page)
     page.context.close()
@@ -188,10 +197,19 @@ def test_outsider_is_refused_with_a_message(signin_server, chromium):
     assert page.get_by_role("button", name="Refresh now").count() == 0
     assert page.locator(".js-plotly-plot").count() == 0
     assert page.locator("[data-testid='stDataFrame']").count() == 0
-    assert page.get_by_role("button", name="Sign out").count() == 1
+    page.get_by_role("button", name="Sign out").wait_for(timeout=30_000)
     page.goto(signin_server + "/trends")
     main.get_by_text("who is not on this dashboard's list of viewers").wait_for(timeout=30_000)
     page.wait_for_timeout(1000)
     assert page.locator(".js-plotly-plot").count() == 0
     shot(page, "outsider_refused")
+    page.context.close()
+
+
+def test_unverified_address_is_refused_even_in_an_editors_domain(signin_server, chromium):
+    page = sign_in(chromium, signin_server, UNVERIFIED, "/data")
+    main = page.locator(MAIN)
+    main.get_by_text("who is not on this dashboard's list of viewers").wait_for(timeout=30_000)
+    assert page.get_by_role("button", name="Refresh now").count() == 0
+    assert page.locator("[data-testid='stDataFrame']").count() == 0
     page.context.close()

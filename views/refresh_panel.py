@@ -103,9 +103,12 @@ def _start(engine, jobs: dict, sources: list[str], scope) -> None:
     every server and restart), then the refresh lock; give the cooldown back if another
     process holds the lock."""
     new = RefreshJob(engine, sources, scope)
-    waiting = lock.claim_cooldown(
-        engine, new.lock.holder, describe_run(sources, scope), lock.cooldown_seconds()
-    )
+    try:
+        seconds = lock.cooldown_seconds()
+    except ValueError as exc:  # a mistyped setting refuses the run rather than lifting the bound
+        st.error(common.safe(str(exc), 200))
+        return
+    waiting = lock.claim_cooldown(engine, new.lock.holder, describe_run(sources, scope), seconds)
     if waiting is not None:
         st.warning("Refresh refused: " + _cooldown_text(waiting), icon=":material/schedule:")
         return
