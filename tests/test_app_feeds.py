@@ -161,3 +161,48 @@ def test_refresh_job_keeps_progress_per_source(feeds, store):
     assert job.state["unhcr"]["status"] == "ok" and job.state["unhcr"]["records"] == 235
     assert job.state["fts"]["status"] == "failed"  # FTS lists no Syria in the recorded file
     assert "FTS lists no location with ISO3 SYR" in job.state["fts"]["error"]
+
+
+# -- roles on the page (AppTest, both backends; the real sign-in is in test_browser_signin) ---
+def signed_in_page(monkeypatch, page: str, user: dict) -> AppTest:
+    from views import access
+
+    monkeypatch.setattr(access, "auth_configured", lambda: True)
+    monkeypatch.setenv("EDITORS", "ed@example.org")
+    monkeypatch.setenv("VIEWERS", "@partner.example")
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.user = user
+    if page != "views/overview.py":
+        at.switch_page(str(ROOT / page))
+    return at.run()
+
+
+def test_signed_in_editor_is_offered_refresh(feeds, store, monkeypatch):
+    at = signed_in_page(
+        monkeypatch, "views/data.py", {"is_logged_in": True, "email": "ED@example.org"}
+    )
+    assert not at.exception
+    assert [b for b in at.button if b.label == "Refresh now"]
+    assert "Signed in as **ED@example.org** (editor)" in "\n".join(
+        c.value.replace("\\", "") for c in at.sidebar.caption
+    )
+
+
+def test_signed_in_viewer_has_no_refresh(feeds, store, monkeypatch):
+    at = signed_in_page(
+        monkeypatch, "views/data.py", {"is_logged_in": True, "email": "v@partner.example"}
+    )
+    assert not at.exception and at.title[0].value == "Data"
+    assert not [b for b in at.button if b.label == "Refresh now"]
+    assert "is for the dashboard's editors" in "\n".join(c.value for c in at.caption)
+    assert [b for b in at.sidebar.button if b.label == "Sign out"]
+
+
+@pytest.mark.parametrize(
+    "user", [{"is_logged_in": False}, {"is_logged_in": True, "email": "eve@elsewhere.example"}]
+)
+def test_anonymous_or_refused_get_no_data_page(feeds, store, monkeypatch, user):
+    at = signed_in_page(monkeypatch, "views/data.py", user)
+    assert not at.exception
+    assert at.title[0].value.startswith("Situation Room — ")
+    assert not at.dataframe and not [b for b in at.button if b.label == "Refresh now"]

@@ -154,6 +154,8 @@ def test_editor_signs_in_and_refreshes(signin_server, chromium):
     assert page.get_by_role("textbox", name="Countries (ISO3)").count() == 0
     button.click()
     page.get_by_text("Refresh finished").first.wait_for(timeout=120_000)
+    # and the next one from the page waits for REFRESH_COOLDOWN, which the page says
+    page.get_by_text("the next is possible at").first.wait_for(timeout=30_000)
     shot(page, "editor_refreshed")
     assert page.locator("[data-testid='stException']").count() == 0
     for secret in FEED_KEYS.values():
@@ -192,14 +194,15 @@ def test_viewer_signs_in_and_has_no_refresh(signin_server, chromium):
 def test_outsider_is_refused_with_a_message(signin_server, chromium):
     page = sign_in(chromium, signin_server, OUTSIDER, "/data")
     main = page.locator(MAIN)
-    main.get_by_text("who is not on this dashboard's list of viewers").wait_for(timeout=30_000)
+    main.get_by_text("is not on this dashboard's list of viewers").wait_for(timeout=30_000)
     assert OUTSIDER in main.inner_text()
+    assert page.locator("h1").first.inner_text() == "Situation Room — access refused"
     assert page.get_by_role("button", name="Refresh now").count() == 0
     assert page.locator(".js-plotly-plot").count() == 0
     assert page.locator("[data-testid='stDataFrame']").count() == 0
     page.get_by_role("button", name="Sign out").wait_for(timeout=30_000)
     page.goto(signin_server + "/trends")
-    main.get_by_text("who is not on this dashboard's list of viewers").wait_for(timeout=30_000)
+    main.get_by_text("is not on this dashboard's list of viewers").wait_for(timeout=30_000)
     page.wait_for_timeout(1000)
     assert page.locator(".js-plotly-plot").count() == 0
     shot(page, "outsider_refused")
@@ -209,7 +212,7 @@ def test_outsider_is_refused_with_a_message(signin_server, chromium):
 def test_unverified_address_is_refused_even_in_an_editors_domain(signin_server, chromium):
     page = sign_in(chromium, signin_server, UNVERIFIED, "/data")
     main = page.locator(MAIN)
-    main.get_by_text("who is not on this dashboard's list of viewers").wait_for(timeout=30_000)
+    main.get_by_text("the sign-in provider has not verified the address").wait_for(timeout=30_000)
     assert page.get_by_role("button", name="Refresh now").count() == 0
     assert page.locator("[data-testid='stDataFrame']").count() == 0
     page.context.close()

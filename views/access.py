@@ -71,17 +71,22 @@ def sign_in_page() -> None:
     """What an anonymous visitor (or a refused one) sees: nothing of the data."""
     from views.common import safe
 
-    st.title("Situation Room — sign in")
+    role = current_role()
+    st.title("Situation Room — " + ("access refused" if role == roles.REFUSED else "sign in"))
     st.write(
         "Situation Room is a humanitarian dashboard: displacement, casualties and food prices "
         "per city over time, from public feeds, each figure with a link to its source."
     )
-    role = current_role()
     if role == roles.REFUSED:
+        who = safe(_user().get("email") or _who(), 80)
+        why = (
+            f"the sign-in provider has not verified the address {who}"
+            if _user().get("email_verified") is False
+            else f"{who} is not on this dashboard's list of viewers"
+        )
         st.error(
-            f"You are signed in as {safe(_user().get('email') or _who(), 80)}, who is not "
-            "on this dashboard's list of viewers. Ask the people who run it to add you, or "
-            "sign out and sign in with another account.",
+            f"You are signed in, but {why}. Ask the people who run it to add you, or sign out "
+            "and sign in with another account.",
             icon=":material/block:",
         )
         if st.button("Sign out"):
