@@ -37,13 +37,13 @@ def parse_list(raw: str | Iterable[str] | None) -> tuple[str, ...]:
     return tuple(dict.fromkeys(i.strip().casefold() for i in items if i and i.strip()))
 
 
-def listed(email: str | None, entries: Iterable[str]) -> bool:
+def listed(email: str | None, entries: str | Iterable[str] | None) -> bool:
     """Whether `email` is one of `entries` (addresses, or `@domain`s matched exactly)."""
     if not email or "@" not in email:
         return False
     email = email.strip().casefold()
     domain = "@" + email.rsplit("@", 1)[1]
-    for entry in parse_list(entries if not isinstance(entries, str) else entries):
+    for entry in parse_list(entries):
         if entry.startswith("@"):
             if domain == entry:
                 return True
