@@ -180,6 +180,7 @@ OBSERVATION_COLUMNS = [
     "quote",  # verbatim sentence a reported figure comes from
     "licence",
     "row_ref",  # where in the input this came from (file:line), for rejects and audits
+    "row_kind",  # "event": one event (or a sum of events) that adds up; see aggregate.py
 ]
 
 TEXT_COLUMNS = [

@@ -21,6 +21,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from .aggregate import add_up_events, summable
 from .places import Gazetteer, gazetteer
 from .schema import validate
 
@@ -569,7 +570,13 @@ def _write_load(
 PLACE_KEY = ["place_kind", "place_raw", "country_iso3", "admin2", "pcode", "lat", "lon"]
 IDENTITY = list(
     dict.fromkeys(
-        [*PLACE_KEY, *(k for k in SERIES_KEY if k != "place_id"), *PROVENANCE_KEY, "admin1"]
+        [
+            *PLACE_KEY,
+            *(k for k in SERIES_KEY if k != "place_id"),
+            *PROVENANCE_KEY,
+            "admin1",
+            "row_kind",
+        ]
     )
 )
 
@@ -673,6 +680,12 @@ def _store_observations(
         }
     )
 
+    # events add up (aggregate.py); what is left repeated is two reports of one figure
+    adds_up = summable(combos["metric"], combos["row_kind"])
+    if adds_up.any():
+        combo_adds_up = np.zeros(n_combos, dtype=bool)
+        combo_adds_up[combos.index.to_numpy()] = adds_up
+        obs = add_up_events(obs, combo_adds_up[codes])
     obs, conflicts = _split_duplicates(obs)
     current = _current_values(conn, np.unique(obs["series_id"].to_numpy()).tolist())
     if current.empty:  # new series only (a first load): nothing to compare with

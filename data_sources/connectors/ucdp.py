@@ -15,8 +15,9 @@ import httpx
 import pandas as pd
 
 from .. import settings
+from ..formats.ucdp import ged_figures
 from ..http import FeedClient, FeedError, expect, redact_url, require_fields
-from .base import Batch, Connector, Scope, event_figures
+from .base import Batch, Connector, Scope
 
 PAGE = 1000
 # UCDP filters countries by Gleditsch-Ward number, not ISO3.
@@ -129,31 +130,5 @@ class UcdpConnector(Connector):
         if df.empty:
             return self.rows(batch, df)
         df = df.drop_duplicates("id")  # pages can overlap when the dataset moves under us
-        place = pd.DataFrame(
-            {
-                "site": df["where_coordinates"].fillna("").astype(str),
-                "lat": df["latitude"],
-                "lon": df["longitude"],
-                "place_raw": df["where_coordinates"].fillna("").astype(str),
-                "admin1": df.get("adm_1", ""),
-                "admin2": df.get("adm_2", ""),
-                "country_iso3": batch.context.get("country", ""),
-                "place_kind": "city",
-                "period_start": df["date_start"].astype(str).str[:10],
-                "period_end": df["date_end"].astype(str).str[:10],
-            }
-        )
-        one = pd.Series(1, index=df.index)
-        out = event_figures(
-            place,
-            df["id"],
-            batch.url,
-            {
-                "best": ("conflict_fatalities", "people", "best", df["best"]),
-                "low": ("conflict_fatalities", "people", "low", df["low"]),
-                "high": ("conflict_fatalities", "people", "high", df["high"]),
-                "civilians": ("civilians_killed", "people", "best", df["deaths_civilians"]),
-                "events": ("conflict_events", "events", "best", one),
-            },
-        )
+        out = ged_figures(df, batch.url, batch.context.get("country", ""))
         return self.rows(batch, out, estimate=out["estimate"])
