@@ -59,6 +59,11 @@ def report(result: IngestResult) -> None:
         )
     )
     Console().print(table)
+    if result.rows_added_up:
+        Console().print(
+            f"  {result.rows_added_up:,} event rows added up with other events of the same "
+            "place, period and breakdown (counted in the figures above)"
+        )
     for reason, count in result.reject_reasons.items():
         Console().print(f"  rejected {count:,}: {reason}")
 

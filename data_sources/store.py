@@ -256,6 +256,9 @@ class IngestResult:
     requests: int = 0
     pages_not_modified: int = 0  # revalidated: the server answered 304
     pages_cached: int = 0  # served from the disk cache without asking the server
+    # event rows summed into a figure with other events (aggregate.py): rows in = new +
+    # revised + unchanged + rejected + rows added up
+    rows_added_up: int = 0
     reject_reasons: dict[str, int] = field(default_factory=dict)
 
     def as_dict(self) -> dict:
@@ -537,6 +540,7 @@ def _write_load(
 ) -> None:
     """One load's writes, in the caller's transaction: figures, rejects, and its end."""
     result.rows_new = result.rows_revised = result.rows_unchanged = result.rows_rejected = 0
+    result.rows_added_up = 0
     if not rows.empty:
         conflicts = _store_observations(conn, rows, combos, good, result, retrieved, gaz)
         if not conflicts.empty:
@@ -685,7 +689,9 @@ def _store_observations(
     if adds_up.any():
         combo_adds_up = np.zeros(n_combos, dtype=bool)
         combo_adds_up[combos.index.to_numpy()] = adds_up
+        before = len(obs)
         obs = add_up_events(obs, combo_adds_up[codes])
+        result.rows_added_up = before - len(obs)
     obs, conflicts = _split_duplicates(obs)
     current = _current_values(conn, np.unique(obs["series_id"].to_numpy()).tolist())
     if current.empty:  # new series only (a first load): nothing to compare with

@@ -113,6 +113,8 @@ def test_several_real_events_on_one_day_in_mosul_add_up(empty_engine):
     result = ingest(empty_engine, frame, source="conflict_data_irq", target=str(MOSUL_SHEET))
     assert result.rows_rejected == 0, result.reject_reasons
     assert result.rows_in == 5 * len(events)  # best, low, high, civilians, one event each
+    assert result.rows_added_up > 0
+    assert result.rows_in == result.rows_new + result.rows_added_up
 
     stored = query.series_frame(empty_engine, [MOSUL])
     stored["day"] = stored.period_start.dt.strftime("%Y-%m-%d")
