@@ -436,8 +436,9 @@ def _ensure_places(conn, place_ids: list[str], names: dict[str, str], gaz: Gazet
 
 
 def _split_duplicates(obs: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Within one input, the same series and period twice: identical copies collapse to one,
-    conflicting values are all rejected, since we cannot know which the source meant."""
+    """Within one input, the same series and period twice (events were added up before, in
+    `aggregate.add_up_events`): identical copies collapse to one, conflicting values are all
+    rejected, since we cannot know which of two reports the source meant."""
     key = ["series_id", "period_start", "period_end"]
     columns = [obs[k].to_numpy() for k in key]
     order = np.lexsort(columns[::-1])

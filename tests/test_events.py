@@ -207,3 +207,51 @@ def test_the_real_iraq_file_adds_up_and_gives_mosul_its_deaths(empty_engine, gaz
     stored_best = all_best[all_best.estimate == "best"].value.sum()
     assert in_city.best.sum() > 0.5 * events.best.sum()
     assert stored_best == in_city.best.sum()  # 100 % of the deaths that lie in a city
+
+
+# -- any HXL sheet -----------------------------------------------------------------------------
+
+SHEET = (
+    "id,date,place,country,killed,idps\n"
+    "#event+code,#date,#loc+name,#country+code,#affected+killed,#affected+idps\n"
+)
+
+
+def test_an_hxl_event_list_adds_up_and_counts_its_events_but_a_stock_still_conflicts(
+    empty_engine,
+):
+    text = SHEET + (
+        "e1,2016-12-27,Mosul town,IRQ,19,1000\n"
+        "e2,2016-12-27,Mosul town,IRQ,3,1200\n"
+        "e3,2016-12-28,Mosul town,IRQ,0,1000\n"
+    )
+    frame = parse_hxl_csv(text, name="events.csv")
+    result = ingest(empty_engine, frame, source="events", target="events.csv")
+    stored = query.series_frame(empty_engine, [MOSUL])
+    day = stored.period_start.dt.strftime("%Y-%m-%d")
+    killed = stored[stored.metric == "conflict_fatalities"]
+    assert dict(zip(day[killed.index], killed.value, strict=True)) == {
+        "2016-12-27": 22.0,
+        "2016-12-28": 0.0,
+    }
+    counted = stored[stored.metric == "conflict_events"]
+    assert dict(zip(day[counted.index], counted.value, strict=True)) == {
+        "2016-12-27": 2.0,
+        "2016-12-28": 1.0,
+    }
+    # two IDP counts for one day are two reports that disagree: refused, not added
+    assert list(result.reject_reasons) == [
+        "conflicting values for the same place, period and breakdown in one input: 1000, 1200"
+    ]
+    assert stored[stored.metric == "idps"].value.tolist() == [1000.0]
+
+
+def test_a_sheet_without_ids_whose_deaths_repeat_per_place_and_day_is_an_event_list():
+    text = SHEET.replace("id,", "ref,").replace("#event+code,", "#meta+ref,") + (
+        "a,2016-12-27,Mosul town,IRQ,19,\nb,2016-12-27,Mosul town,IRQ,3,\n"
+    )
+    frame = parse_hxl_csv(text, name="events.csv")
+    killed = frame[frame.metric == "conflict_fatalities"]
+    assert set(killed.row_kind) == {EVENT}
+    assert frame[frame.metric == "conflict_events"].value.tolist() == ["1", "1"]
+    assert set(frame[frame.metric == "idps"].row_kind) == {""}

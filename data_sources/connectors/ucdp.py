@@ -1,9 +1,10 @@
 """UCDP Georeferenced Event Dataset (GED) API: events with best, low and high death counts.
 
 Token in the `x-ucdp-access-token` header (setting UCDP_ACCESS_TOKEN); `pagesize`/`page`
-paging with `NextPageUrl`. Events are placed by coordinates on the nearest city; each reported
-location is its own site, and events at one site over the same dates are summed, so that two
-events never compete for one figure.
+paging with `NextPageUrl`. Records become figures in `formats.ucdp.ged_figures` (shared with
+`import` of UCDP's CSV files): deaths best/low/high, civilian deaths and one event each, by type
+of violence, each reported location its own site; the store adds up the events at one site over
+the same dates (aggregate.py), so that two events never compete for one figure.
 """
 
 from __future__ import annotations
