@@ -368,7 +368,8 @@ def _reject_records(df: pd.DataFrame, fetch_id: int, default_source: str) -> lis
     if df.empty:
         return []
     now = _now()
-    raw_cols = sorted(c for c in df.columns if c != "reason")
+    # row_kind is our marker (aggregate.py), not what the source sent
+    raw_cols = sorted(c for c in df.columns if c not in ("reason", "row_kind"))
     raw = (
         df[raw_cols]
         .to_json(
