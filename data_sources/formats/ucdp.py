@@ -24,8 +24,8 @@ GED_COLUMNS = frozenset(
 def ged_figures(df: pd.DataFrame, url: str, country_iso3: str = "") -> pd.DataFrame:
     """UCDP GED events (API records or a CSV's rows, one per event) to figure rows marked as
     events: deaths best, low and high (`conflict_fatalities`), civilian deaths apart
-    (`civilians_killed`), and one `conflict_events` per event; broken down by type of
-    violence, each reported location its own site. The store sums events per site, day and
+    (`civilians_killed`), and one `conflict_events` per event; in total (breakdown "") and
+    by type of violence, each reported location its own site. The store sums events per site, day and
     type (aggregate.py). Placed by coordinates on the nearest city, else by name."""
     text = lambda col: df[col].fillna("").astype(str).str.strip()  # noqa: E731
     violence: pd.Series | str = ""
@@ -66,4 +66,9 @@ def ged_figures(df: pd.DataFrame, url: str, country_iso3: str = "") -> pd.DataFr
         ),
         "events": ("conflict_events", "events", "best", one),
     }
-    return event_figures(place, df["id"], url, {k: v for k, v in figures.items() if v})
+    figures = {k: v for k, v in figures.items() if v}
+    total = event_figures(place.assign(qualifier=""), df["id"], url, figures)
+    if isinstance(violence, str):
+        return total
+    # the total (breakdown "", what Trends shows first) and, beside it, each type of violence
+    return pd.concat([total, event_figures(place, df["id"], url, figures)], ignore_index=True)
