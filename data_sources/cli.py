@@ -59,6 +59,11 @@ def report(result: IngestResult) -> None:
         )
     )
     Console().print(table)
+    if result.rows_added_up:
+        Console().print(
+            f"  {result.rows_added_up:,} event rows added up with other events of the same "
+            "place, period and breakdown (counted in the figures above)"
+        )
     for reason, count in result.reject_reasons.items():
         Console().print(f"  rejected {count:,}: {reason}")
 
@@ -407,10 +412,14 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     imp = sub.add_parser("import", help="import an HXL-tagged CSV file or URL")
     imp.add_argument("target", metavar="PATH_OR_URL")
-    imp.add_argument("--source", help="source name to record (default: wfp for price sheets)")
+    imp.add_argument(
+        "--source", help="source name to record (default: the file's name, e.g. conflict_data_irq)"
+    )
     imp.add_argument("--country", help="ISO3 code when the file has no country column")
     imp.add_argument("--citation")
-    imp.add_argument("--licence")
+    imp.add_argument(
+        "--licence", help="the file's licence as its publisher states it (default: unknown)"
+    )
     imp.set_defaults(func=cmd_import)
     ser = sub.add_parser("series", help="print one normalized series")
     ser.add_argument(

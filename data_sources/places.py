@@ -47,6 +47,38 @@ def normalize_name(name: str) -> str:
     return _PUNCT.sub(" ", text).strip()
 
 
+# Kind words sources append to a name: UCDP's `where_coordinates` ("Mosul town", "Baiji city",
+# "Nīnawá province"), GeoNames-style descriptions, or the same in brackets ("Mosul (town)").
+_KIND_WORD = re.compile(
+    r"\s*(?:\(\s*(?P<bracketed>[^()]+?)\s*\)|(?<=\s)(?P<word>\w+))\s*$", re.IGNORECASE
+)
+CITY_WORDS = frozenset(("town", "city", "village", "locality", "neighbourhood", "neighborhood"))
+ADMIN_WORDS = {
+    "governorate": "governorate",
+    "province": "province",
+    "district": "district",
+    "region": "region",
+    "state": "state",
+    "county": "county",
+    "sub-district": "sub-district",
+    "subdistrict": "sub-district",
+}
+
+
+def place_suffix(name: str) -> tuple[str, str]:
+    """Split a kind word off a place name: ("Mosul", "town") for "Mosul town" or "Mosul
+    (town)", ("Nīnawá", "province") for "Nīnawá province"; (name, "") when there is none."""
+    text = str(name or "").strip()
+    found = _KIND_WORD.search(text)
+    if not found:
+        return text, ""
+    word = (found.group("bracketed") or found.group("word") or "").casefold()
+    core = text[: found.start()].strip()
+    if not core or (word not in CITY_WORDS and word not in ADMIN_WORDS):
+        return text, ""
+    return core, ADMIN_WORDS.get(word, word)
+
+
 def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", normalize_name(text)).strip("-") or "unnamed"
 
@@ -250,6 +282,12 @@ class Gazetteer:
         found = self.by_alias(row.get("pcode", ""))
         if found:
             return Match(found.place_id, "pcode", 100.0), ""
+        core, word = place_suffix(raw)
+        if word in ADMIN_WORDS.values():  # an admin area's figure is never forced on a city
+            return None, (
+                f"a {word}, not a city: '{raw}' "
+                "(figures for districts and governorates are not placed yet)"
+            )
         lat, lon = row.get("lat"), row.get("lon")
         if lat is not None and lon is not None and not (pd.isna(lat) or pd.isna(lon)):
             if not (-90 <= lat <= 90 and -180 <= lon <= 180):
@@ -261,13 +299,15 @@ class Gazetteer:
         else:
             near = ""
         names = [n for n in (raw, row.get("admin2", "")) if n]
+        if word:  # "Mosul town": the name as written first (a "Kuwait City"), then without
+            names = [raw, core, *names[1:]]
         for name in names:
             found = self.by_alias(name) or self.by_name(name, iso3)
             if found:
                 return found, ""
         if not names:
             return None, near or "no place name, code or coordinates"
-        found, candidate, score = self.by_fuzzy(names[0], iso3)
+        found, candidate, score = self.by_fuzzy(core or names[0], iso3)
         if found:
             return found, ""
         why = f"no city matches '{names[0]}'" + (f" in {iso3}" if iso3 else "")

@@ -180,6 +180,7 @@ OBSERVATION_COLUMNS = [
     "quote",  # verbatim sentence a reported figure comes from
     "licence",
     "row_ref",  # where in the input this came from (file:line), for rejects and audits
+    "row_kind",  # "event": one event (or a sum of events) that adds up; see aggregate.py
 ]
 
 TEXT_COLUMNS = [
@@ -212,7 +213,11 @@ def conform(df: pd.DataFrame, codes: dict[str, np.ndarray] | None = None) -> pd.
     is the expensive part; doing it once serves both cleaning and grouping)."""
     out = df.reindex(columns=OBSERVATION_COLUMNS)
     for col in TEXT_COLUMNS:
-        out[col], col_codes = _clean_text(out[col])
+        if col not in df.columns:  # absent (a feed without `row_kind`): "" throughout, no hashing
+            out[col] = pd.Series(np.full(len(out), "", dtype=object), index=out.index, dtype=object)
+            col_codes = np.zeros(len(out), dtype=np.int64)
+        else:
+            out[col], col_codes = _clean_text(out[col])
         if codes is not None:
             codes[col] = col_codes
     out["lat"] = pd.to_numeric(out["lat"], errors="coerce")

@@ -21,6 +21,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from .aggregate import add_up_events, summable
 from .places import Gazetteer, gazetteer
 from .schema import validate
 
@@ -255,6 +256,9 @@ class IngestResult:
     requests: int = 0
     pages_not_modified: int = 0  # revalidated: the server answered 304
     pages_cached: int = 0  # served from the disk cache without asking the server
+    # event rows summed into a figure with other events (aggregate.py): rows in = new +
+    # revised + unchanged + rejected + rows added up
+    rows_added_up: int = 0
     reject_reasons: dict[str, int] = field(default_factory=dict)
 
     def as_dict(self) -> dict:
@@ -364,7 +368,8 @@ def _reject_records(df: pd.DataFrame, fetch_id: int, default_source: str) -> lis
     if df.empty:
         return []
     now = _now()
-    raw_cols = sorted(c for c in df.columns if c != "reason")
+    # row_kind is our marker (aggregate.py), not what the source sent
+    raw_cols = sorted(c for c in df.columns if c not in ("reason", "row_kind"))
     raw = (
         df[raw_cols]
         .to_json(
@@ -432,8 +437,9 @@ def _ensure_places(conn, place_ids: list[str], names: dict[str, str], gaz: Gazet
 
 
 def _split_duplicates(obs: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Within one input, the same series and period twice: identical copies collapse to one,
-    conflicting values are all rejected, since we cannot know which the source meant."""
+    """Within one input, the same series and period twice (events were added up before, in
+    `aggregate.add_up_events`): identical copies collapse to one, conflicting values are all
+    rejected, since we cannot know which of two reports the source meant."""
     key = ["series_id", "period_start", "period_end"]
     columns = [obs[k].to_numpy() for k in key]
     order = np.lexsort(columns[::-1])
@@ -536,6 +542,7 @@ def _write_load(
 ) -> None:
     """One load's writes, in the caller's transaction: figures, rejects, and its end."""
     result.rows_new = result.rows_revised = result.rows_unchanged = result.rows_rejected = 0
+    result.rows_added_up = 0
     if not rows.empty:
         conflicts = _store_observations(conn, rows, combos, good, result, retrieved, gaz)
         if not conflicts.empty:
@@ -569,7 +576,13 @@ def _write_load(
 PLACE_KEY = ["place_kind", "place_raw", "country_iso3", "admin2", "pcode", "lat", "lon"]
 IDENTITY = list(
     dict.fromkeys(
-        [*PLACE_KEY, *(k for k in SERIES_KEY if k != "place_id"), *PROVENANCE_KEY, "admin1"]
+        [
+            *PLACE_KEY,
+            *(k for k in SERIES_KEY if k != "place_id"),
+            *PROVENANCE_KEY,
+            "admin1",
+            "row_kind",
+        ]
     )
 )
 
@@ -673,6 +686,14 @@ def _store_observations(
         }
     )
 
+    # events add up (aggregate.py); what is left repeated is two reports of one figure
+    adds_up = summable(combos["metric"], combos["row_kind"])
+    if adds_up.any():
+        combo_adds_up = np.zeros(n_combos, dtype=bool)
+        combo_adds_up[combos.index.to_numpy()] = adds_up
+        before = len(obs)
+        obs = add_up_events(obs, combo_adds_up[codes])
+        result.rows_added_up = before - len(obs)
     obs, conflicts = _split_duplicates(obs)
     current = _current_values(conn, np.unique(obs["series_id"].to_numpy()).tolist())
     if current.empty:  # new series only (a first load): nothing to compare with

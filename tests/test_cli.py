@@ -112,3 +112,41 @@ def test_series_for_unknown_city_is_a_clear_error(store_url):
     done = run(store_url, "series", "--city", "Atlantis", "--metric", "idps")
     assert done.returncode == 1
     assert "no figures stored for city 'Atlantis'" in done.stderr
+
+
+def provenance_rows(url: str) -> list[tuple[str, str, str]]:
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return sorted(
+                {
+                    tuple(r)
+                    for r in conn.exec_driver_sql(
+                        "SELECT s.source, p.licence, p.citation FROM series s "
+                        "JOIN observations o ON o.series_id = s.series_id "
+                        "JOIN provenance p ON p.provenance_id = o.provenance_id"
+                    )
+                }
+            )
+    finally:
+        engine.dispose()
+
+
+def test_an_imported_file_is_its_own_source_with_the_licence_given_or_unknown(tmp_path, store_url):
+    """A price sheet is not WFP's data because it looks like WFP's: without --source it is
+    named after the file, and its licence is "unknown" unless the user gives one."""
+    sheet = tmp_path / "market_monitor_aleppo.csv"
+    sheet.write_text(WFP_HEADER + ROWS)
+    done = run(store_url, "import", str(sheet))
+    assert done.returncode == 0, done.stderr
+    assert provenance_rows(store_url) == [
+        ("market_monitor_aleppo", "unknown", "market_monitor_aleppo.csv")
+    ]
+    named = tmp_path / "wfp_food_prices_syr.csv"
+    named.write_text(WFP_HEADER + ROWS.replace("2016-0", "2017-0"))
+    done = run(
+        store_url, "import", str(named), "--source", "wfp", "--licence", "CC BY-IGO",
+        "--citation", "WFP VAM food prices, Syria (HDX)",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert ("wfp", "CC BY-IGO", "WFP VAM food prices, Syria (HDX)") in provenance_rows(store_url)

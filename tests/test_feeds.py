@@ -115,8 +115,11 @@ def test_ucdp_real_event_is_placed_by_coordinates(feeds, empty_engine, monkeypat
     report = run(empty_engine, "ucdp")
     assert report.status == "ok" and report.pages == 3  # 601 events in pages of 250
     deaths = series(empty_engine, "Bhāndāria", "conflict_fatalities")
-    day = deaths[deaths.period_start == "2013-12-13"]
+    on_day = deaths[deaths.period_start == "2013-12-13"]
+    day = on_day[on_day.qualifier == ""]  # the total; beside it, the type of violence
     assert sorted(day.estimate) == ["best", "high", "low"] and set(day.value) == {1.0}
+    by_type = on_day[on_day.qualifier != ""]
+    assert len(by_type) == 3 and set(by_type.value) == {1.0}
     assert day.site.iloc[0] == "Bhāndāria town"
     sent = feeds.requests_to("/api/gedevents/25.1")
     assert {r.headers["x-ucdp-access-token"] for r in sent} == {FEED_KEYS["UCDP_ACCESS_TOKEN"]}

@@ -141,6 +141,9 @@ def store_january(database_url: str) -> float:
         data = query.series_frame(engine, [mosul], "conflict_fatalities")
     finally:
         engine.dispose()
+    # the chart's line: the best estimate in total (breakdown ""), never best + low + high
+    # nor the total plus its breakdown by type of violence
+    data = data[(data.estimate == "best") & (data.qualifier == "")]
     jan = data[(data.period_end >= "2017-01-01") & (data.period_end <= "2017-01-31")]
     return float(jan.value.sum())
 

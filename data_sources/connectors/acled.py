@@ -3,7 +3,8 @@
 ACLED uses an OAuth password grant (settings ACLED_USERNAME, ACLED_PASSWORD): the bearer token
 is fetched once, reused, and refreshed with the refresh token (or a new grant) when it expires
 or the API answers 401. ACLED's terms forbid redistributing its data: figures stay in the local
-store. Events at one location on one day are summed into one figure per location.
+store. Each event is a row marked as an event; the store adds up the events at one location on
+one day, per event type (aggregate.py), and counts them (`conflict_events`).
 """
 
 from __future__ import annotations

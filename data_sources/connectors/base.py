@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 import pandas as pd
 
 from .. import settings
+from ..aggregate import event_figures  # noqa: F401 - connectors import it from here
 from ..http import FeedClient
 from ..schema import conform
 
@@ -141,31 +142,3 @@ def numeric(values: pd.Series) -> pd.Series:
     rejects it with the original text in the reason."""
     parsed = pd.to_numeric(values, errors="coerce")
     return parsed.where(parsed.notna(), values)
-
-
-def event_figures(
-    place: pd.DataFrame,
-    ids: pd.Series,
-    url: str,
-    figures: dict[str, tuple[str, str, str, pd.Series]],
-) -> pd.DataFrame:
-    """Event feeds (UCDP, ACLED) to figures: events at one place over the same dates are
-    summed, so that two events never compete for one figure, and each figure's row reference
-    lists the event ids it adds up. `figures` maps a name to (metric, unit, estimate, values
-    per event)."""
-    keys = list(place.columns)
-    values = pd.DataFrame(
-        {name: pd.to_numeric(v, errors="coerce") for name, (_, _, _, v) in figures.items()}
-    )
-    joined = pd.concat([place, values, ids.astype(str).rename("ids")], axis=1)
-    summed = joined.groupby(keys, dropna=False, as_index=False).agg(
-        **{name: (name, "sum") for name in figures}, ids=("ids", ",".join)
-    )
-    summed["row_ref"] = url + " events " + summed.pop("ids")
-    frames = [
-        summed[[*keys, "row_ref"]].assign(
-            metric=metric, unit=unit, estimate=estimate, value=summed[name]
-        )
-        for name, (metric, unit, estimate, _) in figures.items()
-    ]
-    return pd.concat(frames, ignore_index=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pandas as pd
 
@@ -36,6 +37,7 @@ class HxlConnector(Connector):
             frame = parse_hxl_csv(
                 batch.records[0],
                 name=batch.context["name"],
+                source=f"hxl:{Path(batch.context['name']).stem}",
                 source_url=batch.url,
                 citation=batch.context["name"],
             )

@@ -1,9 +1,10 @@
 """UCDP Georeferenced Event Dataset (GED) API: events with best, low and high death counts.
 
 Token in the `x-ucdp-access-token` header (setting UCDP_ACCESS_TOKEN); `pagesize`/`page`
-paging with `NextPageUrl`. Events are placed by coordinates on the nearest city; each reported
-location is its own site, and events at one site over the same dates are summed, so that two
-events never compete for one figure.
+paging with `NextPageUrl`. Records become figures in `formats.ucdp.ged_figures` (shared with
+`import` of UCDP's CSV files): deaths best/low/high, civilian deaths and one event each, by type
+of violence, each reported location its own site; the store adds up the events at one site over
+the same dates (aggregate.py), so that two events never compete for one figure.
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ import httpx
 import pandas as pd
 
 from .. import settings
+from ..formats.ucdp import ged_figures
 from ..http import FeedClient, FeedError, expect, redact_url, require_fields
-from .base import Batch, Connector, Scope, event_figures
+from .base import Batch, Connector, Scope
 
 PAGE = 1000
 # UCDP filters countries by Gleditsch-Ward number, not ISO3.
@@ -129,31 +131,5 @@ class UcdpConnector(Connector):
         if df.empty:
             return self.rows(batch, df)
         df = df.drop_duplicates("id")  # pages can overlap when the dataset moves under us
-        place = pd.DataFrame(
-            {
-                "site": df["where_coordinates"].fillna("").astype(str),
-                "lat": df["latitude"],
-                "lon": df["longitude"],
-                "place_raw": df["where_coordinates"].fillna("").astype(str),
-                "admin1": df.get("adm_1", ""),
-                "admin2": df.get("adm_2", ""),
-                "country_iso3": batch.context.get("country", ""),
-                "place_kind": "city",
-                "period_start": df["date_start"].astype(str).str[:10],
-                "period_end": df["date_end"].astype(str).str[:10],
-            }
-        )
-        one = pd.Series(1, index=df.index)
-        out = event_figures(
-            place,
-            df["id"],
-            batch.url,
-            {
-                "best": ("conflict_fatalities", "people", "best", df["best"]),
-                "low": ("conflict_fatalities", "people", "low", df["low"]),
-                "high": ("conflict_fatalities", "people", "high", df["high"]),
-                "civilians": ("civilians_killed", "people", "best", df["deaths_civilians"]),
-                "events": ("conflict_events", "events", "best", one),
-            },
-        )
+        out = ged_figures(df, batch.url, batch.context.get("country", ""))
         return self.rows(batch, out, estimate=out["estimate"])

@@ -18,8 +18,10 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..aggregate import EVENT, FLOWS, is_event_list
 from ..places import gazetteer
 from ..schema import conform
+from .ucdp import GED_COLUMNS, ged_figures
 
 
 class HXLFormatError(ValueError):
@@ -64,6 +66,10 @@ FIGURE_TAGS: list[tuple[str, tuple[str, ...], tuple[str, ...], str, str]] = [
     ("#population", (), (), "population", "people"),
     ("#event", ("num",), (), "conflict_events", "events"),
 ]
+
+UNKNOWN_LICENCE = "unknown"
+# header names of an event's id where a sheet has no #event+code tag
+EVENT_ID_HEADERS = frozenset(("event_id", "event_id_cnty", "event_id_no_cnty", "event_code"))
 
 COUNTRY_IN_NAME = re.compile(r"(?:^|[_\-])([a-z]{3})\.csv$", re.IGNORECASE)
 
@@ -125,12 +131,25 @@ def parse_hxl_csv(
 ) -> pd.DataFrame:
     """Normalized observations from an HXL-tagged CSV text (see module docstring)."""
     header, tags, rows = read_hxl_rows(text, name)
+    default_source = imported_source_name(name)
     if not country_iso3:
         hint = COUNTRY_IN_NAME.search(Path(name).name)
         if hint and hint.group(1).upper() in gazetteer().countries:
             country_iso3 = hint.group(1).upper()
-    frame = pd.DataFrame([cells for _, cells in rows], columns=range(len(header)), dtype=object)
     base_name = Path(name).name
+    if GED_COLUMNS.issubset(header):  # UCDP GED events (HDX's per-country files)
+        events = pd.DataFrame([cells for _, cells in rows], columns=header, dtype=object)
+        events = events.drop_duplicates()  # the same event twice is one event
+        out = ged_figures(events, source_url or base_name, country_iso3)
+        out = out.assign(
+            dataset=Path(name).stem,
+            source=source or default_source,
+            source_url=source_url,
+            citation=citation,
+            licence=licence or UNKNOWN_LICENCE,
+        )
+        return conform(out)
+    frame = pd.DataFrame([cells for _, cells in rows], columns=range(len(header)), dtype=object)
     frame["row_ref"] = [f"{base_name}:{line}" for line, _ in rows]
 
     def col(index: int | None, default: str = "") -> pd.Series:
@@ -160,7 +179,7 @@ def parse_hxl_csv(
             "country_iso3": col(_find(tags, "#country", "code"), country_iso3),
             "source_url": source_url,
             "citation": citation,
-            "licence": licence,
+            "licence": licence or UNKNOWN_LICENCE,
             "row_ref": frame["row_ref"],
             "estimate": "best",
             "place_kind": "city",
@@ -174,12 +193,41 @@ def parse_hxl_csv(
     value_i = _find(tags, "#value", exclude=("usd",))
     if item_i is not None and value_i is not None:
         out = _price_rows(base, tags, col, item_i, value_i, start, end)
-        default_source = "wfp"
     else:
         out = _figure_rows(base, tags, col, start, end, name)
-        default_source = f"hxl:{Path(name).stem}"
+        id_i = _find(tags, "#event", "code")
+        if id_i is None:
+            id_i = _find(tags, "#event", "id")
+        if id_i is None:
+            id_i = next((i for i, h in enumerate(header) if h.strip() in EVENT_ID_HEADERS), None)
+        if is_event_list(out, has_event_ids=id_i is not None):
+            out = _as_events(out, base, start, end, tags)
     out["source"] = source or default_source
     return conform(out)
+
+
+def imported_source_name(name: str) -> str:
+    """An imported file is its own source: named after the file unless the user names it."""
+    stem = Path(name.split("?")[0].rstrip("/")).stem or "import"
+    return stem[:64]
+
+
+def _as_events(out, base, start, end, tags) -> pd.DataFrame:
+    """A sheet whose rows are events: its flows add up per place and day (aggregate.py), and
+    each row counts as one event unless the sheet has its own count column."""
+    out = out.assign(row_kind=out["metric"].map(lambda m: EVENT if m in FLOWS else ""))
+    if _find(tags, "#event", "num") is not None:
+        return out
+    count = base.assign(
+        metric="conflict_events",
+        qualifier="",
+        value="1",
+        unit="events",
+        period_start=start,
+        period_end=end,
+        row_kind=EVENT,
+    )
+    return pd.concat([out, count], ignore_index=True)
 
 
 def _month_bounds(dates: pd.Series) -> tuple[pd.Series, pd.Series]:

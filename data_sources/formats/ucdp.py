@@ -1,0 +1,74 @@
+"""UCDP GED events, from the API or a CSV download (HDX's per-country files included), to
+figure rows: one shape for the connector and for `import`."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from ..aggregate import event_figures
+from ..places import gazetteer
+
+# UCDP's type_of_violence codes (GED codebook): the breakdown of every figure
+VIOLENCE = {
+    "1": "state-based conflict",
+    "2": "non-state conflict",
+    "3": "one-sided violence",
+}
+# the columns that make a table UCDP GED events (the API's records and the CSV downloads,
+# HDX's per-country files included)
+GED_COLUMNS = frozenset(
+    ("id", "where_coordinates", "latitude", "longitude", "date_start", "date_end", "best")
+)
+
+
+def ged_figures(df: pd.DataFrame, url: str, country_iso3: str = "") -> pd.DataFrame:
+    """UCDP GED events (API records or a CSV's rows, one per event) to figure rows marked as
+    events: deaths best, low and high (`conflict_fatalities`), civilian deaths apart
+    (`civilians_killed`), and one `conflict_events` per event; in total (breakdown "") and
+    by type of violence, each reported location its own site. The store sums events per site, day and
+    type (aggregate.py). Placed by coordinates on the nearest city, else by name."""
+    text = lambda col: df[col].fillna("").astype(str).str.strip()  # noqa: E731
+    violence: pd.Series | str = ""
+    if "type_of_violence" in df:
+        raw = text("type_of_violence").str.replace(r"\.0$", "", regex=True)
+        violence = raw.map(VIOLENCE).fillna("type of violence " + raw).where(raw != "", "")
+    country = pd.Series(country_iso3, index=df.index, dtype=object)
+    if "iso3" in df:  # HDX's files carry it
+        country = text("iso3").where(text("iso3") != "", country)
+    elif "country" in df and not country_iso3:  # UCDP's own CSV names the country
+        names = text("country")
+        codes = {n: gazetteer().country(n) or n for n in names.unique()}
+        country = names.map(codes)
+    place = pd.DataFrame(
+        {
+            "site": text("where_coordinates"),
+            "lat": df["latitude"],
+            "lon": df["longitude"],
+            "place_raw": text("where_coordinates"),
+            "admin1": text("adm_1") if "adm_1" in df else "",
+            "admin2": text("adm_2") if "adm_2" in df else "",
+            "country_iso3": country,
+            "place_kind": "city",
+            "qualifier": violence,
+            "period_start": df["date_start"].astype(str).str[:10],
+            "period_end": df["date_end"].astype(str).str[:10],
+        }
+    )
+    one = pd.Series(1, index=df.index)
+    figures = {
+        "best": ("conflict_fatalities", "people", "best", df["best"]),
+        "low": ("conflict_fatalities", "people", "low", df["low"]) if "low" in df else None,
+        "high": ("conflict_fatalities", "people", "high", df["high"]) if "high" in df else None,
+        "civilians": (
+            ("civilians_killed", "people", "best", df["deaths_civilians"])
+            if "deaths_civilians" in df
+            else None
+        ),
+        "events": ("conflict_events", "events", "best", one),
+    }
+    figures = {k: v for k, v in figures.items() if v}
+    total = event_figures(place.assign(qualifier=""), df["id"], url, figures)
+    if isinstance(violence, str):
+        return total
+    # the total (breakdown "", what Trends shows first) and, beside it, each type of violence
+    return pd.concat([total, event_figures(place, df["id"], url, figures)], ignore_index=True)
