@@ -1,15 +1,23 @@
 """Downloads: the normalized figures as CSV, as HXL-tagged CSV, and as a ZIP with a README.
 
 Pure functions (DataFrame in, bytes out) so the files a user downloads are testable as files.
+
+Every file is safe to open in a spreadsheet: a text cell that starts with `=`, `+`, `-`, `@`, a
+tab or a carriage return would be read as a formula (`=HYPERLINK(…)`, `=cmd|…`), so it gets a
+leading `'` (OWASP's advice); numbers stay numbers (a numeric column is never touched, nor a
+text cell that is just a number such as `-12.5`). Links lose their credentials (`redact_url`).
 """
 
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from datetime import UTC, datetime
 
 import pandas as pd
+
+from .http import redact_url
 
 EXPORT_COLUMNS = {
     "city": "#loc+name",
@@ -32,11 +40,40 @@ EXPORT_COLUMNS = {
 }
 
 
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+
+
+def neutral(value: object) -> object:
+    """One cell, safe in a spreadsheet: a text that a spreadsheet would read as a formula gets
+    a leading `'`; anything else (numbers, dates, plain text, a number written as text) as is."""
+    if isinstance(value, str) and value.startswith(FORMULA_START) and not _NUMBER.fullmatch(value):
+        return "'" + value
+    return value
+
+
+def neutralise(df: pd.DataFrame) -> pd.DataFrame:
+    """Every text column of `df` through `neutral`; numeric columns untouched."""
+    out = df.copy()
+    for col in out.columns:
+        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
+            done = {v: neutral(v) for v in pd.unique(out[col]) if isinstance(v, str)}
+            if any(k != v for k, v in done.items()):
+                out[col] = out[col].map(done).fillna(out[col])
+    return out
+
+
+def _links(values: pd.Series) -> pd.Series:
+    done = {v: redact_url(v) for v in pd.unique(values) if isinstance(v, str) and v}
+    return values.map(lambda v: done.get(v, v) if isinstance(v, str) else v)
+
+
 def _tidy(df: pd.DataFrame) -> pd.DataFrame:
     out = df.reindex(columns=list(EXPORT_COLUMNS)).copy()
     for col in ("period_start", "period_end"):
         out[col] = pd.to_datetime(out[col]).dt.strftime("%Y-%m-%d")
-    return out
+    out["source_url"] = _links(out["source_url"])
+    return neutralise(out)
 
 
 def to_csv(df: pd.DataFrame) -> bytes:
@@ -63,7 +100,8 @@ def readme(df: pd.DataFrame, licences: dict[str, str]) -> str:
     ]
     for source in sorted(df["source"].dropna().unique()):
         lines.append(f"- **{source}**: {licences.get(source, 'see source_url of each row')}")
-    origins = df.drop_duplicates("source_url")[["origin", "source_url", "citation"]].head(200)
+    origins = df.assign(source_url=_links(df["source_url"])).drop_duplicates("source_url")
+    origins = origins[["origin", "source_url", "citation"]].head(200)
     lines += [
         "",
         "## Links",
