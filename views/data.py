@@ -70,7 +70,7 @@ st.write(
     + (f"; the first {SHOWN_ROWS:,} are shown, downloads hold all." if total > SHOWN_ROWS else ".")
 )
 st.dataframe(
-    figures[
+    common.link_column(figures)[
         [
             "city",
             "metric",

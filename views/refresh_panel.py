@@ -17,6 +17,7 @@ import streamlit as st
 
 from data_sources import lock
 from data_sources.connectors import CONNECTORS
+from data_sources.http import redact
 from data_sources.refresh import RefreshJob, configured_sources, default_scope
 from views import common
 
@@ -63,12 +64,12 @@ def show(url: str, engine) -> None:
             chosen = [c.strip().upper() for c in countries.split(",") if c.strip()]
             bad = [c for c in chosen if len(c) != 3 or not c.isalpha()]
             if bad:
-                raise ValueError(f"not an ISO3 country code: {common.safe(bad[0], 20)}")
+                raise ValueError(f"not an ISO3 country code: {bad[0][:20]}")
             if not sources:
                 raise ValueError("choose at least one feed")
             scope = default_scope(chosen or None, st.session_state.get("url_cities") or None, since)
         except ValueError as exc:
-            st.error(str(exc))
+            st.error(common.safe(str(exc), 300))
         else:
             try:
                 jobs["job"] = job = RefreshJob(engine, sources, scope).start()
@@ -107,25 +108,29 @@ def _live(job: RefreshJob, jobs: dict) -> None:
             done = sum(s["status"] in ("ok", "failed", "skipped") for s in job.state.values())
             st.progress(
                 done / max(1, len(job.state)),
-                text=f"Refreshing {', '.join(job.scope.countries)}: {done} of "
+                text=f"Refreshing {common.safe(', '.join(job.scope.countries), 100)}: {done} of "
                 f"{len(job.state)} feeds done. The pages keep showing the last good "
                 "figures meanwhile.",
             )
         elif job.error:
-            st.error(f"The refresh stopped: {job.error}")
+            st.error(f"The refresh stopped: {common.safe(job.error, 300)}")
         else:
             failed = [s for s, v in job.state.items() if v["status"] == "failed"]
             notes = [f"{r.source}: {r.notes}" for r in job.reports if r.notes]
             (st.warning if failed else st.success)(
                 f"Refresh finished in {job.finished - job.started:.1f} s"
                 + (
-                    f"; failed: {', '.join(failed)} (their previous figures are kept)"
+                    f"; failed: {common.safe(', '.join(failed), 200)} (their previous figures are kept)"
                     if failed
                     else "."
                 )
                 + (" Notes: " + common.safe("; ".join(notes), 300) if notes else "")
             )
-        st.dataframe(table, hide_index=True, width="stretch")
+        st.dataframe(
+            table.map(lambda v: redact(v) if isinstance(v, str) else v),
+            hide_index=True,
+            width="stretch",
+        )
         if not job.running and jobs["seen"] is not job:
             jobs["seen"] = job
             # no cache to clear: the refresh's loads moved the data version, which every
