@@ -243,7 +243,7 @@ def trend_figure(
                     "y": sub["value"],
                     "mode": mode,
                     "name": _h(name),
-                    "legendgroup": str(name),
+                    "legendgroup": _h(name),
                     "showlegend": not spans or len(sub) == len(part),
                     "line": {"color": colour, "width": 2},
                     "marker": {"symbol": symbol, "size": 10 if spans else 6, "color": colour},

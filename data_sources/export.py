@@ -13,11 +13,58 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-from datetime import UTC, datetime
+from datetime import datetime
 
 import pandas as pd
 
 from .http import redact_url
+
+# The licence line per source, in the README of the ZIP and the pages' "Sources:" captions.
+LICENCES = {
+    "wfp": "WFP VAM food prices via HDX — CC BY-IGO",
+    "unhcr": "UNHCR Refugee Population Statistics — CC BY 4.0",
+    "idmc": "IDMC Global Internal Displacement Database via UNHCR — CC BY 4.0",
+    "reported": "Figures quoted from cited reports (OCHA, ICRC, Airwars, AP, Amnesty, press): "
+    "each links to its source",
+}
+
+
+def licences() -> dict[str, str]:
+    """LICENCES and every live feed's citation and licence."""
+    from .connectors import CONNECTORS
+
+    return {
+        **LICENCES,
+        **{
+            name: f"{cls.citation} — {cls.licence}"
+            for name, cls in CONNECTORS.items()
+            if name not in ("wfp", "unhcr")
+        },
+    }
+
+
+def chosen_places(
+    catalogue: pd.DataFrame,
+    place: str | None = None,
+    metric: str | None = None,
+    source: str | None = None,
+) -> list[str]:
+    """The places the Data page's filters (and `export`'s) select, from `query.catalogue`."""
+    subset = catalogue
+    if place is not None:
+        subset = subset[subset.place_id == place]
+    if metric is not None:
+        subset = subset[subset.metric == metric]
+    if source is not None:
+        subset = subset[subset.source == source]
+    return sorted(subset.place_id.unique())
+
+
+def figures(frame: pd.DataFrame, source: str | None = None) -> pd.DataFrame:
+    """The figures a download holds: `query.series_frame` of the chosen places and metric,
+    narrowed to one source."""
+    return frame if source is None else frame[frame.source == source]
+
 
 EXPORT_COLUMNS = {
     "city": "#loc+name",
@@ -73,7 +120,13 @@ def _tidy(df: pd.DataFrame) -> pd.DataFrame:
     for col in ("period_start", "period_end"):
         out[col] = pd.to_datetime(out[col]).dt.strftime("%Y-%m-%d")
     out["source_url"] = _links(out["source_url"])
-    return neutralise(out)
+    out = neutralise(out)
+    # a bare CR inside a cell is not quoted by the CSV writer (its line ends are "\n") and would
+    # split the row in a spreadsheet: line breaks inside cells become "\n", which is quoted
+    for col in out.columns:
+        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
+            out[col] = out[col].str.replace("\r\n?", "\n", regex=True)
+    return out
 
 
 def to_csv(df: pd.DataFrame) -> bytes:
@@ -87,11 +140,20 @@ def to_hxl_csv(df: pd.DataFrame, plain: bytes | None = None) -> bytes:
     return header + b"\n" + ",".join(EXPORT_COLUMNS.values()).encode() + b"\n" + body
 
 
+def _as_of(df: pd.DataFrame) -> datetime:
+    """The newest retrieval time among the figures: what the files are as of. The files are a
+    function of the figures alone (the same figures give the same bytes, from the page or the
+    command line)."""
+    if "retrieved_at" in df and len(df) and df["retrieved_at"].notna().any():
+        return pd.Timestamp(df["retrieved_at"].max()).tz_localize(None).to_pydatetime()
+    return datetime(1980, 1, 1)
+
+
 def readme(df: pd.DataFrame, licences: dict[str, str]) -> str:
     lines = [
         "# Situation Room export",
         "",
-        f"Exported {datetime.now(UTC):%Y-%m-%d %H:%M} UTC: {len(df):,} figures.",
+        f"{len(df):,} figures, retrieved up to {_as_of(df):%Y-%m-%d %H:%M} UTC.",
         "",
         "Files: `figures.csv` (plain) and `figures_hxl.csv` (HXL hashtag row under the header).",
         "Each row keeps its source, the link it came from and its citation.",
@@ -120,10 +182,17 @@ def to_zip(
     plain = plain if plain is not None else to_csv(df)
     hxl = hxl if hxl is not None else to_hxl_csv(df, plain)
     buffer = io.BytesIO()
+    stamp = max(_as_of(df), datetime(1980, 1, 1)).timetuple()[:6]
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as archive:
-        archive.writestr("README.md", readme(df, licences))
-        archive.writestr("figures.csv", plain)
-        archive.writestr("figures_hxl.csv", hxl)
+        for name, data in (
+            ("README.md", readme(df, licences)),
+            ("figures.csv", plain),
+            ("figures_hxl.csv", hxl),
+        ):
+            info = zipfile.ZipInfo(name, date_time=stamp)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            archive.writestr(info, data, compresslevel=6)
     return buffer.getvalue()
 
 

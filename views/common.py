@@ -13,7 +13,7 @@ import pandas as pd
 import streamlit as st
 from rapidfuzz import process
 
-from data_sources import query
+from data_sources import export, query
 from data_sources.connectors import CONNECTORS
 from data_sources.errors import STORE_FAILURES, store_error
 from data_sources.schema import METRICS
@@ -30,18 +30,7 @@ VERSION = "_data_version"  # session state: the version this session's page was 
 FULL_RUN = "_data_version_full_run"
 NOTE, LAST_NOTE = "_data_note", "_data_last_note"
 WATCH_SECONDS = 15  # an open tab looks for a new version this often (see README: CPU per idle tab)
-LICENCES = {
-    "wfp": "WFP VAM food prices via HDX — CC BY-IGO",
-    "unhcr": "UNHCR Refugee Population Statistics — CC BY 4.0",
-    "idmc": "IDMC Global Internal Displacement Database via UNHCR — CC BY 4.0",
-    "reported": "Figures quoted from cited reports (OCHA, ICRC, Airwars, AP, Amnesty, press): "
-    "each links to its source",
-    **{
-        name: f"{cls.citation} — {cls.licence}"
-        for name, cls in CONNECTORS.items()
-        if name not in ("wfp", "unhcr")
-    },
-}
+LICENCES = export.licences()
 SOURCE_TITLES = {
     "unhcr": "UNHCR refugee statistics",
     "wfp": "WFP food prices",
@@ -310,7 +299,7 @@ def show_link_problems() -> None:
 
 def suggest(value: str, options: Sequence[str]) -> str:
     found = process.extractOne(str(value), list(options), score_cutoff=60) if options else None
-    return f" Did you mean “{safe(found[0], 80)}”?" if found else ""
+    return f" Did you mean “{safe(found[0], 120)}”?" if found else ""
 
 
 # -- URL-backed widgets ---------------------------------------------------------------------
@@ -344,7 +333,7 @@ def url_select(
             link_problem(
                 f"The link asks for {what} “{safe(wanted)}”, which is not available "
                 f"here.{suggest(wanted, options)} Showing "
-                f"“{safe(format_func(default or options[0]), 80)}” instead."
+                f"“{safe(format_func(default or options[0]), 120)}” instead."
             )
             wanted = None
         st.session_state[key] = (
