@@ -140,7 +140,8 @@ def shown_as_text(text: str) -> str:
     """What a reader sees of a Markdown text: rendered, tags dropped, entities decoded."""
     import html as html_lib
 
-    return html_lib.unescape(re.sub(r"<[^>]+>", "", MD.render(text))).strip()
+    shown = html_lib.unescape(re.sub(r"<[^>]+>", "", MD.render(text))).strip()
+    return shown.replace(escape.JOINER, "")  # invisible (it keeps GFM from autolinking)
 
 
 MARKDOWN_FIELDS = ("body", "label", "help", "text", "caption")

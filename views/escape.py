@@ -9,7 +9,8 @@ Streamlit import, so charts.py and the exports use them too):
   (CommonMark allows that for all of them), which disarms HTML, links and images, emphasis,
   code, headings (ATX `#` and setext `===`/`---`), lists, tables, Streamlit's directives
   (`:red[…]`, `:blue-badge[…]`, `:material/icon:`, `:emoji:`), `$` math, entities (`&lt;`)
-  and bare autolinks (`https\\://…`). Line breaks become spaces: one message, one line.
+  and bare autolinks (GFM links `https://…`, `www.…` and `a@b.org` even escaped: a word joiner,
+  U+2060, keeps them text). Line breaks become spaces: one message, one line.
 - `html(text)`: plotly text (titles, subtitles, legend names, hover fields, annotations, map
   labels), which plotly draws from a subset of HTML (`<a href>`, `<b>`, `<br>`, `<span
   style>`…) and `$…$` LaTeX: `&`, `<`, `>` and `$` become entities, which plotly
@@ -39,6 +40,8 @@ _CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
 _INVISIBLE = re.compile(r"[\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
 _MD_SPECIAL = re.compile("([" + re.escape(string.punctuation) + "])")
 _HTML_EXTRA = {"$": "&#36;"}
+JOINER = "\u2060"  # WORD JOINER: invisible, not a word character
+_AUTOLINK = re.compile(r"(?i)\b(https?|ftp|mailto|www)(?=\\[:.])")
 
 
 def plain(text: object, limit: int | None = None) -> str:
@@ -54,7 +57,11 @@ def plain(text: object, limit: int | None = None) -> str:
 
 def md(text: object, limit: int | None = None) -> str:
     """For every Streamlit sink that renders Markdown: shows `text` literally."""
-    return _MD_SPECIAL.sub(r"\\\1", plain(text, limit))
+    out = _MD_SPECIAL.sub(r"\\\1", plain(text, limit))
+    # GFM autolinks bare addresses in the text *after* escapes are undone (`https\://x` still
+    # becomes a link, `a\@b.org` a mailto:): an invisible word joiner keeps them text
+    out = _AUTOLINK.sub("\\1" + JOINER, out)
+    return out.replace("\\@", JOINER + "\\@")
 
 
 def html(text: object, limit: int | None = None) -> str:
