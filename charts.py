@@ -13,6 +13,7 @@ import plotly.express as px
 import plotly.graph_objects as go
 
 from data_sources.schema import METRICS
+from views.escape import html as _h
 
 FREQUENCIES = {"week": "W", "month": "M", "year": "Y"}
 PER_CAPITA = 100_000
@@ -20,6 +21,16 @@ HOVER = (
     "<b>%{customdata[0]}</b><br>%{y:,.4~g} %{customdata[1]}<br>period: %{customdata[2]}"
     "<br>source: %{customdata[3]}<br>%{customdata[4]}<extra></extra>"
 )
+
+
+def _h_all(values) -> np.ndarray:
+    """`escape.html` over an array of texts, each distinct text escaped once."""
+    values = np.asarray(values, dtype=object)
+    done: dict = {}
+    return np.array(
+        [done[v] if v in done else done.setdefault(v, _h(v)) for v in values.tolist()],
+        dtype=object,
+    )
 
 
 def format_value(value: float) -> str:
@@ -214,13 +225,14 @@ def trend_figure(
                 continue
             # hover fields per point; built from arrays, since selecting a repeated column from
             # a frame of Arrow strings cost more than the rest of the figure
+            # every field is text from the store: escaped, plotly draws hover text as HTML
             custom = np.column_stack(
                 [
-                    sub[color].to_numpy(dtype=object),
-                    np.full(len(sub), unit, dtype=object),
+                    _h_all(sub[color].to_numpy(dtype=object)),
+                    np.full(len(sub), _h(unit), dtype=object),
                     sub["period_label"].to_numpy(dtype=object),
-                    sub["source"].to_numpy(dtype=object),
-                    sub["citation"].to_numpy(dtype=object),
+                    _h_all(sub["source"].to_numpy(dtype=object)),
+                    _h_all(sub["citation"].to_numpy(dtype=object)),
                 ]
             )
             colour = palette[i % len(palette)]
@@ -230,8 +242,8 @@ def trend_figure(
                     "x": sub["period"],
                     "y": sub["value"],
                     "mode": mode,
-                    "name": str(name),
-                    "legendgroup": str(name),
+                    "name": _h(name),
+                    "legendgroup": _h(name),
                     "showlegend": not spans or len(sub) == len(part),
                     "line": {"color": colour, "width": 2},
                     "marker": {"symbol": symbol, "size": 10 if spans else 6, "color": colour},
@@ -278,7 +290,7 @@ def trend_figure(
                     "y": 1.02,
                     "yref": "paper",
                     "text": "<b>" + "·".join(str(n) for n, _, _ in items) + "</b>",
-                    "hovertext": "<br>".join(f"{n}: {text}" for n, _, text in items),
+                    "hovertext": "<br>".join(f"{n}: {_h(text)}" for n, _, text in items),
                     "showarrow": False,
                     "xanchor": "left",
                     "yanchor": "bottom",
@@ -288,7 +300,7 @@ def trend_figure(
             )
     label = METRICS[metric].label if metric in METRICS else metric
     xaxis: dict = {"title": {"text": None}}
-    yaxis: dict = {"title": {"text": unit}}
+    yaxis: dict = {"title": {"text": _h(unit)}}
     if metric_kind(metric) != "price":
         yaxis["rangemode"] = "tozero"  # counts are read against zero
     if not agg.empty and agg["period"].nunique() == 1:
@@ -298,8 +310,8 @@ def trend_figure(
     layout = {
         # the title is pinned to the top, leaving a band above the plot for the event numbers
         "title": {
-            "text": title or label,
-            "subtitle": {"text": subtitle},
+            "text": _h(title or label),
+            "subtitle": {"text": _h(subtitle)},
             "yref": "container",
             "y": 0.98,
             "yanchor": "top",
@@ -352,23 +364,24 @@ def compare_figure(df: pd.DataFrame, *, unit: str, title: str) -> go.Figure:
         color = palette[i % len(palette)]
         custom = pd.DataFrame(
             {
-                "o": part["origin"],
-                "u": unit,
+                "o": _h_all(part["origin"]),
+                "u": _h(unit),
                 "p": part["period_start"].dt.strftime("%Y-%m-%d")
                 + " to "
                 + part["period_end"].dt.strftime("%Y-%m-%d"),
-                "s": part["estimate"] + " · " + part["qualifier"],
-                "c": part["citation"].fillna("")
+                "s": _h_all(part["estimate"] + " · " + part["qualifier"]),
+                "c": _h_all(part["citation"].fillna(""))
                 + "<br>"
-                + part["quote"].fillna("").str.slice(0, 160),
-            }
+                + _h_all(part["quote"].fillna("").str.slice(0, 160)),
+            },
+            index=part.index,
         )
         fig.add_trace(
             go.Scatter(
                 x=part["period_end"],
                 y=part["value"],
                 mode="markers",
-                name=str(origin),
+                name=_h(origin),
                 marker={
                     "size": 13,
                     "color": color,
@@ -389,8 +402,8 @@ def compare_figure(df: pd.DataFrame, *, unit: str, title: str) -> go.Figure:
                 opacity=0.5,
             )
     fig.update_layout(
-        title=title,
-        yaxis_title=unit,
+        title=_h(title),
+        yaxis_title=_h(unit),
         height=460,
         legend_title="source",
         margin={"t": 60, "l": 10, "r": 10, "b": 10},
@@ -455,7 +468,7 @@ def map_figure(
             go.Scattergeo(
                 lon=points["lon"],
                 lat=points["lat"],
-                text=points["city"],
+                text=_h_all(points["city"]),
                 mode="markers+text",
                 textposition="top center",
                 marker={
@@ -464,9 +477,11 @@ def map_figure(
                     "opacity": 0.65,
                     "line": {"width": 1, "color": "#7b241c"},
                 },
-                customdata=points[["city", "value"]].to_numpy(),
+                customdata=np.column_stack(
+                    [_h_all(points["city"]), points["value"].to_numpy(dtype=object)]
+                ),
                 hovertemplate="<b>%{customdata[0]}</b><br>%{customdata[1]:,.4~g} "
-                + unit
+                + _h(unit)
                 + "<extra></extra>",
             )
         )
@@ -480,7 +495,7 @@ def map_figure(
         projection_type="natural earth",
     )
     fig.update_layout(
-        title=f"{metric_label} — {period_label}",
+        title=_h(f"{metric_label} — {period_label}"),
         height=520,
         margin={"t": 50, "l": 0, "r": 0, "b": 0},
     )

@@ -405,6 +405,45 @@ def cmd_migrate(args: argparse.Namespace) -> int:
         return 1
 
 
+EXPORT_FORMATS = {"csv": "csv", "hxl": "hxl", "zip": "zip"}
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """The Data page's downloads from the command line: the same filters (place, metric,
+    source) give the same bytes as the page's buttons (`export.bundle`)."""
+    from . import export
+
+    engine = open_store()
+    place = None
+    if args.city:
+        places = query.all_places(engine)
+        wanted = args.city.casefold()
+        match = places[
+            (places["name"].str.casefold() == wanted)
+            | (places["place_id"].str.casefold() == wanted)
+        ]
+        if match.empty:
+            console.print(f"[red]no figures stored for place '{escape(args.city)}'[/red]")
+            return 1
+        # a city's name first (as the sidebar lists them), else a country or region
+        match = match.sort_values("kind", key=lambda k: k != "city")
+        place = match["place_id"].iloc[0]
+    catalogue = query.catalogue(engine)
+    ids = export.chosen_places(catalogue, place, args.metric, args.source)
+    if not ids:
+        console.print("[red]no figures match these filters[/red]")
+        return 1
+    frame = export.figures(query.series_frame(engine, ids, args.metric), args.source)
+    data = export.bundle(frame, export.licences())[EXPORT_FORMATS[args.format]]
+    if args.output and args.output != "-":
+        Path(args.output).write_bytes(data)
+        console.print(f"{len(frame):,} figures written to {escape(args.output)}")
+    else:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m data_sources", description="Situation Room store: import and inspect."
@@ -481,6 +520,17 @@ def main(argv: list[str] | None = None) -> int:
         "--check", action="store_true", help="change nothing; exit 1 unless at this release's"
     )
     mig.set_defaults(func=cmd_migrate)
+    exp = sub.add_parser(
+        "export", help="the Data page's downloads: CSV, HXL-tagged CSV or the ZIP with a README"
+    )
+    exp.add_argument("--format", choices=list(EXPORT_FORMATS), default="csv")
+    exp.add_argument(
+        "--city", "--place", dest="city", help="a city, country or region (name or id)"
+    )
+    exp.add_argument("--metric")
+    exp.add_argument("--source")
+    exp.add_argument("--output", "-o", metavar="PATH", help="file to write (default: stdout)")
+    exp.set_defaults(func=cmd_export)
     args = parser.parse_args(argv)
     try:
         return args.func(args)

@@ -1,15 +1,70 @@
 """Downloads: the normalized figures as CSV, as HXL-tagged CSV, and as a ZIP with a README.
 
 Pure functions (DataFrame in, bytes out) so the files a user downloads are testable as files.
+
+Every file is safe to open in a spreadsheet: a text cell that starts with `=`, `+`, `-`, `@`, a
+tab or a carriage return would be read as a formula (`=HYPERLINK(…)`, `=cmd|…`), so it gets a
+leading `'` (OWASP's advice); numbers stay numbers (a numeric column is never touched, nor a
+text cell that is just a number such as `-12.5`). Links lose their credentials (`redact_url`).
 """
 
 from __future__ import annotations
 
 import io
+import re
 import zipfile
-from datetime import UTC, datetime
+from datetime import datetime
 
 import pandas as pd
+
+from .http import redact_url
+
+# The licence line per source, in the README of the ZIP and the pages' "Sources:" captions.
+LICENCES = {
+    "wfp": "WFP VAM food prices via HDX — CC BY-IGO",
+    "unhcr": "UNHCR Refugee Population Statistics — CC BY 4.0",
+    "idmc": "IDMC Global Internal Displacement Database via UNHCR — CC BY 4.0",
+    "reported": "Figures quoted from cited reports (OCHA, ICRC, Airwars, AP, Amnesty, press): "
+    "each links to its source",
+}
+
+
+def licences() -> dict[str, str]:
+    """LICENCES and every live feed's citation and licence."""
+    from .connectors import CONNECTORS
+
+    return {
+        **LICENCES,
+        **{
+            name: f"{cls.citation} — {cls.licence}"
+            for name, cls in CONNECTORS.items()
+            if name not in ("wfp", "unhcr")
+        },
+    }
+
+
+def chosen_places(
+    catalogue: pd.DataFrame,
+    place: str | None = None,
+    metric: str | None = None,
+    source: str | None = None,
+) -> list[str]:
+    """The places the Data page's filters (and `export`'s) select, from `query.catalogue`."""
+    subset = catalogue
+    if place is not None:
+        subset = subset[subset.place_id == place]
+    if metric is not None:
+        subset = subset[subset.metric == metric]
+    if source is not None:
+        subset = subset[subset.source == source]
+    return sorted(subset.place_id.unique())
+
+
+def figures(frame: pd.DataFrame, source: str | None = None) -> pd.DataFrame:
+    """The figures a download holds: `query.series_frame` of the chosen places and metric,
+    narrowed to one source."""
+    return frame if source is None else frame[frame.source == source]
+
 
 EXPORT_COLUMNS = {
     "city": "#loc+name",
@@ -32,10 +87,45 @@ EXPORT_COLUMNS = {
 }
 
 
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+
+
+def neutral(value: object) -> object:
+    """One cell, safe in a spreadsheet: a text that a spreadsheet would read as a formula gets
+    a leading `'`; anything else (numbers, dates, plain text, a number written as text) as is."""
+    if isinstance(value, str) and value.startswith(FORMULA_START) and not _NUMBER.fullmatch(value):
+        return "'" + value
+    return value
+
+
+def neutralise(df: pd.DataFrame) -> pd.DataFrame:
+    """Every text column of `df` through `neutral`; numeric columns untouched."""
+    out = df.copy()
+    for col in out.columns:
+        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
+            done = {v: neutral(v) for v in pd.unique(out[col]) if isinstance(v, str)}
+            if any(k != v for k, v in done.items()):
+                out[col] = out[col].map(done).fillna(out[col])
+    return out
+
+
+def _links(values: pd.Series) -> pd.Series:
+    done = {v: redact_url(v) for v in pd.unique(values) if isinstance(v, str) and v}
+    return values.map(lambda v: done.get(v, v) if isinstance(v, str) else v)
+
+
 def _tidy(df: pd.DataFrame) -> pd.DataFrame:
     out = df.reindex(columns=list(EXPORT_COLUMNS)).copy()
     for col in ("period_start", "period_end"):
         out[col] = pd.to_datetime(out[col]).dt.strftime("%Y-%m-%d")
+    out["source_url"] = _links(out["source_url"])
+    out = neutralise(out)
+    # a bare CR inside a cell is not quoted by the CSV writer (its line ends are "\n") and would
+    # split the row in a spreadsheet: line breaks inside cells become "\n", which is quoted
+    for col in out.columns:
+        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
+            out[col] = out[col].str.replace("\r\n?", "\n", regex=True)
     return out
 
 
@@ -50,11 +140,20 @@ def to_hxl_csv(df: pd.DataFrame, plain: bytes | None = None) -> bytes:
     return header + b"\n" + ",".join(EXPORT_COLUMNS.values()).encode() + b"\n" + body
 
 
+def _as_of(df: pd.DataFrame) -> datetime:
+    """The newest retrieval time among the figures: what the files are as of. The files are a
+    function of the figures alone (the same figures give the same bytes, from the page or the
+    command line)."""
+    if "retrieved_at" in df and len(df) and df["retrieved_at"].notna().any():
+        return pd.Timestamp(df["retrieved_at"].max()).tz_localize(None).to_pydatetime()
+    return datetime(1980, 1, 1)
+
+
 def readme(df: pd.DataFrame, licences: dict[str, str]) -> str:
     lines = [
         "# Situation Room export",
         "",
-        f"Exported {datetime.now(UTC):%Y-%m-%d %H:%M} UTC: {len(df):,} figures.",
+        f"{len(df):,} figures, retrieved up to {_as_of(df):%Y-%m-%d %H:%M} UTC.",
         "",
         "Files: `figures.csv` (plain) and `figures_hxl.csv` (HXL hashtag row under the header).",
         "Each row keeps its source, the link it came from and its citation.",
@@ -63,7 +162,8 @@ def readme(df: pd.DataFrame, licences: dict[str, str]) -> str:
     ]
     for source in sorted(df["source"].dropna().unique()):
         lines.append(f"- **{source}**: {licences.get(source, 'see source_url of each row')}")
-    origins = df.drop_duplicates("source_url")[["origin", "source_url", "citation"]].head(200)
+    origins = df.assign(source_url=_links(df["source_url"])).drop_duplicates("source_url")
+    origins = origins[["origin", "source_url", "citation"]].head(200)
     lines += [
         "",
         "## Links",
@@ -82,10 +182,17 @@ def to_zip(
     plain = plain if plain is not None else to_csv(df)
     hxl = hxl if hxl is not None else to_hxl_csv(df, plain)
     buffer = io.BytesIO()
+    stamp = max(_as_of(df), datetime(1980, 1, 1)).timetuple()[:6]
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as archive:
-        archive.writestr("README.md", readme(df, licences))
-        archive.writestr("figures.csv", plain)
-        archive.writestr("figures_hxl.csv", hxl)
+        for name, data in (
+            ("README.md", readme(df, licences)),
+            ("figures.csv", plain),
+            ("figures_hxl.csv", hxl),
+        ):
+            info = zipfile.ZipInfo(name, date_time=stamp)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            archive.writestr(info, data, compresslevel=6)
     return buffer.getvalue()
 
 

@@ -69,19 +69,60 @@ class _Retryable(Exception):
         self.retry_after, self.status = retry_after, status
 
 
+# user-info in any URL inside a text: "https://user:password@host/…" → "https://user:***@host/…"
+# (the name stays, as in the store's own messages), "https://token@host/…" → "https://***@host/…"
+_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://)(?:([^/\s@?#'\"<>:]*):)?[^/\s@?#'\"<>]*@")
+
+
+def _mask_userinfo(match: re.Match) -> str:
+    return match.group(1) + (match.group(2) + ":" if match.group(2) is not None else "") + "***@"
+
+
+def _url_credentials() -> list[str]:
+    """User-info passwords inside configured URLs (`HXL_URLS`): secrets like any key, also where
+    they appear without their URL (an error quoting them)."""
+    found = set()
+    for url in (settings.setting("HXL_URLS") or "").split(","):
+        try:
+            password = urlsplit(url.strip()).password
+        except ValueError:
+            continue
+        if password and len(password) >= 4:
+            found.add(password)
+    return sorted(found, key=len, reverse=True)
+
+
 def redact(text: str) -> str:
-    for secret in settings.secret_values():
+    """Every secret out of a text (a log line, an error, a URL): configured secret values,
+    user-info in URLs (`user:password@`) and key parameters (`token=…`)."""
+    text = str(text)
+    for secret in (*settings.secret_values(), *_url_credentials()):
         text = text.replace(secret, "***")
+    text = _USERINFO.sub(_mask_userinfo, text)
     return re.sub(r"(?i)\b(" + "|".join(SENSITIVE_PARAMS) + r")=([^&\s'\"]+)", r"\1=***", text)
 
 
 def redact_url(url: str) -> str:
-    parts = urlsplit(str(url))
-    query = [
-        (k, "***" if k.lower() in SENSITIVE_PARAMS else v)
-        for k, v in parse_qsl(parts.query, keep_blank_values=True)
-    ]
-    return redact(urlunsplit(parts._replace(query=urlencode(query, safe="*"))))
+    """The one redaction for every URL stored, logged, shown or exported: no user-info, no key
+    parameter, no configured secret value. A text that is not a URL goes through `redact`."""
+    url = str(url)
+    if "://" not in url:
+        return redact(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return redact(url)
+    netloc = parts.netloc
+    if "@" in netloc:
+        userinfo, host = netloc.rsplit("@", 1)
+        name = userinfo.split(":", 1)[0] + ":" if ":" in userinfo else ""
+        netloc = f"{name}***@{host}"
+    query = parts.query
+    pairs = parse_qsl(query, keep_blank_values=True)
+    if any(k.lower() in SENSITIVE_PARAMS for k, _ in pairs):
+        masked = [(k, "***" if k.lower() in SENSITIVE_PARAMS else v) for k, v in pairs]
+        query = urlencode(masked, safe="*")
+    return redact(urlunsplit(parts._replace(netloc=netloc, query=query)))
 
 
 @dataclass

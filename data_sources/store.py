@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from .aggregate import add_up_events, summable
+from .http import redact_url
 from .places import Gazetteer, gazetteer
 from .schema import validate
 
@@ -269,7 +270,7 @@ def start_fetch(engine: Engine, source: str, target: str) -> int:
     with engine.begin() as conn:
         return conn.execute(
             fetch_log.insert().values(
-                source=source, target=target, started_at=_now(), status="running"
+                source=source, target=redact_url(target), started_at=_now(), status="running"
             )
         ).inserted_primary_key[0]
 
@@ -481,6 +482,13 @@ def ingest(
     logged as failed with the error.
     """
     gaz = gaz or gazetteer()
+    target = redact_url(target)  # the store never holds a credential (issue 11)
+    if "source_url" in normalized and len(normalized):
+        links = {
+            u: redact_url(u) if isinstance(u, str) and u else u
+            for u in pd.unique(normalized["source_url"])
+        }
+        normalized = normalized.assign(source_url=normalized["source_url"].map(links))
     result = IngestResult(
         source=source, target=target, rows_in=len(normalized), pages=pages, requests=requests,
         pages_not_modified=pages_not_modified, pages_cached=pages_cached,

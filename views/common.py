@@ -7,19 +7,19 @@ that is unknown or hostile produces a plain message and the default, never a tra
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 
 import pandas as pd
 import streamlit as st
 from rapidfuzz import process
 
-from data_sources import query
+from data_sources import export, query
 from data_sources.connectors import CONNECTORS
 from data_sources.errors import STORE_FAILURES, store_error
 from data_sources.schema import METRICS
 from data_sources.snapshot import load_snapshot
 from data_sources.store import database_url, open_store
+from views import escape
 
 DEFAULT_CITIES = ["Aleppo", "Mosul"]
 # Every cached query takes the store's data version (`query.data_version`) as an argument, so a
@@ -30,18 +30,7 @@ VERSION = "_data_version"  # session state: the version this session's page was 
 FULL_RUN = "_data_version_full_run"
 NOTE, LAST_NOTE = "_data_note", "_data_last_note"
 WATCH_SECONDS = 15  # an open tab looks for a new version this often (see README: CPU per idle tab)
-LICENCES = {
-    "wfp": "WFP VAM food prices via HDX — CC BY-IGO",
-    "unhcr": "UNHCR Refugee Population Statistics — CC BY 4.0",
-    "idmc": "IDMC Global Internal Displacement Database via UNHCR — CC BY 4.0",
-    "reported": "Figures quoted from cited reports (OCHA, ICRC, Airwars, AP, Amnesty, press): "
-    "each links to its source",
-    **{
-        name: f"{cls.citation} — {cls.licence}"
-        for name, cls in CONNECTORS.items()
-        if name not in ("wfp", "unhcr")
-    },
-}
+LICENCES = export.licences()
 SOURCE_TITLES = {
     "unhcr": "UNHCR refugee statistics",
     "wfp": "WFP food prices",
@@ -115,10 +104,11 @@ def _what_changed(drawn: str | None) -> str:
     failed = loads[loads.status != "ok"]
     parts = []
     if not ok.empty:
-        parts.append("new figures from " + ", ".join(dict.fromkeys(ok.source)))
+        parts.append("new figures from " + ", ".join(safe(s, 40) for s in dict.fromkeys(ok.source)))
     if not failed.empty:
         parts.append(
-            ", ".join(dict.fromkeys(failed.source)) + " failed to load (previous figures kept)"
+            ", ".join(safe(s, 40) for s in dict.fromkeys(failed.source))
+            + " failed to load (previous figures kept)"
         )
     return f"Updated {stamp} UTC — " + ("; ".join(parts) or "the store changed")
 
@@ -279,10 +269,23 @@ def store_guard(step: Callable[[], object]) -> bool:
 
 # -- messages about the link ----------------------------------------------------------------
 def safe(text: object, limit: int = 60) -> str:
-    """A value from the URL, made harmless for display: cut short, markdown and HTML escaped."""
-    text = str(text)
-    text = text if len(text) <= limit else text[:limit] + "…"
-    return re.sub(r"([\\`*_{}\[\]()<>#+\-.!|~$:])", r"\\\1", text)
+    """A value from the URL, a feed, a file or the store, for any Streamlit sink that renders
+    Markdown (markdown, captions, alerts, help): cut short, shown literally (`escape.md`)."""
+    return escape.md(text, limit)
+
+
+def plain(format_func: Callable[[str], str]) -> Callable[[str], str]:
+    """`format_func` for widgets that show options as text: invisible characters removed."""
+    return lambda option: escape.plain(format_func(option), 200)
+
+
+def link_column(df: pd.DataFrame, column: str = "source_url") -> pd.DataFrame:
+    """A frame whose link column holds only http(s) URLs without credentials (`escape.link`):
+    a stored `javascript:` or `user:password@` link is never clickable or shown."""
+    if column not in df or df.empty:
+        return df
+    links = {u: escape.link(u) for u in pd.unique(df[column])}
+    return df.assign(**{column: df[column].map(links)})
 
 
 def link_problem(message: str) -> None:
@@ -296,7 +299,7 @@ def show_link_problems() -> None:
 
 def suggest(value: str, options: Sequence[str]) -> str:
     found = process.extractOne(str(value), list(options), score_cutoff=60) if options else None
-    return f" Did you mean “{found[0]}”?" if found else ""
+    return f" Did you mean “{safe(found[0], 120)}”?" if found else ""
 
 
 # -- URL-backed widgets ---------------------------------------------------------------------
@@ -329,13 +332,16 @@ def url_select(
         if wanted is not None and wanted not in options:
             link_problem(
                 f"The link asks for {what} “{safe(wanted)}”, which is not available "
-                f"here.{suggest(wanted, options)} Showing “{format_func(default or options[0])}” instead."
+                f"here.{suggest(wanted, options)} Showing "
+                f"“{safe(format_func(default or options[0]), 120)}” instead."
             )
             wanted = None
         st.session_state[key] = (
             wanted if wanted is not None else (default if default in options else options[0])
         )
-    value = (widget or st.selectbox)(label, options, key=key, format_func=format_func, **kwargs)
+    # options are shown as text by selectbox and select_slider, as Markdown by radio
+    shown = (lambda o: safe(format_func(o), 200)) if widget is st.radio else plain(format_func)
+    value = (widget or st.selectbox)(label, options, key=key, format_func=shown, **kwargs)
     st.query_params[param] = value
     return value
 
@@ -398,7 +404,7 @@ def metric_label(metric: str) -> str:
 
 
 def attribution(sources: Sequence[str]) -> None:
-    lines = [LICENCES.get(s, s) for s in dict.fromkeys(sources)]
+    lines = [safe(LICENCES.get(s, s), 200) for s in dict.fromkeys(sources)]
     if lines:
         st.caption(
             "Sources: " + " · ".join(lines) + ". Full provenance on the Data page and in "

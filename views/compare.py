@@ -81,7 +81,7 @@ else:
     )
 st.subheader("All figures")
 st.dataframe(
-    data[
+    common.link_column(data)[
         [
             "origin",
             "estimate",

@@ -14,9 +14,7 @@ SHOWN_ROWS = 5_000
 def downloads(url: str, version: str, place_ids: tuple[str, ...], metric: str, source: str) -> dict:
     """The three download files for one filter, built once per data version and reused."""
     df = common.series(url, place_ids, None if metric == ALL else metric)
-    if source != ALL:
-        df = df[df.source == source]
-    return export.bundle(df, common.LICENCES)
+    return export.bundle(export.figures(df, None if source == ALL else source), common.LICENCES)
 
 
 st.title("Data")
@@ -46,14 +44,12 @@ with c3:
     source = common.url_select(
         "Source", [ALL, *sorted(cat.source.unique())], "source", ALL, what="source"
     )
-subset = cat
-if chosen_place != ALL:
-    subset = subset[subset.place_id == chosen_place]
-if metric != ALL:
-    subset = subset[subset.metric == metric]
-if source != ALL:
-    subset = subset[subset.source == source]
-chosen_ids = sorted(subset.place_id.unique())
+chosen_ids = export.chosen_places(
+    cat,
+    None if chosen_place == ALL else chosen_place,
+    None if metric == ALL else metric,
+    None if source == ALL else source,
+)
 total = query.count_observations(
     engine, chosen_ids, None if metric == ALL else metric, None if source == ALL else source
 )
@@ -70,7 +66,7 @@ st.write(
     + (f"; the first {SHOWN_ROWS:,} are shown, downloads hold all." if total > SHOWN_ROWS else ".")
 )
 st.dataframe(
-    figures[
+    common.link_column(figures)[
         [
             "city",
             "metric",

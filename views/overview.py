@@ -52,7 +52,7 @@ def headline_row(city_latest: pd.DataFrame, metric: str) -> pd.Series | None:
 
 for place_id in place_ids:
     city = cities.loc[place_id]
-    st.subheader(f"{city['name']} ({city['country_iso3']})")
+    st.subheader(f"{common.safe(city['name'])} ({common.safe(city['country_iso3'])})")
     st.caption(
         f"GeoNames population {int(city['population']):,} · {city['lat']:.3f}, {city['lon']:.3f}"
     )
@@ -84,12 +84,13 @@ for place_id in place_ids:
                 shown_value + ("" if row["unit"] == "people" else f" {row['unit']}"),
                 delta,
                 delta_color="inverse" if metric != "food_price" else "off",
-                help=f"{row['qualifier']} {row['site']} — {row['origin']}, "
-                f"{row['period_end']:%d %b %Y}. {row['citation']}",
+                help=f"{common.safe(row['qualifier'], 100)} {common.safe(row['site'], 100)} — "
+                f"{common.safe(row['origin'], 100)}, {row['period_end']:%d %b %Y}. "
+                f"{common.safe(row['citation'], 300)}",
             )
             st.caption(
-                f"{row['period_end']:%d %b %Y} · {row['origin']}"
-                + (f" · {row['qualifier']}" if row["qualifier"] else "")
+                f"{row['period_end']:%d %b %Y} · {common.safe(row['origin'], 100)}"
+                + (f" · {common.safe(row['qualifier'], 100)}" if row["qualifier"] else "")
             )
             trend = common.series(url, (place_id,), metric, row["qualifier"], None, row["unit"])
             if metric == "food_price":
@@ -100,8 +101,8 @@ for place_id in place_ids:
                     key=f"spark_{place_id}_{metric}",
                     config={"displayModeBar": False},
                 )
-    with st.expander(f"All latest figures for {city['name']} ({len(mine)} series)"):
-        table = mine.assign(period=mine.period_end.dt.strftime("%Y-%m-%d"))
+    with st.expander(f"All latest figures for {common.safe(city['name'])} ({len(mine)} series)"):
+        table = common.link_column(mine.assign(period=mine.period_end.dt.strftime("%Y-%m-%d")))
         st.dataframe(
             table[
                 [
@@ -131,8 +132,9 @@ for place_id in place_ids:
         st.caption(
             "Country context: "
             + " · ".join(
-                f"{common.metric_label(r.metric)} in {r.country_iso3 or city['country_iso3']}: "
-                f"{r.value:,.0f} ({r.origin}, {r.period_end:%Y})"
+                f"{common.safe(common.metric_label(r.metric))} in "
+                f"{common.safe(r.country_iso3 or city['country_iso3'])}: "
+                f"{r.value:,.0f} ({common.safe(r.origin, 100)}, {r.period_end:%Y})"
                 for r in country.itertuples()
             )
         )

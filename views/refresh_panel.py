@@ -21,6 +21,7 @@ import streamlit as st
 
 from data_sources import lock
 from data_sources.connectors import CONNECTORS
+from data_sources.http import redact
 from data_sources.refresh import RefreshJob, configured_sources, default_scope, describe_run
 from views import access, common
 
@@ -147,25 +148,29 @@ def _live(job: RefreshJob, jobs: dict) -> None:
             done = sum(s["status"] in ("ok", "failed", "skipped") for s in job.state.values())
             st.progress(
                 done / max(1, len(job.state)),
-                text=f"Refreshing {', '.join(job.scope.countries)}: {done} of "
+                text=f"Refreshing {common.safe(', '.join(job.scope.countries), 100)}: {done} of "
                 f"{len(job.state)} feeds done. The pages keep showing the last good "
                 "figures meanwhile.",
             )
         elif job.error:
-            st.error(f"The refresh stopped: {job.error}")
+            st.error(f"The refresh stopped: {common.safe(job.error, 300)}")
         else:
             failed = [s for s, v in job.state.items() if v["status"] == "failed"]
             notes = [f"{r.source}: {r.notes}" for r in job.reports if r.notes]
             (st.warning if failed else st.success)(
                 f"Refresh finished in {job.finished - job.started:.1f} s"
                 + (
-                    f"; failed: {', '.join(failed)} (their previous figures are kept)"
+                    f"; failed: {common.safe(', '.join(failed), 200)} (their previous figures are kept)"
                     if failed
                     else "."
                 )
                 + (" Notes: " + common.safe("; ".join(notes), 300) if notes else "")
             )
-        st.dataframe(table, hide_index=True, width="stretch")
+        st.dataframe(
+            table.map(lambda v: redact(v) if isinstance(v, str) else v),
+            hide_index=True,
+            width="stretch",
+        )
         if not job.running and jobs["seen"] is not job:
             jobs["seen"] = job
             # no cache to clear: the refresh's loads moved the data version, which every

@@ -4,6 +4,7 @@ import pandas as pd
 import streamlit as st
 
 import charts
+from data_sources import export
 from data_sources.store import database_url
 from views import common
 
@@ -170,7 +171,7 @@ if st.toggle(f"Show chart data ({len(agg)} points)", key="show_chart_data"):
     st.dataframe(agg, hide_index=True, width="stretch")
 st.download_button(
     "Download chart data (CSV)",
-    agg.to_csv(index=False).encode(),
+    export.neutralise(agg).to_csv(index=False).encode(),
     file_name=f"trend_{metric}.csv",
     mime="text/csv",
 )
