@@ -10,6 +10,7 @@ from __future__ import annotations
 import streamlit as st
 
 from data_sources import roles, settings
+from views.escape import plain
 
 
 def auth_configured() -> bool:
@@ -69,8 +70,6 @@ def _provider() -> str | None:
 
 def sign_in_page() -> None:
     """What an anonymous visitor (or a refused one) sees: nothing of the data."""
-    from views.common import safe
-
     role = current_role()
     st.title("Situation Room — " + ("access refused" if role == roles.REFUSED else "sign in"))
     st.write(
@@ -78,17 +77,19 @@ def sign_in_page() -> None:
         "per city over time, from public feeds, each figure with a link to its source."
     )
     if role == roles.REFUSED:
-        who = safe(_user().get("email") or _who(), 80)
         why = (
-            f"the sign-in provider has not verified the address {who}"
+            "the sign-in provider has not verified the address you signed in with"
             if _user().get("email_verified") is False
-            else f"{who} is not on this dashboard's list of viewers"
+            else "the address you signed in with is not on this dashboard's list of viewers"
         )
         st.error(
             f"You are signed in, but {why}. Ask the people who run it to add you, or sign out "
             "and sign in with another account.",
             icon=":material/block:",
         )
+        # st.text: the address shown as it is (no Markdown, so no autolink and nothing for
+        # a hostile name to inject), and copied as it is
+        st.text("Signed in as " + plain(_user().get("email") or _who(), 80))
         if st.button("Sign out"):
             st.logout()
         return
@@ -103,10 +104,8 @@ def sign_in_page() -> None:
 
 def sidebar(role: str) -> None:
     """The signed-in name, the role, and a sign-out control, in the sidebar."""
-    from views.common import safe
-
     if role not in (roles.VIEWER, roles.EDITOR):
         return
-    st.sidebar.caption(f"Signed in as **{safe(_who(), 80)}** ({role})")
+    st.sidebar.text(f"Signed in as {plain(_who(), 80)} ({role})")  # plain text: see above
     if st.sidebar.button("Sign out", key="_sign_out"):
         st.logout()
