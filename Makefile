@@ -7,7 +7,7 @@ SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 EVERY  ?= 6h
 
-.PHONY: run serve worker test bench bench-feeds install install-test install-bench chromium postgresql lint format clean
+.PHONY: run serve worker test bench bench-feeds floors install install-test install-bench chromium postgresql lint format clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -60,6 +60,15 @@ test: install-test chromium postgresql
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest
+
+# The version floors in pyproject.toml, checked: every direct dependency at its lowest allowed
+# release (uv's lowest-direct resolution) in a throwaway venv, then the tests that need no browser.
+FLOORS_VENV ?= /tmp/situation-room-floors
+floors: $(BIN)/python
+	$(BIN)/python -m pip install -q uv
+	rm -rf $(FLOORS_VENV) && $(BIN)/uv venv -q -p $(PYTHON) $(FLOORS_VENV)
+	$(BIN)/uv pip install -q -p $(FLOORS_VENV)/bin/python --resolution lowest-direct -e '.[test]'
+	$(FLOORS_VENV)/bin/python -m pytest -q -p no:cacheprovider -m "not browser" $(FLOORS_TESTS)
 
 lint:
 	$(BIN)/ruff check .

@@ -127,7 +127,9 @@ def test_deep_link_restores_the_view(app):
     )
     assert at.multiselect[0].value == ["Homs", "Aleppo"]
     assert at.radio[0].value == "year"
-    assert at.query_params["qualifier"] == "Rice, retail"
+    # AppTest gives a URL value as a one-item list in Streamlit 1.55 (the floor), as text in 1.67
+    shown = at.query_params["qualifier"]
+    assert (shown if isinstance(shown, str) else shown[0]) == "Rice, retail"
     assert at.selectbox[1].value == "Rice, retail"
     names = sorted(t["name"] for t in traces(at)[0])
     assert names == ["Aleppo", "Homs"]
