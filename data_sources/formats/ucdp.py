@@ -54,8 +54,12 @@ def ged_figures(df: pd.DataFrame, url: str, country_iso3: str = "") -> pd.DataFr
             "country_iso3": country,
             "place_kind": "locality",  # a named place: its city, else its district/governorate
             "qualifier": violence,
+            # UCDP dates an event by its earliest and latest possible day; it is counted on
+            # its earliest, as UCDP's monthly sums count it (Aleppo's 459 deaths of
+            # 15 November - 12 December 2016 are November's), so that a month on any page
+            # is UCDP's month and an uncertain date never splits or moves an event
             "period_start": df["date_start"].astype(str).str[:10],
-            "period_end": df["date_end"].astype(str).str[:10],
+            "period_end": df["date_start"].astype(str).str[:10],
         }
     )
     one = pd.Series(1, index=df.index)
