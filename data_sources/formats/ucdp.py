@@ -97,7 +97,8 @@ def read_ged_csv(
     The bundled snapshot reads its UCDP files through this: they are event lists whose rows
     the store adds up per place, day and type of violence, like `import` does."""
     events = pd.read_csv(path, dtype=str, keep_default_na=False)
-    events = events[~events["id"].str.startswith("#")]  # HDX's HXL row is not an event
+    if len(events) and events.iloc[0].str.startswith("#").any():
+        events = events.iloc[1:]  # HDX's HXL row (line 2, its id cell empty) is not an event
     events = events.drop_duplicates()  # the same event twice is one event
     out = ged_figures(events, source_url, country_iso3).assign(
         dataset=Path(path).name.split(".")[0],
