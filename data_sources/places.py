@@ -514,6 +514,10 @@ class Gazetteer:
         Matching runs once per distinct place description, so a file of a million prices from
         two hundred markets costs two hundred lookups.
         """
+        # districts and governorates are described by this input alone: the same input gives
+        # the same places whatever this process placed before (an area already stored keeps
+        # its row)
+        self.admin_areas = {}
         keys = [
             "place_kind",
             "place_raw",
