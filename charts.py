@@ -500,3 +500,96 @@ def map_figure(
         margin={"t": 50, "l": 0, "r": 0, "b": 0},
     )
     return fig
+
+
+def monthly_sums(df: pd.DataFrame) -> pd.DataFrame:
+    """An event source's deaths per calendar month of the event (its first possible day, as
+    UCDP sums them): columns month (YYYY-MM), best, low, high, source, citation; oldest
+    first. A month without a low or high estimate has none (NaN), never the best twice."""
+    cols = ["month", "best", "low", "high", "source", "citation"]
+    if df.empty:
+        return pd.DataFrame(columns=cols)
+    month = df["period_start"].dt.strftime("%Y-%m")
+    sums = df.pivot_table(
+        index=month, columns="estimate", values="value", aggfunc="sum", fill_value=None
+    ).reindex(columns=["best", "low", "high"])
+    first = df.assign(month=month).groupby("month")[["origin", "citation"]].first()
+    out = sums.join(first).rename(columns={"origin": "source"}).reset_index(names="month")
+    return out.dropna(subset=["best"])[cols].reset_index(drop=True)
+
+
+def monthly_deaths_figure(monthly: pd.DataFrame, reported: pd.DataFrame) -> go.Figure:
+    """Deaths per month as bars (best estimate, low–high as an error bar), with the figures
+    reports give for the same place beside them as markers: what a source counted event by
+    event next to what was said at the time. Opens on the 18 months around the deadliest."""
+    fig = go.Figure()
+    x = pd.to_datetime(monthly["month"]) + pd.offsets.Day(14)
+    best = monthly["best"].to_numpy(float)
+    low = monthly["low"].fillna(monthly["best"]).to_numpy(float)
+    high = monthly["high"].fillna(monthly["best"]).to_numpy(float)
+    custom = np.column_stack(
+        [
+            _h_all(monthly["source"].fillna("")),
+            np.full(len(monthly), "people", dtype=object),
+            _h_all(
+                monthly["month"]
+                + " · low "
+                + [format_value(v) for v in low]
+                + ", high "
+                + [format_value(v) for v in high]
+            ),
+            _h_all(monthly["source"].fillna("")),
+            _h_all(monthly["citation"].fillna("")),
+        ]
+    )
+    fig.add_trace(
+        go.Bar(
+            x=x,
+            y=best,
+            name="deaths per month (best estimate)",
+            error_y={
+                "type": "data",
+                "symmetric": False,
+                "array": high - best,
+                "arrayminus": best - low,
+            },
+            customdata=custom,
+            hovertemplate=HOVER,
+        )
+    )
+    if not reported.empty:
+        fig.add_trace(
+            go.Scatter(
+                x=reported["period_end"],
+                y=reported["value"],
+                mode="markers",
+                name="reported figures",
+                marker={"size": 11, "symbol": "diamond", "color": "#d62728"},
+                yaxis="y2",  # a report covers its own period, often months: its own scale
+                customdata=np.column_stack(
+                    [
+                        _h_all(reported["metric"].map(lambda m: m.replace("_", " "))),
+                        _h_all(reported["unit"]),
+                        _h_all(
+                            reported["period_start"].dt.strftime("%Y-%m-%d")
+                            + " to "
+                            + reported["period_end"].dt.strftime("%Y-%m-%d")
+                        ),
+                        _h_all(reported["origin"]),
+                        _h_all(reported["citation"].fillna("")),
+                    ]
+                ),
+                hovertemplate=HOVER,
+            )
+        )
+    if len(monthly):
+        peak = pd.Timestamp(monthly["month"].iloc[int(np.nanargmax(best))])
+        fig.update_xaxes(range=[peak - pd.DateOffset(months=9), peak + pd.DateOffset(months=9)])
+    fig.update_layout(
+        height=260,
+        margin={"t": 10, "b": 10, "l": 10, "r": 10},
+        legend={"orientation": "h", "y": -0.25},
+        yaxis={"title": "deaths per month"},
+        yaxis2={"title": "reported (its period)", "overlaying": "y", "side": "right"},
+    )
+    return fig

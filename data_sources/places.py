@@ -59,6 +59,7 @@ ADMIN_WORDS = {
     "district": "district",
     "region": "region",
     "state": "state",
+    "division": "division",
     "county": "county",
     "sub-district": "sub-district",
     "subdistrict": "sub-district",
@@ -77,6 +78,43 @@ def place_suffix(name: str) -> tuple[str, str]:
     if not core or (word not in CITY_WORDS and word not in ADMIN_WORDS):
         return text, ""
     return core, ADMIN_WORDS.get(word, word)
+
+
+# the level of an administrative area each kind word names: admin 1 (a governorate, a
+# province) or admin 2 (a district; a sub-district is placed on its district)
+ADMIN_LEVEL = {
+    "governorate": 1,
+    "province": 1,
+    "state": 1,
+    "region": 1,
+    "division": 1,
+    "district": 2,
+    "county": 2,
+    "sub-district": 2,
+}
+ADMIN_KINDS = {1: "governorate", 2: "district"}  # the places-table kind of each level
+# Arabic words that open an admin area's transliterated name (UCDP's "Qaḑā’ al Mawşil" is the
+# district of al Mawşil): folded, as `normalize_name` writes them
+_ADMIN_PREFIXES = frozenset(("qada", "qadha", "qadaa", "nahiyat", "nahiya", "muhafazat", "liwa"))
+# how far a named locality may lie from the city of that name (a city's own events are
+# mapped on its neighbourhoods, a few km out; a same-named village is usually much further)
+LOCALITY_RADIUS_KM = 25.0
+
+
+def admin_name(name: str) -> str:
+    """An admin area's own name: "Nīnawá" for "Nīnawá province", "al Mawşil" for "Qaḑā’ al
+    Mawşil", "Ar Rastan" for "Ar Rastan district"."""
+    core, _ = place_suffix(name)
+    words = core.split()
+    if len(words) > 1 and normalize_name(words[0]) in _ADMIN_PREFIXES:
+        core = " ".join(words[1:])
+    return core.strip()
+
+
+def admin_key(name: str) -> str:
+    """The key of an admin area's name in place ids: folded, the article dropped, and the
+    final -ah of a transliteration as -a, so "Ar Raqqah" and "Ar-Raqqa" are one area."""
+    return re.sub(r"ah(?=-|$)", "a", slug(admin_name(name)))
 
 
 def slug(text: str) -> str:
@@ -117,6 +155,9 @@ class Gazetteer:
             normalize_name(c["name"]): iso3 for iso3, c in self.countries.items()
         }
         self.aliases = self._load_aliases()
+        # districts and governorates met so far: place id -> places-table row (they are not
+        # in GeoNames' city list; a figure's source describes them, see `admin_place`)
+        self.admin_areas: dict[str, dict] = {}
 
     @staticmethod
     def _load_aliases() -> dict[str, int]:
@@ -228,6 +269,11 @@ class Gazetteer:
 
     def place_record(self, place_id: str, name: str = "") -> dict:
         """The places-table row for a place id."""
+        if place_id in self.admin_areas:
+            return dict(self.admin_areas[place_id])
+        return {**_NO_ADMIN, **self._place_record(place_id, name)}
+
+    def _place_record(self, place_id: str, name: str = "") -> dict:
         kind, _, key = place_id.partition(":")
         if kind == "geonames":
             city = self.cities.loc[int(key)]
@@ -253,6 +299,18 @@ class Gazetteer:
                 "population": int(c.get("population") or 0),
                 "geonames_id": int(c["geonameid"]),
             }
+        if kind in ("adm1", "adm2"):  # met in an earlier process: the store already has it
+            iso3, _, area = key.partition(":")
+            return {
+                "place_id": place_id,
+                "kind": ADMIN_KINDS[int(kind[-1])],
+                "name": name or area,
+                "country_iso3": iso3,
+                "lat": None,
+                "lon": None,
+                "population": None,
+                "geonames_id": None,
+            }
         return {
             "place_id": place_id,
             "kind": "region",
@@ -264,9 +322,108 @@ class Gazetteer:
             "geonames_id": None,
         }
 
+    def admin_place(
+        self,
+        level: int,
+        name: str,
+        country_iso3: str,
+        *,
+        pcode: str = "",
+        parent: str = "",
+        lat: float | None = None,
+        lon: float | None = None,
+    ) -> Match | None:
+        """A district (level 2) or governorate (level 1) as a place of its own.
+
+        Its id is its p-code when the source gives one, else its folded name, within its
+        country (`adm2:IRQ:IRQ-G15Q05`, `adm1:SYR:aleppo`). Its seat city is the city the
+        p-code's curated alias names, else the city of the same name in the country (Iraq's
+        and Syria's districts and governorates are named after their seats); its point is
+        the one the source gives for the area itself (`lat`/`lon`), else its seat's, else
+        none (the Map then leaves it out). Its parent is the governorate `parent` names (for
+        a district), else the country."""
+        own = admin_name(name)
+        if not own and not pcode:
+            return None
+        key = pcode.strip().upper() if pcode else admin_key(own)
+        place_id = f"adm{level}:{country_iso3}:{key}"[:64]
+        if place_id not in self.admin_areas:
+            seat = self.by_alias(pcode) if pcode else None
+            seat = seat or (self.by_name(own, country_iso3) if own and country_iso3 else None)
+            seat_city = self.cities.loc[int(seat.place_id.split(":")[1])] if seat else None
+            parent_id = f"country:{country_iso3}" if country_iso3 in self.countries else None
+            if level == 2 and admin_name(parent):
+                up = self.admin_place(1, parent, country_iso3)
+                parent_id = up.place_id if up else parent_id
+            has_point = lat is not None and lon is not None and not (pd.isna(lat) or pd.isna(lon))
+            self.admin_areas[place_id] = {
+                "place_id": place_id,
+                "kind": ADMIN_KINDS[level],
+                "name": (own or key)[:200],
+                "country_iso3": country_iso3,
+                "lat": float(lat) if has_point else (seat_city.lat if seat else None),
+                "lon": float(lon) if has_point else (seat_city.lon if seat else None),
+                "population": None,
+                "geonames_id": None,
+                "pcode": pcode.strip().upper() or None,
+                "parent_id": parent_id,
+                "seat_id": seat.place_id if seat else None,
+            }
+        elif lat is not None and lon is not None and not (pd.isna(lat) or pd.isna(lon)):
+            # first met as a parent or beside a locality: the point given for the area itself
+            # is better than its seat's
+            record = self.admin_areas[place_id]
+            if record["lat"] is None or record["seat_id"] is not None:
+                record["lat"], record["lon"] = float(lat), float(lon)
+        return Match(place_id, ADMIN_KINDS[level], 100.0)
+
+    def _admin_fallback(self, row: dict, iso3: str) -> Match | None:
+        """The district, else the governorate, that a row names beside its locality."""
+        if row.get("admin2") or row.get("pcode"):
+            return self.admin_place(
+                2,
+                row.get("admin2", ""),
+                iso3,
+                pcode=row.get("pcode", ""),
+                parent=row.get("admin1", ""),
+            )
+        if row.get("admin1"):
+            return self.admin_place(1, row["admin1"], iso3)
+        return None
+
+    def city_named_near(
+        self, name: str, country_iso3: str, lat: float | None, lon: float | None
+    ) -> Match | None:
+        """The city a locality's name is, when one of that name lies within
+        LOCALITY_RADIUS_KM of its coordinates (or it has none): "Mosul town" is Mosul, while
+        "Mansoura village", 10 km from Aleppo, is not Aleppo."""
+        ids = self.by_alias(name)
+        if ids:
+            candidates = [int(ids.place_id.split(":")[1])]
+        else:
+            candidates = self._names(country_iso3).get(normalize_name(name), [])
+        if not candidates:
+            return None
+        pool = self.cities.loc[candidates]
+        if lat is None or lon is None or pd.isna(lat) or pd.isna(lon):
+            best = pool.sort_values("population", ascending=False).iloc[0]
+            return Match(self.city_place_id(best.geonames_id), "name", 100.0)
+        km = haversine_km(float(lat), float(lon), pool.lat.to_numpy(), pool.lon.to_numpy())
+        i = int(np.argmin(km))
+        if km[i] > LOCALITY_RADIUS_KM:
+            return None
+        return Match(self.city_place_id(int(pool.geonames_id.iloc[i])), "name", 100.0)
+
     # -- whole frames ---------------------------------------------------------------------
     def resolve_one(self, row: dict) -> tuple[Match | None, str]:
-        """Place one distinct (kind, names, codes, coordinates) combination."""
+        """Place one distinct (kind, names, codes, coordinates) combination.
+
+        Kinds: `city` (a figure a source puts on a city: p-code, coordinates, then names),
+        `locality` (an event at a named place, UCDP's "Mosul town": the city of that name
+        near it, else the locality's district or governorate), `district` / `governorate`
+        (admin 2 / admin 1 areas as places of their own), `country`, `region`. A figure that
+        no city takes but whose row names its district or governorate goes there: it is
+        never forced onto a city nor rejected while the row names an admin area."""
         kind = row.get("place_kind") or "city"
         raw = row.get("place_raw", "")
         if kind == "region":
@@ -279,19 +436,51 @@ class Gazetteer:
             if not iso3:
                 return None, f"unknown country '{raw}'"
             return Match(f"country:{iso3}", "country", 100.0), ""
+        lat, lon = row.get("lat"), row.get("lon")
+        has_point = lat is not None and lon is not None and not (pd.isna(lat) or pd.isna(lon))
+        if has_point and not (-90 <= lat <= 90 and -180 <= lon <= 180):
+            return None, f"coordinates out of range ({lat}, {lon})"
+        if kind in ("district", "governorate"):
+            level = 2 if kind == "district" else 1
+            name = raw or row.get("admin2" if level == 2 else "admin1", "")
+            found = self.admin_place(
+                level,
+                name,
+                iso3,
+                pcode=row.get("pcode", "") if level == 2 else "",
+                parent=row.get("admin1", ""),
+            )
+            return (found, "") if found else (None, f"no {kind} name or code")
+        core, word = place_suffix(raw)
+        if word in ADMIN_LEVEL:  # "Nīnawá province": the area itself, at the point given for it
+            level = ADMIN_LEVEL[word]
+            area = row.get("admin1" if level == 1 else "admin2", "")
+            itself = not area or admin_key(area) == admin_key(raw)
+            # "Eastern Aleppo governorate" is a part of the row's Aleppo governorate
+            found = self.admin_place(
+                level,
+                raw if itself else area,
+                iso3,
+                pcode=row.get("pcode", "") if level == 2 else "",
+                parent=row.get("admin1", ""),
+                lat=lat if has_point and itself else None,
+                lon=lon if has_point and itself else None,
+            )
+            return found, ""
+        if kind == "locality":
+            for name in dict.fromkeys(n for n in (raw, core) if n):
+                found = self.city_named_near(name, iso3, lat, lon)
+                if found:
+                    return found, ""
+            if iso3 and self.country(core) == iso3:  # UCDP's "Iraq": the country as a whole
+                return Match(f"country:{iso3}", "country", 100.0), ""
+            found = self._admin_fallback(row, iso3)
+            if found:
+                return found, ""
         found = self.by_alias(row.get("pcode", ""))
         if found:
             return Match(found.place_id, "pcode", 100.0), ""
-        core, word = place_suffix(raw)
-        if word in ADMIN_WORDS.values():  # an admin area's figure is never forced on a city
-            return None, (
-                f"a {word}, not a city: '{raw}' "
-                "(figures for districts and governorates are not placed yet)"
-            )
-        lat, lon = row.get("lat"), row.get("lon")
-        if lat is not None and lon is not None and not (pd.isna(lat) or pd.isna(lon)):
-            if not (-90 <= lat <= 90 and -180 <= lon <= 180):
-                return None, f"coordinates out of range ({lat}, {lon})"
+        if has_point:
             found, km = self.nearest(float(lat), float(lon), iso3)
             if found:
                 return found, ""
@@ -305,11 +494,15 @@ class Gazetteer:
             found = self.by_alias(name) or self.by_name(name, iso3)
             if found:
                 return found, ""
-        if not names:
-            return None, near or "no place name, code or coordinates"
-        found, candidate, score = self.by_fuzzy(core or names[0], iso3)
+        if names:
+            found, candidate, score = self.by_fuzzy(core or names[0], iso3)
+            if found:
+                return found, ""
+        found = self._admin_fallback(row, iso3)
         if found:
             return found, ""
+        if not names:
+            return None, near or "no place name, code or coordinates"
         why = f"no city matches '{names[0]}'" + (f" in {iso3}" if iso3 else "")
         if candidate:
             why += f" (closest '{candidate}', score {score:.0f} < {FUZZY_THRESHOLD:g})"
@@ -321,7 +514,21 @@ class Gazetteer:
         Matching runs once per distinct place description, so a file of a million prices from
         two hundred markets costs two hundred lookups.
         """
-        keys = ["place_kind", "place_raw", "country_iso3", "admin2", "pcode", "lat", "lon"]
+        # districts and governorates are described by this input alone: the same input gives
+        # the same places whatever this process placed before (an area already stored keeps
+        # its row)
+        self.admin_areas = {}
+        keys = [
+            "place_kind",
+            "place_raw",
+            "country_iso3",
+            "admin1",
+            "admin2",
+            "pcode",
+            "lat",
+            "lon",
+        ]
+        keys = [k for k in keys if k in df]
         distinct = df[keys].drop_duplicates()
         results = []
         for row in distinct.to_dict("records"):
@@ -345,6 +552,10 @@ class Gazetteer:
             merged[~unplaced].drop(columns=["reason"]),
             merged[unplaced].drop(columns=["place_id", "match_method", "match_score"]),
         )
+
+
+# the columns only districts and governorates fill
+_NO_ADMIN = {"pcode": None, "parent_id": None, "seat_id": None}
 
 
 def haversine_km(lat: float, lon: float, lats: np.ndarray, lons: np.ndarray) -> np.ndarray:

@@ -82,15 +82,49 @@ def _columns(engine: Engine, query) -> dict[str, np.ndarray]:
     }
 
 
-def cities(engine: Engine) -> pd.DataFrame:
-    """Cities that hold at least one figure, most populous first."""
-    has_data = sa.select(series.c.place_id).distinct().subquery()
-    q = (
-        sa.select(places)
-        .where(places.c.kind == "city", places.c.place_id.in_(sa.select(has_data.c.place_id)))
-        .order_by(places.c.population.desc())
+# the places a user picks: cities, and the districts and governorates that hold figures no
+# city holds (countries and regions are context, shown beside them)
+PICKABLE = ("city", "district", "governorate")
+
+
+def place_label():
+    """How a place is named on pages and in downloads: a city by its name, a district or a
+    governorate with its kind ("al Mawşil (district)"), so that it is never taken for the
+    city of the same name. One SQL expression for every query that names places."""
+    return sa.case(
+        (places.c.kind == "city", places.c.name),
+        else_=places.c.name + " (" + places.c.kind + ")",
     )
-    return _frame(engine, q)
+
+
+def cities(engine: Engine) -> pd.DataFrame:
+    """The places a user can choose that hold at least one figure: cities, most populous
+    first, then governorates and districts by name. `name` is the place's label
+    (`place_label`), `place_name` its own name, `parent_name` what contains it."""
+    has_data = sa.select(series.c.place_id).distinct().subquery()
+    parent = places.alias("parent")
+    seat = places.alias("seat")
+    q = (
+        sa.select(
+            places,
+            places.c.name.label("place_name"),
+            place_label().label("label"),
+            parent.c.name.label("parent_name"),
+            seat.c.name.label("seat_name"),
+        )
+        .select_from(
+            places.outerjoin(parent, parent.c.place_id == places.c.parent_id).outerjoin(
+                seat, seat.c.place_id == places.c.seat_id
+            )
+        )
+        .where(places.c.kind.in_(PICKABLE), places.c.place_id.in_(sa.select(has_data.c.place_id)))
+    )
+    frame = _frame(engine, q)
+    frame["name"] = frame.pop("label")
+    order = frame.kind.map({"city": 0, "governorate": 1, "district": 2})
+    frame = frame.assign(_order=order, _pop=-frame.population.fillna(0).astype(float))
+    frame = frame.sort_values(["_order", "_pop", "name"], kind="stable")
+    return frame.drop(columns=["_order", "_pop"]).reset_index(drop=True)
 
 
 def all_places(engine: Engine) -> pd.DataFrame:
@@ -142,7 +176,7 @@ def series_frame(
         sa.select(
             series.c.series_id,
             series.c.place_id,
-            places.c.name.label("city"),
+            place_label().label("city"),
             places.c.country_iso3,
             series.c.metric,
             series.c.qualifier,
@@ -460,7 +494,7 @@ def _matching_series(metric: str, qualifier: str | None, unit: str | None):
     q = (
         sa.select(series.c.series_id)
         .join(places, places.c.place_id == series.c.place_id)
-        .where(series.c.metric == metric, places.c.kind == "city")
+        .where(series.c.metric == metric, places.c.kind.in_(PICKABLE))
     )
     if qualifier is not None:
         q = q.where(series.c.qualifier == qualifier)
@@ -523,7 +557,7 @@ def map_points(
     per_series = per_series.subquery()
     q = (
         sa.select(
-            places.c.name.label("city"),
+            place_label().label("city"),
             places.c.lat,
             places.c.lon,
             places.c.population,
@@ -537,7 +571,15 @@ def map_points(
                 places, places.c.place_id == series.c.place_id
             )
         )
-        .group_by(places.c.place_id, places.c.name, places.c.lat, places.c.lon, places.c.population)
+        .where(places.c.lat.is_not(None), places.c.lon.is_not(None))  # what the map can locate
+        .group_by(
+            places.c.place_id,
+            places.c.name,
+            places.c.kind,
+            places.c.lat,
+            places.c.lon,
+            places.c.population,
+        )
         .order_by(sa.desc("value"), places.c.name)  # ties in the same order on every backend
     )
     return _frame(engine, q)

@@ -169,7 +169,7 @@ OBSERVATION_COLUMNS = [
     "pcode",
     "lat",
     "lon",
-    "place_kind",  # what the source claims the figure is about: city, country, region
+    "place_kind",  # what the source claims: city, locality, district, governorate, country, region
     "period_start",
     "period_end",
     "value",

@@ -37,7 +37,8 @@ places = sa.Table(
         "place_id",
         sa.String(64),
         primary_key=True,
-        comment="geonames:<id> for a city, country:<ISO3>, region:<slug>",
+        comment="geonames:<id> for a city, adm2:<ISO3>:<p-code or name> for a district, "
+        "adm1:<ISO3>:<p-code or name> for a governorate, country:<ISO3>, region:<slug>",
     ),
     sa.Column("kind", sa.String(16), nullable=False),
     sa.Column("name", sa.String(200), nullable=False),
@@ -46,7 +47,15 @@ places = sa.Table(
     sa.Column("lon", sa.Float),
     sa.Column("population", sa.BigInteger, comment="GeoNames population (no census year given)"),
     sa.Column("geonames_id", sa.Integer),
-    sa.CheckConstraint("kind in ('city', 'country', 'region')", name="place_kind"),
+    # districts and governorates (0003): their p-code when the source gave one, the place that
+    # contains them (a governorate, a country) and the city that is their seat, when known;
+    # plain ids, no foreign keys: a parent is stored when a figure needs it, not before
+    sa.Column("pcode", sa.String(64), comment="p-code of a district or governorate"),
+    sa.Column("parent_id", sa.String(64), comment="the governorate or country containing it"),
+    sa.Column("seat_id", sa.String(64), comment="its seat city's place_id, when known"),
+    sa.CheckConstraint(
+        "kind in ('city', 'district', 'governorate', 'country', 'region')", name="place_kind"
+    ),
 )
 
 provenance = sa.Table(
@@ -109,6 +118,12 @@ fetch_log = sa.Table(
     sa.Column("requests", sa.Integer, default=0, comment="HTTP requests sent, retries included"),
     sa.Column("pages_not_modified", sa.Integer, default=0, comment="304 answers to revalidation"),
     sa.Column("pages_cached", sa.Integer, default=0, comment="pages served from the local cache"),
+    sa.Column(
+        "rows_added_up",
+        sa.Integer,
+        default=0,
+        comment="event rows summed into a figure with other events (aggregate.py)",
+    ),
 )
 
 observations = sa.Table(
@@ -306,6 +321,7 @@ def _write_finish(conn, result: IngestResult) -> None:
             requests=result.requests,
             pages_not_modified=result.pages_not_modified,
             pages_cached=result.pages_cached,
+            rows_added_up=result.rows_added_up,
         )
     )
     bump_data_version(conn)
@@ -436,6 +452,22 @@ def _ensure_places(conn, place_ids: list[str], names: dict[str, str], gaz: Gazet
             for r in conn.execute(sa.select(places.c.place_id).where(places.c.place_id.in_(chunk)))
         )
     new = [gaz.place_record(p, names.get(p, "")) for p in place_ids if p not in existing]
+    # a district's governorate, a governorate's country: stored with it, so that the place a
+    # figure is on can always name what contains it
+    wanted = {r["place_id"] for r in new} | existing
+    parents = [r["parent_id"] for r in new if r["parent_id"]]
+    while parents:
+        parent = parents.pop()
+        if parent in wanted:
+            continue
+        if conn.execute(sa.select(places.c.place_id).where(places.c.place_id == parent)).first():
+            wanted.add(parent)
+            continue
+        record = gaz.place_record(parent)
+        new.append(record)
+        wanted.add(parent)
+        if record["parent_id"]:
+            parents.append(record["parent_id"])
     if new:
         conn.execute(places.insert(), new)
 

@@ -160,3 +160,19 @@ def feeds(feed_server, monkeypatch, tmp_path):
     yield feed_server
     feed_server.clear()
     settings.reload()
+
+
+def drop_source(url: str, source: str) -> None:
+    """Remove one source's figures from a test store (its series and observations): tests of
+    an outside import of UCDP's Mosul events start from a snapshot without the bundled UCDP
+    events, so that the import is the only line on the chart."""
+    import sqlalchemy as sa
+
+    from data_sources.store import observations, series
+
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        ids = sa.select(series.c.series_id).where(series.c.source == source)
+        conn.execute(observations.delete().where(observations.c.series_id.in_(ids)))
+        conn.execute(series.delete().where(series.c.source == source))
+    engine.dispose()

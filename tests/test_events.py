@@ -91,17 +91,42 @@ def test_kind_words_split_off_place_names(name, core, word):
     assert place_suffix(name) == (core, word)
 
 
-def test_ucdp_names_find_their_city_and_a_province_is_not_a_city(gaz):
+def test_ucdp_names_find_their_city_and_a_province_is_a_governorate(gaz):
     for name in ("Mosul town", "Mosul (town)", "Mosul city"):
         match, why = gaz.resolve_one({"place_raw": name, "country_iso3": "IRQ"})
         assert match is not None and match.place_id == MOSUL, (name, why)
     baghdad, _ = gaz.resolve_one({"place_raw": "Baghdad city", "country_iso3": "IRQ"})
     assert baghdad is not None and baghdad.place_id == gaz.by_name("Baghdad", "IRQ").place_id
-    # a province's centroid lies near some town; its deaths are not that town's
+    # a province's centroid lies near some town; its deaths are not that town's but the
+    # governorate's, a place of its own at the point given for it
     match, why = gaz.resolve_one(
         {"place_raw": "Nīnawá province", "country_iso3": "IRQ", "lat": 36.3, "lon": 43.1}
     )
-    assert match is None and why.startswith("a province, not a city")
+    assert match is not None and match.place_id == "adm1:IRQ:ninawa", why
+    ninawa = gaz.place_record(match.place_id)
+    assert (ninawa["kind"], ninawa["name"], ninawa["parent_id"]) == (
+        "governorate",
+        "Nīnawá",
+        "country:IRQ",
+    )
+    assert (ninawa["lat"], ninawa["lon"]) == (36.3, 43.1)
+    # a village that is no city goes to its district (a real UCDP row), whose seat is the
+    # city of the district's name
+    match, why = gaz.resolve_one(
+        {
+            "place_raw": "Xazir village",
+            "place_kind": "locality",
+            "country_iso3": "IRQ",
+            "lat": 36.641426,
+            "lon": 43.474231,
+            "admin1": "Nīnawá province",
+            "admin2": "Qaḑā’ al Mawşil",
+        }
+    )
+    assert match is not None and match.place_id == "adm2:IRQ:mawsil", why
+    district = gaz.place_record(match.place_id)
+    assert district["kind"] == "district" and district["name"] == "al Mawşil"
+    assert district["parent_id"] == "adm1:IRQ:ninawa" and district["seat_id"] == MOSUL
 
 
 # -- real rows in the store, SQLite and PostgreSQL -------------------------------------------
@@ -120,14 +145,13 @@ def test_several_real_events_on_one_day_in_mosul_add_up(empty_engine):
     stored = query.series_frame(empty_engine, [MOSUL])
     stored["day"] = stored.period_start.dt.strftime("%Y-%m-%d")
     stored["end"] = stored.period_end.dt.strftime("%Y-%m-%d")
-    busy = events.groupby(["date_start", "date_end", "type_of_violence"]).size()
+    # an event is counted on its earliest possible day (UCDP's monthly sums do the same)
+    assert (stored.end == stored.day).all()
+    busy = events.groupby(["date_start", "type_of_violence"]).size()
     assert busy.max() > 1  # the fixture has days with several events of one type
-    for (day, end, violence), n in busy.items():
-        same = events[
-            (events.date_start == day)
-            & (events.date_end == end)
-            & (events.type_of_violence == violence)
-        ]
+    for (day, violence), n in busy.items():
+        end = day
+        same = events[(events.date_start == day) & (events.type_of_violence == violence)]
         qualifier = {1: "state-based conflict", 2: "non-state conflict"}.get(violence)
         qualifier = qualifier or "one-sided violence"
         figure = stored[(stored.day == day) & (stored.end == end) & (stored.qualifier == qualifier)]
@@ -141,15 +165,15 @@ def test_several_real_events_on_one_day_in_mosul_add_up(empty_engine):
         assert civilians.tolist() == [same.deaths_civilians.sum()]
         assert figure[figure.metric == "conflict_events"].value.tolist() == [n]
     # read by hand from the file: 27 December 2016, "Mosul town", state-based conflict
-    one_day = events[(events.date_start == "2016-12-27") & (events.date_end == "2016-12-27")]
+    one_day = events[events.date_start == "2016-12-27"]
     dec27 = stored[(stored.day == "2016-12-27") & (stored.qualifier == "state-based conflict")]
     best = dec27[(dec27.metric == "conflict_fatalities") & (dec27.estimate == "best")]
     assert best.value.tolist() == [one_day[one_day.type_of_violence == 1].best.sum()]
     total = stored[(stored.metric == "conflict_fatalities") & (stored.estimate == "best")]
     assert total[total.qualifier == ""].value.sum() == events.best.sum()
     assert total[total.qualifier != ""].value.sum() == events.best.sum()
-    days = events.groupby(["date_start", "date_end"]).best.sum()
-    by_day = total[total.qualifier == ""].set_index(["day", "end"]).value
+    days = events.groupby("date_start").best.sum()
+    by_day = total[total.qualifier == ""].set_index("day").value
     assert by_day.sort_index().to_dict() == days.astype(float).sort_index().to_dict()
 
 
@@ -180,33 +204,39 @@ def test_the_real_iraq_file_adds_up_and_gives_mosul_its_deaths(empty_engine, gaz
     assert result.rows_in == result.rows_new + result.rows_rejected + result.rows_added_up
     with empty_engine.connect() as conn:
         reasons = [r for (r,) in conn.execute(sa.select(rejects.c.reason))]
-    assert reasons, "the file has events no city is near"
+    # what is left names neither a city nor an admin area ("Northern Iraq", "Qandil mountains")
+    assert reasons and all(r.startswith("no city matches") for r in reasons)
     assert not [r for r in reasons if r.startswith("conflicting values")]
 
-    stored = query.series_frame(empty_engine, [MOSUL], "conflict_fatalities", site="Mosul town")
+    stored = query.series_frame(empty_engine, [MOSUL], "conflict_fatalities")
     best = stored[(stored.estimate == "best") & (stored.qualifier == "")]  # all types
+    assert set(best.site) == {"Mosul town"}  # no village nearby is counted as Mosul
     monthly = best.groupby(best.period_start.dt.strftime("%Y-%m")).value.sum()
     stated = sources_md_mosul()
     assert len(stated) == 10  # 2016-10 .. 2017-07
     assert {m: monthly[m] for m in stated} == stated
 
-    # every death of an event that lies in a city is stored: placed the same way one by one
-    places = events.rename(
-        columns={"where_coordinates": "place_raw", "latitude": "lat", "longitude": "lon"}
-    ).assign(country_iso3="IRQ", place_kind="city", admin2=lambda d: d.adm_2.fillna(""))
-    keys = ["place_raw", "lat", "lon", "admin2"]
-    located = {
-        tuple(row): gaz.resolve_one(dict(zip(keys, row, strict=True), country_iso3="IRQ"))[0]
-        is not None
-        for row in places[keys].drop_duplicates().itertuples(index=False)
-    }
-    in_city = places[[located[tuple(r)] for r in places[keys].itertuples(index=False)]]
-    all_best = query.series_frame(
+    # ≥ 95 % of the deaths of events that lie in a city or name an admin area are stored,
+    # on cities, districts, governorates or the country, and nothing twice
+    names_area = (events.adm_1.fillna("") != "") | (events.adm_2.fillna("") != "")
+    city_words = events.where_coordinates.str.contains(r" (?:town|city|village)$")
+    eligible = events[names_area | city_words].best.sum()
+    stored_all = query.series_frame(
         empty_engine, query.all_places(empty_engine).place_id.tolist(), "conflict_fatalities"
     )
-    stored_best = all_best[(all_best.estimate == "best") & (all_best.qualifier == "")].value.sum()
-    assert in_city.best.sum() > 0.5 * events.best.sum()
-    assert stored_best == in_city.best.sum()  # 100 % of the deaths that lie in a city
+    stored_all = stored_all[(stored_all.estimate == "best") & (stored_all.qualifier == "")]
+    assert 0.95 * eligible <= stored_all.value.sum() <= events.best.sum()
+    kinds = query.all_places(empty_engine).set_index("place_id").kind
+    by_kind = stored_all.groupby(stored_all.place_id.map(kinds)).value.sum()
+    assert set(by_kind.index) == {"city", "district", "governorate", "country"}
+    # Tall ‘Afar town is no GeoNames city: its deaths are its district's, a place of its own
+    # beside Mosul's district (two districts, two places)
+    on_site = stored_all[stored_all.site == "Tall ‘Afar town"]
+    assert set(on_site.place_id) == {"adm2:IRQ:tall-afar"}
+    assert on_site.value.sum() == events[events.where_coordinates == "Tall ‘Afar town"].best.sum()
+    assert on_site.value.sum() == 2292
+    district_ids = set(stored_all.place_id[stored_all.place_id.str.startswith("adm2:IRQ:")])
+    assert {"adm2:IRQ:tall-afar", "adm2:IRQ:mawsil"} <= district_ids
 
 
 # -- any HXL sheet -----------------------------------------------------------------------------

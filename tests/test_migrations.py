@@ -284,10 +284,12 @@ def test_baseline_revision_is_the_schema_the_44ede93_release_created(
 
 
 def test_store_made_by_main_before_migrations_is_stamped(store_url):
-    """Between 44ede93 and migrations, main created today's tables with create_all."""
+    """Between 44ede93 and migrations, main created the tables of revision 0002 with
+    create_all (no alembic_version): made here by upgrading to 0002 and dropping the stamp."""
     raw = sa.create_engine(store_url, poolclass=sa.pool.NullPool)
-    metadata.create_all(raw)
+    migrations.upgrade(raw, "0002")
     with raw.begin() as conn:
+        conn.exec_driver_sql("DROP TABLE alembic_version")
         conn.exec_driver_sql("INSERT INTO meta (key, value) VALUES ('snapshot', 'abc')")
     raw.dispose()
     engine = make_engine(store_url)

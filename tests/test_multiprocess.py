@@ -21,7 +21,7 @@ import pytest
 from data_sources import query
 from data_sources.store import make_engine
 
-from .conftest import ROOT
+from .conftest import ROOT, drop_source
 from .test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, free_port
 
 FIXTURES = ROOT / "tests" / "fixtures" / "ucdp_mosul"
@@ -149,6 +149,7 @@ def store_january(database_url: str) -> float:
 
 
 def test_an_import_from_a_third_process_reaches_tabs_on_two_servers(loaded_url, backend, browser):
+    drop_source(loaded_url, "ucdp")  # the snapshot's own UCDP events: the import stands alone
     cli_import(loaded_url, BEFORE)
     with server(loaded_url) as one, server(loaded_url) as two:
         tabs = {one: open_trends(browser, one), two: open_trends(browser, two)}

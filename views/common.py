@@ -364,7 +364,7 @@ def selected_cities() -> list[str]:
     cities = city_table(database_url())
     names = cities["name"].tolist()
     by_name = {n.casefold(): n for n in names}
-    by_id = dict(zip(cities["geonames_id"].astype(str), names, strict=True))
+    by_id = dict(zip(cities["geonames_id"].astype("Int64").astype(str), names, strict=True))
     key = "url_cities"
     if key not in st.session_state:
         raw = _from_url("cities")
@@ -383,7 +383,11 @@ def selected_cities() -> list[str]:
             list(dict.fromkeys(chosen)) or [c for c in DEFAULT_CITIES if c in names] or names[:2]
         )
     picked = st.sidebar.multiselect(
-        "Cities", names, key=key, help="Cities with stored figures. Shared by every page."
+        "Cities",
+        names,
+        key=key,
+        help="Cities with stored figures, then the governorates and districts holding figures "
+        "no city holds (e.g. a village's). Shared by every page.",
     )
     st.query_params["cities"] = ",".join(picked)
     ids = dict(zip(cities["name"], cities["place_id"], strict=True))

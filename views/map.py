@@ -12,7 +12,8 @@ common.show_link_problems()
 url = database_url()
 cities = common.city_table(url)
 cat = common.catalogue_all(url)
-cat = cat[cat.place_id.str.startswith("geonames:")]
+# cities, districts and governorates (countries and regions have no bubble of their own)
+cat = cat[cat.place_id.str.match(r"(?:geonames|adm1|adm2):")]
 if cat.empty:
     st.info("No city figures stored yet.")
     st.stop()
@@ -56,8 +57,10 @@ st.plotly_chart(
     config=charts.MAP_CONFIG,
 )
 st.caption(
-    f"{len(here)} cities with a figure in {month}; bubble area grows with the value. "
-    "Where a city has several series (markets or sources) the bubble shows their mean."
+    f"{len(here)} places with a figure in {month}; bubble area grows with the value. "
+    "Where a place has several series (markets or sources) the bubble shows their mean. "
+    "Districts and governorates are drawn at the point their source gives, else at their "
+    "seat city, and left out when neither is known."
 )
 st.dataframe(here[["city", "value", "figures", "source"]], hide_index=True, width="stretch")
 common.attribution(sorted({x for v in here.source for x in str(v).split(",")}))

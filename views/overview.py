@@ -4,12 +4,15 @@ import pandas as pd
 import streamlit as st
 
 import charts
-from data_sources import query
+from data_sources import export, query
 from data_sources.store import database_url
 from views import common
 
 HEADLINE = ["idps", "displaced_new", "civilians_killed", "civilians_injured", "food_price"]
 HEADLINE_PRICE = "Wheat flour, retail"
+FLOWS = {"displaced_new", "civilians_killed", "civilians_injured"}
+# event sources whose deaths are shown per month below the headline, not as a day's figure
+EVENT_SOURCES = ("ucdp",)
 
 st.title("Overview")
 common.show_link_problems()
@@ -35,6 +38,8 @@ def headline_row(city_latest: pd.DataFrame, metric: str) -> pd.Series | None:
         row["value"], row["previous"] = newest.value.mean(), newest.previous.mean()
         row["site"] = f"mean of {len(newest)} market(s)"
         return row
+    if metric in FLOWS:  # one day's events is no headline: they are summed per month below
+        rows = rows[~rows.source.isin(EVENT_SOURCES)]
     if rows.empty:
         return None
     row = rows.sort_values(["period_end", "value"]).iloc[-1].copy()
@@ -50,12 +55,67 @@ def headline_row(city_latest: pd.DataFrame, metric: str) -> pd.Series | None:
     return row
 
 
+def place_caption(place: pd.Series) -> str:
+    """A city's population and point; a district's or governorate's parent, seat and p-code."""
+    where = f" · {place['lat']:.3f}, {place['lon']:.3f}" if pd.notna(place["lat"]) else ""
+    if place["kind"] == "city":
+        return f"GeoNames population {int(place['population']):,}{where}"
+    parts = [f"{place['kind'].capitalize()} in {common.safe(place['parent_name'] or '?')}"]
+    if pd.notna(place["seat_name"]):
+        parts.append(f"seat {common.safe(place['seat_name'])}")
+    if pd.notna(place["pcode"]):
+        parts.append(f"p-code {common.safe(place['pcode'])}")
+    parts.append("figures no city of it holds")
+    return " · ".join(parts) + where
+
+
+def deaths_per_month(place_id: str, name: str) -> None:
+    """An event source's deaths per month for the place (UCDP GED in the snapshot), its
+    deadliest month as a headline, beside the figures reports gave for the place."""
+    deaths = common.series(url, (place_id,), "conflict_fatalities", "", None, "people")
+    deaths = deaths[deaths.source.isin(EVENT_SOURCES)]
+    if deaths.empty:
+        return
+    for origin, part in deaths.groupby("origin"):
+        monthly = charts.monthly_sums(part)
+        peak = monthly.loc[monthly.best.idxmax()]
+        month = pd.Period(peak["month"], "M")
+        low, high = peak["low"], peak["high"]
+        spread = (
+            f" (low {charts.format_value(low)}, high {charts.format_value(high)})"
+            if pd.notna(low) and pd.notna(high)
+            else ""
+        )
+        left, right = st.columns([1, 3])
+        with left:
+            st.metric(
+                f"Conflict deaths, deadliest month ({common.safe(origin.upper(), 20)})",
+                charts.format_value(peak["best"]),
+                help=f"{month:%B %Y}: best estimate{spread}, summed over "
+                f"{common.safe(origin, 40)}'s events. {common.safe(peak['citation'], 400)}",
+            )
+            st.caption(f"{month:%B %Y} · best estimate{spread}")
+            st.download_button(
+                "Deaths per month (CSV)",
+                export.neutralise(monthly.assign(place=name)).to_csv(index=False).encode(),
+                file_name=f"deaths_per_month_{place_id.replace(':', '_')}.csv",
+                mime="text/csv",
+                key=f"deaths_csv_{place_id}_{origin}",
+            )
+        with right:
+            said = common.reported(url, (place_id,))
+            said = said[said.metric.isin(["civilians_killed", "conflict_fatalities"])]
+            st.plotly_chart(
+                charts.monthly_deaths_figure(monthly, said),
+                key=f"deaths_{place_id}_{origin}",
+                config={"displayModeBar": False},
+            )
+
+
 for place_id in place_ids:
     city = cities.loc[place_id]
     st.subheader(f"{common.safe(city['name'])} ({common.safe(city['country_iso3'])})")
-    st.caption(
-        f"GeoNames population {int(city['population']):,} · {city['lat']:.3f}, {city['lon']:.3f}"
-    )
+    st.caption(place_caption(city))
     mine = latest[latest.place_id == place_id]
     shown = [(m, headline_row(mine, m)) for m in HEADLINE]
     shown = [(m, r) for m, r in shown if r is not None]
@@ -101,6 +161,7 @@ for place_id in place_ids:
                     key=f"spark_{place_id}_{metric}",
                     config={"displayModeBar": False},
                 )
+    deaths_per_month(place_id, city["name"])
     with st.expander(f"All latest figures for {common.safe(city['name'])} ({len(mine)} series)"):
         table = common.link_column(mine.assign(period=mine.period_end.dt.strftime("%Y-%m-%d")))
         st.dataframe(

@@ -3,10 +3,13 @@ figure rows: one shape for the connector and for `import`."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 
 from ..aggregate import event_figures
 from ..places import gazetteer
+from ..schema import conform
 
 # UCDP's type_of_violence codes (GED codebook): the breakdown of every figure
 VIOLENCE = {
@@ -26,7 +29,8 @@ def ged_figures(df: pd.DataFrame, url: str, country_iso3: str = "") -> pd.DataFr
     events: deaths best, low and high (`conflict_fatalities`), civilian deaths apart
     (`civilians_killed`), and one `conflict_events` per event; in total (breakdown "") and
     by type of violence, each reported location its own site. The store sums events per site, day and
-    type (aggregate.py). Placed by coordinates on the nearest city, else by name."""
+    type (aggregate.py). Placed on the city the location is (by its name, near its
+    coordinates), else on its district or governorate (`places.Gazetteer.resolve_one`)."""
     text = lambda col: df[col].fillna("").astype(str).str.strip()  # noqa: E731
     violence: pd.Series | str = ""
     if "type_of_violence" in df:
@@ -48,10 +52,14 @@ def ged_figures(df: pd.DataFrame, url: str, country_iso3: str = "") -> pd.DataFr
             "admin1": text("adm_1") if "adm_1" in df else "",
             "admin2": text("adm_2") if "adm_2" in df else "",
             "country_iso3": country,
-            "place_kind": "city",
+            "place_kind": "locality",  # a named place: its city, else its district/governorate
             "qualifier": violence,
+            # UCDP dates an event by its earliest and latest possible day; it is counted on
+            # its earliest, as UCDP's monthly sums count it (Aleppo's 459 deaths of
+            # 15 November - 12 December 2016 are November's), so that a month on any page
+            # is UCDP's month and an uncertain date never splits or moves an event
             "period_start": df["date_start"].astype(str).str[:10],
-            "period_end": df["date_end"].astype(str).str[:10],
+            "period_end": df["date_start"].astype(str).str[:10],
         }
     )
     one = pd.Series(1, index=df.index)
@@ -72,3 +80,31 @@ def ged_figures(df: pd.DataFrame, url: str, country_iso3: str = "") -> pd.DataFr
         return total
     # the total (breakdown "", what Trends shows first) and, beside it, each type of violence
     return pd.concat([total, event_figures(place, df["id"], url, figures)], ignore_index=True)
+
+
+def read_ged_csv(
+    path: Path,
+    *,
+    source: str,
+    source_url: str,
+    citation: str,
+    licence: str,
+    country_iso3: str = "",
+) -> pd.DataFrame:
+    """A UCDP GED CSV file (UCDP's own download, or HDX's per-country file with its HXL row;
+    plain or compressed, as pandas reads it) to figure rows, with the file's provenance.
+
+    The bundled snapshot reads its UCDP files through this: they are event lists whose rows
+    the store adds up per place, day and type of violence, like `import` does."""
+    events = pd.read_csv(path, dtype=str, keep_default_na=False)
+    if len(events) and events.iloc[0].str.startswith("#").any():
+        events = events.iloc[1:]  # HDX's HXL row (line 2, its id cell empty) is not an event
+    events = events.drop_duplicates()  # the same event twice is one event
+    out = ged_figures(events, source_url, country_iso3).assign(
+        dataset=Path(path).name.split(".")[0],
+        source=source,
+        source_url=source_url,
+        citation=citation,
+        licence=licence,
+    )
+    return conform(out)

@@ -193,7 +193,14 @@ def _reset_sequences(conn) -> None:
 
 def results_from_log(log: pd.DataFrame) -> list[store.IngestResult]:
     """The per-file results of the ingest that built the tables, for the same report."""
-    fields = ("rows_in", "rows_new", "rows_revised", "rows_unchanged", "rows_rejected")
+    fields = (
+        "rows_in",
+        "rows_new",
+        "rows_revised",
+        "rows_unchanged",
+        "rows_rejected",
+        "rows_added_up",
+    )
     return [
         store.IngestResult(
             source=r.source,
