@@ -364,6 +364,9 @@ def _summary(reports: list) -> None:
         f"(304), {r.cached} cached, {r.requests} requests, asked {r.since}"
         for r in reports
     )
+    for r in reports:  # where every row went: rows in = stored + added up + rejected
+        if r.status == "ok":
+            _say(f"{r.source} rows: {r.balance()}")
     _say(f"summary: {line}")
 
 
