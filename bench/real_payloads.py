@@ -17,34 +17,12 @@ import os
 import tempfile
 from pathlib import Path
 
-import pandas as pd
-
 from data_sources import settings
 from data_sources.connectors import Scope
 from data_sources.refresh import refresh
 from data_sources.store import make_engine
 from tests.conftest import FEED_KEYS
-from tests.feed_server import SHARED, FeedServer
-
-NUMBERS = {"admin_level", "population", "events", "fatalities", "price", "usd_price", "lat", "lon"}
-
-
-def hapi_records(path: Path) -> list[dict]:
-    """HAPI's table as its JSON answers it: numbers typed, empty cells null."""
-    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    rows = []
-    for rec in frame.to_dict("records"):
-        out = {}
-        for key, value in rec.items():
-            if value == "":
-                out[key] = None
-            elif key in NUMBERS:
-                number = float(value)
-                out[key] = int(number) if number.is_integer() else number
-            else:
-                out[key] = value
-        rows.append(out)
-    return rows
+from tests.feed_server import SHARED, FeedServer, hapi_records
 
 
 def payloads(shared: Path) -> dict[str, tuple[Scope, callable]]:
@@ -66,16 +44,22 @@ def payloads(shared: Path) -> dict[str, tuple[Scope, callable]]:
         return Scope(sorted(countries))
 
     def load_dtm(server: FeedServer) -> Scope:
-        tcd = json.loads((samples / "iom-dtm" / "displacement-admin2-admin0pcode-tcd.json").read_text())
+        tcd = json.loads(
+            (samples / "iom-dtm" / "displacement-admin2-admin0pcode-tcd.json").read_text()
+        )
         server.data["dtm"] = {"TCD": tcd}
         return Scope(["TCD"])
 
     def load_ucdp(server: FeedServer) -> Scope:
-        server.data["ucdp"] = json.loads((samples / "ucdp" / "gedevents_25.1_pagesize1_page0.json").read_text())["Result"]
+        server.data["ucdp"] = json.loads(
+            (samples / "ucdp" / "gedevents_25.1_pagesize1_page0.json").read_text()
+        )["Result"]
         return Scope(["ETH"])
 
     def load_unhcr(server: FeedServer) -> Scope:
-        items = json.loads((samples / "unhcr" / "population_v1_year2024_coaTUR_limit5.json").read_text())["items"]
+        items = json.loads(
+            (samples / "unhcr" / "population_v1_year2024_coaTUR_limit5.json").read_text()
+        )["items"]
         server.data["unhcr"] = [{**i, "coo_iso": "-"} for i in items]
         server.unhcr_any_origin = True
         return Scope(["-"])
@@ -125,7 +109,9 @@ def main() -> None:
         print(f"== {item['feed']}: {r.status} {r.error}")
         for key, value in vars(r).items():
             if key not in ("source", "status", "error") and value not in ("", 0, 0.0, {}, None):
-                print(f"   {key}: {value if not isinstance(value, float) or math.isnan(value) else round(value, 2)}")
+                print(
+                    f"   {key}: {value if not isinstance(value, float) or math.isnan(value) else round(value, 2)}"
+                )
 
 
 if __name__ == "__main__":

@@ -68,8 +68,13 @@ class SourceReport:
     @property
     def accounted(self) -> int:
         """Rows that ended somewhere; equals `fetched` (rows in) for a stored feed."""
-        return self.new + self.revised + self.unchanged + self.added_up + self.repeated + (
-            self.rejected
+        return (
+            self.new
+            + self.revised
+            + self.unchanged
+            + self.added_up
+            + self.repeated
+            + (self.rejected)
         )
 
     def balance(self) -> str:
@@ -83,9 +88,7 @@ class SourceReport:
         if self.reject_reasons:
             text += " (" + ", ".join(f"{n:,} {r}" for r, n in self.reject_reasons.items()) + ")"
         if self.skipped:
-            text += "; records skipped: " + ", ".join(
-                f"{n:,} {r}" for r, n in self.skipped.items()
-            )
+            text += "; records skipped: " + ", ".join(f"{n:,} {r}" for r, n in self.skipped.items())
         return text
 
     @property

@@ -146,6 +146,8 @@ class Connector:
             "licence": self.licence,
             "estimate": "best",
         }
+        if "source_url" in frame and frame["source_url"].fillna("").ne("").all():
+            del defaults["source_url"]  # each row's own page, set by the normalizer
         out = frame.assign(**{k: v for k, v in {**defaults, **columns}.items()})
         return conform(out)
 
