@@ -314,7 +314,9 @@ class FeedServer:
         )
 
     def _unhcr(self, req: Request) -> Reply:
-        rows = [r for r in self.data["unhcr"] if r["coo_iso"] == req.query.get("coo")]
+        # a record whose origin UNHCR masks as "-" (recorded_coaTUR.json) is served with any
+        # origin's answer: the connector must refuse it with a reason, not drop it unseen
+        rows = [r for r in self.data["unhcr"] if r["coo_iso"] in (req.query.get("coo"), "-")]
         if self.honour_dates:
             first, last = int(req.query.get("yearFrom", 0)), int(req.query.get("yearTo", 9999))
             rows = [r for r in rows if first <= int(r["year"]) <= last]

@@ -9,13 +9,14 @@ with their origin (README there).
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
 from data_sources import query
 from data_sources.connectors import Scope
 from data_sources.refresh import refresh
-from tests.feed_server import SHARED, hapi_records
+from tests.feed_server import FIXTURES, SHARED, hapi_records
 
 HAPI_CONFLICT = SHARED / "acled-hdx" / "hdx_hapi_conflict_event_global_2025.csv"
 HAPI_IDPS = SHARED / "iom-dtm" / "hdx_hapi_idps_global.csv"
@@ -111,3 +112,80 @@ def test_dtm_v3_real_chad_keeps_sex_reason_and_origin(feeds, empty_engine):
     reasons = set(query.rejected(empty_engine, source="dtm").reason)
     assert any(r.startswith("no city matches 'Fouli' in TCD") for r in reasons)
     assert all(r.startswith("no city matches") for r in reasons)
+
+
+def test_reliefweb_recorded_reports_count_and_a_bad_one_is_a_reject(feeds, empty_engine):
+    """A recorded ReliefWeb answer (v1, Nepal, September 2020: `date.original` and `url_alias`
+    only) counts its four reports; a report without any date is one reject with its reason,
+    not the end of the feed."""
+    recorded = json.loads((FIXTURES / "reliefweb" / "recorded_v1_reports_NPL.json").read_text())
+    undated = {"id": "999", "fields": {"title": "A report without a date", "url": "https://x.y/"}}
+    saved = feeds.data["reliefweb"]
+    feeds.data["reliefweb"] = {"Kathmandu": [*recorded["data"], undated]}
+    try:
+        report = refresh(empty_engine, ["reliefweb"], Scope(["NPL"], ["Kathmandu"]))[0]
+    finally:
+        feeds.data["reliefweb"] = saved
+    balanced(report)
+    assert (report.new, report.rejected) == (1, 1)
+    cities = query.cities(empty_engine)
+    place = cities.loc[cities.name == "Kathmandu", "place_id"].tolist()
+    weekly = query.series_frame(empty_engine, place, "reports")
+    assert weekly.value.tolist() == [4.0]  # 15-17 September 2020: one week
+    assert weekly.period_start.dt.strftime("%Y-%m-%d").tolist() == ["2020-09-14"]
+    assert (
+        "https://reliefweb.int/report/nepal/nepal-earthquake-national-seismological"
+        in (weekly.quote.iloc[0])
+    )
+    assert report.reject_reasons == {"report 999 has no date (fields.date.created)": 1}
+
+
+def test_unhcr_recorded_record_with_masked_origin_is_a_reject(feeds, empty_engine):
+    """The recorded UNHCR record (origin "-", numbers as strings, "oip": "-") beside real
+    Syrian rows: the Syrian figures land, the masked one is a reject with its reason, and the
+    records that give no figure ('-' or 0) are counted by name."""
+    recorded = json.loads((FIXTURES / "unhcr" / "recorded_coaTUR.json").read_text())["items"]
+    saved = feeds.data["unhcr"]
+    feeds.data["unhcr"] = [*saved, *recorded]
+    try:
+        report = refresh(empty_engine, ["unhcr"], Scope(["SYR"]))[0]
+    finally:
+        feeds.data["unhcr"] = saved
+    balanced(report)
+    assert report.new > 0
+    assert report.reject_reasons == {"origin is not the country asked for (SYR):": 1}
+    reason = query.rejected(empty_engine, source="unhcr").reason.tolist()
+    assert reason == ["origin is not the country asked for (SYR): '-'"]
+    assert set(report.skipped) <= {
+        "refugees abroad: '-' (does not apply) or 0",
+        "IDPs: '-' (does not apply) or 0",
+    }
+    raw = json.loads(query.rejected(empty_engine, source="unhcr").raw.iloc[0])
+    assert (raw["value"], raw["qualifier"]) == (2940735, "in Türkiye")
+
+
+@pytest.mark.parametrize(
+    "source", ["hapi", "dtm", "wfp", "ucdp", "acled", "reliefweb", "unhcr", "fts", "hxl"]
+)
+def test_every_feed_accounts_for_every_row(feeds, empty_engine, source):
+    """rows in = stored + added up + repeated + rejected, for every feed, in its report."""
+    from tests.feed_server import replay_scopes
+
+    report = refresh(empty_engine, [source], replay_scopes()[source])[0]
+    balanced(report)
+    assert report.fetched > 0
+
+
+def test_the_command_line_states_each_feeds_account(feeds, store_url, monkeypatch, capsys):
+    """What a person reads after `refresh`: one line per feed saying where every row went."""
+    from data_sources.cli import main
+
+    monkeypatch.setenv("DATABASE_URL", store_url)
+    assert main(["refresh", "--source", "ucdp", "--country", "BGD"]) == 0
+    line = next(ln for ln in capsys.readouterr().out.splitlines() if ln.startswith("ucdp rows:"))
+    numbers = [
+        int(n.replace(",", ""))
+        for n in re.findall(r"[\d,]+(?= (?:rows in|stored|added up|repeated|rejected))", line)
+    ]
+    rows_in, stored, added_up, repeated, rejected = numbers
+    assert rows_in == stored + added_up + repeated + rejected and stored > 0
