@@ -17,12 +17,12 @@ import os
 import tempfile
 from pathlib import Path
 
-from data_sources import settings
+from data_sources import query, settings
 from data_sources.connectors import Scope
 from data_sources.refresh import refresh
 from data_sources.store import make_engine
 from tests.conftest import FEED_KEYS
-from tests.feed_server import SHARED, FeedServer, hapi_records
+from tests.feed_server import FIXTURES, SHARED, FeedServer, hapi_records
 
 
 def payloads(shared: Path) -> dict[str, tuple[Scope, callable]]:
@@ -60,9 +60,15 @@ def payloads(shared: Path) -> dict[str, tuple[Scope, callable]]:
         items = json.loads(
             (samples / "unhcr" / "population_v1_year2024_coaTUR_limit5.json").read_text()
         )["items"]
-        server.data["unhcr"] = [{**i, "coo_iso": "-"} for i in items]
-        server.unhcr_any_origin = True
-        return Scope(["-"])
+        server.data["unhcr"] = items  # origin "-": served with any origin's answer
+        return Scope(["TUR"])
+
+    def load_reliefweb(server: FeedServer) -> Scope:
+        recorded = FIXTURES / "reliefweb" / "recorded_v1_reports_NPL.json"
+        server.data["reliefweb"] = {"Kathmandu": json.loads(recorded.read_text())["data"]}
+        return Scope(["NPL"], ["Kathmandu"])
+
+    out["reliefweb"] = load_reliefweb
 
     out["hapi"] = load_hapi
     out["dtm"] = load_dtm
@@ -92,7 +98,11 @@ def run(shared: Path, feeds: list[str] | None) -> list[dict]:
                 scope = load(server)
                 engine = make_engine(f"sqlite:///{tmp}/{feed}.sqlite")
                 report = refresh(engine, [feed], scope)[0]
-                results.append({"feed": feed, "report": report})
+                rejects = query.rejected(engine, limit=10**7, source=feed)
+                reasons = (
+                    rejects["reason"].str.replace(r"'.*", "", regex=True).str.strip().value_counts()
+                )
+                results.append({"feed": feed, "report": report, "reasons": reasons.to_dict()})
                 engine.dispose()
     finally:
         server.stop()
@@ -107,6 +117,7 @@ def main() -> None:
     for item in run(args.shared, args.feed):
         r = item["report"]
         print(f"== {item['feed']}: {r.status} {r.error}")
+        print(f"   rejects in the store by reason: {item['reasons']}")
         for key, value in vars(r).items():
             if key not in ("source", "status", "error") and value not in ("", 0, 0.0, {}, None):
                 print(
