@@ -189,3 +189,30 @@ def test_the_command_line_states_each_feeds_account(feeds, store_url, monkeypatc
     ]
     rows_in, stored, added_up, repeated, rejected = numbers
     assert rows_in == stored + added_up + repeated + rejected and stored > 0
+
+
+def test_ucdp_recorded_api_event_lands_with_best_low_high(feeds, empty_engine):
+    """The recorded UCDP API answer (GED 25.1, one Ethiopian event at Degehabur, 13 May 2010:
+    best 3, low 3, high 5) through the connector as the API sends it."""
+    recorded = json.loads(
+        (FIXTURES / "ucdp" / "recorded_gedevents_25.1_pagesize1_page0.json").read_text()
+    )
+    saved = feeds.data["ucdp"]
+    feeds.data["ucdp"] = recorded["Result"]
+    try:
+        report = refresh(empty_engine, ["ucdp"], Scope(["ETH"]))[0]
+    finally:
+        feeds.data["ucdp"] = saved
+    balanced(report)
+    assert feeds.requests_to("/api/gedevents/25.1")[0].query["Country"] == "530"
+    places = query.all_places(empty_engine)
+    deaths = query.series_frame(empty_engine, places.place_id.tolist(), "conflict_fatalities")
+    by_estimate = dict(
+        zip(
+            deaths[deaths.qualifier == ""].estimate,
+            deaths[deaths.qualifier == ""].value,
+            strict=True,
+        )
+    )
+    assert by_estimate == {"best": 3.0, "low": 3.0, "high": 5.0}
+    assert set(deaths.period_start.dt.strftime("%Y-%m-%d")) == {"2010-05-13"}
