@@ -429,6 +429,8 @@ class RefreshJob:
                 new=report.new,
                 revised=report.revised,
                 rejected=report.rejected,
+                # where every row went (rows in = stored + added up + rejected), as on the CLI
+                rows=report.balance() if report.status == "ok" else "",
             )
 
     def _run(self) -> None:
