@@ -20,7 +20,7 @@ from pathlib import Path
 from data_sources import query, settings
 from data_sources.connectors import Scope
 from data_sources.refresh import refresh
-from data_sources.store import make_engine
+from data_sources.store import REASON_DETAIL, make_engine
 from tests.conftest import FEED_KEYS
 from tests.feed_server import FIXTURES, SHARED, FeedServer, hapi_records
 
@@ -100,7 +100,10 @@ def run(shared: Path, feeds: list[str] | None) -> list[dict]:
                 report = refresh(engine, [feed], scope)[0]
                 rejects = query.rejected(engine, limit=10**7, source=feed)
                 reasons = (
-                    rejects["reason"].str.replace(r"'.*", "", regex=True).str.strip().value_counts()
+                    rejects["reason"]
+                    .str.replace(REASON_DETAIL, "", regex=True)
+                    .str.strip()
+                    .value_counts()
                 )
                 results.append({"feed": feed, "report": report, "reasons": reasons.to_dict()})
                 engine.dispose()

@@ -554,6 +554,11 @@ def _lost_a_race(exc: Exception) -> bool:
     )
 
 
+# what a reject reason names after its kind (a quoted value, the conflicting numbers), cut off
+# when reasons are counted by kind in a load's summary
+REASON_DETAIL = r"'.*|: [\d.,\s]+$"
+
+
 def _write_load(
     conn,
     engine: Engine,
@@ -577,7 +582,7 @@ def _write_load(
         result.rows_rejected = len(rejected)
         result.reject_reasons = (
             rejected["reason"]
-            .str.replace(r"'.*", "", regex=True)
+            .str.replace(REASON_DETAIL, "", regex=True)
             .str.strip()
             .value_counts()
             .head(20)
