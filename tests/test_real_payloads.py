@@ -216,3 +216,18 @@ def test_ucdp_recorded_api_event_lands_with_best_low_high(feeds, empty_engine):
     )
     assert by_estimate == {"best": 3.0, "low": 3.0, "high": 5.0}
     assert set(deaths.period_start.dt.strftime("%Y-%m-%d")) == {"2010-05-13"}
+
+
+@needs_shared
+def test_hapi_rows_naming_only_an_admin1_area_are_rejects_that_say_so(real_hapi, empty_engine):
+    """Real Ukrainian ACLED rows at sea (only provider_admin1_name: "Black Sea", "Sea of
+    Azov"): never forced onto a city, never "no place name"."""
+    serve_hapi(real_hapi, {"UKR"})
+    report = refresh(empty_engine, ["hapi"], Scope(["UKR"]))[0]
+    balanced(report)
+    reasons = set(query.rejected(empty_engine, source="hapi").reason)
+    assert (
+        "names only an admin 1 area, not a city: 'Black Sea' in UKR "
+        "(figures for governorates are not placed yet)"
+    ) in reasons
+    assert not any(r.startswith("no place name") for r in reasons)

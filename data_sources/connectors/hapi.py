@@ -185,7 +185,25 @@ class HapiConnector(Connector):
                 "quote": self._flags(df),
             }
         )
-        return getattr(self, "_" + batch.dataset.replace("-", "_"))(batch, df, place)
+        out = getattr(self, "_" + batch.dataset.replace("-", "_"))(batch, df, place)
+        # a district row that names only its governorate (ACLED's events at sea: "Black Sea")
+        # is not forced onto a city: a reject that names the area, until areas are places
+        only_admin1 = (
+            (out["place_kind"] == "city") & (out["place_raw"] == "") & (out["admin1"] != "")
+        )
+        if only_admin1.any():
+            bad = out[only_admin1]
+            self.reject(
+                batch,
+                bad,
+                "names only an admin 1 area, not a city: '"
+                + bad["admin1"]
+                + "' in "
+                + bad["country_iso3"]
+                + " (figures for governorates are not placed yet)",
+            )
+            out = out[~only_admin1]
+        return out
 
     _flagged: Counter[str]
 
