@@ -5,6 +5,11 @@ HAPI issues it). Pages are `limit`/`offset` of up to 10,000 rows, wrapped as `{"
 Admin-2 rows are placed on the city that is the district's seat (p-code aliases, then name);
 admin-0 rows stay country figures. Admin-1 rows are not requested: a governorate is neither a
 city nor a country, and its figure is already the sum of the districts we keep.
+
+Rows carry no provenance of their own, so each keeps the request it came from (country, admin
+level, page) as its link; a row without `admin_level` has the request's, and the data
+provider's admin names stand in for HAPI's standard names when those are empty. HAPI's own
+`warning` and `error` on a row are kept with the figure (its quote) and counted in the notes.
 """
 
 from __future__ import annotations
@@ -205,7 +210,9 @@ class HapiConnector(Connector):
             out = out[~only_admin1]
         return out
 
-    _flagged: Counter[str]
+    def __init__(self) -> None:
+        super().__init__()
+        self._flagged: Counter[str] = Counter()  # rows with a HAPI warning / error, per field
 
     def _flags(self, df: pd.DataFrame) -> pd.Series:
         """HAPI's own `warning` and `error` on a row, kept with the figure (shown on the Data
@@ -219,13 +226,11 @@ class HapiConnector(Connector):
             if flagged.any():
                 note = f"HDX HAPI {field}: " + text
                 out = out.where(~flagged, (out + "; ").where(out != "", "") + note)
-                if not hasattr(self, "_flagged"):
-                    self._flagged = Counter()
                 self._flagged[field] += int(flagged.sum())
         return out
 
     def normalize_all(self, batches: list[Batch], scope: Scope) -> pd.DataFrame:
-        self._flagged: Counter[str] = Counter()
+        self._flagged = Counter()
         out = super().normalize_all(batches, scope)
         for field, count in self._flagged.items():
             self.notes.append(f"{count:,} rows carry a HAPI {field} (kept, shown with the figure)")
