@@ -68,14 +68,8 @@ class SourceReport:
     @property
     def accounted(self) -> int:
         """Rows that ended somewhere; equals `fetched` (rows in) for a stored feed."""
-        return (
-            self.new
-            + self.revised
-            + self.unchanged
-            + self.added_up
-            + self.repeated
-            + (self.rejected)
-        )
+        stored = self.new + self.revised + self.unchanged
+        return stored + self.added_up + self.repeated + self.rejected
 
     def balance(self) -> str:
         """The summary's account: rows in = stored + added up + rejected, and named skips."""
