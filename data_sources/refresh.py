@@ -53,7 +53,7 @@ class SourceReport:
     seconds: float = 0.0
     error: str = ""
     notes: str = ""  # e.g. a country the feed does not cover: said, not failed
-    records: int = 0  # records the feed sent (after dropping repeats across pages)
+    records: int = 0  # records the feed sent, over all pages
     added_up: int = 0  # event rows summed with others of the same place, day and breakdown
     repeated: int = 0  # identical copies of one figure, kept once
     reject_reasons: dict = field(default_factory=dict)
