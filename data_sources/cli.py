@@ -13,6 +13,7 @@ import os
 import signal
 import sys
 import threading
+import zipfile
 from pathlib import Path
 
 from rich.console import Console
@@ -21,7 +22,7 @@ from rich.table import Table
 
 from . import query
 from .errors import STORE_FAILURES, store_error
-from .formats.hxl import HXLFormatError, parse_hxl_csv
+from .formats.hxl import HXLFormatError, imported_source_name, parse_hxl_csv
 from .http import FeedClient, FeedError
 from .snapshot import load_snapshot
 from .store import IngestResult, database_url, ingest, make_engine, open_store
@@ -39,7 +40,16 @@ def _read(target: str) -> tuple[str, str]:
             -1
         ] or "download.csv"
     path = Path(target)
+    if zipfile.is_zipfile(path):  # the Data page's ZIP: its HXL file is the figures
+        with zipfile.ZipFile(path) as archive:
+            if EXPORT_IN_ZIP not in archive.namelist():
+                raise OSError(f"no {EXPORT_IN_ZIP} in it (not a Situation Room export)")
+            text = archive.read(EXPORT_IN_ZIP).decode("utf-8-sig")
+        return text, f"{path.name}/{EXPORT_IN_ZIP}"
     return path.read_text(encoding="utf-8-sig"), path.name
+
+
+EXPORT_IN_ZIP = "figures_hxl.csv"
 
 
 def report(result: IngestResult) -> None:
@@ -88,10 +98,12 @@ def cmd_import(args: argparse.Namespace) -> int:
         console.print(f"[red]malformed file, nothing imported: {exc}[/red]")
         return 2
     engine = open_store()
+    sources = frame["source"].unique() if len(frame) else []
     result = ingest(
         engine,
         frame,
-        source=frame["source"].iloc[0] if len(frame) else (args.source or "hxl"),
+        # an export of several sources is logged as one import named after its file
+        source=sources[0] if len(sources) == 1 else (args.source or imported_source_name(name)),
         target=args.target,
     )
     report(result)
@@ -364,6 +376,9 @@ def _summary(reports: list) -> None:
         f"(304), {r.cached} cached, {r.requests} requests, asked {r.since}"
         for r in reports
     )
+    for r in reports:  # where every row went: rows in = stored + added up + rejected
+        if r.status == "ok":
+            _say(f"{r.source} rows: {r.balance()}")
     _say(f"summary: {line}")
 
 

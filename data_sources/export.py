@@ -66,6 +66,8 @@ def figures(frame: pd.DataFrame, source: str | None = None) -> pd.DataFrame:
     return frame if source is None else frame[frame.source == source]
 
 
+# The last three columns (place id, dataset, quote) make an export importable into another
+# instance with the same places, series and provenance (formats/roundtrip.py).
 EXPORT_COLUMNS = {
     "city": "#loc+name",
     "country_iso3": "#country+code",
@@ -84,6 +86,9 @@ EXPORT_COLUMNS = {
     "retrieved_at": "#date+retrieved",
     "revision": "#meta+revision",
     "licence": "#meta+licence",
+    "place_id": "#loc+code",
+    "dataset": "#meta+dataset",
+    "quote": "#meta+quote",
 }
 
 

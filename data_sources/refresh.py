@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
 import pandas as pd
@@ -53,12 +53,37 @@ class SourceReport:
     seconds: float = 0.0
     error: str = ""
     notes: str = ""  # e.g. a country the feed does not cover: said, not failed
+    records: int = 0  # records the feed sent, over all pages
+    added_up: int = 0  # event rows summed with others of the same place, day and breakdown
+    repeated: int = 0  # identical copies of one figure, kept once
+    reject_reasons: dict = field(default_factory=dict)
+    skipped: dict = field(default_factory=dict)  # records that give no figure, by reason
     since: str = ""  # what was asked for: "full", or the since-date(s) per country
 
     @property
     def pages_new(self) -> int:
         """Pages the server sent in full (HTTP 200)."""
         return max(0, self.pages - self.not_modified - self.cached)
+
+    @property
+    def accounted(self) -> int:
+        """Rows that ended somewhere; equals `fetched` (rows in) for a stored feed."""
+        stored = self.new + self.revised + self.unchanged
+        return stored + self.added_up + self.repeated + self.rejected
+
+    def balance(self) -> str:
+        """The summary's account: rows in = stored + added up + rejected, and named skips."""
+        text = (
+            f"{self.fetched:,} rows in = {self.new + self.revised + self.unchanged:,} stored "
+            f"({self.new:,} new, {self.revised:,} revised, {self.unchanged:,} unchanged)"
+            f" + {self.added_up:,} added up + {self.repeated:,} repeated"
+            f" + {self.rejected:,} rejected"
+        )
+        if self.reject_reasons:
+            text += " (" + ", ".join(f"{n:,} {r}" for r, n in self.reject_reasons.items()) + ")"
+        if self.skipped:
+            text += "; records skipped: " + ", ".join(f"{n:,} {r}" for r, n in self.skipped.items())
+        return text
 
     @property
     def rows_per_second(self) -> float:
@@ -213,6 +238,7 @@ class _Collected:
     status: str = "fetched"  # fetched | failed | skipped
     error: str = ""
     asked: str = ""  # "full", or the since-date per country (the summary's "asked" column)
+    records: int = 0  # records the feed sent, over all pages
 
 
 def _collect(
@@ -279,8 +305,9 @@ def _fetch_feed(
                 connector, target, started, empty_observations(), client.stats, "failed", error
             )
     return _Collected(
-        connector, target, started, data if not data.empty else empty_observations(), client.stats
-    )
+        connector, target, started, data if not data.empty else empty_observations(), client.stats,
+        records=sum(len(b.records) for b in batches),
+    )  # fmt: skip
 
 
 def _store(
@@ -293,8 +320,10 @@ def _store(
     name, stats = got.connector.name, got.stats
 
     def finish(status: str, **fields) -> SourceReport:
+        fetched = fields.pop("fetched_rows", len(got.data))
         report = SourceReport(
-            name, status, fetched=len(got.data), pages=stats.pages, requests=stats.requests,
+            name, status, fetched=fetched, records=got.records, pages=stats.pages,
+            requests=stats.requests,
             retries=stats.retries, not_modified=stats.not_modified, cached=stats.cache_hits,
             seconds=time.perf_counter() - got.started, since=got.asked, **fields,
         )  # fmt: skip
@@ -317,17 +346,21 @@ def _store(
         )  # fmt: skip
         return finish("failed", error=got.error)
     progress(name, "storing", {"rows": len(got.data)})
+    refused = got.connector.rejected_rows()
     try:
         result = ingest(
             engine, got.data, source=name, target=got.target, pages=stats.pages,
             requests=stats.requests, pages_not_modified=stats.not_modified,
-            pages_cached=stats.cache_hits,
+            pages_cached=stats.cache_hits, pre_rejected=refused,
         )  # fmt: skip
     except Exception as exc:  # noqa: BLE001 - ingest logged it and rolled back
         return finish("failed", error=f"{name}: could not store: {type(exc).__name__}: {exc}")
     return finish(
         "ok", new=result.rows_new, revised=result.rows_revised, unchanged=result.rows_unchanged,
         rejected=result.rows_rejected, notes="; ".join(got.connector.notes),
+        added_up=result.rows_added_up, repeated=result.rows_repeated,
+        reject_reasons=dict(result.reject_reasons), skipped=dict(got.connector.skipped),
+        fetched_rows=result.rows_in,
     )  # fmt: skip
 
 
@@ -390,6 +423,8 @@ class RefreshJob:
                 new=report.new,
                 revised=report.revised,
                 rejected=report.rejected,
+                # where every row went (rows in = stored + added up + rejected), as on the CLI
+                rows=report.balance() if report.status == "ok" else "",
             )
 
     def _run(self) -> None:

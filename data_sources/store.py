@@ -278,7 +278,21 @@ class IngestResult:
     # event rows summed into a figure with other events (aggregate.py): rows in = new +
     # revised + unchanged + rejected + rows added up
     rows_added_up: int = 0
+    # identical copies of one figure in one input (a record sent twice) kept once
+    rows_repeated: int = 0
     reject_reasons: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def rows_accounted(self) -> int:
+        """Every row in ends somewhere: this equals `rows_in` for a finished load."""
+        return (
+            self.rows_new
+            + self.rows_revised
+            + self.rows_unchanged
+            + self.rows_added_up
+            + self.rows_repeated
+            + self.rows_rejected
+        )
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -572,6 +586,11 @@ def _lost_a_race(exc: Exception) -> bool:
     )
 
 
+# what a reject reason names after its kind (a quoted value, the conflicting numbers), cut off
+# when reasons are counted by kind in a load's summary
+REASON_DETAIL = r"'.*|: [\d.,\s]+$"
+
+
 def _write_load(
     conn,
     engine: Engine,
@@ -585,7 +604,7 @@ def _write_load(
 ) -> None:
     """One load's writes, in the caller's transaction: figures, rejects, and its end."""
     result.rows_new = result.rows_revised = result.rows_unchanged = result.rows_rejected = 0
-    result.rows_added_up = 0
+    result.rows_added_up = result.rows_repeated = 0
     if not rows.empty:
         conflicts = _store_observations(conn, rows, combos, good, result, retrieved, gaz)
         if not conflicts.empty:
@@ -595,7 +614,7 @@ def _write_load(
         result.rows_rejected = len(rejected)
         result.reject_reasons = (
             rejected["reason"]
-            .str.replace(r"'.*", "", regex=True)
+            .str.replace(REASON_DETAIL, "", regex=True)
             .str.strip()
             .value_counts()
             .head(20)
@@ -737,7 +756,9 @@ def _store_observations(
         before = len(obs)
         obs = add_up_events(obs, combo_adds_up[codes])
         result.rows_added_up = before - len(obs)
+    before = len(obs)
     obs, conflicts = _split_duplicates(obs)
+    result.rows_repeated = before - len(obs) - len(conflicts)
     current = _current_values(conn, np.unique(obs["series_id"].to_numpy()).tolist())
     if current.empty:  # new series only (a first load): nothing to compare with
         merged = obs.assign(old_value=np.nan, old_revision=np.nan)

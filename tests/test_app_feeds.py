@@ -159,6 +159,12 @@ def test_refresh_job_keeps_progress_per_source(feeds, store):
     job.wait(60)
     assert not job.running
     assert job.state["unhcr"]["status"] == "ok" and job.state["unhcr"]["records"] == 235
+    # the page's table says where every row went, as the command line does
+    unhcr = next(r for r in job.reports if r.source == "unhcr")
+    assert job.state["unhcr"]["rows"] == unhcr.balance()
+    stored = unhcr.new + unhcr.revised + unhcr.unchanged
+    assert unhcr.balance().startswith(f"{unhcr.fetched:,} rows in = {stored:,} stored")
+    assert unhcr.fetched == unhcr.accounted and stored > 0
     assert job.state["fts"]["status"] == "failed"  # FTS lists no Syria in the recorded file
     assert "FTS lists no location with ISO3 SYR" in job.state["fts"]["error"]
 

@@ -270,9 +270,13 @@ def test_an_hxl_event_list_adds_up_and_counts_its_events_but_a_stock_still_confl
         "2016-12-28": 1.0,
     }
     # two IDP counts for one day are two reports that disagree: refused, not added
+    # (counted by kind in the summary; each reject names the values)
     assert list(result.reject_reasons) == [
-        "conflicting values for the same place, period and breakdown in one input: 1000, 1200"
+        "conflicting values for the same place, period and breakdown in one input"
     ]
+    assert set(query.rejected(empty_engine).reason) == {
+        "conflicting values for the same place, period and breakdown in one input: 1000, 1200"
+    }
     assert stored[stored.metric == "idps"].value.tolist() == [1000.0]
 
 

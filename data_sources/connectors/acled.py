@@ -17,6 +17,7 @@ import httpx
 import pandas as pd
 
 from .. import settings
+from ..country_codes import iso_numeric
 from ..http import FeedClient, FeedError, expect, redact_url, require_fields
 from .base import Batch, Connector, Scope, event_figures
 
@@ -154,47 +155,11 @@ class AcledConnector(Connector):
         return self.rows(batch, out)
 
 
-# ACLED's `iso` filter is the ISO 3166 numeric code.
-ISO_NUMERIC = {
-    "IRQ": 368,
-    "SYR": 760,
-    "AFG": 4,
-    "YEM": 887,
-    "SOM": 706,
-    "SDN": 729,
-    "SSD": 728,
-    "ETH": 231,
-    "NGA": 566,
-    "MLI": 466,
-    "UKR": 804,
-    "LBY": 434,
-    "COD": 180,
-    "CAF": 140,
-    "TCD": 148,
-    "MMR": 104,
-    "PAK": 586,
-    "BFA": 854,
-    "NER": 562,
-    "CMR": 120,
-    "MOZ": 508,
-    "LBN": 422,
-    "ISR": 376,
-    "PSE": 275,
-    "TUR": 792,
-    "IRN": 364,
-    "EGY": 818,
-    "BGD": 50,
-    "HTI": 332,
-    "COL": 170,
-    "KEN": 404,
-    "UGA": 800,
-    "BDI": 108,
-    "RWA": 646,
-    "JOR": 400,
-}
-
-
 def _iso_number(iso3: str) -> int:
-    if iso3 not in ISO_NUMERIC:
-        raise FeedError("acled", "", f"no ISO numeric code known for {iso3} (ACLED filters by it)")
-    return ISO_NUMERIC[iso3]
+    """ACLED's `iso` filter is the ISO 3166 numeric code (from GeoNames' country list)."""
+    number = iso_numeric(iso3)
+    if number is None:
+        raise FeedError(
+            "acled", "", f"{iso3} is not an ISO 3166 country code (ACLED filters by it)"
+        )
+    return number

@@ -9,6 +9,7 @@ The refresh runs them; the store places, validates and keeps revisions.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
@@ -19,7 +20,9 @@ import pandas as pd
 from .. import settings
 from ..aggregate import event_figures  # noqa: F401 - connectors import it from here
 from ..http import FeedClient
-from ..schema import conform
+from ..schema import OBSERVATION_COLUMNS, conform
+
+PAGE_KEY = "_page_url"  # put on each record by normalize_all: the page it came on
 
 
 @dataclass
@@ -70,6 +73,26 @@ class Connector:
 
     def __init__(self) -> None:
         self.notes: list[str] = []  # what a refresh should tell the user without failing
+        # records that give no figure on purpose, by reason ("not intersectoral": 120): said in
+        # the summary, so that rows in = stored + rejected + skipped adds up
+        self.skipped: Counter[str] = Counter()
+        # records the connector itself refused (no date, no place code…), with a `reason`,
+        # stored as rejects beside the store's own
+        self.rejected: list[pd.DataFrame] = []
+
+    def skip(self, reason: str, count: int) -> None:
+        if count:
+            self.skipped[reason] += int(count)
+
+    def reject(self, batch: Batch, frame: pd.DataFrame, reason: str | pd.Series) -> None:
+        """Refuse rows (observation columns, as far as known) with a reason each."""
+        if frame.empty:
+            return
+        out = self.rows(batch, frame).assign(reason=reason)
+        self.rejected.append(out[[*OBSERVATION_COLUMNS, "reason"]])
+
+    def rejected_rows(self) -> pd.DataFrame | None:
+        return pd.concat(self.rejected, ignore_index=True) if self.rejected else None
 
     def base_url(self) -> str:
         return (settings.setting(self.base_url_setting) or self.default_base_url).rstrip("/")
@@ -104,7 +127,10 @@ class Connector:
                     )
                     if identity not in seen:
                         seen.add(identity)
-                        records.append(record)
+                        # each record keeps the page it came on: its provenance link
+                        records.append(
+                            {**record, PAGE_KEY: batch.url} if isinstance(record, dict) else record
+                        )
             first = group[0]
             url = first.url + (f" (+{len(group) - 1} more pages)" if len(group) > 1 else "")
             frames.append(self.normalize(Batch(first.dataset, url, records, first.context), scope))
@@ -120,6 +146,8 @@ class Connector:
             "licence": self.licence,
             "estimate": "best",
         }
+        if "source_url" in frame and frame["source_url"].fillna("").ne("").all():
+            del defaults["source_url"]  # each row's own page, set by the normalizer
         out = frame.assign(**{k: v for k, v in {**defaults, **columns}.items()})
         return conform(out)
 

@@ -1,9 +1,11 @@
-"""IOM DTM API v3: IDPs by admin 1 and admin 2 and round, with reason and origin where given.
+"""IOM DTM API v3: IDPs by admin 1 and admin 2 and round, with reason, origin and sex where given.
 
 The key goes in the `Ocp-Apim-Subscription-Key` header (setting DTM_SUBSCRIPTION_KEY). DTM's
 terms forbid redistribution: figures are pulled live into the local store and never shipped.
 v3 splits a district's count by displacement reason and origin; each split is its own series
-and their sum per district and round is stored as the district total (qualifier "").
+and their sum per district and round is stored as the district total (qualifier ""); the sex
+split (`numberMales`, `numberFemales`) is a series per split ("reason: Conflict; sex: female")
+and summed per district ("sex: female"). Any country: nothing here knows a country's districts.
 """
 
 from __future__ import annotations
@@ -89,9 +91,9 @@ class DtmConnector(Connector):
                 "unit": "people",
                 "place_kind": kind,
                 "place_raw": raw,
-                "admin1": df.get("admin1Name", ""),
-                "admin2": admin2,
-                "pcode": pcode,
+                "admin1": df.get("admin1Name", pd.Series("", index=df.index)).fillna(""),
+                "admin2": pd.Series(admin2, index=df.index).fillna(""),
+                "pcode": pd.Series(pcode, index=df.index).fillna(""),
                 "country_iso3": df["admin0Pcode"],
                 "period_start": day,
                 "period_end": day,
@@ -100,33 +102,44 @@ class DtmConnector(Connector):
                 "value": numeric(df["numPresentIdpInd"]),
             }
         )
-        split = qualifier != ""
-        frames = [base[split]]
-        # one row per district and round without split: that is the total already
-        frames.append(base[~split])
-        if split.any():
-            keys = [
-                "place_raw",
-                "admin1",
-                "admin2",
-                "pcode",
-                "country_iso3",
-                "period_start",
-                "period_end",
-            ]
-            numbers = base[split].assign(
-                value=pd.to_numeric(base.loc[split, "value"], errors="coerce")
-            )
-            totals = numbers.groupby(keys, as_index=False)["value"].sum(min_count=1)
-            totals = totals.merge(base.loc[~split, keys], on=keys, how="left", indicator=True)
-            totals = totals[totals["_merge"] == "left_only"].drop(columns="_merge")
-            frames.append(
-                totals.assign(
+        frames = [base]
+        # v3's sex split, where the record gives it: its own series beside the record's total
+        for sex, column in (("male", "numberMales"), ("female", "numberFemales")):
+            if column in df:
+                given = df[column].notna() & (df[column].astype(str).str.strip() != "")
+                frames.append(
+                    base[given].assign(
+                        qualifier=(qualifier[given] + "; sex: " + sex).str.strip("; "),
+                        value=numeric(df.loc[given, column]),
+                    )
+                )
+        frames += self._totals(batch, pd.concat(frames, ignore_index=True), kind)
+        return self.rows(batch, pd.concat(frames, ignore_index=True))
+
+    def _totals(self, batch: Batch, rows: pd.DataFrame, kind: str) -> list[pd.DataFrame]:
+        """Per district and round, the sum of the reason/origin splits as the total ("") and
+        of their sex splits as "sex: male"/"sex: female" — unless DTM sent that total itself."""
+        keys = ["place_raw", "admin1", "admin2", "pcode", "country_iso3", "period_start"]
+        sex = rows["qualifier"].str.extract(r"(?:^|; )(sex: \w+)$", expand=False).fillna("")
+        split = rows["qualifier"] != sex  # a reason or an origin in the breakdown
+        out = []
+        for total in ("", "sex: male", "sex: female"):
+            parts = rows[split & (sex == total)]
+            if parts.empty:
+                continue
+            numbers = parts.assign(value=pd.to_numeric(parts["value"], errors="coerce"))
+            sums = numbers.groupby(keys, as_index=False)["value"].sum(min_count=1)
+            given = rows.loc[rows["qualifier"] == total, keys].drop_duplicates()
+            sums = sums.merge(given, on=keys, how="left", indicator=True)
+            sums = sums[sums["_merge"] == "left_only"].drop(columns="_merge")
+            out.append(
+                sums.assign(
+                    period_end=sums["period_start"],
                     metric="idps",
                     unit="people",
                     place_kind=kind,
-                    qualifier="",
+                    qualifier=total,
                     row_ref=f"{batch.url} (sum of splits)",
                 )
             )
-        return self.rows(batch, pd.concat(frames, ignore_index=True))
+        return out

@@ -5,10 +5,16 @@ HAPI issues it). Pages are `limit`/`offset` of up to 10,000 rows, wrapped as `{"
 Admin-2 rows are placed on the city that is the district's seat (p-code aliases, then name);
 admin-0 rows stay country figures. Admin-1 rows are not requested: a governorate is neither a
 city nor a country, and its figure is already the sum of the districts we keep.
+
+Rows carry no provenance of their own, so each keeps the request it came from (country, admin
+level, page) as its link; a row without `admin_level` has the request's, and the data
+provider's admin names stand in for HAPI's standard names when those are empty. HAPI's own
+`warning` and `error` on a row are kept with the figure (its quote) and counted in the notes.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import ClassVar
@@ -16,7 +22,7 @@ from typing import ClassVar
 import pandas as pd
 
 from ..http import FeedClient, offset_pages, require_fields
-from .base import Batch, Connector, Scope, numeric
+from .base import PAGE_KEY, Batch, Connector, Scope, numeric
 
 PAGE = 10_000
 
@@ -38,7 +44,6 @@ THEMES = {
             "affected-people/idps",
             (
                 "location_code",
-                "admin_level",
                 "population",
                 "reference_period_start",
                 "reference_period_end",
@@ -49,7 +54,6 @@ THEMES = {
             "affected-people/humanitarian-needs",
             (
                 "location_code",
-                "admin_level",
                 "sector_code",
                 "population_status",
                 "population",
@@ -62,7 +66,6 @@ THEMES = {
             "coordination-context/conflict-events",
             (
                 "location_code",
-                "admin_level",
                 "event_type",
                 "events",
                 "fatalities",
@@ -95,7 +98,6 @@ THEMES = {
             "geography-infrastructure/baseline-population",
             (
                 "location_code",
-                "admin_level",
                 "gender",
                 "age_range",
                 "population",
@@ -142,26 +144,41 @@ class HapiConnector(Connector):
                         client, url, params, records_key="data", limit=PAGE
                     ):
                         require_fields(self.name, shown, records, theme.fields)
-                        yield Batch(theme.dataset, shown, records)
+                        # the request fixes country and admin level: rows of one request
+                        # share them, and each row's link is the page it came on
+                        context = {"country": country, "admin_level": level}
+                        yield Batch(theme.dataset, shown, records, context)
 
     def normalize(self, batch: Batch, scope: Scope) -> pd.DataFrame:
         df = pd.DataFrame.from_records(batch.records)
         if df.empty:
             return self.rows(batch, df)
         df = df.reset_index(drop=True)
-        df["row_ref"] = [f"{batch.url} #{i}" for i in range(len(df))]
-        admin2 = df.get("admin2_name", pd.Series("", index=df.index)).fillna("")
-        country_level = df["admin_level"].astype(str) == "0"
+        blank = pd.Series("", index=df.index)
+        page = df[PAGE_KEY].fillna(batch.url) if PAGE_KEY in df else blank + batch.url
+        df["row_ref"] = page + " #" + df.groupby(page).cumcount().astype(str)
+        df["source_url"] = page
+        # a row without admin_level has the one its request asked for
+        asked = batch.context.get("admin_level", "")
+        level = df["admin_level"] if "admin_level" in df else pd.Series(None, index=df.index)
+        level = level.where(level.notna() & (level.astype(str) != ""), asked).astype(str)
+        country_level = level == "0"
+
+        def name(kind: str) -> pd.Series:
+            """HAPI's standard name, else the name the data provider wrote."""
+            std = df.get(f"{kind}_name", blank).fillna("").astype(str)
+            provider = df.get(f"provider_{kind}_name", blank).fillna("").astype(str)
+            return std.where(std.str.strip() != "", provider)
+
+        admin1, admin2 = name("admin1"), name("admin2")
         place = pd.DataFrame(
             {
                 "country_iso3": df["location_code"],
                 "place_kind": country_level.map({True: "country", False: "city"}),
                 "place_raw": admin2.where(~country_level, df["location_code"]),
-                "admin1": df.get("admin1_name", ""),
+                "admin1": admin1,
                 "admin2": admin2,
-                "pcode": df.get("admin2_code", pd.Series("", index=df.index)).where(
-                    ~country_level, ""
-                ),
+                "pcode": df.get("admin2_code", blank).fillna("").where(~country_level, ""),
                 "period_start": df["reference_period_start"].astype(str).str[:10],
                 # an open-ended reference period (baseline population) is a figure at its start
                 "period_end": df["reference_period_end"]
@@ -169,9 +186,55 @@ class HapiConnector(Connector):
                 .astype(str)
                 .str[:10],
                 "row_ref": df["row_ref"],
+                "source_url": df["source_url"],
+                "quote": self._flags(df),
             }
         )
-        return getattr(self, "_" + batch.dataset.replace("-", "_"))(batch, df, place)
+        out = getattr(self, "_" + batch.dataset.replace("-", "_"))(batch, df, place)
+        # a district row that names only its governorate (ACLED's events at sea: "Black Sea")
+        # is not forced onto a city: a reject that names the area, until areas are places
+        only_admin1 = (
+            (out["place_kind"] == "city") & (out["place_raw"] == "") & (out["admin1"] != "")
+        )
+        if only_admin1.any():
+            bad = out[only_admin1]
+            self.reject(
+                batch,
+                bad,
+                "names only an admin 1 area, not a city: '"
+                + bad["admin1"]
+                + "' in "
+                + bad["country_iso3"]
+                + " (figures for governorates are not placed yet)",
+            )
+            out = out[~only_admin1]
+        return out
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._flagged: Counter[str] = Counter()  # rows with a HAPI warning / error, per field
+
+    def _flags(self, df: pd.DataFrame) -> pd.Series:
+        """HAPI's own `warning` and `error` on a row, kept with the figure (shown on the Data
+        page and in downloads), and counted in the refresh's notes."""
+        out = pd.Series("", index=df.index)
+        for field in ("warning", "error"):
+            if field not in df:
+                continue
+            text = df[field].fillna("").astype(str).str.strip()
+            flagged = text != ""
+            if flagged.any():
+                note = f"HDX HAPI {field}: " + text
+                out = out.where(~flagged, (out + "; ").where(out != "", "") + note)
+                self._flagged[field] += int(flagged.sum())
+        return out
+
+    def normalize_all(self, batches: list[Batch], scope: Scope) -> pd.DataFrame:
+        self._flagged = Counter()
+        out = super().normalize_all(batches, scope)
+        for field, count in self._flagged.items():
+            self.notes.append(f"{count:,} rows carry a HAPI {field} (kept, shown with the figure)")
+        return out
 
     def _idps(self, batch: Batch, df: pd.DataFrame, place: pd.DataFrame) -> pd.DataFrame:
         qualifier = df.get("assessment_type", pd.Series("", index=df.index)).fillna("")
@@ -193,6 +256,7 @@ class HapiConnector(Connector):
                 keep &= (
                     df[breakdown].fillna("").astype(str).str.casefold().isin(["", "all", "total"])
                 )
+        self.skip("humanitarian needs: not intersectoral people in need in total", (~keep).sum())
         return self.rows(
             batch,
             place[keep].assign(
@@ -248,6 +312,7 @@ class HapiConnector(Connector):
         keep = (df["gender"].astype(str).str.casefold() == "all") & (
             df["age_range"].astype(str).str.casefold() == "all"
         )
+        self.skip("baseline population: a sex or age breakdown", (~keep).sum())
         return self.rows(
             batch,
             place[keep].assign(

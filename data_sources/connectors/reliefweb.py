@@ -78,28 +78,42 @@ class ReliefwebConnector(Connector):
                 offset += PAGE
 
     def normalize(self, batch: Batch, scope: Scope) -> pd.DataFrame:
-        rows = []
+        rows, bad = [], []
         for rec in batch.records:
             fields = rec["fields"] if isinstance(rec["fields"], dict) else {}
-            created = (
-                (fields.get("date") or {}).get("created")
-                if isinstance(fields.get("date"), dict)
-                else None
-            )
-            if not created:
-                raise FeedError(
-                    self.name,
-                    batch.url,
-                    f"report {rec.get('id')} has no date.created",
-                    field="fields.date.created",
+            dates = fields.get("date") if isinstance(fields.get("date"), dict) else {}
+            # when ReliefWeb posted it; else when its publisher did (v1 answers carry only
+            # `original` when asked for it)
+            created = dates.get("created") or dates.get("original")
+            title = str(fields.get("title", ""))
+            link = str(fields.get("url") or fields.get("url_alias") or "")
+            day = pd.to_datetime(str(created)[:10], errors="coerce") if created else pd.NaT
+            if pd.isna(day):
+                why = (
+                    f"report {rec.get('id')} has no date (fields.date.created)"
+                    if not created
+                    else f"report {rec.get('id')} has an unreadable date '{created}'"
                 )
-            rows.append(
-                {
-                    "id": rec["id"],
-                    "title": str(fields.get("title", "")),
-                    "url": str(fields.get("url", "")),
-                    "created": created,
-                }
+                bad.append({"id": rec.get("id"), "title": title, "url": link, "reason": why})
+                continue
+            rows.append({"id": rec["id"], "title": title, "url": link, "created": str(created)})
+        if bad:  # one bad report is a reject with its reason; the others still count
+            refused = pd.DataFrame(bad)
+            self.reject(
+                batch,
+                pd.DataFrame(
+                    {
+                        "metric": "reports",
+                        "unit": "reports",
+                        "value": 1,
+                        "place_kind": "city",
+                        "place_raw": batch.context["city"],
+                        "country_iso3": batch.context.get("country", ""),
+                        "quote": refused["title"] + " — " + refused["url"],
+                        "row_ref": batch.url + " report " + refused["id"].astype(str),
+                    }
+                ),
+                refused["reason"].tolist(),
             )
         reports = pd.DataFrame(rows, columns=["id", "title", "url", "created"]).drop_duplicates(
             "id"

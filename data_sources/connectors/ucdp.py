@@ -16,47 +16,12 @@ import httpx
 import pandas as pd
 
 from .. import settings
+from ..country_codes import ucdp_country_id
 from ..formats.ucdp import ged_figures
 from ..http import FeedClient, FeedError, expect, redact_url, require_fields
 from .base import Batch, Connector, Scope
 
 PAGE = 1000
-# UCDP filters countries by Gleditsch-Ward number, not ISO3.
-GW_CODES = {
-    "IRQ": 645,
-    "SYR": 652,
-    "AFG": 700,
-    "YEM": 678,
-    "SOM": 520,
-    "SDN": 625,
-    "SSD": 626,
-    "ETH": 530,
-    "NGA": 475,
-    "MLI": 432,
-    "UKR": 369,
-    "LBY": 620,
-    "COD": 490,
-    "CAF": 482,
-    "TCD": 483,
-    "MMR": 775,
-    "PAK": 770,
-    "BFA": 439,
-    "NER": 436,
-    "CMR": 471,
-    "MOZ": 541,
-    "LBN": 660,
-    "ISR": 666,
-    "TUR": 640,
-    "IRN": 630,
-    "EGY": 651,
-    "BGD": 771,
-    "HTI": 41,
-    "COL": 100,
-    "KEN": 501,
-    "UGA": 500,
-    "BDI": 516,
-    "RWA": 517,
-}
 FIELDS = (
     "id",
     "latitude",
@@ -93,19 +58,19 @@ class UcdpConnector(Connector):
     def fetch(self, client: FeedClient, scope: Scope) -> Iterator[Batch]:
         headers = {"x-ucdp-access-token": settings.setting("UCDP_ACCESS_TOKEN") or ""}
         for country in scope.countries:
-            if country not in GW_CODES:
+            country_id = ucdp_country_id(country)  # UCDP filters by it, not by ISO3
+            if country_id is None:
                 raise FeedError(
                     self.name,
                     self.base_url(),
-                    f"no Gleditsch-Ward code known for "
-                    f"{country}; UCDP filters by those (add it to GW_CODES)",
+                    f"UCDP codes no country {country} (its country ids: ucdp_countries.csv)",
                 )
             url = f"{self.base_url()}/api/gedevents/{self.version()}"
             size = int(settings.number("UCDP_PAGE_SIZE", PAGE))
             params: dict | None = {
                 "pagesize": size,
                 "page": 0,
-                "Country": GW_CODES[country],
+                "Country": country_id,
                 "StartDate": scope.since_iso("1989-01-01", country),
             }
             seen: set[str] = set()

@@ -59,7 +59,43 @@ class UnhcrConnector(Connector):
         df = pd.DataFrame.from_records(batch.records)
         if df.empty:
             return self.rows(batch, df)
-        # UNHCR writes "-" where a count does not apply; it is no figure, not a bad one
-        df = df.replace({"-": "0"}).astype({"coo_iso": str, "coa_iso": str})
-        out = parse_unhcr_population(df, batch.url, origins={batch.context["country"]})
+        df = df.astype({"coo_iso": str, "coa_iso": str}).reset_index(drop=True)
+        asked = batch.context["country"]
+        # a record whose origin is not the country asked ("-": UNHCR masks or sums origins)
+        # cannot be that country's refugees: a reject that says so, never a silent nothing
+        foreign = df["coo_iso"] != asked
+        if foreign.any():
+            bad = df[foreign]
+            self.reject(
+                batch,
+                pd.DataFrame(
+                    {
+                        "metric": "refugees_from",
+                        "unit": "people",
+                        "place_kind": "country",
+                        "place_raw": bad["coo_iso"],
+                        "country_iso3": bad["coo_iso"],
+                        "qualifier": "in " + bad["coa_name"].astype(str),
+                        "value": bad["refugees"],
+                        "period_start": bad["year"].astype(str) + "-12-31",
+                        "period_end": bad["year"].astype(str) + "-12-31",
+                        "row_ref": [f"{batch.url}:{i + 2}" for i in bad.index],
+                    }
+                ),
+                f"origin is not the country asked for ({asked}): '" + bad["coo_iso"] + "'",
+            )
+        df = df[~foreign]
+        # "-" is UNHCR's "does not apply" and 0 is none: no figure, counted as a named skip
+        for column, what in (("refugees", "refugees abroad"), ("idps", "IDPs")):
+            wanted = (
+                df["coo_iso"] != df["coa_iso"]
+                if column == "refugees"
+                else (df["coo_iso"] == df["coa_iso"])
+            )
+            value = pd.to_numeric(df[column].replace("-", None), errors="coerce")
+            self.skip(
+                f"{what}: '-' (does not apply) or 0", int((wanted & (value.fillna(0) == 0)).sum())
+            )
+        df = df.replace({"-": "0"})
+        out = parse_unhcr_population(df, batch.url, origins={asked})
         return out.assign(source=self.name, source_url=batch.url, citation=self.citation)

@@ -21,6 +21,7 @@ import pandas as pd
 from ..aggregate import EVENT, FLOWS, is_event_list
 from ..places import gazetteer
 from ..schema import conform
+from .roundtrip import is_export, parse_export
 from .ucdp import GED_COLUMNS, ged_figures
 
 
@@ -149,6 +150,11 @@ def parse_hxl_csv(
             licence=licence or UNKNOWN_LICENCE,
         )
         return conform(out)
+    if is_export(tags):  # Situation Room's own download: every row keeps its own provenance
+        out = parse_export(tags, rows, base_name)
+        if source:
+            out = out.assign(source=source)
+        return out
     frame = pd.DataFrame([cells for _, cells in rows], columns=range(len(header)), dtype=object)
     frame["row_ref"] = [f"{base_name}:{line}" for line, _ in rows]
 
