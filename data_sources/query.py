@@ -701,3 +701,33 @@ def loads_after(engine: Engine, version: str, limit: int = 5) -> pd.DataFrame:
     if not newer.empty:
         return newer
     return _frame(engine, sa.select(*cols).where(done).order_by(f.finished_at.desc()).limit(1))
+
+
+def newest_retrieval(engine: Engine):
+    """The moment that pins what the store shows now (`as_of` of a "link to this exact view"):
+    the end of the newest finished load, every figure shown now was retrieved by then, or,
+    while a load is still writing, just before it started (its figures, stamped after its
+    start, stay out of the pinned view when it commits). Read off fetch_log, not a scan of
+    the figures. None for an empty store."""
+    from .asof import one_microsecond_before
+
+    f = fetch_log.c
+    with engine.connect() as conn:
+        done, running = conn.execute(
+            sa.select(
+                sa.select(sa.func.max(f.finished_at)).where(f.status != "running").scalar_subquery(),
+                sa.select(sa.func.min(f.started_at)).where(f.status == "running").scalar_subquery(),
+            )
+        ).one()
+    moments = [_aware(done)] if done is not None else []
+    if running is not None:
+        moments = [min([*moments, one_microsecond_before(_aware(running))])]
+    return max(moments) if moments else None
+
+
+def _aware(value):
+    from datetime import UTC
+
+    stamp = pd.Timestamp(value)
+    stamp = stamp.tz_localize(UTC) if stamp.tzinfo is None else stamp.tz_convert(UTC)
+    return stamp.to_pydatetime()
