@@ -94,7 +94,7 @@ def _shown(engine: Engine, series_ids: list[int], moment: datetime | None) -> pd
     o = observations.c
     cols = [*KEY, "value", "revision", "retrieved_at", "provenance_id"]
     if moment is None or not series_ids:
-        return pd.DataFrame(columns=cols)
+        return _dated(pd.DataFrame(columns=cols))
     frames = []
     for i in range(0, len(series_ids), 500):
         chunk = series_ids[i : i + 500]
@@ -116,8 +116,12 @@ def _shown(engine: Engine, series_ids: list[int], moment: datetime | None) -> pd
 
 
 def _dated(df: pd.DataFrame) -> pd.DataFrame:
+    """Periods as datetime64[ns] from either backend (SQLite text, PostgreSQL dates), also
+    for no rows, so that frames merge on them."""
     for col in ("period_start", "period_end"):
-        df[col] = pd.to_datetime(df[col].astype(str).str[:10])
+        df[col] = pd.to_datetime(df[col].astype(str).str[:10], format="%Y-%m-%d").astype(
+            "datetime64[ns]"
+        )
     return df
 
 
@@ -155,6 +159,8 @@ def changes(engine: Engine, since: datetime, until: datetime | None = None) -> p
         lower=1.0
     )
     both = both[(both["change"] != "revised") | moved]
+    if both.empty:  # touched, but back where it was (withdrawn and returned, revised back)
+        return pd.DataFrame(columns=CHANGE_COLUMNS)
     withdrawn_at = _withdrawn_times(engine, both[both["change"] == "withdrawn"])
     both = both.merge(withdrawn_at, on=KEY, how="left")
     out = pd.DataFrame(
@@ -195,7 +201,7 @@ def _withdrawn_times(engine: Engine, gone: pd.DataFrame) -> pd.DataFrame:
     """When each withdrawn figure was withdrawn (its newest withdrawal)."""
     cols = [*KEY, "withdrawn_at"]
     if gone.empty:
-        return pd.DataFrame(columns=cols).astype({"series_id": int})
+        return _dated(pd.DataFrame(columns=cols).astype({"series_id": int}))
     o = observations.c
     ids = sorted(gone["series_id"].astype(int).unique().tolist())
     rows = _dated(
@@ -273,6 +279,6 @@ def to_csv(df: pd.DataFrame) -> bytes:
 
 
 def summary(df: pd.DataFrame) -> str:
-    """"2 added, 1 revised, 0 withdrawn": the one line a refresh or the page leads with."""
+    """ "2 added, 1 revised, 0 withdrawn": the one line a refresh or the page leads with."""
     counts = df["change"].value_counts() if len(df) else {}
     return ", ".join(f"{int(counts.get(k, 0)):,} {k}" for k in ("added", "revised", "withdrawn"))

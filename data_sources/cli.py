@@ -598,9 +598,7 @@ def main(argv: list[str] | None = None) -> int:
     exp.add_argument("--output", "-o", metavar="PATH", help="file to write (default: stdout)")
     exp.add_argument("--as-of", metavar="WHEN", help=AS_OF_HELP)
     exp.set_defaults(func=cmd_export)
-    chg = sub.add_parser(
-        "changes", help="figures added, revised and withdrawn in a window, as CSV"
-    )
+    chg = sub.add_parser("changes", help="figures added, revised and withdrawn in a window, as CSV")
     chg.add_argument(
         "--since",
         metavar="WHEN",

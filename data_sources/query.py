@@ -715,7 +715,9 @@ def newest_retrieval(engine: Engine):
     with engine.connect() as conn:
         done, running = conn.execute(
             sa.select(
-                sa.select(sa.func.max(f.finished_at)).where(f.status != "running").scalar_subquery(),
+                sa.select(sa.func.max(f.finished_at))
+                .where(f.status != "running")
+                .scalar_subquery(),
                 sa.select(sa.func.min(f.started_at)).where(f.status == "running").scalar_subquery(),
             )
         ).one()

@@ -570,9 +570,7 @@ def _write_load(
     result.rows_new = result.rows_revised = result.rows_unchanged = result.rows_rejected = 0
     result.rows_added_up = result.rows_withdrawn = 0
     if not rows.empty:
-        conflicts = _store_observations(
-            conn, rows, combos, good, result, retrieved, gaz, complete
-        )
+        conflicts = _store_observations(conn, rows, combos, good, result, retrieved, gaz, complete)
         if not conflicts.empty:
             reject_frames.append(conflicts)
     rejected = pd.concat(reject_frames, ignore_index=True) if reject_frames else None
@@ -733,7 +731,9 @@ def _store_observations(
     else:
         merged = obs.merge(current, on=["series_id", "period_start", "period_end"], how="left")
     # a withdrawn figure that comes back is new again, as the next revision of its key
-    back = merged["old_withdrawn"].fillna(False).astype(bool) if "old_withdrawn" in merged else False
+    back = (
+        merged["old_withdrawn"].fillna(False).astype(bool) if "old_withdrawn" in merged else False
+    )
     is_new = merged["old_revision"].isna() | back
     tolerance = 1e-9 * merged["value"].abs().clip(lower=1.0)
     changed = ~is_new & ((merged["value"] - merged["old_value"]).abs() > tolerance)
@@ -743,7 +743,9 @@ def _store_observations(
 
     to_write = merged[is_new | changed]
     to_write = to_write.assign(revision=to_write["old_revision"].fillna(0).astype(int) + 1)
-    superseded = merged.loc[changed & ~back, ["series_id", "period_start", "period_end", "old_revision"]]
+    superseded = merged.loc[
+        changed & ~back, ["series_id", "period_start", "period_end", "old_revision"]
+    ]
     if not superseded.empty:
         o = observations.c
         conn.execute(
@@ -886,9 +888,7 @@ def _current_values(conn, series_ids: list[int]) -> pd.DataFrame:
             o.value,
             o.revision,
             o.withdrawn_at.is_not(None),
-        ).where(
-            sa.or_(o.is_current.is_(True), o.withdrawn_at.is_not(None)), o.series_id.in_(chunk)
-        )
+        ).where(sa.or_(o.is_current.is_(True), o.withdrawn_at.is_not(None)), o.series_id.in_(chunk))
         records.extend(map(tuple, conn.execute(q)))  # plain tuples: pandas probes Rows slowly
     out = pd.DataFrame.from_records(records, columns=cols)
     for col in ("period_start", "period_end"):
@@ -902,9 +902,7 @@ def _current_values(conn, series_ids: list[int]) -> pd.DataFrame:
     return out
 
 
-def _withdraw_missing(
-    conn, obs: pd.DataFrame, datasets: pd.DataFrame, retrieved: datetime
-) -> int:
+def _withdraw_missing(conn, obs: pd.DataFrame, datasets: pd.DataFrame, retrieved: datetime) -> int:
     """Mark withdrawn the current figures of these (source, dataset)s that `obs` (a complete
     re-read of them) no longer holds: they stop being current and keep their values."""
     o = observations.c

@@ -8,12 +8,13 @@ that is unknown or hostile produces a plain message and the default, never a tra
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import datetime
 
 import pandas as pd
 import streamlit as st
 from rapidfuzz import process
 
-from data_sources import export, query
+from data_sources import asof, changes, export, query
 from data_sources.connectors import CONNECTORS
 from data_sources.errors import STORE_FAILURES, store_error
 from data_sources.schema import METRICS
@@ -303,7 +304,7 @@ def as_of_text() -> str | None:
     return text or None
 
 
-def as_of() -> "asof.datetime | None":
+def as_of() -> datetime | None:
     return asof.parse_as_of(as_of_text())
 
 
