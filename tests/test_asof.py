@@ -257,3 +257,34 @@ def test_a_bad_as_of_in_the_link_is_a_message_and_the_latest_figures(revised):
     assert "<script>" not in warned
     assert at.dataframe[0].value.value.tolist() == [700]
     assert not [i for i in at.info if "As of" in i.value]
+
+
+def test_trends_draws_the_first_published_figure_faint_and_counts_revisions(revised):
+    import json
+
+    at = _page(
+        "views/trends.py",
+        cities="Mosul",
+        metric="civilians_injured",
+        source="ocha",
+        period="week",
+        revisions="1",
+    )
+    assert not at.exception
+    traces = json.loads(at.get("plotly_chart")[0].proto.spec)["data"]
+    faint = [t for t in traces if "as first published" in t.get("name", "")]
+    assert [t["name"] for t in faint] == ["Mosul · as first published"]
+    assert _y(at, "as first published") == [685]
+    line = next(t for t in traces if t.get("name") == "Mosul")
+    assert "2 revisions" in json.dumps(line["customdata"])
+    # as of before the correction there is nothing earlier to draw
+    before = _page(
+        "views/trends.py",
+        cities="Mosul",
+        metric="civilians_injured",
+        source="ocha",
+        period="week",
+        revisions="1",
+        as_of=revised[1],
+    )
+    assert _y(before, "as first published") == [] and _y(before, "Mosul") == [685]
