@@ -309,8 +309,7 @@ def as_of() -> datetime | None:
 
 
 def as_of_banner() -> None:
-    """In an as-of view: what moment, how many figures changed since, a way to the latest.
-    Always: the link to this exact view (the current data version pinned)."""
+    """In an as-of view: what moment, how many figures changed since, a way to the latest."""
     url = database_url()
     text = as_of_text()
     if text:
@@ -325,6 +324,13 @@ def as_of_banner() -> None:
             st.session_state[AS_OF] = ""
             st.query_params.pop("as_of", None)
             st.rerun()
+
+
+def copy_link() -> None:
+    """The link to this exact view: drawn after the page ran, so it holds every parameter the
+    page set (its defaults too), with the current data version pinned."""
+    url = database_url()
+    text = as_of_text()
     pinned = text or _newest_retrieval(url, data_version())
     with st.sidebar.expander("Copy link to this exact view", icon=":material/link:"):
         if pinned:
