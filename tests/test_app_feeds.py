@@ -96,7 +96,10 @@ def test_refresh_now_runs_and_reports(feeds, store):
 def test_page_never_offers_a_full_refresh_nor_countries_nor_dates(feeds, store):
     at = open_page("views/data.py")
     assert not at.exception
-    assert not at.text_input and not at.date_input  # no country list, no since-date
+    # no country list, no since-date for a refresh (the window of "What changed" is not one)
+    window = {"changes_since", "changes_until"}
+    assert not [t for t in at.text_input if t.key not in window] and not at.date_input
+    assert {t.key for t in at.text_input} == window
     labels = [w.label for w in [*at.checkbox, *at.toggle, *at.radio, *at.selectbox]]
     assert not [x for x in labels if "full" in x.lower() or "since" in x.lower()]
     assert "--full" in "\n".join(c.value for c in at.caption)  # said where history comes from
