@@ -288,3 +288,32 @@ def test_trends_draws_the_first_published_figure_faint_and_counts_revisions(revi
         as_of=revised[1],
     )
     assert _y(before, "as first published") == [] and _y(before, "Mosul") == [685]
+
+
+def test_the_change_list_download_is_safe_in_a_spreadsheet():
+    listed = pd.DataFrame(
+        {
+            "change": ["revised"],
+            "source": ['=HYPERLINK("http://evil.example","x")'],
+            "city": ["Mosul"],
+            "metric": ["civilians_injured"],
+            "qualifier": ["@SUM(A1:A9)"],
+            "site": [""],
+            "unit": ["people"],
+            "estimate": ["best"],
+            "period_start": [pd.Timestamp("2016-12-05")],
+            "period_end": [pd.Timestamp("2016-12-11")],
+            "old_value": [685.0],
+            "new_value": [700.0],
+            "difference": [15.0],
+            "changed_at": [pd.Timestamp("2026-11-25 10:00:00")],
+            "revision": [2],
+            "source_url": ["https://user:secret@example.org/report?token=abc"],
+        }
+    )
+    text = changes.to_csv(listed).decode()
+    row = pd.read_csv(io.StringIO(text), keep_default_na=False).iloc[0]
+    assert row.source.startswith("'=HYPERLINK") and row.qualifier == "'@SUM(A1:A9)"
+    assert row.difference == 15 and row.old_value == 685  # numbers stay numbers
+    assert "secret" not in text and "abc" not in text
+    assert row.changed_at == "2026-11-25T10:00:00.000000"
