@@ -63,5 +63,7 @@ st.sidebar.caption(
 )
 if store_ready:
     common.watch_for_new_data()  # an open tab redraws by itself when new figures are stored
-    common.store_guard(page.run)
+    common.store_guard(common.as_of_banner)  # as_of= in the link: which moment, and the way back
+    if common.store_guard(page.run):
+        common.store_guard(common.copy_link)  # after the page: the link holds all its parameters
 common.show_link_problems()

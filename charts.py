@@ -73,12 +73,23 @@ def aggregate(
     by: tuple[str, ...] = ("city",),
 ) -> pd.DataFrame:
     """One value per group and period. Returns columns: *by, period, period_label, value,
-    figures (count), source, citation, spans (True for a multi-period figure kept whole).
+    figures (count), source, citation, spans (True for a multi-period figure kept whole),
+    revisions (the most revisions any of the point's figures has had; 1: none revised).
 
     Written with numpy group codes rather than a pandas groupby: a chart holds a few hundred
     figures, where pandas' fixed cost per operation (about 30 of them) was most of the page's
     run time."""
-    cols = [*by, "period", "period_label", "value", "figures", "source", "citation", "spans"]
+    cols = [
+        *by,
+        "period",
+        "period_label",
+        "value",
+        "figures",
+        "source",
+        "citation",
+        "spans",
+        "revisions",
+    ]
     if df.empty:
         return pd.DataFrame(columns=cols)
     freq = FREQUENCIES.get(period, "M")
@@ -111,6 +122,11 @@ def aggregate(
         values = value[last]
     earliest = np.full(n, np.iinfo(np.int64).max)
     np.minimum.at(earliest, group, start.view(np.int64))
+    revision = (
+        df["revision"].to_numpy(np.int64)[order] if "revision" in df else np.ones(len(df), np.int64)
+    )
+    revisions = np.ones(n, dtype=np.int64)
+    np.maximum.at(revisions, group, revision)
     cited = np.full(n, len(group))
     has = citation != ""
     np.minimum.at(cited, group[has], np.flatnonzero(has))
@@ -123,6 +139,7 @@ def aggregate(
             "source": origin[first_row],
             "citation": np.append(citation, "")[cited],
             "spans": uniq[:, len(by) + 1].astype(bool),
+            "revisions": revisions,
             "period_start": earliest.view("datetime64[ns]"),
         }
     )
@@ -196,6 +213,35 @@ def per_capita(
     return out
 
 
+def _with_revisions(sub: pd.DataFrame) -> np.ndarray:
+    """The hover's period line, saying how many revisions a revised point has had."""
+    labels = sub["period_label"].to_numpy(dtype=object)
+    if "revisions" not in sub:
+        return labels
+    revisions = sub["revisions"].fillna(1).to_numpy(np.int64)
+    return np.array(
+        [
+            label if n <= 1 else f"{label}<br>{n} revisions (Data page: its history)"
+            for label, n in zip(labels, revisions, strict=True)
+        ],
+        dtype=object,
+    )
+
+
+def first_published(shown: pd.DataFrame, every: pd.DataFrame) -> pd.DataFrame | None:
+    """`shown` with each revised figure at its first published value (its revision 1 in
+    `every`, all revisions), for the faint "as first published" lines; None when no figure
+    shown has been revised."""
+    if shown.empty or not (shown["revision"] > 1).any():
+        return None
+    key = ["city", "metric", "qualifier", "site", "unit", "source", "dataset"]
+    key += ["estimate", "period_start", "period_end"]
+    first = every[every["revision"] == 1][[*key, "value"]].rename(columns={"value": "first"})
+    out = shown.merge(first, on=key, how="left")
+    out["value"] = out["first"].fillna(out["value"])
+    return out.drop(columns="first").assign(revision=1)
+
+
 def trend_figure(
     agg: pd.DataFrame,
     *,
@@ -205,8 +251,11 @@ def trend_figure(
     title: str = "",
     subtitle: str = "",
     events: pd.DataFrame | None = None,
+    earlier: pd.DataFrame | None = None,
 ) -> go.Figure:
     """Lines per `color` group over time; multi-period figures as separate diamonds.
+    `earlier` (aggregated like `agg`): each group as first published, drawn faint and dotted
+    under it, where revisions moved it. The hover says how many revisions a point has.
 
     Traces, event lines and their numbers are handed to plotly as plain dicts in one call:
     adding them one by one (add_trace, add_vline, add_annotation) validated the whole figure
@@ -230,7 +279,7 @@ def trend_figure(
                 [
                     _h_all(sub[color].to_numpy(dtype=object)),
                     np.full(len(sub), _h(unit), dtype=object),
-                    sub["period_label"].to_numpy(dtype=object),
+                    _with_revisions(sub),
                     _h_all(sub["source"].to_numpy(dtype=object)),
                     _h_all(sub["citation"].to_numpy(dtype=object)),
                 ]
@@ -251,6 +300,24 @@ def trend_figure(
                     "hovertemplate": HOVER,
                 }
             )
+    for i, name in enumerate(groups):
+        then = earlier[earlier[color] == name] if earlier is not None else None
+        if then is None or then.empty:
+            continue
+        traces.append(
+            {
+                "type": "scatter",
+                "x": then["period"],
+                "y": then["value"],
+                "mode": "lines+markers",
+                "name": _h(f"{name} · as first published"),
+                "legendgroup": _h(name),
+                "opacity": 0.35,
+                "line": {"color": palette[i % len(palette)], "width": 1.5, "dash": "dot"},
+                "marker": {"size": 4, "color": palette[i % len(palette)]},
+                "hovertemplate": "%{y:,.4~g} as first published<br>%{x|%d %b %Y}<extra></extra>",
+            }
+        )
     shapes, notes = [], []
     if events is not None and not events.empty:
         # Reported events as numbered markers along the top; the full text is in the hover and
@@ -368,7 +435,12 @@ def compare_figure(df: pd.DataFrame, *, unit: str, title: str) -> go.Figure:
                 "u": _h(unit),
                 "p": part["period_start"].dt.strftime("%Y-%m-%d")
                 + " to "
-                + part["period_end"].dt.strftime("%Y-%m-%d"),
+                + part["period_end"].dt.strftime("%Y-%m-%d")
+                + (
+                    part["revision"].map(lambda n: f"<br>{n} revisions" if n > 1 else "")
+                    if "revision" in part
+                    else ""
+                ),
                 "s": _h_all(part["estimate"] + " · " + part["qualifier"]),
                 "c": _h_all(part["citation"].fillna(""))
                 + "<br>"

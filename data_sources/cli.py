@@ -21,6 +21,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from . import query
+from .asof import AsOfError, describe, parse_as_of
 from .errors import STORE_FAILURES, store_error
 from .formats.hxl import HXLFormatError, imported_source_name, parse_hxl_csv
 from .http import FeedClient, FeedError
@@ -74,6 +75,11 @@ def report(result: IngestResult) -> None:
             f"  {result.rows_added_up:,} event rows added up with other events of the same "
             "place, period and breakdown (counted in the figures above)"
         )
+    if result.rows_withdrawn:
+        Console().print(
+            f"  {result.rows_withdrawn:,} figures withdrawn: held by the previous import of this "
+            "dataset, not by this one (kept, shown by as-of views before now)"
+        )
     for reason, count in result.reject_reasons.items():
         Console().print(f"  rejected {count:,}: {reason}")
 
@@ -105,6 +111,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         # an export of several sources is logged as one import named after its file
         source=sources[0] if len(sources) == 1 else (args.source or imported_source_name(name)),
         target=args.target,
+        complete=True,  # a file is the whole of its dataset: what it no longer holds is withdrawn
     )
     report(result)
     return 0
@@ -136,12 +143,14 @@ def cmd_series(args: argparse.Namespace) -> int:
         site=args.site,
         unit=args.unit,
         sources=[args.source] if args.source else None,
+        as_of=args.as_of,
     )
     if df.empty:
         metrics = sorted(query.catalogue(engine, match["place_id"].tolist())["metric"].unique())
         console.print(
             f"[red]no '{args.metric}' figures for {args.city}"
             + (f" with qualifier '{args.qualifier}'" if args.qualifier else "")
+            + (f" as of {describe(args.as_of)}" if args.as_of else "")
             + f". Metrics held: {', '.join(metrics)}[/red]"
         )
         return 1
@@ -158,8 +167,11 @@ def cmd_series(args: argparse.Namespace) -> int:
             "site",
             "estimate",
             "source_url",
+            "revision",
+            "retrieved_at",
         ]
     ].copy()
+    out["retrieved_at"] = out["retrieved_at"].dt.strftime("%Y-%m-%dT%H:%M:%S.%f")
     for col in ("period_start", "period_end"):
         out[col] = out[col].dt.strftime("%Y-%m-%d")
     if args.format == "json":
@@ -443,12 +455,14 @@ def cmd_export(args: argparse.Namespace) -> int:
         # a city's name first (as the sidebar lists them), else a country or region
         match = match.sort_values("kind", key=lambda k: k != "city")
         place = match["place_id"].iloc[0]
-    catalogue = query.catalogue(engine)
+    catalogue = query.catalogue(engine, as_of=args.as_of)
     ids = export.chosen_places(catalogue, place, args.metric, args.source)
     if not ids:
         console.print("[red]no figures match these filters[/red]")
         return 1
-    frame = export.figures(query.series_frame(engine, ids, args.metric), args.source)
+    frame = export.figures(
+        query.series_frame(engine, ids, args.metric, as_of=args.as_of), args.source
+    )
     data = export.bundle(frame, export.licences())[EXPORT_FORMATS[args.format]]
     if args.output and args.output != "-":
         Path(args.output).write_bytes(data)
@@ -457,6 +471,57 @@ def cmd_export(args: argparse.Namespace) -> int:
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
     return 0
+
+
+def cmd_changes(args: argparse.Namespace) -> int:
+    """Figures added, revised and withdrawn in a window, as CSV (the Data page's download);
+    a one-line count on stderr."""
+    from . import changes
+
+    engine = open_store()
+    since = args.since or changes.last_refresh_start(engine)
+    if since is None:
+        console.print("[red]the store holds no load yet: nothing has changed[/red]")
+        return 1
+    if args.until is not None and args.until <= since:
+        console.print("[red]--until must come after --since[/red]")
+        return 2
+    found = changes.changes(engine, since, args.until)
+    if args.source:
+        found = found[found["source"] == args.source]
+    if args.city:
+        found = found[found["city"].str.casefold() == args.city.casefold()]
+    until = describe(args.until) if args.until else "now"
+    console.print(
+        f"since {describe(since)} until {until}: {changes.summary(found)}",
+        soft_wrap=True,
+        markup=False,
+    )
+    data = changes.to_csv(found)
+    if args.output and args.output != "-":
+        Path(args.output).write_bytes(data)
+    else:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+    return 0
+
+
+AS_OF_HELP = (
+    "the figures the store held at this moment: a date (2016-12-16, its end, UTC) or a UTC "
+    "time (2016-12-16T09:30:05)"
+)
+
+
+def _moments(args: argparse.Namespace) -> str | None:
+    """Parse the date/time options in place; the error message for a bad one, else None."""
+    for name in ("as_of", "since", "until"):
+        if getattr(args, name, None) is None or args.command == "refresh":
+            continue
+        try:
+            setattr(args, name, parse_as_of(getattr(args, name)))
+        except AsOfError as exc:
+            return f"--{name.replace('_', '-')}: {exc}"
+    return None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -489,6 +554,7 @@ def main(argv: list[str] | None = None) -> int:
     ser.add_argument("--source")
     ser.add_argument("--unit", help="e.g. SYP/KG or USD/KG for prices")
     ser.add_argument("--format", choices=["csv", "json"], default="csv")
+    ser.add_argument("--as-of", metavar="WHEN", help=AS_OF_HELP)
     ser.set_defaults(func=cmd_series)
     ref = sub.add_parser("refresh", help="pull live feeds into the store")
     ref.add_argument(
@@ -545,8 +611,25 @@ def main(argv: list[str] | None = None) -> int:
     exp.add_argument("--metric")
     exp.add_argument("--source")
     exp.add_argument("--output", "-o", metavar="PATH", help="file to write (default: stdout)")
+    exp.add_argument("--as-of", metavar="WHEN", help=AS_OF_HELP)
     exp.set_defaults(func=cmd_export)
+    chg = sub.add_parser("changes", help="figures added, revised and withdrawn in a window, as CSV")
+    chg.add_argument(
+        "--since",
+        metavar="WHEN",
+        help="start of the window (exclusive), a date or UTC time; default: the start of the "
+        "last successful load",
+    )
+    chg.add_argument("--until", metavar="WHEN", help="end of the window (default: now)")
+    chg.add_argument("--source")
+    chg.add_argument("--city", "--place", dest="city")
+    chg.add_argument("--output", "-o", metavar="PATH", help="file to write (default: stdout)")
+    chg.set_defaults(func=cmd_changes)
     args = parser.parse_args(argv)
+    problem = _moments(args)
+    if problem:
+        console.print(problem, markup=False, soft_wrap=True)
+        return 2
     try:
         return args.func(args)
     except STORE_FAILURES as exc:  # the host's to fix: say what and how, without a traceback

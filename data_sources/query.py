@@ -6,11 +6,14 @@ so that the same code serves the app, the command line, tests and benchmarks.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from .asof import bind, visible
 from .store import (
     DATA_VERSION_KEY,
     fetch_log,
@@ -97,11 +100,27 @@ def place_label():
     )
 
 
-def cities(engine: Engine) -> pd.DataFrame:
-    """The places a user can choose that hold at least one figure: cities, most populous
-    first, then governorates and districts by name. `name` is the place's label
+def _held(engine: Engine, as_of: datetime | None):
+    """Series that held a figure at `as_of` (every series for now): pickers offer nothing
+    that was stored later."""
+    q = sa.select(series.c.series_id)
+    if as_of is None:
+        return q
+    o = observations.c
+    return q.where(
+        sa.exists().where(o.series_id == series.c.series_id, o.retrieved_at <= bind(engine, as_of))
+    )
+
+
+def cities(engine: Engine, as_of: datetime | None = None) -> pd.DataFrame:
+    """The places a user can choose that hold at least one figure (at `as_of`): cities, most
+    populous first, then governorates and districts by name. `name` is the place's label
     (`place_label`), `place_name` its own name, `parent_name` what contains it."""
-    has_data = sa.select(series.c.place_id).distinct().subquery()
+    has_data = sa.select(series.c.place_id).distinct()
+    if as_of is not None:
+        held = _held(engine, as_of).subquery()
+        has_data = has_data.where(series.c.series_id.in_(sa.select(held.c.series_id)))
+    has_data = has_data.subquery()
     parent = places.alias("parent")
     seat = places.alias("seat")
     q = (
@@ -131,8 +150,11 @@ def all_places(engine: Engine) -> pd.DataFrame:
     return _frame(engine, sa.select(places).order_by(places.c.kind, places.c.name))
 
 
-def catalogue(engine: Engine, place_ids: list[str] | None = None) -> pd.DataFrame:
-    """What series exist (one row per series) for these places: drives the pickers."""
+def catalogue(
+    engine: Engine, place_ids: list[str] | None = None, as_of: datetime | None = None
+) -> pd.DataFrame:
+    """What series exist (one row per series, at `as_of`) for these places: drives the
+    pickers."""
     q = sa.select(
         series.c.series_id,
         series.c.place_id,
@@ -146,6 +168,8 @@ def catalogue(engine: Engine, place_ids: list[str] | None = None) -> pd.DataFram
     )
     if place_ids is not None:
         q = q.where(series.c.place_id.in_(place_ids))
+    if as_of is not None:
+        q = q.where(series.c.series_id.in_(_held(engine, as_of)))
     # pickers keep this order among equals (two units of one kind): the same on every backend
     return _frame(engine, q.order_by(series.c.series_id))
 
@@ -162,8 +186,12 @@ def series_frame(
     current_only: bool = True,
     limit: int | None = None,
     keep: dict[str, np.ndarray] | None = None,
+    as_of: datetime | None = None,
 ) -> pd.DataFrame:
     """Observations of the matching series, oldest first, with provenance and the place name.
+
+    `as_of` gives the figures the store held at that moment (`asof.visible`); with
+    `current_only=False`, every revision retrieved by then (the revision history).
 
     `keep` (observation columns) supplies already-chosen figures instead of reading every
     figure of the series.
@@ -205,7 +233,7 @@ def series_frame(
     if keep is not None:
         obs = keep
     else:
-        obs = _observations(engine, meta["series_id"].tolist(), current_only, limit)
+        obs = _observations(engine, meta["series_id"].tolist(), current_only, limit, as_of)
     prov = _columns(
         engine,
         sa.select(
@@ -238,7 +266,11 @@ def _lookup(table: dict[str, np.ndarray], key: str, wanted: np.ndarray) -> dict[
 
 
 def _observations(
-    engine: Engine, series_ids: list[int], current_only: bool, limit: int | None
+    engine: Engine,
+    series_ids: list[int],
+    current_only: bool,
+    limit: int | None,
+    as_of: datetime | None = None,
 ) -> dict[str, np.ndarray]:
     rows: list[tuple] = []
     o = observations.c
@@ -246,7 +278,9 @@ def _observations(
         for chunk in _chunks(series_ids, 500):
             q = sa.select(*_OBS_COLUMNS()).where(o.series_id.in_(chunk))
             if current_only:
-                q = q.where(o.is_current.is_(True))
+                q = q.where(visible(engine, as_of))
+            elif as_of is not None:
+                q = q.where(o.retrieved_at <= bind(engine, as_of))
             if limit is not None:
                 q = q.order_by(o.series_id, o.period_start).limit(limit - len(rows))
             rows.extend(tuple(row) for row in conn.execute(q))
@@ -313,7 +347,7 @@ def _chunks(items: list, size: int):
         yield items[i : i + size]
 
 
-def latest(engine: Engine, place_ids: list[str]) -> pd.DataFrame:
+def latest(engine: Engine, place_ids: list[str], as_of: datetime | None = None) -> pd.DataFrame:
     """Per series: the newest figure, the one before it and the change between them.
 
     The two newest figures of each series are picked in the database (a window over the
@@ -327,11 +361,11 @@ def latest(engine: Engine, place_ids: list[str]) -> pd.DataFrame:
             sa.func.row_number()
             .over(partition_by=o.series_id, order_by=o.period_end.desc())
             .label("rn"),
-        ).where(o.series_id.in_(ids), o.is_current.is_(True))
+        ).where(o.series_id.in_(ids), visible(engine, as_of))
     ).subquery()
     with engine.connect() as conn:
         rows = [tuple(r)[:-1] for r in conn.execute(sa.select(ranked).where(ranked.c.rn <= 2))]
-    full = series_frame(engine, place_ids, keep=_rows_to_columns(rows))
+    full = series_frame(engine, place_ids, keep=_rows_to_columns(rows), as_of=as_of)
     if full.empty:
         return full.assign(
             previous=pd.Series(dtype=float),
@@ -347,28 +381,29 @@ def latest(engine: Engine, place_ids: list[str]) -> pd.DataFrame:
     return last.reset_index(drop=True)
 
 
-def freshness(engine: Engine) -> pd.DataFrame:
+def freshness(engine: Engine, as_of: datetime | None = None) -> pd.DataFrame:
     """Per source: last successful load, last attempt, last error, figures held, newest period.
 
     Figures held is the sum of new figures over successful loads (revisions replace, never add);
     the newest period is found by one index seek per series, not by scanning the figures.
+    As of a moment: the loads that had ended by then and the figures retrieved by then.
     """
-    log = _frame(engine, sa.select(fetch_log))
+    log_q = sa.select(fetch_log)
+    if as_of is not None:
+        log_q = log_q.where(fetch_log.c.finished_at <= bind(engine, as_of))
+    log = _frame(engine, log_q)
     o = observations.c
-    newest = (
-        sa.select(o.period_end)
-        .where(o.series_id == series.c.series_id)
-        .order_by(o.period_start.desc())
-        .limit(1)
-        .scalar_subquery()
-    )
+    newest_q = sa.select(o.period_end).where(o.series_id == series.c.series_id)
+    if as_of is not None:
+        newest_q = newest_q.where(o.retrieved_at <= bind(engine, as_of))
+    newest = newest_q.order_by(o.period_start.desc()).limit(1).scalar_subquery()
     per_series = sa.select(series.c.source, newest.label("newest")).subquery()
-    held = _frame(
-        engine,
-        sa.select(
-            per_series.c.source, sa.func.max(per_series.c.newest).label("newest_period")
-        ).group_by(per_series.c.source),
-    )
+    held_q = sa.select(
+        per_series.c.source, sa.func.max(per_series.c.newest).label("newest_period")
+    ).group_by(per_series.c.source)
+    if as_of is not None:  # sources that held nothing yet are not listed
+        held_q = held_q.where(per_series.c.newest.is_not(None))
+    held = _frame(engine, held_q)
     if log.empty:
         return held.assign(
             figures=0, last_success=None, last_attempt=None, last_status="", last_error=""
@@ -504,13 +539,21 @@ def _matching_series(metric: str, qualifier: str | None, unit: str | None):
 
 
 def period_bounds(
-    engine: Engine, metric: str, qualifier: str | None = None, unit: str | None = None
+    engine: Engine,
+    metric: str,
+    qualifier: str | None = None,
+    unit: str | None = None,
+    as_of: datetime | None = None,
 ) -> tuple[pd.Timestamp, pd.Timestamp] | None:
-    """First and last day any city has a figure for this metric: one index seek per series."""
+    """First and last day any city has a figure for this metric: one index seek per series
+    (as of a moment: among the figures retrieved by then)."""
     o = observations.c
     ids = _matching_series(metric, qualifier, unit).subquery()
     first = sa.select(sa.func.min(o.period_start)).where(o.series_id == ids.c.series_id)
     last = sa.select(sa.func.max(o.period_end)).where(o.series_id == ids.c.series_id)
+    if as_of is not None:
+        first = first.where(o.retrieved_at <= bind(engine, as_of))
+        last = last.where(o.retrieved_at <= bind(engine, as_of))
     q = sa.select(sa.func.min(first.scalar_subquery()), sa.func.max(last.scalar_subquery()))
     with engine.connect() as conn:
         lo, hi = conn.execute(q).one()
@@ -518,7 +561,12 @@ def period_bounds(
 
 
 def map_points(
-    engine: Engine, metric: str, month: str, qualifier: str | None = None, unit: str | None = None
+    engine: Engine,
+    metric: str,
+    month: str,
+    qualifier: str | None = None,
+    unit: str | None = None,
+    as_of: datetime | None = None,
 ) -> pd.DataFrame:
     """Per city, the figures of one calendar month (YYYY-MM) combined in the database.
 
@@ -535,7 +583,7 @@ def map_points(
     ids = _matching_series(metric, qualifier, unit).subquery()
     in_month = sa.select(o.series_id, o.value, o.period_end).where(
         o.series_id.in_(sa.select(ids.c.series_id)),
-        o.is_current.is_(True),
+        visible(engine, as_of),
         o.period_start >= start,
         o.period_end <= end,
     )
@@ -597,12 +645,13 @@ def count_observations(
     place_ids: list[str] | None = None,
     metric: str | None = None,
     source: str | None = None,
+    as_of: datetime | None = None,
 ) -> int:
     o = observations.c
     q = (
         sa.select(sa.func.count())
         .select_from(observations.join(series, series.c.series_id == o.series_id))
-        .where(o.is_current.is_(True))
+        .where(visible(engine, as_of))
     )
     if place_ids is not None:
         q = q.where(series.c.place_id.in_(place_ids))
@@ -692,3 +741,35 @@ def loads_after(engine: Engine, version: str, limit: int = 5) -> pd.DataFrame:
     if not newer.empty:
         return newer
     return _frame(engine, sa.select(*cols).where(done).order_by(f.finished_at.desc()).limit(1))
+
+
+def newest_retrieval(engine: Engine):
+    """The moment that pins what the store shows now (`as_of` of a "link to this exact view"):
+    the end of the newest finished load, every figure shown now was retrieved by then, or,
+    while a load is still writing, just before it started (its figures, stamped after its
+    start, stay out of the pinned view when it commits). Read off fetch_log, not a scan of
+    the figures. None for an empty store."""
+    from .asof import one_microsecond_before
+
+    f = fetch_log.c
+    with engine.connect() as conn:
+        done, running = conn.execute(
+            sa.select(
+                sa.select(sa.func.max(f.finished_at))
+                .where(f.status != "running")
+                .scalar_subquery(),
+                sa.select(sa.func.min(f.started_at)).where(f.status == "running").scalar_subquery(),
+            )
+        ).one()
+    moments = [_aware(done)] if done is not None else []
+    if running is not None:
+        moments = [min([*moments, one_microsecond_before(_aware(running))])]
+    return max(moments) if moments else None
+
+
+def _aware(value):
+    from datetime import UTC
+
+    stamp = pd.Timestamp(value)
+    stamp = stamp.tz_localize(UTC) if stamp.tzinfo is None else stamp.tz_convert(UTC)
+    return stamp.to_pydatetime()

@@ -13,7 +13,7 @@ import hashlib
 import time
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import numpy as np
@@ -140,6 +140,11 @@ observations = sa.Table(
         "provenance_id", sa.Integer, sa.ForeignKey("provenance.provenance_id"), nullable=False
     ),
     sa.Column("fetch_id", sa.Integer, sa.ForeignKey("fetch_log.fetch_id"), nullable=False),
+    sa.Column(
+        "withdrawn_at",
+        sa.DateTime(timezone=True),
+        comment="when a complete re-read of the figure's dataset no longer held it",
+    ),
     sa.CheckConstraint("period_end >= period_start", name="period_order"),
     sa.CheckConstraint("revision >= 1", name="revision_positive"),
     # The natural key is the primary key, and on SQLite the table is clustered by it (no rowid):
@@ -280,6 +285,8 @@ class IngestResult:
     rows_added_up: int = 0
     # identical copies of one figure in one input (a record sent twice) kept once
     rows_repeated: int = 0
+    # figures of the dataset that a complete re-read (`ingest(complete=True)`) no longer held
+    rows_withdrawn: int = 0
     reject_reasons: dict[str, int] = field(default_factory=dict)
 
     @property
@@ -523,8 +530,14 @@ def ingest(
     requests: int = 0,
     pages_not_modified: int = 0,
     pages_cached: int = 0,
+    complete: bool = False,
 ) -> IngestResult:
     """Validate, place and store normalized figures in one transaction.
+
+    `complete` says the input is the whole of its datasets (an imported file): a figure a
+    dataset held before and this input no longer holds is then marked withdrawn (kept, with
+    the time, so that an as-of view before it still shows it). Incremental feed reads are not
+    complete and never withdraw anything.
 
     `pre_rejected` carries rows a normalizer already refused (with a `reason`), so that they are
     logged in the same fetch. On any error nothing of this input is stored and the fetch is
@@ -555,8 +568,9 @@ def ingest(
             try:
                 with engine.begin() as conn:
                     _write_load(
-                        conn, engine, rows, combos, good, list(refused), result, retrieved, gaz
-                    )
+                        conn, engine, rows, combos, good, list(refused), result, retrieved, gaz,
+                        complete,
+                    )  # fmt: skip
                 break
             except (sa.exc.IntegrityError, sa.exc.OperationalError) as exc:
                 if attempt == WRITE_ATTEMPTS or not _lost_a_race(exc):
@@ -601,12 +615,13 @@ def _write_load(
     result: IngestResult,
     retrieved: datetime,
     gaz: Gazetteer,
+    complete: bool = False,
 ) -> None:
     """One load's writes, in the caller's transaction: figures, rejects, and its end."""
     result.rows_new = result.rows_revised = result.rows_unchanged = result.rows_rejected = 0
-    result.rows_added_up = result.rows_repeated = 0
+    result.rows_added_up = result.rows_repeated = result.rows_withdrawn = 0
     if not rows.empty:
-        conflicts = _store_observations(conn, rows, combos, good, result, retrieved, gaz)
+        conflicts = _store_observations(conn, rows, combos, good, result, retrieved, gaz, complete)
         if not conflicts.empty:
             reject_frames.append(conflicts)
     rejected = pd.concat(reject_frames, ignore_index=True) if reject_frames else None
@@ -712,6 +727,7 @@ def _store_observations(
     result: IngestResult,
     retrieved: datetime,
     gaz: Gazetteer,
+    complete: bool = False,
 ) -> pd.DataFrame:
     """Write places, provenance, series and observation revisions; return rejected conflicts."""
     place_names = combos.groupby("place_id")["place_raw"].first().to_dict()
@@ -759,12 +775,19 @@ def _store_observations(
     before = len(obs)
     obs, conflicts = _split_duplicates(obs)
     result.rows_repeated = before - len(obs) - len(conflicts)
+    if complete:
+        datasets = combos.drop_duplicates(["source", "dataset"])[["source", "dataset"]]
+        result.rows_withdrawn = _withdraw_missing(conn, obs, datasets, retrieved)
     current = _current_values(conn, np.unique(obs["series_id"].to_numpy()).tolist())
     if current.empty:  # new series only (a first load): nothing to compare with
         merged = obs.assign(old_value=np.nan, old_revision=np.nan)
     else:
         merged = obs.merge(current, on=["series_id", "period_start", "period_end"], how="left")
-    is_new = merged["old_revision"].isna()
+    # a withdrawn figure that comes back is new again, as the next revision of its key
+    back = (
+        merged["old_withdrawn"].fillna(False).astype(bool) if "old_withdrawn" in merged else False
+    )
+    is_new = merged["old_revision"].isna() | back
     tolerance = 1e-9 * merged["value"].abs().clip(lower=1.0)
     changed = ~is_new & ((merged["value"] - merged["old_value"]).abs() > tolerance)
     result.rows_new = int(is_new.sum())
@@ -773,7 +796,9 @@ def _store_observations(
 
     to_write = merged[is_new | changed]
     to_write = to_write.assign(revision=to_write["old_revision"].fillna(0).astype(int) + 1)
-    superseded = merged.loc[changed, ["series_id", "period_start", "period_end", "old_revision"]]
+    superseded = merged.loc[
+        changed & ~back, ["series_id", "period_start", "period_end", "old_revision"]
+    ]
     if not superseded.empty:
         o = observations.c
         conn.execute(
@@ -901,10 +926,12 @@ def _iso_days(dates: pd.Series) -> list[str]:
 
 
 def _current_values(conn, series_ids: list[int]) -> pd.DataFrame:
-    """The figures now current for these series. Dates travel as ISO text and are parsed once
-    per column: per-row date objects made a re-load of 1M unchanged figures take 14 s."""
+    """The newest revision of each figure of these series: the current ones, and the withdrawn
+    ones (`old_withdrawn`), whose return must be numbered after them. Dates travel as ISO text
+    and are parsed once per column: per-row date objects made a re-load of 1M unchanged
+    figures take 14 s."""
     o = observations.c
-    cols = ["series_id", "period_start", "period_end", "old_value", "old_revision"]
+    cols = ["series_id", "period_start", "period_end", "old_value", "old_revision", "old_withdrawn"]
     records: list = []
     for chunk in _chunks(series_ids):
         q = sa.select(
@@ -913,13 +940,71 @@ def _current_values(conn, series_ids: list[int]) -> pd.DataFrame:
             sa.cast(o.period_end, sa.String),
             o.value,
             o.revision,
-        ).where(o.is_current.is_(True), o.series_id.in_(chunk))
+            o.withdrawn_at.is_not(None),
+        ).where(sa.or_(o.is_current.is_(True), o.withdrawn_at.is_not(None)), o.series_id.in_(chunk))
         records.extend(map(tuple, conn.execute(q)))  # plain tuples: pandas probes Rows slowly
     out = pd.DataFrame.from_records(records, columns=cols)
     for col in ("period_start", "period_end"):
         out[col] = pd.to_datetime(out[col], format="ISO8601").astype("datetime64[s]")
     out["old_value"] = out["old_value"].astype(float)
+    out["old_withdrawn"] = out["old_withdrawn"].astype(bool)
+    if out["old_withdrawn"].any():  # withdrawn, then back: keep each key's newest revision
+        out = out.sort_values("old_revision").drop_duplicates(
+            ["series_id", "period_start", "period_end"], keep="last"
+        )
     return out
+
+
+def _withdraw_missing(conn, obs: pd.DataFrame, datasets: pd.DataFrame, retrieved: datetime) -> int:
+    """Mark withdrawn the current figures of these (source, dataset)s that `obs` (a complete
+    re-read of them) no longer holds: they stop being current and keep their values."""
+    o = observations.c
+    withdrawn = 0
+    held = set(
+        zip(
+            obs["series_id"].astype(int).tolist(),
+            obs["period_start"].dt.date.tolist(),
+            obs["period_end"].dt.date.tolist(),
+            strict=True,
+        )
+    )
+    for source, dataset in datasets.itertuples(index=False):
+        ids = sa.select(series.c.series_id).where(
+            series.c.source == source, series.c.dataset == dataset
+        )
+        rows = conn.execute(
+            sa.select(o.series_id, o.period_start, o.period_end, o.revision).where(
+                o.series_id.in_(ids), o.is_current.is_(True)
+            )
+        ).all()
+        gone = [
+            {"s": s, "a": _as_date(a), "b": _as_date(b), "r": r}
+            for s, a, b, r in rows
+            if (s, _as_date(a), _as_date(b)) not in held
+        ]
+        if gone:
+            conn.execute(
+                observations.update()
+                .where(
+                    o.series_id == sa.bindparam("s"),
+                    o.period_start == sa.bindparam("a"),
+                    o.period_end == sa.bindparam("b"),
+                    o.revision == sa.bindparam("r"),
+                )
+                .values(is_current=False, withdrawn_at=retrieved),
+                gone,
+            )
+        withdrawn += len(gone)
+    return withdrawn
+
+
+def _as_date(value) -> date:
+    """A stored date as `datetime.date` (SQLite may hand back text)."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
 
 
 def get_meta(engine: Engine, key: str) -> str | None:

@@ -34,6 +34,14 @@ def open_page(page: str) -> AppTest:
     return at.run()
 
 
+def open_page_with(page: str, **params: str) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    for key, value in params.items():
+        at.query_params[key] = value
+    at.switch_page(str(ROOT / page))
+    return at.run()
+
+
 def markdown(at: AppTest) -> str:
     return "\n".join(m.value for m in at.markdown)
 
@@ -91,12 +99,31 @@ def test_refresh_now_runs_and_reports(feeds, store):
     assert "failed: fts" in message
     fts_error = query.freshness(store).set_index("source").loc["fts", "last_error"]
     assert "FTS lists no location with ISO3" in fts_error
+    # the summary links to what the refresh changed: DTM's figures, all new
+    import re
+    from urllib.parse import parse_qs, unquote, urlparse
+
+    from data_sources import asof, changes
+
+    link = re.search(r"\[What this refresh changed\]\(([^)]+)\)", markdown(at))
+    assert link, markdown(at)
+    target = urlparse(link.group(1))
+    assert target.path == "data" and target.fragment == "what-changed"
+    since = asof.parse_as_of(unquote(parse_qs(target.query)["since"][0]))
+    found = changes.changes(store, since)
+    assert not found.empty and set(found.source) == {"dtm"} and set(found.change) == {"added"}
+    listed = open_page_with("views/data.py", since=asof.format_as_of(since))
+    table = next(d.value for d in listed.dataframe if "change" in d.value.columns)
+    assert len(table) == len(found) and set(table.source) == {"dtm"}
 
 
 def test_page_never_offers_a_full_refresh_nor_countries_nor_dates(feeds, store):
     at = open_page("views/data.py")
     assert not at.exception
-    assert not at.text_input and not at.date_input  # no country list, no since-date
+    # no country list, no since-date for a refresh (the window of "What changed" is not one)
+    window = {"changes_since", "changes_until"}
+    assert not [t for t in at.text_input if t.key not in window] and not at.date_input
+    assert {t.key for t in at.text_input} == window
     labels = [w.label for w in [*at.checkbox, *at.toggle, *at.radio, *at.selectbox]]
     assert not [x for x in labels if "full" in x.lower() or "since" in x.lower()]
     assert "--full" in "\n".join(c.value for c in at.caption)  # said where history comes from

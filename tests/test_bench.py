@@ -84,3 +84,33 @@ def test_report_shows_the_reference_beside_ours_and_the_peers():
     cells = [c.strip() for c in row.split("│") if c.strip()]
     assert cells[:5] == ["chart drawn", "ms", "4,000", "4,000", "3,000"]
     assert "2,500" in cells and "0.8× slower" in cells
+
+
+def test_as_of_bench_reads_the_figures_before_the_revising_load(rows, tmp_path):
+    """`make bench`'s as-of figure: a load revising 5% of the figures, then the same requests
+    as of just before it and now; as of then every figure is its first revision."""
+    from bench import run
+    from bench.generate import to_observations
+    from data_sources.store import make_engine
+
+    db = tmp_path / "bench.sqlite"
+    engine = make_engine(f"sqlite:///{db}")
+    ingest(engine, to_observations(rows), source="bench", target="batch 0")
+    engine.dispose()
+    before = run.add_revisions(db, rows)
+    assert run.add_revisions(db, rows) == before  # kept in a reused store, not added twice
+    chosen = run.picks(rows, db, 20)
+    fig = run.Figure("as of", "ms", "")
+    run.as_of_latency(db, chosen, fig, before)
+    assert len(fig.ours) == len(fig.reference) == len(chosen)
+    assert fig.note.startswith("(") and "× the current query" in fig.note
+    engine = make_engine(f"sqlite:///{db}")
+    r = chosen.iloc[0]
+    args = (engine, [f"geonames:{r.geonames_id}"], r.metric)
+    then = query.series_frame(*args, qualifier=r.qualifier, unit=r.unit, as_of=before)
+    now = query.series_frame(*args, qualifier=r.qualifier, unit=r.unit)
+    assert (then.revision == 1).all()
+    assert len(then) == len(now)
+    engine.dispose()
+    counts = query.count_observations(make_engine(f"sqlite:///{db}"), as_of=before)
+    assert counts == len(rows)

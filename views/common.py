@@ -8,12 +8,13 @@ that is unknown or hostile produces a plain message and the default, never a tra
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import datetime
 
 import pandas as pd
 import streamlit as st
 from rapidfuzz import process
 
-from data_sources import export, query
+from data_sources import asof, changes, export, query
 from data_sources.connectors import CONNECTORS
 from data_sources.errors import STORE_FAILURES, store_error
 from data_sources.schema import METRICS
@@ -113,9 +114,14 @@ def _what_changed(drawn: str | None) -> str:
     return f"Updated {stamp} UTC — " + ("; ".join(parts) or "the store changed")
 
 
+def _at(when: str | None):
+    """The cached functions take the as-of moment as text (hashable, the URL's spelling)."""
+    return asof.parse_as_of(when)
+
+
 @st.cache_data(**CACHE)
-def _city_table(url: str, version: str) -> pd.DataFrame:
-    return query.cities(engine_for(url))
+def _city_table(url: str, version: str, when: str | None) -> pd.DataFrame:
+    return query.cities(engine_for(url), _at(when))
 
 
 @st.cache_data(**CACHE)
@@ -124,62 +130,101 @@ def _place_table(url: str, version: str) -> pd.DataFrame:
 
 
 @st.cache_data(**CACHE)
-def _catalogue(url: str, version: str, place_ids: tuple[str, ...]) -> pd.DataFrame:
-    return query.catalogue(engine_for(url), list(place_ids))
+def _catalogue(
+    url: str, version: str, when: str | None, place_ids: tuple[str, ...]
+) -> pd.DataFrame:
+    return query.catalogue(engine_for(url), list(place_ids), _at(when))
 
 
 @st.cache_data(**CACHE)
 def _series(
     url: str,
     version: str,
+    when: str | None,
     place_ids: tuple[str, ...],
     metric: str | None = None,
     qualifier: str | None = None,
     site: str | None = None,
     unit: str | None = None,
+    revisions: bool = False,
 ) -> pd.DataFrame:
     return query.series_frame(
-        engine_for(url), list(place_ids), metric, qualifier=qualifier, site=site, unit=unit
+        engine_for(url),
+        list(place_ids),
+        metric,
+        qualifier=qualifier,
+        site=site,
+        unit=unit,
+        as_of=_at(when),
+        current_only=not revisions,
     )
 
 
 @st.cache_data(**CACHE)
-def _reported(url: str, version: str, place_ids: tuple[str, ...]) -> pd.DataFrame:
+def _reported(url: str, version: str, when: str | None, place_ids: tuple[str, ...]) -> pd.DataFrame:
     """Reported figures for these places: the events annotated on charts."""
-    return query.series_frame(engine_for(url), list(place_ids), sources=["reported"])
+    return query.series_frame(
+        engine_for(url), list(place_ids), sources=["reported"], as_of=_at(when)
+    )
 
 
 @st.cache_data(**CACHE)
 def _map_points(
-    url: str, version: str, metric: str, month: str, qualifier: str | None, unit: str | None
+    url: str,
+    version: str,
+    when: str | None,
+    metric: str,
+    month: str,
+    qualifier: str | None,
+    unit: str | None,
 ) -> pd.DataFrame:
-    return query.map_points(engine_for(url), metric, month, qualifier, unit)
+    return query.map_points(engine_for(url), metric, month, qualifier, unit, _at(when))
 
 
 @st.cache_data(**CACHE)
-def _period_bounds(url: str, version: str, metric: str, qualifier: str | None, unit: str | None):
-    return query.period_bounds(engine_for(url), metric, qualifier, unit)
+def _period_bounds(
+    url: str, version: str, when: str | None, metric: str, qualifier: str | None, unit: str | None
+):
+    return query.period_bounds(engine_for(url), metric, qualifier, unit, _at(when))
 
 
 @st.cache_data(**CACHE)
-def _catalogue_all(url: str, version: str) -> pd.DataFrame:
-    return query.catalogue(engine_for(url))
+def _catalogue_all(url: str, version: str, when: str | None) -> pd.DataFrame:
+    return query.catalogue(engine_for(url), as_of=_at(when))
 
 
 @st.cache_data(ttl=30, max_entries=16, show_spinner=False)
-def _freshness(url: str, version: str) -> pd.DataFrame:
+def _freshness(url: str, version: str, when: str | None) -> pd.DataFrame:
     engine = engine_for(url)
+    moment = _at(when)
     return query.classify_freshness(
-        query.freshness(engine),
-        pd.Timestamp.now(tz="UTC"),
+        query.freshness(engine, moment),
+        pd.Timestamp(moment) if moment else pd.Timestamp.now(tz="UTC"),
         snapshot_sources=query.snapshot_only_sources(engine),
     )
 
 
+@st.cache_data(**CACHE)
+def _changed_since(url: str, version: str, when: str) -> int:
+    return len(changes.changes(engine_for(url), _at(when)))
+
+
+@st.cache_data(**CACHE)
+def _changes(url: str, version: str, since: str, until: str | None) -> pd.DataFrame:
+    return changes.changes(engine_for(url), _at(since), _at(until))
+
+
+@st.cache_data(**CACHE)
+def _newest_retrieval(url: str, version: str) -> str | None:
+    moment = query.newest_retrieval(engine_for(url))
+    return None if moment is None else asof.format_as_of(moment)
+
+
 # The public query functions: the pages' calls, each answered from the cache for the data
-# version this script run draws (read once, at the top of the run: `start_run`).
+# version this script run draws (read once, at the top of the run: `start_run`) and for the
+# moment the view is as of (`as_of_text`, None for now).
 def city_table(url: str) -> pd.DataFrame:
-    return _city_table(url, data_version())
+    return _city_table(url, data_version(), as_of_text())
 
 
 def place_table(url: str) -> pd.DataFrame:
@@ -187,7 +232,7 @@ def place_table(url: str) -> pd.DataFrame:
 
 
 def catalogue(url: str, place_ids: tuple[str, ...]) -> pd.DataFrame:
-    return _catalogue(url, data_version(), place_ids)
+    return _catalogue(url, data_version(), as_of_text(), place_ids)
 
 
 def series(
@@ -197,31 +242,116 @@ def series(
     qualifier: str | None = None,
     site: str | None = None,
     unit: str | None = None,
+    *,
+    revisions: bool = False,
 ) -> pd.DataFrame:
-    return _series(url, data_version(), place_ids, metric, qualifier, site, unit)
+    """The figures shown (as of the view's moment); with `revisions`, every revision
+    retrieved by then."""
+    return _series(
+        url, data_version(), as_of_text(), place_ids, metric, qualifier, site, unit, revisions
+    )
 
 
 def reported(url: str, place_ids: tuple[str, ...]) -> pd.DataFrame:
-    return _reported(url, data_version(), place_ids)
+    return _reported(url, data_version(), as_of_text(), place_ids)
 
 
 def map_points(
     url: str, metric: str, month: str, qualifier: str | None, unit: str | None
 ) -> pd.DataFrame:
-    return _map_points(url, data_version(), metric, month, qualifier, unit)
+    return _map_points(url, data_version(), as_of_text(), metric, month, qualifier, unit)
 
 
 def period_bounds(url: str, metric: str, qualifier: str | None, unit: str | None):
-    return _period_bounds(url, data_version(), metric, qualifier, unit)
+    return _period_bounds(url, data_version(), as_of_text(), metric, qualifier, unit)
 
 
 def catalogue_all(url: str) -> pd.DataFrame:
-    return _catalogue_all(url, data_version())
+    return _catalogue_all(url, data_version(), as_of_text())
 
 
 def freshness(url: str) -> pd.DataFrame:
     """Badges depend on the clock too (fresh turns stale): kept 30 s at most."""
-    return _freshness(url, data_version())
+    return _freshness(url, data_version(), as_of_text())
+
+
+def change_list(url: str, since: str, until: str | None) -> pd.DataFrame:
+    return _changes(url, data_version(), since, until)
+
+
+# -- as of a moment ---------------------------------------------------------------------------
+AS_OF = "_as_of"  # session state: the as-of text of this session's view ("" for now)
+
+
+def as_of_text() -> str | None:
+    """The moment the view shows (`as_of=` in the link, kept across pages), as the URL
+    spells it; None for now. A value that is not a date or time is a link problem: the
+    latest figures are shown with the message."""
+    if AS_OF not in st.session_state:
+        raw = _from_url("as_of")
+        text = ""
+        if raw is not None and raw.strip():
+            try:
+                text = asof.format_as_of(asof.parse_as_of(raw))
+            except asof.AsOfError as exc:
+                link_problem(f"The link's as_of: {safe(str(exc), 200)} Showing the latest figures.")
+        st.session_state[AS_OF] = text
+    text = st.session_state[AS_OF]
+    if text:
+        st.query_params["as_of"] = text
+    else:
+        st.query_params.pop("as_of", None)
+    return text or None
+
+
+def as_of() -> datetime | None:
+    return asof.parse_as_of(as_of_text())
+
+
+def as_of_banner() -> None:
+    """In an as-of view: what moment, how many figures changed since, a way to the latest."""
+    url = database_url()
+    text = as_of_text()
+    if text:
+        moment = asof.parse_as_of(text)
+        moved = _changed_since(url, data_version(), text)
+        st.info(
+            f"As of {safe(asof.describe(moment), 80)}: the figures the store held then. "
+            f"{moved:,} figure{'s have' if moved != 1 else ' has'} changed since.",
+            icon=":material/history:",
+        )
+        if st.button("See the latest", key="as_of_latest", icon=":material/update:"):
+            st.session_state[AS_OF] = ""
+            st.query_params.pop("as_of", None)
+            st.rerun()
+
+
+def copy_link() -> None:
+    """The link to this exact view: drawn after the page ran, so it holds every parameter the
+    page set (its defaults too), with the current data version pinned."""
+    url = database_url()
+    text = as_of_text()
+    pinned = text or _newest_retrieval(url, data_version())
+    with st.sidebar.expander("Copy link to this exact view", icon=":material/link:"):
+        if pinned:
+            st.caption(
+                "This link shows these very figures later too, even after new figures or "
+                "revisions are stored (the figures as of "
+                f"{safe(asof.describe(asof.parse_as_of(pinned)), 80)})."
+            )
+            st.code(pinned_link(pinned), language=None, wrap_lines=True)
+        else:
+            st.caption("The store holds no figures yet.")
+
+
+def pinned_link(pinned: str) -> str:
+    """The page's address with its parameters and `as_of` set to `pinned`."""
+    from urllib.parse import urlencode
+
+    params = {k: st.query_params.get(k) for k in st.query_params}
+    params["as_of"] = pinned
+    base = str(st.context.url or "").split("?")[0]
+    return f"{base}?{urlencode(params)}"
 
 
 def freshness_badges(url: str, with_feeds: bool = False) -> None:
@@ -344,6 +474,12 @@ def url_select(
     value = (widget or st.selectbox)(label, options, key=key, format_func=shown, **kwargs)
     st.query_params[param] = value
     return value
+
+
+def url_text(param: str, default: str) -> str:
+    """A text input's first value: the URL's (cut short), else `default`."""
+    raw = _from_url(param)
+    return default if raw is None else escape.plain(raw, 60)
 
 
 def url_toggle(label: str, param: str, default: bool = False, **kwargs) -> bool:

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from data_sources import export, query
+from data_sources import asof, changes, export, query
 from data_sources.store import database_url
 from views import common, refresh_panel
 
@@ -11,8 +11,11 @@ SHOWN_ROWS = 5_000
 
 
 @st.cache_data(ttl=6 * 3600, max_entries=16, show_spinner=False)
-def downloads(url: str, version: str, place_ids: tuple[str, ...], metric: str, source: str) -> dict:
-    """The three download files for one filter, built once per data version and reused."""
+def downloads(
+    url: str, version: str, when: str | None, place_ids: tuple[str, ...], metric: str, source: str
+) -> dict:
+    """The three download files for one filter, built once per data version (and as-of
+    moment: `common.series` reads it) and reused."""
     df = common.series(url, place_ids, None if metric == ALL else metric)
     return export.bundle(export.figures(df, None if source == ALL else source), common.LICENCES)
 
@@ -21,6 +24,7 @@ st.title("Data")
 common.show_link_problems()
 url = database_url()
 engine = common.engine()
+moment = common.as_of()
 places = common.place_table(url)
 names = dict(zip(places.place_id, places.name, strict=True))
 cat = common.catalogue_all(url)
@@ -51,7 +55,11 @@ chosen_ids = export.chosen_places(
     None if source == ALL else source,
 )
 total = query.count_observations(
-    engine, chosen_ids, None if metric == ALL else metric, None if source == ALL else source
+    engine,
+    chosen_ids,
+    None if metric == ALL else metric,
+    None if source == ALL else source,
+    as_of=moment,
 )
 figures = query.series_frame(
     engine,
@@ -59,6 +67,7 @@ figures = query.series_frame(
     None if metric == ALL else metric,
     sources=None if source == ALL else [source],
     limit=SHOWN_ROWS,
+    as_of=moment,
 )
 
 st.write(
@@ -99,9 +108,12 @@ st.dataframe(
         ),
         "period_start": st.column_config.DateColumn(),
         "period_end": st.column_config.DateColumn(),
+        "revision": st.column_config.NumberColumn(
+            "revisions", help="how many revisions this figure has had (1: never revised)"
+        ),
     },
 )
-chosen = (url, common.data_version(), tuple(chosen_ids), metric, source)
+chosen = (url, common.data_version(), common.as_of_text(), tuple(chosen_ids), metric, source)
 d1, d2, d3 = st.columns(3)
 # Files are built when a button is clicked (and cached), not on every page view.
 d1.download_button(
@@ -119,6 +131,95 @@ d3.download_button(
     "situation_room.zip",
     "application/zip",
 )
+
+st.subheader("Revision history")
+st.caption(
+    "Every revision of the figures above that the store held"
+    + (f" as of {common.safe(asof.describe(moment), 80)}" if moment else "")
+    + ": its value, when it was retrieved and the link it came from. “shown” marks the "
+    "revision this view shows (none for a withdrawn figure)."
+)
+revised_only = st.toggle("Only figures with more than one revision", value=True, key="revised_only")
+all_revisions = query.series_frame(
+    engine,
+    chosen_ids,
+    None if metric == ALL else metric,
+    sources=None if source == ALL else [source],
+    current_only=False,
+    as_of=moment,
+)
+table = changes.history(all_revisions, figures)
+if revised_only and not table.empty:
+    key = ["city", "metric", "qualifier", "site", "unit", "source", "period_start", "period_end"]
+    table = table[table.groupby(key, dropna=False)["revision"].transform("size") > 1]
+st.dataframe(
+    common.link_column(table.head(SHOWN_ROWS)),
+    hide_index=True,
+    width="stretch",
+    column_config={
+        "source_url": st.column_config.LinkColumn("link"),
+        "city": st.column_config.TextColumn("place"),
+        "period_start": st.column_config.DateColumn(),
+        "period_end": st.column_config.DateColumn(),
+    },
+    key="history_table",
+)
+
+st.subheader("What changed", anchor="what-changed")
+default_since = changes.last_refresh_start(engine)
+w1, w2 = st.columns(2)
+since_text = w1.text_input(
+    "Since (date or UTC time)",
+    value=common.url_text("since", asof.format_as_of(default_since) if default_since else ""),
+    help="Figures added, revised or withdrawn after this moment. Default: the start of the "
+    "last refresh or import.",
+    key="changes_since",
+)
+until_text = w2.text_input(
+    "Until (empty: now)",
+    value=common.url_text("until", common.as_of_text() or ""),
+    key="changes_until",
+)
+try:
+    since = asof.parse_as_of(since_text)
+    until = asof.parse_as_of(until_text)
+    if since is not None and until is not None and until <= since:
+        raise asof.AsOfError("“Until” must come after “Since”.")
+except asof.AsOfError as exc:
+    st.error(common.safe(str(exc), 200))
+    since = until = None
+if since is not None:
+    st.query_params["since"] = asof.format_as_of(since)
+    if until is not None:
+        st.query_params["until"] = asof.format_as_of(until)
+    else:
+        st.query_params.pop("until", None)
+    found = common.change_list(
+        url, asof.format_as_of(since), asof.format_as_of(until) if until else None
+    )
+    st.write(
+        f"Since {common.safe(asof.describe(since), 80)}"
+        + (f" until {common.safe(asof.describe(until), 80)}" if until else "")
+        + f": **{common.safe(changes.summary(found), 120)}**"
+    )
+    st.dataframe(
+        common.link_column(found.head(SHOWN_ROWS)),
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "source_url": st.column_config.LinkColumn("link"),
+            "city": st.column_config.TextColumn("place"),
+            "period_start": st.column_config.DateColumn(),
+            "period_end": st.column_config.DateColumn(),
+        },
+        key="changes_table",
+    )
+    st.download_button(
+        "Download changes (CSV)",
+        changes.to_csv(found),
+        "situation_room_changes.csv",
+        "text/csv",
+    )
 
 st.subheader("Sources and freshness")
 common.freshness_badges(url, with_feeds=True)

@@ -23,7 +23,7 @@ if not place_ids:
 
 url = database_url()
 cities = common.city_table(url).set_index("place_id")
-latest = query.latest(common.engine(), place_ids)
+latest = query.latest(common.engine(), place_ids, common.as_of())
 
 
 def headline_row(city_latest: pd.DataFrame, metric: str) -> pd.Series | None:
@@ -187,7 +187,7 @@ for place_id in place_ids:
                 "change": st.column_config.NumberColumn(format="%+.4g"),
             },
         )
-    country = query.latest(common.engine(), [f"country:{city['country_iso3']}"])
+    country = query.latest(common.engine(), [f"country:{city['country_iso3']}"], common.as_of())
     country = country[country.qualifier == ""]
     if not country.empty:
         st.caption(

@@ -99,6 +99,19 @@ def _cooldown_text(waiting: lock.LockInfo) -> str:
     )
 
 
+def changes_link(started: float) -> str:
+    """The Data page's change list from the start of a refresh (a relative link keeping the
+    page's other parameters)."""
+    from datetime import UTC, datetime
+    from urllib.parse import urlencode
+
+    from data_sources.asof import format_as_of
+
+    params = {k: st.query_params.get(k) for k in st.query_params if k not in ("since", "until")}
+    params["since"] = format_as_of(datetime.fromtimestamp(started, UTC))
+    return f"data?{urlencode(params)}#what-changed"
+
+
 def _start(engine, jobs: dict, sources: list[str], scope) -> None:
     """Start a page refresh: first claim the cooldown (atomic, in the store, so it holds across
     every server and restart), then the refresh lock; give the cooldown back if another
@@ -166,6 +179,7 @@ def _live(job: RefreshJob, jobs: dict) -> None:
                 )
                 + (" Notes: " + common.safe("; ".join(notes), 300) if notes else "")
             )
+            st.markdown(f"[What this refresh changed]({changes_link(job.started)})")
         st.dataframe(
             table.map(lambda v: redact(v) if isinstance(v, str) else v),
             hide_index=True,

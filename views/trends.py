@@ -85,10 +85,21 @@ with c8:
     origins = sorted(set(rows.dataset.where(rows.source == "reported", rows.source)))
     source = common.url_select("Source", [ALL, *origins], "source", ALL, what="source")
 
+show_earlier = common.url_toggle(
+    "Show earlier revisions (faint)",
+    "revisions",
+    False,
+    help="Figures a source corrected later, drawn as first published: a faint dotted line "
+    "under each line that revisions moved.",
+)
 data = common.series(url, tuple(place_ids), metric, qualifier, site, unit)
 data = charts.one_estimate(data)
 if source != ALL:
     data = data[data.origin == source]
+first = None
+if show_earlier and not data.empty:
+    every = common.series(url, tuple(place_ids), metric, qualifier, site, unit, revisions=True)
+    first = charts.first_published(data, every)
 if data.empty:
     st.info("No figures for this choice.")
     st.stop()
@@ -117,8 +128,21 @@ if per_capita and kind != "price":
     unit_label = f"{unit} per 100,000"
 else:
     unit_label = unit
+earlier = None
+if first is not None:
+    earlier = charts.aggregate(
+        first,
+        metric,
+        period,
+        cumulative and kind == "flow",
+        by=("city", "origin") if per_source else ("city",),
+    )
+    if per_capita and kind != "price":
+        earlier = charts.per_capita(earlier, pop)
 if per_source:
     agg = agg.assign(city=agg.city + " · " + agg.origin).drop(columns="origin")
+    if earlier is not None:
+        earlier = earlier.assign(city=earlier.city + " · " + earlier.origin)
     subtitle += " · one line per source, never added up"
 
 # events are other metrics' reported figures; most cities have none, and then the (cached)
@@ -150,6 +174,7 @@ fig = charts.trend_figure(
     title=f"{common.metric_label(metric)}" + (f" — {qualifier}" if qualifier else ""),
     subtitle=subtitle,
     events=events,
+    earlier=earlier,
 )
 st.plotly_chart(fig, key="trend_chart", width="stretch")
 if not events.empty:

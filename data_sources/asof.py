@@ -1,0 +1,103 @@
+"""What the store held at a moment: parsing an `as_of` value and the figures visible then.
+
+A figure is a key (series, period) with numbered revisions, each stamped with its retrieval
+time; a revision stops being current when a later one replaces it, and the newest one when a
+complete re-read of its dataset no longer holds it (`withdrawn_at`). As of a moment T, a key
+shows its newest revision retrieved at or before T, unless that revision was withdrawn at or
+before T; revisions retrieved after T are left out. `None` means now (the current figures).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, time, timedelta
+
+import sqlalchemy as sa
+
+from .store import observations
+
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_TIME = re.compile(
+    r"(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?)(Z|[+-]\d{2}:?\d{2})?"
+)
+FORMAT_HINT = "use a date such as 2016-12-16 or a UTC time such as 2016-12-16T09:30:05"
+
+
+class AsOfError(ValueError):
+    """An `as_of` value that is not a date or time: the message says what to write."""
+
+
+def parse_as_of(text: str | None) -> datetime | None:
+    """An `as_of` value (URL or command line) as an aware UTC time; None for none given.
+
+    A date means the end of that day in UTC (everything retrieved on it counts); a time
+    without an offset is UTC. Anything else raises AsOfError with a one-line message."""
+    if text is None or not str(text).strip():
+        return None
+    raw = str(text).strip()
+    shown = raw if len(raw) <= 40 else raw[:40] + "…"
+    try:
+        if len(raw) <= 40 and _DATE.fullmatch(raw):
+            day = datetime.fromisoformat(raw).date()
+            return datetime.combine(day, time.max, tzinfo=UTC)
+        match = _TIME.fullmatch(raw) if len(raw) <= 40 else None
+        if match:
+            stamp = datetime.fromisoformat(raw.replace("Z", "+00:00").replace(" ", "T"))
+            return (stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)).astimezone(UTC)
+    except ValueError:
+        pass
+    raise AsOfError(f"“{shown}” is not a date or time: {FORMAT_HINT} (UTC).")
+
+
+def format_as_of(moment: datetime) -> str:
+    """The shortest text that `parse_as_of` reads back as the same moment (for links)."""
+    moment = moment.astimezone(UTC)
+    if moment.time() == time.max:
+        return moment.strftime("%Y-%m-%d")
+    text = moment.strftime("%Y-%m-%dT%H:%M:%S")
+    return text + (f".{moment.microsecond:06d}" if moment.microsecond else "")
+
+
+def describe(moment: datetime) -> str:
+    """The moment as a reader sees it in a banner."""
+    text = format_as_of(moment)
+    return f"{text} (end of day, UTC)" if "T" not in text else text.replace("T", " ") + " UTC"
+
+
+def bind(conn_or_engine, moment: datetime):
+    """The moment as the backend compares it: SQLite holds naive UTC text, PostgreSQL
+    timestamps with a zone."""
+    if conn_or_engine.dialect.name == "sqlite":
+        return moment.astimezone(UTC).replace(tzinfo=None)
+    return moment
+
+
+def visible(conn_or_engine, moment: datetime | None, table=observations):
+    """The SQL condition on `table` (observations or an alias) for figures shown as of
+    `moment`: the current ones for None, else the newest revision retrieved by then and not
+    withdrawn by then. The newer-revision probe is a seek on the primary key."""
+    o = table.c
+    if moment is None:
+        return o.is_current.is_(True)
+    at = bind(conn_or_engine, moment)
+    later = observations.alias("later_revision")
+    newer = (
+        sa.select(sa.literal(1))
+        .where(
+            later.c.series_id == o.series_id,
+            later.c.period_start == o.period_start,
+            later.c.period_end == o.period_end,
+            later.c.revision > o.revision,
+            later.c.retrieved_at <= at,
+        )
+        .exists()
+    )
+    return sa.and_(
+        o.retrieved_at <= at,
+        sa.or_(o.withdrawn_at.is_(None), o.withdrawn_at > at),
+        ~newer,
+    )
+
+
+def one_microsecond_before(moment: datetime) -> datetime:
+    return moment - timedelta(microseconds=1)

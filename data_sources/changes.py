@@ -1,0 +1,284 @@
+"""What changed between two moments, and the revision history of a series.
+
+Pure reads of the store. A *change* compares the figures shown as of `since` with those shown
+as of `until` (`asof.visible`), for every figure a revision or a withdrawal touched in between:
+- **added**: shown at `until`, not at `since` (a new figure, or a withdrawn one back);
+- **revised**: shown at both with a different value (old → new, and the difference);
+- **withdrawn**: shown at `since`, not at `until`: a complete re-read of its dataset (an
+  imported file, `ingest(complete=True)`) no longer held it. Incremental feed reads never
+  withdraw: a feed asked only for recent months says nothing about older ones.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from .asof import bind, one_microsecond_before, visible
+from .query import _frame
+from .store import fetch_log, observations, places, provenance, series
+
+KEY = ["series_id", "period_start", "period_end"]
+CHANGE_COLUMNS = [
+    "change",
+    "source",
+    "city",
+    "metric",
+    "qualifier",
+    "site",
+    "unit",
+    "estimate",
+    "period_start",
+    "period_end",
+    "old_value",
+    "new_value",
+    "difference",
+    "changed_at",
+    "revision",
+    "source_url",
+]
+HISTORY_COLUMNS = [
+    "city",
+    "metric",
+    "qualifier",
+    "site",
+    "unit",
+    "source",
+    "period_start",
+    "period_end",
+    "revision",
+    "value",
+    "retrieved_at",
+    "shown",
+    "source_url",
+]
+
+
+def last_refresh_start(engine: Engine) -> datetime | None:
+    """The start of the newest successful load: "since the last refresh" is what it (and any
+    load after it) changed. Loads told to stamp their figures earlier (the bundled snapshot)
+    are covered from just before their earliest figure."""
+    f = fetch_log.c
+    with engine.connect() as conn:
+        row = conn.execute(
+            sa.select(f.fetch_id, f.started_at)
+            .where(f.status == "ok", f.finished_at.is_not(None))
+            .order_by(f.finished_at.desc())
+            .limit(1)
+        ).first()
+        if row is None:
+            return None
+        earliest = conn.execute(
+            sa.select(sa.func.min(observations.c.retrieved_at)).where(
+                observations.c.fetch_id == row.fetch_id
+            )
+        ).scalar()
+    start = _utc(row.started_at)
+    if earliest is not None and _utc(earliest) <= start:
+        return one_microsecond_before(_utc(earliest))
+    return one_microsecond_before(start)
+
+
+def _utc(value) -> datetime:
+    stamp = pd.Timestamp(value)
+    stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+    return stamp.to_pydatetime()
+
+
+def _shown(engine: Engine, series_ids: list[int], moment: datetime | None) -> pd.DataFrame:
+    """The figures of these series shown at `moment` (None: before anything: empty)."""
+    o = observations.c
+    cols = [*KEY, "value", "revision", "retrieved_at", "provenance_id"]
+    if moment is None or not series_ids:
+        return _dated(pd.DataFrame(columns=cols))
+    frames = []
+    for i in range(0, len(series_ids), 500):
+        chunk = series_ids[i : i + 500]
+        frames.append(
+            _frame(
+                engine,
+                sa.select(
+                    o.series_id,
+                    o.period_start,
+                    o.period_end,
+                    o.value,
+                    o.revision,
+                    o.retrieved_at,
+                    o.provenance_id,
+                ).where(o.series_id.in_(chunk), visible(engine, moment)),
+            )
+        )
+    return _dated(pd.concat(frames, ignore_index=True))
+
+
+def _dated(df: pd.DataFrame) -> pd.DataFrame:
+    """Periods as datetime64[ns] from either backend (SQLite text, PostgreSQL dates), also
+    for no rows, so that frames merge on them."""
+    for col in ("period_start", "period_end"):
+        df[col] = pd.to_datetime(df[col].astype(str).str[:10], format="%Y-%m-%d").astype(
+            "datetime64[ns]"
+        )
+    return df
+
+
+def changes(engine: Engine, since: datetime, until: datetime | None = None) -> pd.DataFrame:
+    """Figures added, revised and withdrawn after `since` up to `until` (None: now), one row
+    each, per source and city, newest change first (columns: CHANGE_COLUMNS)."""
+    o = observations.c
+    after_since = sa.or_(o.retrieved_at > bind(engine, since), o.withdrawn_at > bind(engine, since))
+    window = after_since
+    if until is not None:
+        at = bind(engine, until)
+        window = sa.and_(
+            after_since,
+            sa.or_(
+                o.retrieved_at <= at, sa.and_(o.withdrawn_at.is_not(None), o.withdrawn_at <= at)
+            ),
+        )
+    touched = _dated(
+        _frame(engine, sa.select(o.series_id, o.period_start, o.period_end).where(window))
+    ).drop_duplicates()
+    if touched.empty:
+        return pd.DataFrame(columns=CHANGE_COLUMNS)
+    ids = sorted(touched["series_id"].astype(int).unique().tolist())
+    before = _shown(engine, ids, since).merge(touched, on=KEY)
+    after = _shown(engine, ids, until if until is not None else _far_future())
+    after = after.merge(touched, on=KEY)
+    both = before.merge(after, on=KEY, how="outer", suffixes=("_old", "_new"), indicator=True)
+    kind = np.select(
+        [both["_merge"] == "right_only", both["_merge"] == "left_only"],
+        ["added", "withdrawn"],
+        "revised",
+    )
+    both["change"] = kind
+    moved = (both["value_old"] - both["value_new"]).abs() > 1e-9 * both["value_new"].abs().clip(
+        lower=1.0
+    )
+    both = both[(both["change"] != "revised") | moved]
+    if both.empty:  # touched, but back where it was (withdrawn and returned, revised back)
+        return pd.DataFrame(columns=CHANGE_COLUMNS)
+    withdrawn_at = _withdrawn_times(engine, both[both["change"] == "withdrawn"])
+    both = both.merge(withdrawn_at, on=KEY, how="left")
+    out = pd.DataFrame(
+        {
+            "change": both["change"],
+            "series_id": both["series_id"].astype(int),
+            "period_start": both["period_start"],
+            "period_end": both["period_end"],
+            "old_value": both["value_old"].astype(float),
+            "new_value": both["value_new"].astype(float),
+            "changed_at": both["retrieved_at_new"].where(
+                both["change"] != "withdrawn", both["withdrawn_at"]
+            ),
+            "revision": both["revision_new"].where(
+                both["change"] != "withdrawn", both["revision_old"]
+            ),
+            "provenance_id": both["provenance_id_new"].where(
+                both["change"] != "withdrawn", both["provenance_id_old"]
+            ),
+        }
+    )
+    out["difference"] = out["new_value"] - out["old_value"]
+    out["changed_at"] = pd.to_datetime(out["changed_at"], utc=True).dt.tz_localize(None)
+    out = _describe(engine, out)
+    order = {"added": 1, "revised": 0, "withdrawn": 2}
+    out = out.assign(_o=out["change"].map(order)).sort_values(
+        ["changed_at", "_o", "source", "city", "metric", "period_start"],
+        ascending=[False, True, True, True, True, True],
+    )
+    return out[CHANGE_COLUMNS].reset_index(drop=True)
+
+
+def _far_future() -> datetime:
+    return datetime(9999, 12, 31, tzinfo=pd.Timestamp.now(tz="UTC").tzinfo)
+
+
+def _withdrawn_times(engine: Engine, gone: pd.DataFrame) -> pd.DataFrame:
+    """When each withdrawn figure was withdrawn (its newest withdrawal)."""
+    cols = [*KEY, "withdrawn_at"]
+    if gone.empty:
+        return _dated(pd.DataFrame(columns=cols).astype({"series_id": int}))
+    o = observations.c
+    ids = sorted(gone["series_id"].astype(int).unique().tolist())
+    rows = _dated(
+        _frame(
+            engine,
+            sa.select(o.series_id, o.period_start, o.period_end, o.withdrawn_at).where(
+                o.series_id.in_(ids), o.withdrawn_at.is_not(None)
+            ),
+        )
+    )
+    return rows.sort_values("withdrawn_at").drop_duplicates(KEY, keep="last")[cols]
+
+
+def _describe(engine: Engine, out: pd.DataFrame) -> pd.DataFrame:
+    """Add each figure's series (source, place, metric…) and its revision's source link."""
+    ids = sorted(out["series_id"].unique().tolist())
+    meta = _frame(
+        engine,
+        sa.select(
+            series.c.series_id,
+            series.c.source,
+            places.c.name.label("city"),
+            series.c.metric,
+            series.c.qualifier,
+            series.c.site,
+            series.c.unit,
+            series.c.estimate,
+        )
+        .select_from(series.join(places, places.c.place_id == series.c.place_id))
+        .where(series.c.series_id.in_(ids)),
+    )
+    prov_ids = sorted({int(p) for p in out["provenance_id"].dropna()})
+    prov = _frame(
+        engine,
+        sa.select(provenance.c.provenance_id, provenance.c.source_url).where(
+            provenance.c.provenance_id.in_(prov_ids)
+        ),
+    )
+    out = out.merge(meta, on="series_id", how="left")
+    out["provenance_id"] = out["provenance_id"].astype(float)
+    prov["provenance_id"] = prov["provenance_id"].astype(float)
+    return out.merge(prov, on="provenance_id", how="left")
+
+
+def history(revisions: pd.DataFrame, shown: pd.DataFrame) -> pd.DataFrame:
+    """The revision history table: every revision of a series frame read with
+    `query.series_frame(current_only=False)`, newest period first and each period's revisions
+    in order, `shown` saying which one the view shows (`shown`: the same series read as
+    pages read them; a withdrawn figure has none)."""
+    if revisions.empty:
+        return pd.DataFrame(columns=HISTORY_COLUMNS)
+    key = ["city", "metric", "qualifier", "site", "unit", "source", "period_start", "period_end"]
+    marked = shown[[*key, "revision"]].assign(shown=True)
+    df = revisions.merge(marked, on=[*key, "revision"], how="left")
+    df["shown"] = df["shown"].fillna(False).astype(bool)
+    df = df.sort_values(
+        ["period_start", "period_end", "city", "source", "site", "revision"],
+        ascending=[False, False, True, True, True, True],
+    )
+    return df[HISTORY_COLUMNS].reset_index(drop=True)
+
+
+def to_csv(df: pd.DataFrame) -> bytes:
+    """The change list as a download (page and CLI, same bytes): dates as ISO text, links
+    without credentials, no cell a spreadsheet would run as a formula."""
+    from .export import _links, neutralise
+
+    out = df.reindex(columns=CHANGE_COLUMNS).copy()
+    for col in ("period_start", "period_end"):
+        out[col] = pd.to_datetime(out[col]).dt.strftime("%Y-%m-%d")
+    out["changed_at"] = pd.to_datetime(out["changed_at"]).dt.strftime("%Y-%m-%dT%H:%M:%S.%f")
+    out["revision"] = out["revision"].astype("Int64")
+    out["source_url"] = _links(out["source_url"])
+    return neutralise(out).to_csv(index=False).encode("utf-8")
+
+
+def summary(df: pd.DataFrame) -> str:
+    """ "2 added, 1 revised, 0 withdrawn": the one line a refresh or the page leads with."""
+    counts = df["change"].value_counts() if len(df) else {}
+    return ", ".join(f"{int(counts.get(k, 0)):,} {k}" for k in ("added", "revised", "withdrawn"))
