@@ -14,6 +14,7 @@ import signal
 import sys
 import threading
 from pathlib import Path
+from typing import TextIO
 
 from rich.console import Console
 from rich.markup import escape
@@ -25,21 +26,22 @@ from .formats.hxl import HXLFormatError, parse_hxl_csv
 from .http import FeedClient, FeedError
 from .snapshot import load_snapshot
 from .store import IngestResult, database_url, ingest, make_engine, open_store
+from .textfile import UnreadableText, decode, open_text
 
 console = Console(stderr=True)
 
 
-def _read(target: str) -> tuple[str, str]:
-    """Text and a display name for a path or an http(s) URL (through the shared HTTP layer:
-    retries, back-off, rate limit, and a clear error naming the URL)."""
+def _read(target: str, encoding: str | None = None) -> tuple[str | TextIO, str]:
+    """Text (a stream for a file, read as it is parsed) and a display name for a path or an
+    http(s) URL (through the shared HTTP layer: retries, back-off, rate limit, and a clear
+    error naming the URL). Raises UnreadableText for bytes that are not text."""
     if target.startswith(("http://", "https://")):
+        name = target.split("?")[0].rstrip("/").rsplit("/", 1)[-1] or "download.csv"
         with FeedClient("hxl") as client:
             response = client.get_text(target, cache=False)
-        return response.text(), target.split("?")[0].rstrip("/").rsplit("/", 1)[
-            -1
-        ] or "download.csv"
+        return decode(response.body, name, encoding), name
     path = Path(target)
-    return path.read_text(encoding="utf-8-sig"), path.name
+    return open_text(path, encoding), path.name
 
 
 def report(result: IngestResult) -> None:
@@ -70,9 +72,12 @@ def report(result: IngestResult) -> None:
 
 def cmd_import(args: argparse.Namespace) -> int:
     try:
-        text, name = _read(args.target)
+        text, name = _read(args.target, args.encoding)
     except (OSError, FeedError) as exc:
-        console.print(f"[red]cannot read {args.target}: {exc}[/red]")
+        console.print(f"[red]cannot read {escape(args.target)}: {escape(str(exc))}[/red]")
+        return 2
+    except UnreadableText as exc:
+        console.print(f"[red]nothing imported: {escape(str(exc))}[/red]", soft_wrap=True)
         return 2
     try:
         frame = parse_hxl_csv(
@@ -85,8 +90,13 @@ def cmd_import(args: argparse.Namespace) -> int:
             licence=args.licence or "",
         )
     except HXLFormatError as exc:
-        console.print(f"[red]malformed file, nothing imported: {exc}[/red]")
+        console.print(
+            f"[red]malformed file, nothing imported: {escape(str(exc))}[/red]", soft_wrap=True
+        )
         return 2
+    finally:
+        if not isinstance(text, str):
+            text.close()
     engine = open_store()
     result = ingest(
         engine,
@@ -455,6 +465,11 @@ def main(argv: list[str] | None = None) -> int:
         "--source", help="source name to record (default: the file's name, e.g. conflict_data_irq)"
     )
     imp.add_argument("--country", help="ISO3 code when the file has no country column")
+    imp.add_argument(
+        "--encoding",
+        help="the file's text encoding when it is not UTF-8 or UTF-16 with a byte-order mark "
+        "(e.g. latin-1, cp1252)",
+    )
     imp.add_argument("--citation")
     imp.add_argument(
         "--licence", help="the file's licence as its publisher states it (default: unknown)"

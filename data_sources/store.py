@@ -485,6 +485,8 @@ def ingest(
     logged as failed with the error.
     """
     gaz = gaz or gazetteer()
+    # event rows a streamed reader already added up (formats/hxl.py): still rows in
+    added_before = int(normalized.attrs.get("rows_added_up", 0))
     target = redact_url(target)  # the store never holds a credential (issue 11)
     if "source_url" in normalized and len(normalized):
         links = {
@@ -498,6 +500,7 @@ def ingest(
     )  # fmt: skip
     if pre_rejected is not None:
         result.rows_in += len(pre_rejected)
+    result.rows_in += added_before
     result.fetch_id = start_fetch(engine, source, target)
     try:
         codes: dict[str, np.ndarray] = {}
@@ -516,6 +519,7 @@ def ingest(
                 if attempt == WRITE_ATTEMPTS or not _lost_a_race(exc):
                     raise
                 time.sleep(0.05 * attempt)  # another load committed first: read again, write
+        result.rows_added_up += added_before
     except Exception as exc:  # noqa: BLE001 - any failure must be logged, then re-raised
         result.status = "failed"
         result.error = f"{type(exc).__name__}: {exc}"
