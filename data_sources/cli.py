@@ -1,9 +1,11 @@
 """Command line: `python -m data_sources import|series|load-snapshot|refresh|migrate ...`
 (honours DATABASE_URL).
 
-Exit status: 0 on success, 2 when the input is malformed (nothing is written), 1 when the
-request names something the store does not hold, when the store cannot be used (StoreError:
-one plain message, never a traceback) or when `migrate --check` finds it behind this release.
+Exit status: 0 on success, 2 when the input is malformed or not text (nothing is written), 1
+when the request names something the store does not hold, when the store cannot be used
+(StoreError: one plain message, never a traceback) or when `migrate --check` finds it behind
+this release, 3 when another process kept the store locked for writing longer than
+STORE_LOCK_TIMEOUT (nothing is written) or a one-shot refresh found another one running.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from . import query
-from .errors import STORE_FAILURES, store_error
+from .errors import STORE_FAILURES, StoreBusy, store_error
 from .formats.hxl import HXLFormatError, parse_hxl_csv
 from .http import FeedClient, FeedError
 from .snapshot import load_snapshot
@@ -550,5 +552,6 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except STORE_FAILURES as exc:  # the host's to fix: say what and how, without a traceback
-        console.print(f"[red]{escape(str(store_error(exc, database_url())))}[/red]", soft_wrap=True)
-        return 1
+        error = store_error(exc, database_url())
+        console.print(f"[red]{escape(str(error))}[/red]", soft_wrap=True)
+        return BUSY if isinstance(error, StoreBusy) else 1

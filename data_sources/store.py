@@ -212,7 +212,13 @@ def make_engine(url: str | None = None, *, migrate: bool = True) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = sa.create_engine(url, connect_args={"check_same_thread": False})
+        from .errors import lock_timeout
+
+        # a second writer waits this long for the first one's transaction (busy timeout),
+        # then fails with "database is locked", which errors.StoreBusy says in plain words
+        engine = sa.create_engine(
+            url, connect_args={"check_same_thread": False, "timeout": lock_timeout()}
+        )
         sa.event.listen(engine, "connect", _sqlite_pragmas)
     else:
         engine = sa.create_engine(url, pool_pre_ping=True)
