@@ -72,7 +72,28 @@ def report(result: IngestResult) -> None:
         Console().print(f"  rejected {count:,}: {reason}")
 
 
+class Stopped(KeyboardInterrupt):
+    """SIGTERM (or Ctrl-C) during an import or snapshot load: the load's transaction rolls
+    back and its fetch_log row is marked interrupted on the way out (`store.ingest`)."""
+
+    def __init__(self, signum: int) -> None:
+        self.signum = signum
+        super().__init__(signal.Signals(signum).name)
+
+
+def _stop_loads_on_signals() -> None:
+    """Turn SIGTERM and SIGINT into `Stopped`, so that a load ends the way Ctrl-C ends it:
+    rolled back, logged as interrupted, with a message and exit status 128 + the signal."""
+
+    def handle(signum: int, _frame: object) -> None:
+        raise Stopped(signum)
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, handle)
+
+
 def cmd_import(args: argparse.Namespace) -> int:
+    _stop_loads_on_signals()
     try:
         text, name = _read(args.target, args.encoding)
     except (OSError, FeedError) as exc:
@@ -380,6 +401,7 @@ def _summary(reports: list) -> None:
 
 
 def cmd_load_snapshot(args: argparse.Namespace) -> int:
+    _stop_loads_on_signals()
     for result in load_snapshot(open_store(), force=args.force):
         report(result)
     return 0
@@ -551,6 +573,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.func(args)
+    except Stopped as stopped:
+        console.print(f"stopped by {stopped}: nothing of the load under way was stored")
+        return 128 + stopped.signum
     except STORE_FAILURES as exc:  # the host's to fix: say what and how, without a traceback
         error = store_error(exc, database_url())
         console.print(f"[red]{escape(str(error))}[/red]", soft_wrap=True)

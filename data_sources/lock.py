@@ -81,6 +81,27 @@ def current(engine: Engine, name: str = REFRESH) -> LockInfo | None:
     return info if info.expires_at > _now() else None
 
 
+def holder_alive(row) -> bool:
+    """Is the holder of a `locks` row (host:pid:token) still there? No once its lease ran out,
+    or at once when it names a process of this host that no longer exists (killed with
+    SIGKILL: no need to wait for the lease). Another host's live lease is trusted."""
+    if _aware(row.expires_at) <= _now():
+        return False
+    host, _, rest = str(row.holder).partition(":")
+    pid = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid.isdigit():
+        return True
+    if int(pid) == os.getpid():
+        return True
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    return True
+
+
 class LockHeld(Exception):
     """Someone else holds the lock; carries who, for the message."""
 
@@ -143,6 +164,28 @@ class DbLock:
         self._beat = threading.Thread(target=self._heartbeat, daemon=True, name="lock-heartbeat")
         self._beat.start()
         return True
+
+    def insert(self, conn) -> None:
+        """Write this lease's row in the caller's transaction (a name nobody else uses, such
+        as a load's `load:<fetch_id>`); `adopt` then starts renewing it."""
+        now = _now()
+        conn.execute(
+            locks.insert().values(
+                name=self.name,
+                holder=self.holder,
+                acquired_at=now,
+                expires_at=now + timedelta(seconds=self.lease),
+                detail=self.detail,
+            )
+        )
+
+    def adopt(self) -> None:
+        """Hold the row `insert` wrote: renew it every lease/3 and delete it on release."""
+        self.held = True
+        self.lost.clear()
+        self._stop.clear()
+        self._beat = threading.Thread(target=self._heartbeat, daemon=True, name="lock-heartbeat")
+        self._beat.start()
 
     def acquire(
         self, wait: float = 0.0, poll: float = 1.0, stop: threading.Event | None = None

@@ -9,6 +9,7 @@ reason, so nothing a source sent is silently lost.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import time
 from collections.abc import Iterable
@@ -275,13 +276,26 @@ class IngestResult:
         return asdict(self)
 
 
-def start_fetch(engine: Engine, source: str, target: str) -> int:
+LOAD_LEASE = "load:"  # + fetch_id: the `locks` row a running load keeps alive
+
+
+def start_fetch(engine: Engine, source: str, target: str, lease=None) -> int:
+    """Log a load as running. With `lease` (a `lock.DbLock` not yet held), the load's lease
+    row `load:<fetch_id>` is written in the same transaction and then renewed by the lease's
+    heartbeat: a row 'running' without a live lease is a load whose process died
+    (`close_abandoned`)."""
     with engine.begin() as conn:
-        return conn.execute(
+        fetch_id = conn.execute(
             fetch_log.insert().values(
                 source=source, target=redact_url(target), started_at=_now(), status="running"
             )
         ).inserted_primary_key[0]
+        if lease is not None:
+            lease.name = f"{LOAD_LEASE}{fetch_id}"
+            lease.insert(conn)
+    if lease is not None:
+        lease.adopt()
+    return fetch_id
 
 
 def finish_fetch(engine: Engine, result: IngestResult, conn=None) -> None:
@@ -337,13 +351,56 @@ def close_interrupted(engine: Engine, source: str) -> int:
             .values(
                 status="failed",
                 finished_at=_now(),
-                error="interrupted: the process ended before this load committed; "
-                "nothing of it was stored",
+                error=INTERRUPTED,
             )
         ).rowcount
         if closed:
             bump_data_version(conn)
         return closed
+
+
+INTERRUPTED = "interrupted: the process ended before this load committed; nothing of it was stored"
+
+
+def close_abandoned(engine: Engine) -> int:
+    """Mark loads whose process died as interrupted, whoever started them (an import, a
+    snapshot load, a refresh): a row 'running' whose lease (`load:<fetch_id>` in `locks`) is
+    gone, ran out, or names a process of this host that no longer exists. A live load on any
+    host keeps its lease renewed, so it is never touched."""
+    from .lock import holder_alive
+
+    with engine.connect() as conn:
+        running = [
+            r[0]
+            for r in conn.execute(
+                sa.select(fetch_log.c.fetch_id).where(fetch_log.c.status == "running")
+            )
+        ]
+        if not running:
+            return 0
+        leases = {
+            row.name: row
+            for row in conn.execute(
+                sa.select(locks).where(locks.c.name.in_([f"{LOAD_LEASE}{i}" for i in running]))
+            )
+        }
+    dead = [
+        i
+        for i in running
+        if (lease := leases.get(f"{LOAD_LEASE}{i}")) is None or not holder_alive(lease)
+    ]
+    if not dead:
+        return 0
+    with engine.begin() as conn:
+        closed = conn.execute(
+            fetch_log.update()
+            .where(fetch_log.c.fetch_id.in_(dead), fetch_log.c.status == "running")
+            .values(status="failed", finished_at=_now(), error=INTERRUPTED)
+        ).rowcount
+        conn.execute(locks.delete().where(locks.c.name.in_([f"{LOAD_LEASE}{i}" for i in dead])))
+        if closed:
+            bump_data_version(conn)
+    return closed
 
 
 DATA_VERSION_KEY = "load_ends"
@@ -507,7 +564,11 @@ def ingest(
     if pre_rejected is not None:
         result.rows_in += len(pre_rejected)
     result.rows_in += added_before
-    result.fetch_id = start_fetch(engine, source, target)
+    from .lock import DbLock
+
+    close_abandoned(engine)  # a load killed earlier says so before this one starts
+    lease = DbLock(engine, detail=f"{source}: {target}")
+    result.fetch_id = start_fetch(engine, source, target, lease)
     try:
         codes: dict[str, np.ndarray] = {}
         good, bad = validate(normalized, codes)
@@ -526,12 +587,20 @@ def ingest(
                     raise
                 time.sleep(0.05 * attempt)  # another load committed first: read again, write
         result.rows_added_up += added_before
-    except Exception as exc:  # noqa: BLE001 - any failure must be logged, then re-raised
+    except BaseException as exc:  # any failure, SIGTERM and Ctrl-C too: logged, re-raised
         result.status = "failed"
-        result.error = f"{type(exc).__name__}: {exc}"
+        result.error = (
+            f"interrupted ({exc}): stopped before this load committed; nothing of it was stored"
+            if isinstance(exc, KeyboardInterrupt)
+            else f"{type(exc).__name__}: {exc}"
+        )
         result.rows_new = result.rows_revised = result.rows_unchanged = 0
         finish_fetch(engine, result)
         raise
+    finally:
+        # the store gone or busy: the lease runs out by itself
+        with contextlib.suppress(sa.exc.DBAPIError):
+            lease.release()
     return result
 
 
