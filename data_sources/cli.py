@@ -27,7 +27,14 @@ from .errors import STORE_FAILURES, StoreBusy, store_error
 from .formats.hxl import HXLFormatError, parse_hxl_csv
 from .http import FeedClient, FeedError
 from .snapshot import load_snapshot
-from .store import IngestResult, database_url, ingest, make_engine, open_store
+from .store import (
+    IngestResult,
+    close_abandoned,
+    database_url,
+    ingest,
+    make_engine,
+    open_store,
+)
 from .textfile import UnreadableText, decode, open_text
 
 console = Console(stderr=True)
@@ -402,7 +409,9 @@ def _summary(reports: list) -> None:
 
 def cmd_load_snapshot(args: argparse.Namespace) -> int:
     _stop_loads_on_signals()
-    for result in load_snapshot(open_store(), force=args.force):
+    engine = open_store()
+    close_abandoned(engine)  # the copy of prebuilt tables does not go through ingest
+    for result in load_snapshot(engine, force=args.force):
         report(result)
     return 0
 

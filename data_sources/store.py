@@ -222,7 +222,14 @@ def make_engine(url: str | None = None, *, migrate: bool = True) -> Engine:
         )
         sa.event.listen(engine, "connect", _sqlite_pragmas)
     else:
-        engine = sa.create_engine(url, pool_pre_ping=True)
+        from .errors import lock_timeout
+
+        # the same bound as SQLite's busy timeout: a writer blocked by another process's
+        # lock gives up after STORE_LOCK_TIMEOUT with errors.StoreBusy instead of hanging
+        options = {}
+        if parsed.get_backend_name() == "postgresql" and "options" not in parsed.query:
+            options = {"options": f"-c lock_timeout={int(lock_timeout() * 1000)}"}
+        engine = sa.create_engine(url, pool_pre_ping=True, connect_args=options)
     if migrate:
         from .migrations import ensure_current
 
