@@ -82,24 +82,23 @@ def current(engine: Engine, name: str = REFRESH) -> LockInfo | None:
 
 
 def holder_alive(row) -> bool:
-    """Is the holder of a `locks` row (host:pid:token) still there? No once its lease ran out,
-    or at once when it names a process of this host that no longer exists (killed with
-    SIGKILL: no need to wait for the lease). Another host's live lease is trusted."""
-    if _aware(row.expires_at) <= _now():
-        return False
+    """Is the holder of a `locks` row (host:pid:token) still there? A process of this host is
+    asked directly (gone after SIGKILL: no need to wait for the lease; alive, even past its
+    lease, while a long SQLite write keeps its heartbeat waiting); another host's holder is
+    alive while its lease lasts."""
     host, _, rest = str(row.holder).partition(":")
     pid = rest.partition(":")[0]
-    if host != socket.gethostname() or not pid.isdigit():
+    if host == socket.gethostname() and pid.isdigit():
+        if int(pid) == os.getpid():
+            return True
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:  # someone else's process: alive
+            return True
         return True
-    if int(pid) == os.getpid():
-        return True
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # someone else's process: alive
-        return True
-    return True
+    return _aware(row.expires_at) > _now()
 
 
 class LockHeld(Exception):

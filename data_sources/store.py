@@ -372,8 +372,9 @@ INTERRUPTED = "interrupted: the process ended before this load committed; nothin
 def close_abandoned(engine: Engine) -> int:
     """Mark loads whose process died as interrupted, whoever started them (an import, a
     snapshot load, a refresh): a row 'running' whose lease (`load:<fetch_id>` in `locks`) is
-    gone, ran out, or names a process of this host that no longer exists. A live load on any
-    host keeps its lease renewed, so it is never touched."""
+    gone, names a process of this host that no longer exists, or, from another host, ran
+    out. A live load keeps its lease renewed, so it is never touched (and should a load be
+    misjudged, its commit still writes its own end over the mark)."""
     from .lock import holder_alive
 
     with engine.connect() as conn:
