@@ -269,3 +269,46 @@ def test_import_memory_does_not_grow_with_the_file(tmp_path, store_url):
     assert f"{events_large * 10:,}" in output  # rows in: ten figure rows per event
     # main held the whole file several times over: +1.5 GB per 40 MB; now under 60 MB more
     assert peak_large - peak_small < 60, (peak_small, peak_large)
+
+
+def test_load_snapshot_marks_loads_of_dead_processes_interrupted(store_url):
+    """Leases as a killed load leaves them: its process gone from this host, another host's
+    lease run out; a third host's load, still renewing, is left alone."""
+    import socket
+    from datetime import UTC, datetime, timedelta
+
+    assert run(store_url, "migrate").returncode == 0
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()  # a pid that no longer exists
+    now = datetime.now(UTC)
+    holders = {  # ids far from the ones the snapshot's loads take
+        900_001: (f"{socket.gethostname()}:{gone.pid}:dead", now + timedelta(minutes=2)),
+        900_002: ("another-host:4242:lapsed", now - timedelta(seconds=1)),
+        900_003: ("third-host:4242:alive", now + timedelta(minutes=2)),
+    }
+    engine = sa.create_engine(store_url)
+    with engine.begin() as conn:
+        for fetch_id, (holder, expires) in holders.items():
+            conn.execute(
+                sa.text(
+                    "INSERT INTO fetch_log (fetch_id, source, target, started_at, status) "
+                    "VALUES (:i, 'x', 'x.csv', :t, 'running')"
+                ),
+                {"i": fetch_id, "t": now},
+            )
+            conn.execute(
+                sa.text(
+                    "INSERT INTO locks (name, holder, acquired_at, expires_at, detail) "
+                    "VALUES (:n, :h, :t, :e, '')"
+                ),
+                {"n": f"load:{fetch_id}", "h": holder, "t": now, "e": expires},
+            )
+    engine.dispose()
+    done = run(store_url, "load-snapshot")
+    assert done.returncode == 0, done.stderr
+    rows = {i: (status, error) for i, status, error in fetch_rows(store_url) if i in holders}
+    interrupted = (
+        "failed",
+        "interrupted: the process ended before this load committed; nothing of it was stored",
+    )
+    assert rows == {900_001: interrupted, 900_002: interrupted, 900_003: ("running", None)}
