@@ -18,7 +18,8 @@ OVERVIEW = st.Page(
 
 def _overview_link() -> None:
     """The default page lives at "/": a link to /overview lands there, parameters kept."""
-    st.switch_page(OVERVIEW, query_params=st.query_params.to_dict())
+    # every value of a repeated parameter (`cities=A&cities=B`), not only the last one
+    st.switch_page(OVERVIEW, query_params={k: st.query_params.get_all(k) for k in st.query_params})
 
 
 PAGES = [

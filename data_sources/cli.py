@@ -1,9 +1,11 @@
 """Command line: `python -m data_sources import|series|load-snapshot|refresh|migrate ...`
 (honours DATABASE_URL).
 
-Exit status: 0 on success, 2 when the input is malformed (nothing is written), 1 when the
-request names something the store does not hold, when the store cannot be used (StoreError:
-one plain message, never a traceback) or when `migrate --check` finds it behind this release.
+Exit status: 0 on success, 2 when the input is malformed or not text (nothing is written), 1
+when the request names something the store does not hold, when the store cannot be used
+(StoreError: one plain message, never a traceback) or when `migrate --check` finds it behind
+this release, 3 when another process kept the store locked for writing longer than
+STORE_LOCK_TIMEOUT (nothing is written) or a one-shot refresh found another one running.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import sys
 import threading
 import zipfile
 from pathlib import Path
+from typing import TextIO
 
 from rich.console import Console
 from rich.markup import escape
@@ -22,32 +25,41 @@ from rich.table import Table
 
 from . import query
 from .asof import AsOfError, describe, parse_as_of
-from .errors import STORE_FAILURES, store_error
+from .errors import STORE_FAILURES, StoreBusy, store_error
 from .formats.hxl import HXLFormatError, imported_source_name, parse_hxl_csv
 from .http import FeedClient, FeedError
 from .snapshot import load_snapshot
-from .store import IngestResult, database_url, ingest, make_engine, open_store
+from .store import (
+    IngestResult,
+    close_abandoned,
+    database_url,
+    ingest,
+    make_engine,
+    open_store,
+)
+from .textfile import UnreadableText, decode, open_text
 
 console = Console(stderr=True)
 
 
-def _read(target: str) -> tuple[str, str]:
-    """Text and a display name for a path or an http(s) URL (through the shared HTTP layer:
-    retries, back-off, rate limit, and a clear error naming the URL)."""
+def _read(target: str, encoding: str | None = None) -> tuple[str | TextIO, str]:
+    """Text (a stream for a file, read as it is parsed) and a display name for a path or an
+    http(s) URL (through the shared HTTP layer: retries, back-off, rate limit, and a clear
+    error naming the URL). Raises UnreadableText for bytes that are not text."""
     if target.startswith(("http://", "https://")):
+        name = target.split("?")[0].rstrip("/").rsplit("/", 1)[-1] or "download.csv"
         with FeedClient("hxl") as client:
             response = client.get_text(target, cache=False)
-        return response.text(), target.split("?")[0].rstrip("/").rsplit("/", 1)[
-            -1
-        ] or "download.csv"
+        return decode(response.body, name, encoding), name
     path = Path(target)
     if zipfile.is_zipfile(path):  # the Data page's ZIP: its HXL file is the figures
         with zipfile.ZipFile(path) as archive:
             if EXPORT_IN_ZIP not in archive.namelist():
                 raise OSError(f"no {EXPORT_IN_ZIP} in it (not a Situation Room export)")
-            text = archive.read(EXPORT_IN_ZIP).decode("utf-8-sig")
-        return text, f"{path.name}/{EXPORT_IN_ZIP}"
-    return path.read_text(encoding="utf-8-sig"), path.name
+            data = archive.read(EXPORT_IN_ZIP)
+        name = f"{path.name}/{EXPORT_IN_ZIP}"
+        return decode(data, name, encoding), name
+    return open_text(path, encoding), path.name
 
 
 EXPORT_IN_ZIP = "figures_hxl.csv"
@@ -84,11 +96,35 @@ def report(result: IngestResult) -> None:
         Console().print(f"  rejected {count:,}: {reason}")
 
 
+class Stopped(KeyboardInterrupt):
+    """SIGTERM (or Ctrl-C) during an import or snapshot load: the load's transaction rolls
+    back and its fetch_log row is marked interrupted on the way out (`store.ingest`)."""
+
+    def __init__(self, signum: int) -> None:
+        self.signum = signum
+        super().__init__(signal.Signals(signum).name)
+
+
+def _stop_loads_on_signals() -> None:
+    """Turn SIGTERM and SIGINT into `Stopped`, so that a load ends the way Ctrl-C ends it:
+    rolled back, logged as interrupted, with a message and exit status 128 + the signal."""
+
+    def handle(signum: int, _frame: object) -> None:
+        raise Stopped(signum)
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, handle)
+
+
 def cmd_import(args: argparse.Namespace) -> int:
+    _stop_loads_on_signals()
     try:
-        text, name = _read(args.target)
+        text, name = _read(args.target, args.encoding)
     except (OSError, FeedError) as exc:
-        console.print(f"[red]cannot read {args.target}: {exc}[/red]")
+        console.print(f"[red]cannot read {escape(args.target)}: {escape(str(exc))}[/red]")
+        return 2
+    except UnreadableText as exc:
+        console.print(f"[red]nothing imported: {escape(str(exc))}[/red]", soft_wrap=True)
         return 2
     try:
         frame = parse_hxl_csv(
@@ -101,8 +137,13 @@ def cmd_import(args: argparse.Namespace) -> int:
             licence=args.licence or "",
         )
     except HXLFormatError as exc:
-        console.print(f"[red]malformed file, nothing imported: {exc}[/red]")
+        console.print(
+            f"[red]malformed file, nothing imported: {escape(str(exc))}[/red]", soft_wrap=True
+        )
         return 2
+    finally:
+        if not isinstance(text, str):
+            text.close()
     engine = open_store()
     sources = frame["source"].unique() if len(frame) else []
     result = ingest(
@@ -395,7 +436,10 @@ def _summary(reports: list) -> None:
 
 
 def cmd_load_snapshot(args: argparse.Namespace) -> int:
-    for result in load_snapshot(open_store(), force=args.force):
+    _stop_loads_on_signals()
+    engine = open_store()
+    close_abandoned(engine)  # the copy of prebuilt tables does not go through ingest
+    for result in load_snapshot(engine, force=args.force):
         report(result)
     return 0
 
@@ -535,6 +579,11 @@ def main(argv: list[str] | None = None) -> int:
         "--source", help="source name to record (default: the file's name, e.g. conflict_data_irq)"
     )
     imp.add_argument("--country", help="ISO3 code when the file has no country column")
+    imp.add_argument(
+        "--encoding",
+        help="the file's text encoding when it is not UTF-8 or UTF-16 with a byte-order mark "
+        "(e.g. latin-1, cp1252)",
+    )
     imp.add_argument("--citation")
     imp.add_argument(
         "--licence", help="the file's licence as its publisher states it (default: unknown)"
@@ -632,6 +681,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         return args.func(args)
+    except Stopped as stopped:
+        console.print(f"stopped by {stopped}: nothing of the load under way was stored")
+        return 128 + stopped.signum
     except STORE_FAILURES as exc:  # the host's to fix: say what and how, without a traceback
-        console.print(f"[red]{escape(str(store_error(exc, database_url())))}[/red]", soft_wrap=True)
-        return 1
+        error = store_error(exc, database_url())
+        console.print(f"[red]{escape(str(error))}[/red]", soft_wrap=True)
+        return BUSY if isinstance(error, StoreBusy) else 1

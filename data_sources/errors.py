@@ -13,6 +13,11 @@ class StoreError(RuntimeError):
     release expects. The message says what is wrong and what to do."""
 
 
+class StoreBusy(StoreError):
+    """Another process held the store's write lock for longer than we wait for it
+    (`STORE_LOCK_TIMEOUT`): nothing was written, and trying again later will work."""
+
+
 # what the app and the command line turn into a plain message instead of a traceback: the
 # driver's errors as SQLAlchemy wraps them, and a table the inspector cannot find
 STORE_FAILURES: tuple[type[Exception], ...] = (
@@ -48,6 +53,20 @@ UNREACHABLE = [
     (r"unable to open database file", "the file cannot be opened or created there"),
     (r"no pg_hba\.conf entry", "the server does not accept connections from this machine"),
 ]
+# driver wording for a store whose write lock another process held too long (SQLite's busy
+# timeout, PostgreSQL's lock_timeout)
+BUSY = r"database is locked|database table is locked|lock timeout"
+DEFAULT_LOCK_TIMEOUT = 60.0
+
+
+def lock_timeout() -> float:
+    """STORE_LOCK_TIMEOUT: how many seconds a writer waits for another process's write to end
+    before giving up with `StoreBusy` (SQLite holds one writer at a time; default 60)."""
+    from .settings import number
+
+    return max(0.1, number("STORE_LOCK_TIMEOUT", DEFAULT_LOCK_TIMEOUT))
+
+
 # driver wording for a store that answers but does not hold the expected tables
 WRONG_SCHEMA = (
     r"no such table|no such column|does not exist|undefined(table|column)|permission denied"
@@ -88,6 +107,13 @@ def store_error(exc: BaseException, url: str | sa.URL) -> StoreError:
         return StoreError(f"Cannot open the store at {where} ({exc.strerror or exc}). " + CHECK_URL)
     detail = _driver_message(exc, url)
     lowered = detail.lower()
+    if re.search(BUSY, lowered):
+        return StoreBusy(
+            f"The store at {where} is busy: another process (an import, a refresh or a "
+            f"snapshot load) kept it locked for writing longer than this one waits "
+            f"({lock_timeout():g} s). Nothing was written; try again when it has finished, or "
+            "set STORE_LOCK_TIMEOUT (seconds) to wait longer."
+        )
     for pattern, reason in UNREACHABLE:
         found = re.search(pattern, lowered)
         if found and not (

@@ -81,6 +81,26 @@ def current(engine: Engine, name: str = REFRESH) -> LockInfo | None:
     return info if info.expires_at > _now() else None
 
 
+def holder_alive(row) -> bool:
+    """Is the holder of a `locks` row (host:pid:token) still there? A process of this host is
+    asked directly (gone after SIGKILL: no need to wait for the lease; alive, even past its
+    lease, while a long SQLite write keeps its heartbeat waiting); another host's holder is
+    alive while its lease lasts."""
+    host, _, rest = str(row.holder).partition(":")
+    pid = rest.partition(":")[0]
+    if host == socket.gethostname() and pid.isdigit():
+        if int(pid) == os.getpid():
+            return True
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:  # someone else's process: alive
+            return True
+        return True
+    return _aware(row.expires_at) > _now()
+
+
 class LockHeld(Exception):
     """Someone else holds the lock; carries who, for the message."""
 
@@ -143,6 +163,28 @@ class DbLock:
         self._beat = threading.Thread(target=self._heartbeat, daemon=True, name="lock-heartbeat")
         self._beat.start()
         return True
+
+    def insert(self, conn) -> None:
+        """Write this lease's row in the caller's transaction (a name nobody else uses, such
+        as a load's `load:<fetch_id>`); `adopt` then starts renewing it."""
+        now = _now()
+        conn.execute(
+            locks.insert().values(
+                name=self.name,
+                holder=self.holder,
+                acquired_at=now,
+                expires_at=now + timedelta(seconds=self.lease),
+                detail=self.detail,
+            )
+        )
+
+    def adopt(self) -> None:
+        """Hold the row `insert` wrote: renew it every lease/3 and delete it on release."""
+        self.held = True
+        self.lost.clear()
+        self._stop.clear()
+        self._beat = threading.Thread(target=self._heartbeat, daemon=True, name="lock-heartbeat")
+        self._beat.start()
 
     def acquire(
         self, wait: float = 0.0, poll: float = 1.0, stop: threading.Event | None = None

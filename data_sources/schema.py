@@ -153,6 +153,9 @@ METRICS: dict[str, Metric] = {
 }
 
 ESTIMATES = ("best", "low", "high", "reported")
+# a figure's period must lie within these years: anything else is a typo ("2106" for 2016)
+# or a placeholder date (0001-01-01, 9999-12-31), never a figure about a crisis
+FIRST_YEAR, LAST_YEAR = 1900, 2100
 
 # The normalized shape. Text columns are never null ("" instead) so that the natural key compares
 # with plain equality on SQLite and PostgreSQL alike.
@@ -282,6 +285,15 @@ def _reason_series(df: pd.DataFrame) -> tuple[pd.Series, dict[str, pd.Series]]:
         lambda bad: "unreadable period start '" + bad["period_start"].astype(str) + "'",
     )
     flag(end.isna(), lambda bad: "unreadable period end '" + bad["period_end"].astype(str) + "'")
+    outside = f"period outside the years {FIRST_YEAR}–{LAST_YEAR}: "
+    flag(
+        (start.dt.year < FIRST_YEAR) | (start.dt.year > LAST_YEAR),
+        lambda bad: outside + "starts '" + start[bad.index].dt.strftime("%Y-%m-%d") + "'",
+    )
+    flag(
+        (end.dt.year < FIRST_YEAR) | (end.dt.year > LAST_YEAR),
+        lambda bad: outside + "ends '" + end[bad.index].dt.strftime("%Y-%m-%d") + "'",
+    )
     flag(end < start, "period ends before it starts")
     flag(df["unit"] == "", "missing unit")
     flag(

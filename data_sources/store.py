@@ -9,6 +9,7 @@ reason, so nothing a source sent is silently lost.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import time
 from collections.abc import Iterable
@@ -232,10 +233,23 @@ def make_engine(url: str | None = None, *, migrate: bool = True) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = sa.create_engine(url, connect_args={"check_same_thread": False})
+        from .errors import lock_timeout
+
+        # a second writer waits this long for the first one's transaction (busy timeout),
+        # then fails with "database is locked", which errors.StoreBusy says in plain words
+        engine = sa.create_engine(
+            url, connect_args={"check_same_thread": False, "timeout": lock_timeout()}
+        )
         sa.event.listen(engine, "connect", _sqlite_pragmas)
     else:
-        engine = sa.create_engine(url, pool_pre_ping=True)
+        from .errors import lock_timeout
+
+        # the same bound as SQLite's busy timeout: a writer blocked by another process's
+        # lock gives up after STORE_LOCK_TIMEOUT with errors.StoreBusy instead of hanging
+        options = {}
+        if parsed.get_backend_name() == "postgresql" and "options" not in parsed.query:
+            options = {"options": f"-c lock_timeout={int(lock_timeout() * 1000)}"}
+        engine = sa.create_engine(url, pool_pre_ping=True, connect_args=options)
     if migrate:
         from .migrations import ensure_current
 
@@ -305,13 +319,26 @@ class IngestResult:
         return asdict(self)
 
 
-def start_fetch(engine: Engine, source: str, target: str) -> int:
+LOAD_LEASE = "load:"  # + fetch_id: the `locks` row a running load keeps alive
+
+
+def start_fetch(engine: Engine, source: str, target: str, lease=None) -> int:
+    """Log a load as running. With `lease` (a `lock.DbLock` not yet held), the load's lease
+    row `load:<fetch_id>` is written in the same transaction and then renewed by the lease's
+    heartbeat: a row 'running' without a live lease is a load whose process died
+    (`close_abandoned`)."""
     with engine.begin() as conn:
-        return conn.execute(
+        fetch_id = conn.execute(
             fetch_log.insert().values(
                 source=source, target=redact_url(target), started_at=_now(), status="running"
             )
         ).inserted_primary_key[0]
+        if lease is not None:
+            lease.name = f"{LOAD_LEASE}{fetch_id}"
+            lease.insert(conn)
+    if lease is not None:
+        lease.adopt()
+    return fetch_id
 
 
 def finish_fetch(engine: Engine, result: IngestResult, conn=None) -> None:
@@ -368,13 +395,57 @@ def close_interrupted(engine: Engine, source: str) -> int:
             .values(
                 status="failed",
                 finished_at=_now(),
-                error="interrupted: the process ended before this load committed; "
-                "nothing of it was stored",
+                error=INTERRUPTED,
             )
         ).rowcount
         if closed:
             bump_data_version(conn)
         return closed
+
+
+INTERRUPTED = "interrupted: the process ended before this load committed; nothing of it was stored"
+
+
+def close_abandoned(engine: Engine) -> int:
+    """Mark loads whose process died as interrupted, whoever started them (an import, a
+    snapshot load, a refresh): a row 'running' whose lease (`load:<fetch_id>` in `locks`) is
+    gone, names a process of this host that no longer exists, or, from another host, ran
+    out. A live load keeps its lease renewed, so it is never touched (and should a load be
+    misjudged, its commit still writes its own end over the mark)."""
+    from .lock import holder_alive
+
+    with engine.connect() as conn:
+        running = [
+            r[0]
+            for r in conn.execute(
+                sa.select(fetch_log.c.fetch_id).where(fetch_log.c.status == "running")
+            )
+        ]
+        if not running:
+            return 0
+        leases = {
+            row.name: row
+            for row in conn.execute(
+                sa.select(locks).where(locks.c.name.in_([f"{LOAD_LEASE}{i}" for i in running]))
+            )
+        }
+    dead = [
+        i
+        for i in running
+        if (lease := leases.get(f"{LOAD_LEASE}{i}")) is None or not holder_alive(lease)
+    ]
+    if not dead:
+        return 0
+    with engine.begin() as conn:
+        closed = conn.execute(
+            fetch_log.update()
+            .where(fetch_log.c.fetch_id.in_(dead), fetch_log.c.status == "running")
+            .values(status="failed", finished_at=_now(), error=INTERRUPTED)
+        ).rowcount
+        conn.execute(locks.delete().where(locks.c.name.in_([f"{LOAD_LEASE}{i}" for i in dead])))
+        if closed:
+            bump_data_version(conn)
+    return closed
 
 
 DATA_VERSION_KEY = "load_ends"
@@ -544,6 +615,8 @@ def ingest(
     logged as failed with the error.
     """
     gaz = gaz or gazetteer()
+    # event rows a streamed reader already added up (formats/hxl.py): still rows in
+    added_before = int(normalized.attrs.get("rows_added_up", 0))
     target = redact_url(target)  # the store never holds a credential (issue 11)
     if "source_url" in normalized and len(normalized):
         links = {
@@ -557,7 +630,12 @@ def ingest(
     )  # fmt: skip
     if pre_rejected is not None:
         result.rows_in += len(pre_rejected)
-    result.fetch_id = start_fetch(engine, source, target)
+    result.rows_in += added_before
+    from .lock import DbLock
+
+    close_abandoned(engine)  # a load killed earlier says so before this one starts
+    lease = DbLock(engine, detail=f"{source}: {target}")
+    result.fetch_id = start_fetch(engine, source, target, lease)
     try:
         codes: dict[str, np.ndarray] = {}
         good, bad = validate(normalized, codes)
@@ -576,12 +654,21 @@ def ingest(
                 if attempt == WRITE_ATTEMPTS or not _lost_a_race(exc):
                     raise
                 time.sleep(0.05 * attempt)  # another load committed first: read again, write
-    except Exception as exc:  # noqa: BLE001 - any failure must be logged, then re-raised
+        result.rows_added_up += added_before
+    except BaseException as exc:  # any failure, SIGTERM and Ctrl-C too: logged, re-raised
         result.status = "failed"
-        result.error = f"{type(exc).__name__}: {exc}"
+        result.error = (
+            f"interrupted ({exc}): stopped before this load committed; nothing of it was stored"
+            if isinstance(exc, KeyboardInterrupt)
+            else f"{type(exc).__name__}: {exc}"
+        )
         result.rows_new = result.rows_revised = result.rows_unchanged = 0
         finish_fetch(engine, result)
         raise
+    finally:
+        # the store gone or busy: the lease runs out by itself
+        with contextlib.suppress(sa.exc.DBAPIError):
+            lease.release()
     return result
 
 

@@ -192,3 +192,28 @@ def test_trends_shows_its_chart_data_only_when_asked(app):
     drawn = sum(len(t["y"]) for t in traces(at)[0])
     assert drawn == points  # the table holds exactly the points on the chart
     assert table.city.unique().tolist() == ["Aleppo"]
+
+
+def test_repeated_cities_in_a_link_are_all_chosen(app):
+    at = app(PAGES[1], cities=["Homs", "Aleppo"], metric="food_price")  # cities=Homs&cities=Aleppo
+    assert not at.exception
+    assert at.sidebar.multiselect[0].value == ["Homs", "Aleppo"]
+    assert at.query_params["cities"] == "Homs,Aleppo"  # the address is written back as one
+    assert "sets cities" not in warnings(at)
+
+
+def test_a_parameter_given_twice_is_reported_and_the_first_used(app):
+    at = app(PAGES[1], cities="Aleppo", metric=["idps", "food_price"])
+    assert not at.exception
+    assert (  # the warning's Markdown source: "_" is escaped, shown as it was sent
+        "The link sets metric 2 times (“idps”, “food\\_price”); using the first, “idps”."
+        in warnings(at)
+    )
+    assert at.selectbox(key="url_metric").value == "idps"
+    assert at.query_params["metric"] == "idps"
+    # an unknown first value still gets its "did you mean"
+    at = app(PAGES[1], cities="Aleppo", metric=["food_prise", "idps"])
+    text = warnings(at)
+    assert "The link sets metric 2 times" in text
+    assert "The link asks for metric “food\\_prise”, which is not available here." in text
+    assert "Did you mean “food\\_price”?" in text

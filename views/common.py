@@ -434,8 +434,17 @@ def suggest(value: str, options: Sequence[str]) -> str:
 
 # -- URL-backed widgets ---------------------------------------------------------------------
 def _from_url(param: str) -> str | None:
-    value = st.query_params.get(param)
-    return None if value is None else str(value)
+    """The link's value for `param`. A parameter given twice with different values
+    (`metric=a&metric=b`) is said on the page, and the first is used (Streamlit's own
+    `get` would silently keep the last)."""
+    values = list(dict.fromkeys(str(v) for v in st.query_params.get_all(param)))
+    if len(values) > 1:
+        shown = ", ".join(f"“{safe(v)}”" for v in values[:5])
+        link_problem(
+            f"The link sets {safe(param)} {len(values)} times ({shown}); using the first, "
+            f"“{safe(values[0])}”."
+        )
+    return values[0] if values else None
 
 
 def url_select(
@@ -503,7 +512,8 @@ def selected_cities() -> list[str]:
     by_id = dict(zip(cities["geonames_id"].astype("Int64").astype(str), names, strict=True))
     key = "url_cities"
     if key not in st.session_state:
-        raw = _from_url("cities")
+        # `cities=A,B`, `cities=A&cities=B` or both: every city named is chosen
+        raw = ",".join(str(v) for v in st.query_params.get_all("cities"))
         chosen: list[str] = []
         if raw:
             for item in [x.strip() for x in raw.split(",") if x.strip()][:20]:

@@ -13,8 +13,10 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TextIO
 
 import pandas as pd
 
@@ -22,7 +24,7 @@ from ..aggregate import EVENT, FLOWS, is_event_list
 from ..places import gazetteer
 from ..schema import conform
 from .roundtrip import is_export, parse_export
-from .ucdp import GED_COLUMNS, ged_figures
+from .ucdp import EVENTS_COLUMN, GED_COLUMNS, GED_USED, ged_figures
 
 
 class HXLFormatError(ValueError):
@@ -84,44 +86,142 @@ def _find(
     return None
 
 
+CHUNK_ROWS = 5_000  # data rows parsed at a time: memory follows this, not the file's size
+SUM_EVERY = 50_000  # a streamed event table's events are added up at least this often
+
+
 def read_hxl_rows(
-    text: str, name: str
-) -> tuple[list[str], list[Tag | None], list[tuple[int, list[str]]]]:
-    """Header, parsed tags and (line number, cells) for each data row; raises on bad structure."""
-    reader = csv.reader(io.StringIO(text), strict=True)
+    text: str | TextIO, name: str, chunk_rows: int | None = None
+) -> tuple[list[str], list[Tag | None], Iterator[list[tuple[int, list[str]]]]]:
+    """Header, parsed tags and the data rows as chunks of (line number, cells), read lazily
+    from a string or a text stream; raises HXLFormatError on bad structure (the header at
+    once, a ragged row when its chunk is read)."""
+    stream = io.StringIO(text) if isinstance(text, str) else text
+    chunk_rows = chunk_rows or CHUNK_ROWS
+    reader = csv.reader(stream, strict=True)
     try:
         header = next(reader, None)
         if not header:
             raise HXLFormatError(name, 1, "", "the file is empty")
         hxl_row = next(reader, None)
-        if not hxl_row or not any(c.strip().startswith("#") for c in hxl_row):
-            raise HXLFormatError(
-                name,
-                2,
-                "",
-                "no HXL hashtag row under the header (expected e.g. '#date,#adm1+name,...')",
-            )
-        if len(hxl_row) != len(header):
-            raise HXLFormatError(name, 2, "", f"{len(hxl_row)} hashtags for {len(header)} columns")
-        tags = [Tag.parse(c) for c in hxl_row]
-        rows = []
-        for cells in reader:
-            line = reader.line_num
-            if not cells or all(not c.strip() for c in cells):
-                continue
-            if len(cells) != len(header):
-                column = header[min(len(cells), len(header)) - 1] if cells else ""
-                raise HXLFormatError(
-                    name, line, column, f"{len(cells)} fields where the header has {len(header)}"
-                )
-            rows.append((line, cells))
     except csv.Error as exc:
         raise HXLFormatError(name, reader.line_num, "", f"unreadable CSV ({exc})") from exc
-    return header, tags, rows
+    if not hxl_row or not any(c.strip().startswith("#") for c in hxl_row):
+        raise HXLFormatError(
+            name,
+            2,
+            "",
+            "no HXL hashtag row under the header (expected e.g. '#date,#adm1+name,...')",
+        )
+    if len(hxl_row) != len(header):
+        raise HXLFormatError(name, 2, "", f"{len(hxl_row)} hashtags for {len(header)} columns")
+    tags = [Tag.parse(c) for c in hxl_row]
+
+    def chunks() -> Iterator[list[tuple[int, list[str]]]]:
+        rows: list[tuple[int, list[str]]] = []
+        try:
+            for cells in reader:
+                line = reader.line_num
+                if not cells or all(not c.strip() for c in cells):
+                    continue
+                if len(cells) != len(header):
+                    column = header[min(len(cells), len(header)) - 1] if cells else ""
+                    raise HXLFormatError(
+                        name,
+                        line,
+                        column,
+                        f"{len(cells)} fields where the header has {len(header)}",
+                    )
+                rows.append((line, cells))
+                if len(rows) >= chunk_rows:
+                    yield rows
+                    rows = []
+        except csv.Error as exc:
+            raise HXLFormatError(name, reader.line_num, "", f"unreadable CSV ({exc})") from exc
+        if rows:
+            yield rows
+
+    return header, tags, chunks()
+
+
+def _ged_figures_streamed(
+    header: list[str],
+    chunks: Iterator[list[tuple[int, list[str]]]],
+    *,
+    name: str,
+    source: str,
+    country_iso3: str,
+    source_url: str,
+    citation: str,
+    licence: str,
+) -> pd.DataFrame:
+    """UCDP GED events read chunk by chunk and added up as they come, per reported location,
+    day and type of violence (a running sum of deaths and of the number of events), so that
+    memory follows the number of distinct figures, not of events: a 236 MB table is never
+    held whole. The sums are the store's own (aggregate.py); an event whose counts are not
+    numbers is kept apart, as sent, for the store to reject with its reason."""
+    wanted = [i for i, h in enumerate(header) if h in GED_USED]
+    names = [header[i] for i in wanted]
+    counts = [c for c in ("best", "low", "high", "deaths_civilians") if c in names]
+    keys = [c for c in names if c not in counts and c != "id"]
+    seen: set[int] = set()  # the same event twice is one event (hashes of whole rows)
+    total = pd.DataFrame(columns=[*names, EVENTS_COLUMN])  # events added up so far
+    pending: list[pd.DataFrame] = []  # valid events of the chunks since the last sum
+    invalid: list[pd.DataFrame] = []
+    valid_events = pending_rows = 0
+
+    def add_up(frames: list[pd.DataFrame]) -> pd.DataFrame:
+        both = pd.concat(frames, ignore_index=True)
+        return (
+            both.groupby(keys, sort=False, dropna=False)
+            .agg(id=("id", "first"), **{c: (c, "sum") for c in [*counts, EVENTS_COLUMN]})
+            .reset_index()[total.columns]
+        )
+
+    for chunk in chunks:
+        cells = []
+        for _, row in chunk:
+            key = hash(tuple(row))
+            if key not in seen:
+                seen.add(key)
+                cells.append([row[i] for i in wanted])
+        if not cells:
+            continue
+        events = pd.DataFrame(cells, columns=names, dtype=object)
+        del cells
+        events[EVENTS_COLUMN] = 1
+        ok = pd.Series(True, index=events.index)
+        numbers = {}
+        for col in counts:
+            numbers[col] = pd.to_numeric(events[col], errors="coerce")
+            ok &= numbers[col].notna() & (numbers[col] >= 0)
+        if not ok.all():
+            invalid.append(events[~ok])
+        valid = events[ok].assign(**{c: v[ok] for c, v in numbers.items()})
+        pending.append(valid)
+        valid_events += len(valid)
+        pending_rows += len(valid)
+        # sum when the pending events outnumber the total: memory stays within about twice
+        # the distinct figures, and each event is summed a few times, not once per chunk
+        if pending_rows >= max(SUM_EVERY, len(total)):
+            total, pending, pending_rows = add_up([total, *pending]), [], 0
+    if pending:
+        total = add_up([total, *pending])
+    events = pd.concat([total, *invalid], ignore_index=True) if invalid else total
+    out = ged_figures(events, source_url or Path(name).name, country_iso3).assign(
+        dataset=Path(name).stem,
+        source=source,
+        source_url=source_url,
+        citation=citation,
+        licence=licence,
+    )
+    if len(events):  # each event gives the same number of figure rows
+        out.attrs["rows_added_up"] = (valid_events - len(total)) * (len(out) // len(events))
+    return conform(out)
 
 
 def parse_hxl_csv(
-    text: str,
+    text: str | TextIO,
     *,
     name: str,
     source: str | None = None,
@@ -130,8 +230,10 @@ def parse_hxl_csv(
     citation: str = "",
     licence: str = "",
 ) -> pd.DataFrame:
-    """Normalized observations from an HXL-tagged CSV text (see module docstring)."""
-    header, tags, rows = read_hxl_rows(text, name)
+    """Normalized observations from an HXL-tagged CSV text or text stream (see module
+    docstring). A UCDP GED table's events come already added up (its attrs say how many
+    rows were, for `store.ingest` to count)."""
+    header, tags, chunks = read_hxl_rows(text, name)
     default_source = imported_source_name(name)
     if not country_iso3:
         hint = COUNTRY_IN_NAME.search(Path(name).name)
@@ -139,24 +241,34 @@ def parse_hxl_csv(
             country_iso3 = hint.group(1).upper()
     base_name = Path(name).name
     if GED_COLUMNS.issubset(header):  # UCDP GED events (HDX's per-country files)
-        events = pd.DataFrame([cells for _, cells in rows], columns=header, dtype=object)
-        events = events.drop_duplicates()  # the same event twice is one event
-        out = ged_figures(events, source_url or base_name, country_iso3)
-        out = out.assign(
-            dataset=Path(name).stem,
+        return _ged_figures_streamed(
+            header,
+            chunks,
+            name=name,
             source=source or default_source,
+            country_iso3=country_iso3,
             source_url=source_url,
             citation=citation,
             licence=licence or UNKNOWN_LICENCE,
         )
-        return conform(out)
     if is_export(tags):  # Situation Room's own download: every row keeps its own provenance
-        out = parse_export(tags, rows, base_name)
+        out = parse_export(tags, [row for chunk in chunks for row in chunk], base_name)
         if source:
             out = out.assign(source=source)
         return out
-    frame = pd.DataFrame([cells for _, cells in rows], columns=range(len(header)), dtype=object)
-    frame["row_ref"] = [f"{base_name}:{line}" for line, _ in rows]
+    # only the tagged columns are kept (the others are never read), chunk by chunk
+    tagged = [i for i, tag in enumerate(tags) if tag is not None]
+    parts = []
+    for chunk in chunks:
+        part = pd.DataFrame([[cells[i] for i in tagged] for _, cells in chunk], columns=tagged)
+        part["row_ref"] = [f"{base_name}:{line}" for line, _ in chunk]
+        parts.append(part.astype(object))
+    frame = (
+        pd.concat(parts, ignore_index=True)
+        if parts
+        else pd.DataFrame(columns=[*tagged, "row_ref"], dtype=object)
+    )
+    del parts
 
     def col(index: int | None, default: str = "") -> pd.Series:
         if index is None:

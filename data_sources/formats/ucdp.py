@@ -22,6 +22,11 @@ VIOLENCE = {
 GED_COLUMNS = frozenset(
     ("id", "where_coordinates", "latitude", "longitude", "date_start", "date_end", "best")
 )
+EVENTS_COLUMN = "_events"  # a row that is several events added up says how many
+# every column `ged_figures` reads: a streamed import keeps only these
+GED_USED = GED_COLUMNS | {
+    "type_of_violence", "iso3", "country", "adm_1", "adm_2", "low", "high", "deaths_civilians",
+}  # fmt: skip
 
 
 def ged_figures(df: pd.DataFrame, url: str, country_iso3: str = "") -> pd.DataFrame:
@@ -62,7 +67,8 @@ def ged_figures(df: pd.DataFrame, url: str, country_iso3: str = "") -> pd.DataFr
             "period_end": df["date_start"].astype(str).str[:10],
         }
     )
-    one = pd.Series(1, index=df.index)
+    # one per event, or how many events a row already sums (a streamed import)
+    one = df[EVENTS_COLUMN] if EVENTS_COLUMN in df else pd.Series(1, index=df.index)
     figures = {
         "best": ("conflict_fatalities", "people", "best", df["best"]),
         "low": ("conflict_fatalities", "people", "low", df["low"]) if "low" in df else None,

@@ -1,0 +1,314 @@
+"""Bad files, clear words (issue 11, item 6): what `import` says and leaves behind for files
+that are not UTF-8 text, periods that cannot be, a store locked by another writer, a large
+file, and a run killed half-way. Every case runs the CLI as a user would, on both stores."""
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from bench.import_memory import build, measure
+from tests.test_cli import ROOT, ROWS, WFP_HEADER, observations, run
+
+# Two real rows of WFP's global price file for 2016 (HDX, CC BY-IGO;
+# /work/shared/data/wfp-food-prices/wfp_food_prices_global_2016.csv): bread in Pointe-Noire's
+# "Grand marché", whose name is not ASCII, which is what makes the encodings differ.
+COG_HEADER = "countryiso3," + WFP_HEADER.replace("\n#date,", "\n#country+code,#date,", 1)
+COG_ROWS = (
+    "COG,2016-01-15,Point-Noire,Pointe-Noire,Grand marché/Fond Ntié-Ntié/Nkouikou,707,-4.79,"
+    "11.85,cereals and tubers,Bread,55,KG,actual,Retail,XAF,433.3,0.72\n"
+    "COG,2016-02-15,Point-Noire,Pointe-Noire,Grand marché/Fond Ntié-Ntié/Nkouikou,707,-4.79,"
+    "11.85,cereals and tubers,Bread,55,KG,actual,Retail,XAF,500,0.85\n"
+)
+COG_SHEET = COG_HEADER + COG_ROWS
+
+
+def fetch_rows(url: str) -> list[tuple]:
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            if not sa.inspect(conn).has_table("fetch_log"):
+                return []
+            return conn.execute(
+                sa.text("SELECT fetch_id, status, error FROM fetch_log ORDER BY fetch_id")
+            ).all()
+    finally:
+        engine.dispose()
+
+
+def one_line(done: subprocess.CompletedProcess) -> str:
+    """The error output, which must be one line and no traceback."""
+    lines = [ln for ln in done.stderr.splitlines() if ln.strip()]
+    assert "Traceback" not in done.stderr, done.stderr
+    assert len(lines) == 1, done.stderr
+    return lines[0]
+
+
+def test_utf8_and_utf16_with_a_mark_import_the_same_figures(tmp_path, store_url):
+    utf8, utf16 = tmp_path / "bread_cog.csv", tmp_path / "utf16" / "bread_cog.csv"
+    utf16.parent.mkdir()
+    utf8.write_text(COG_SHEET, encoding="utf-8")
+    utf16.write_text(COG_SHEET, encoding="utf-16")  # Excel's "Unicode text": with a mark
+    for sheet, new, unchanged in ((utf8, 4, 0), (utf16, 0, 4)):
+        done = run(store_url, "import", str(sheet), "--source", "wfp")
+        assert done.returncode == 0, done.stderr
+        assert f"│       4 │   {new} │       0 │         {unchanged} │        0 │" in done.stdout
+    assert observations(store_url) == 4  # XAF and USD, two months: the same figures
+    shown = run(store_url, "series", "--city", "Pointe-Noire", "--metric", "food_price",
+                "--unit", "XAF/KG")  # fmt: skip
+    assert "Grand marché/Fond Ntié-Ntié/Nkouikou" in shown.stdout
+    assert ",433.3," in shown.stdout and ",500.0," in shown.stdout
+
+
+def test_latin1_is_refused_with_line_and_column_then_imports_when_named(tmp_path, store_url):
+    sheet = tmp_path / "bread_cog.csv"
+    sheet.write_bytes(COG_SHEET.encode("latin-1"))
+    done = run(store_url, "import", str(sheet))
+    assert done.returncode == 2
+    assert one_line(done) == (
+        "nothing imported: bread_cog.csv: not UTF-8 text: byte 0xE9 at line 3, column 52 cannot "
+        "be decoded; save the file as CSV UTF-8, or name its encoding (e.g. --encoding latin-1)"
+    )
+    assert observations(store_url) == 0 and fetch_rows(store_url) == []
+    named = run(store_url, "import", str(sheet), "--encoding", "latin-1")
+    assert named.returncode == 0, named.stderr
+    shown = run(store_url, "series", "--city", "Pointe-Noire", "--metric", "food_price",
+                "--unit", "XAF/KG")  # fmt: skip
+    assert "Grand marché/Fond Ntié-Ntié/Nkouikou" in shown.stdout
+
+
+def test_binary_and_unmarked_utf16_files_are_refused(tmp_path, store_url):
+    run(store_url, "import", str(_sheet(tmp_path, WFP_HEADER + ROWS)))  # something to keep
+    before = observations(store_url), fetch_rows(store_url)
+    xlsx = tmp_path / "prices.xlsx"  # a zip, as every .xlsx is: local file header, then NULs
+    xlsx.write_bytes(b"PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00" + bytes(200))
+    unmarked = tmp_path / "prices_utf16.csv"
+    unmarked.write_bytes(COG_SHEET.encode("utf-16-le"))
+    for path, at in ((xlsx, 6), (unmarked, 2)):
+        done = run(store_url, "import", str(path))
+        assert done.returncode == 2
+        assert one_line(done) == (
+            f"nothing imported: {path.name}: not a text file (a NUL byte at byte {at}; a "
+            "spreadsheet's .xlsx, a zip or an image?): export it as CSV UTF-8 and import that"
+        )
+    assert (observations(store_url), fetch_rows(store_url)) == before
+    done = run(store_url, "import", str(xlsx), "--encoding", "klingon")
+    assert (done.returncode, one_line(done)) == (
+        2,
+        "nothing imported: prices.xlsx: unknown encoding 'klingon'",
+    )
+
+
+def _sheet(tmp_path: Path, text: str, name: str = "wfp_food_prices_syr.csv") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_periods_outside_1900_to_2100_are_rejected_with_the_date(tmp_path, store_url):
+    # the real rows, one of them with its year mistyped (2106 for 2016) and one dated 1899
+    rows = ROWS.replace("2016-02-15", "2106-02-15").replace("2016-03-15", "1899-03-15")
+    done = run(store_url, "import", str(_sheet(tmp_path, WFP_HEADER + rows)))
+    assert done.returncode == 0, done.stderr
+    assert "│       6 │   2 │       0 │         0 │        4 │" in done.stdout
+    assert "rejected 3: period outside the years 1900–2100:" in done.stdout
+    engine = sa.create_engine(store_url)
+    with engine.connect() as conn:
+        reasons = sorted(r[0] for r in conn.execute(sa.text("SELECT reason FROM rejects")))
+    engine.dispose()
+    assert reasons == [  # the price of 1899 is "n/a" in local currency: that is said first
+        "period outside the years 1900–2100: starts '1899-03-01'",
+        "period outside the years 1900–2100: starts '2106-02-01'",
+        "period outside the years 1900–2100: starts '2106-02-01'",
+        "value is not a number: 'n/a'",
+    ]
+
+
+def _hold_write_lock(url: str, seconds: float, held: threading.Event) -> None:
+    """Another writer: a transaction holding the store's write lock for `seconds`."""
+    if url.startswith("sqlite"):
+        conn = sqlite3.connect(sa.make_url(url).database, isolation_level=None)
+        conn.execute("BEGIN IMMEDIATE")
+        held.set()
+        time.sleep(seconds)
+        conn.execute("ROLLBACK")
+        conn.close()
+        return
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("LOCK TABLE fetch_log IN EXCLUSIVE MODE")
+        held.set()
+        time.sleep(seconds)
+    engine.dispose()
+
+
+def test_a_second_writer_waits_for_the_lock_then_says_the_store_is_busy(tmp_path, store_url):
+    sheet = _sheet(tmp_path, WFP_HEADER + ROWS)
+    assert run(store_url, "migrate").returncode == 0
+    held = threading.Event()
+    holder = threading.Thread(target=_hold_write_lock, args=(store_url, 4.0, held))
+    holder.start()
+    held.wait(30)
+    started = time.monotonic()
+    waited = run(store_url, "import", str(sheet))  # default STORE_LOCK_TIMEOUT: 60 s
+    took = time.monotonic() - started
+    holder.join()
+    assert waited.returncode == 0, waited.stderr
+    assert took > 2.5  # it waited for the other writer, then stored its figures
+    assert observations(store_url) == 5
+
+    held.clear()
+    holder = threading.Thread(target=_hold_write_lock, args=(store_url, 8.0, held))
+    holder.start()
+    held.wait(30)
+    os.environ["STORE_LOCK_TIMEOUT"] = "2"
+    try:
+        busy = run(store_url, "import", str(_sheet(tmp_path, WFP_HEADER + ROWS, "other.csv")))
+    finally:
+        del os.environ["STORE_LOCK_TIMEOUT"]
+    holder.join()
+    assert busy.returncode == 3
+    line = one_line(busy)
+    assert line.startswith("The store at ") and line.endswith(
+        "is busy: another process (an import, a refresh or a snapshot load) kept it locked "
+        "for writing longer than this one waits (2 s). Nothing was written; try again when it "
+        "has finished, or set STORE_LOCK_TIMEOUT (seconds) to wait longer."
+    )
+    assert observations(store_url) == 5
+    assert [r[1] for r in fetch_rows(store_url)] == ["ok"]
+
+
+def _start_import(url: str, path: Path) -> subprocess.Popen:
+    env = {**os.environ, "DATABASE_URL": url, "COLUMNS": "200"}
+    return subprocess.Popen(
+        [sys.executable, "-m", "data_sources", "import", str(path)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _until_running(url: str, proc: subprocess.Popen) -> None:
+    """Wait until the import has logged its load as running (it is writing now)."""
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, proc.communicate()
+        if any(status == "running" for _, status, _ in fetch_rows(url)):
+            return
+        time.sleep(0.2)
+    raise AssertionError("the import never started writing")
+
+
+def test_killed_and_stopped_imports_are_marked_interrupted(tmp_path, store_url):
+    big = tmp_path / "conflict_data_irq.csv"
+    build(big, 8_000_000)  # real UCDP events repeated: long enough to be caught writing
+    assert run(store_url, "migrate").returncode == 0
+
+    killed = _start_import(store_url, big)
+    _until_running(store_url, killed)
+    killed.send_signal(signal.SIGKILL)
+    killed.wait()
+    assert [r[1] for r in fetch_rows(store_url)] == ["running"]  # nobody said otherwise yet
+    done = run(store_url, "import", str(_sheet(tmp_path, WFP_HEADER + ROWS)))
+    assert done.returncode == 0, done.stderr
+    first, second = fetch_rows(store_url)
+    assert first[1:] == (
+        "failed",
+        "interrupted: the process ended before this load committed; nothing of it was stored",
+    )
+    assert second[1] == "ok"
+    assert observations(store_url) == 5  # the killed load left nothing
+
+    stopped = _start_import(store_url, big)
+    _until_running(store_url, stopped)
+    stopped.send_signal(signal.SIGTERM)
+    out, err = stopped.communicate(timeout=120)
+    assert stopped.returncode == 128 + signal.SIGTERM
+    assert err.strip() == "stopped by SIGTERM: nothing of the load under way was stored"
+    assert fetch_rows(store_url)[-1][1:] == (
+        "failed",
+        "interrupted (SIGTERM): stopped before this load committed; nothing of it was stored",
+    )
+    assert observations(store_url) == 5
+    engine = sa.create_engine(store_url)
+    with engine.connect() as conn:  # no lease is left behind
+        assert conn.exec_driver_sql("SELECT count(*) FROM locks").scalar() == 0
+    engine.dispose()
+
+
+def test_a_live_import_is_not_marked_interrupted_by_another(tmp_path, store_url):
+    big = tmp_path / "conflict_data_irq.csv"
+    build(big, 8_000_000)
+    assert run(store_url, "migrate").returncode == 0
+    first = _start_import(store_url, big)
+    _until_running(store_url, first)
+    other = run(store_url, "import", str(_sheet(tmp_path, WFP_HEADER + ROWS)))
+    out, err = first.communicate(timeout=600)
+    assert other.returncode == 0 and first.returncode == 0, (other.stderr, err)
+    assert sorted(r[1] for r in fetch_rows(store_url)) == ["ok", "ok"]
+
+
+def test_import_memory_does_not_grow_with_the_file(tmp_path, store_url):
+    small, large = tmp_path / "small" / "conflict_data_irq.csv", tmp_path / "conflict_data_irq.csv"
+    small.parent.mkdir()
+    events_small = build(small, 4_000_000)
+    events_large = build(large, 40_000_000)  # ten times the events, the same places and days
+    status, _, peak_small, output = measure(small, store_url)
+    assert status == 0, output
+    status, _, peak_large, output = measure(large, store_url)
+    assert status == 0, output
+    assert events_large > 9 * events_small
+    assert f"{events_large * 10:,}" in output  # rows in: ten figure rows per event
+    # main held the whole file several times over: +1.5 GB per 40 MB; now under 60 MB more
+    assert peak_large - peak_small < 60, (peak_small, peak_large)
+
+
+def test_load_snapshot_marks_loads_of_dead_processes_interrupted(store_url):
+    """Leases as a killed load leaves them: its process gone from this host, another host's
+    lease run out; a third host's load, still renewing, is left alone."""
+    import socket
+    from datetime import UTC, datetime, timedelta
+
+    assert run(store_url, "migrate").returncode == 0
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()  # a pid that no longer exists
+    now = datetime.now(UTC)
+    holders = {  # ids far from the ones the snapshot's loads take
+        900_001: (f"{socket.gethostname()}:{gone.pid}:dead", now + timedelta(minutes=2)),
+        900_002: ("another-host:4242:lapsed", now - timedelta(seconds=1)),
+        900_003: ("third-host:4242:alive", now + timedelta(minutes=2)),
+    }
+    engine = sa.create_engine(store_url)
+    with engine.begin() as conn:
+        for fetch_id, (holder, expires) in holders.items():
+            conn.execute(
+                sa.text(
+                    "INSERT INTO fetch_log (fetch_id, source, target, started_at, status) "
+                    "VALUES (:i, 'x', 'x.csv', :t, 'running')"
+                ),
+                {"i": fetch_id, "t": now},
+            )
+            conn.execute(
+                sa.text(
+                    "INSERT INTO locks (name, holder, acquired_at, expires_at, detail) "
+                    "VALUES (:n, :h, :t, :e, '')"
+                ),
+                {"n": f"load:{fetch_id}", "h": holder, "t": now, "e": expires},
+            )
+    engine.dispose()
+    done = run(store_url, "load-snapshot")
+    assert done.returncode == 0, done.stderr
+    rows = {i: (status, error) for i, status, error in fetch_rows(store_url) if i in holders}
+    interrupted = (
+        "failed",
+        "interrupted: the process ended before this load committed; nothing of it was stored",
+    )
+    assert rows == {900_001: interrupted, 900_002: interrupted, 900_003: ("running", None)}
