@@ -56,7 +56,9 @@ def expect_page(path: str, view: View) -> None:
         assert [chart_title(c) for c in charts] == [
             "Food price — Wheat flour, retail — December 2018"
         ]
-        assert any(t.startswith("31 cities with a figure in 2018-12") for t in view.kinds("markdown"))
+        assert any(
+            t.startswith("31 cities with a figure in 2018-12") for t in view.kinds("markdown")
+        )
     elif path == "/data":
         assert "**58,821 figures** match; the first 5,000 are shown, downloads hold all." in (
             view.kinds("markdown")
@@ -164,4 +166,6 @@ def test_ten_viewers_on_each_of_two_servers_sharing_one_postgresql(pg_server, tm
     assert_settled(views, logs)
     served = {v.url.split("/", 3)[2] for v in views}
     assert len(served) == 2
-    print(f"\n[two servers] {len(views)} views by {2 * VIEWERS} concurrent viewers in {seconds:.1f} s")
+    print(
+        f"\n[two servers] {len(views)} views by {2 * VIEWERS} concurrent viewers in {seconds:.1f} s"
+    )
