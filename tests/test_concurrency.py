@@ -174,6 +174,8 @@ def test_ten_viewers_on_each_of_two_servers_sharing_one_postgresql(pg_server, tm
 def test_the_benchmark_table_puts_ours_beside_the_peer():
     """`make bench`'s concurrency table: views/s per level for each row, and how many times
     better ours is than peer 1 on the same data (below 1: the peer wins)."""
+    import io
+
     from rich.console import Console
 
     from bench.concurrency import Row, table
@@ -181,7 +183,7 @@ def test_the_benchmark_table_puts_ours_beside_the_peer():
     ours = Row("Trends (scaled 100,000)", {1: 10.0, 10: 20.0}, {1: 0.1, 10: 0.5}, 40.0)
     peer = Row("peer 1 pandas+cache (scaled 100,000)", {1: 20.0, 10: 5.0}, {1: 0.05, 10: 2.0}, 80.0)
     peer.failures.append("10 sessions: no answer within 300 s []")
-    console = Console(width=250, record=True)
+    console = Console(width=250, record=True, file=io.StringIO())
     console.print(table([ours, peer], [1, 10], "t"))
     lines = console.export_text().splitlines()
     ratio = next(line for line in lines if line.startswith("│ ours ÷ peer 1"))
