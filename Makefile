@@ -7,7 +7,7 @@ SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 EVERY  ?= 6h
 
-.PHONY: run serve worker test bench bench-feeds floors install install-test install-bench chromium postgresql lint format clean
+.PHONY: run serve worker test bench bench-concurrency bench-feeds floors install install-test install-bench chromium postgresql lint format clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,11 @@ install-bench: $(BIN)/python
 # `make bench` runs 1M and 10M observations (long); `make bench QUICK=1` finishes in about a minute.
 bench: install-bench chromium
 	$(BIN)/python -m bench.run $(if $(QUICK),--quick,) $(if $(SIZES),--sizes $(SIZES),)
+	$(BIN)/python -m bench.concurrency $(if $(QUICK),--quick,)
+
+# fresh views/s of one server at 1, 10 and 25 concurrent sessions, ours and peer 1 (no browser)
+bench-concurrency: install-bench
+	$(BIN)/python -m bench.concurrency $(if $(QUICK),--quick,)
 
 # live-feed throughput against the local replay server (no network): `make bench-feeds`
 bench-feeds: install-test

@@ -1,5 +1,6 @@
 """Data: the normalized figures with provenance, downloads, rejects with reasons, fetch log."""
 
+import pandas as pd
 import streamlit as st
 
 from data_sources import asof, changes, export, query
@@ -18,6 +19,38 @@ def downloads(
     moment: `common.series` reads it) and reused."""
     df = common.series(url, place_ids, None if metric == ALL else metric)
     return export.bundle(export.figures(df, None if source == ALL else source), common.LICENCES)
+
+
+@st.cache_data(ttl=6 * 3600, max_entries=16, show_spinner=False)
+def shown(
+    url: str, version: str, when: str | None, place_ids: tuple[str, ...], metric: str, source: str
+) -> tuple[int, pd.DataFrame]:
+    """How many figures match a filter and the first SHOWN_ROWS of them, once per data version
+    for every viewer (the same for all of them; uncached, 40% of a fresh view's CPU)."""
+    engine = common.engine_for(url)
+    metric_or_none = None if metric == ALL else metric
+    source_or_none = None if source == ALL else source
+    moment = asof.parse_as_of(when)
+    total = query.count_observations(
+        engine, list(place_ids), metric_or_none, source_or_none, as_of=moment
+    )
+    figures = query.series_frame(
+        engine,
+        list(place_ids),
+        metric_or_none,
+        sources=None if source_or_none is None else [source_or_none],
+        limit=SHOWN_ROWS,
+        as_of=moment,
+    )
+    return total, figures
+
+
+@st.cache_data(ttl=6 * 3600, max_entries=4, show_spinner=False)
+def rejects(url: str, version: str) -> tuple[int, pd.DataFrame]:
+    """Rejected rows are written in their load's transaction, so a data version fixes them.
+    (The fetch log is read fresh: it shows loads still running, before the version moves.)"""
+    engine = common.engine_for(url)
+    return query.reject_count(engine), query.rejected(engine, limit=SHOWN_ROWS)
 
 
 st.title("Data")
@@ -54,20 +87,8 @@ chosen_ids = export.chosen_places(
     None if metric == ALL else metric,
     None if source == ALL else source,
 )
-total = query.count_observations(
-    engine,
-    chosen_ids,
-    None if metric == ALL else metric,
-    None if source == ALL else source,
-    as_of=moment,
-)
-figures = query.series_frame(
-    engine,
-    chosen_ids,
-    None if metric == ALL else metric,
-    sources=None if source == ALL else [source],
-    limit=SHOWN_ROWS,
-    as_of=moment,
+total, figures = shown(
+    url, common.data_version(), common.as_of_text(), tuple(chosen_ids), metric, source
 )
 
 st.write(
@@ -225,12 +246,12 @@ st.subheader("Sources and freshness")
 common.freshness_badges(url, with_feeds=True)
 refresh_panel.show(url, engine)
 
-st.subheader(f"Rejected rows ({query.reject_count(engine):,})")
+reject_total, rej = rejects(url, common.data_version())
+st.subheader(f"Rejected rows ({reject_total:,})")
 st.caption(
     "Rows a source sent that could not be stored, with the reason. Nothing is dropped "
     "silently: fix the input or the gazetteer and import again."
 )
-rej = query.rejected(engine, limit=SHOWN_ROWS)
 st.dataframe(rej, hide_index=True, width="stretch")
 
 with st.expander("Fetch log"):

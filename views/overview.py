@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 
 import charts
-from data_sources import export, query
+from data_sources import export
 from data_sources.store import database_url
 from views import common
 
@@ -23,7 +23,7 @@ if not place_ids:
 
 url = database_url()
 cities = common.city_table(url).set_index("place_id")
-latest = query.latest(common.engine(), place_ids, common.as_of())
+latest = common.latest(url, tuple(place_ids))
 
 
 def headline_row(city_latest: pd.DataFrame, metric: str) -> pd.Series | None:
@@ -187,7 +187,7 @@ for place_id in place_ids:
                 "change": st.column_config.NumberColumn(format="%+.4g"),
             },
         )
-    country = query.latest(common.engine(), [f"country:{city['country_iso3']}"], common.as_of())
+    country = common.latest(url, (f"country:{city['country_iso3']}",))
     country = country[country.qualifier == ""]
     if not country.empty:
         st.caption(
