@@ -143,6 +143,12 @@ def test_a_district_is_a_place_to_choose_chart_and_map(app):
     assert not at.exception, [e.message for e in at.exception]
     names = {t.get("name") for t in _traces(at)}
     assert {"Mosul", district} <= names  # two places, never one city
+    per_capita = app("views/trends.py", cities=f"Mosul,{district}",
+                     metric="conflict_fatalities", percapita="1")  # fmt: skip
+    assert not per_capita.exception, [e.message for e in per_capita.exception]
+    said = " ".join(c.value for c in per_capita.caption).replace("\\", "")  # md escapes
+    assert f"No population known for {district}: not shown per 100,000 people." in said
+    assert {t.get("name") for t in _traces(per_capita)} & {"Mosul", district} == {"Mosul"}
     overview = app(cities=district)
     captions = " ".join(c.value for c in overview.caption)
     assert "District in Nīnawá · seat Mosul" in captions

@@ -118,8 +118,16 @@ if site is None and metric == "food_price":
     subtitle += " · mean over the city's markets"
 if per_capita and kind != "price":
     cities = common.city_table(url)
-    pop = dict(zip(cities.name, cities.population, strict=True))
+    # districts and governorates have no population of their own here: left out, and said
+    pop = {n: p for n, p in zip(cities.name, cities.population, strict=True) if pd.notna(p)}
+    without = sorted(set(agg.city) - set(pop))
     agg = charts.per_capita(agg, pop)
+    if without:
+        st.caption(
+            "No population known for "
+            + ", ".join(common.safe(n) for n in without)
+            + ": not shown per 100,000 people."
+        )
     subtitle += (
         " · per 100,000 residents; denominator: GeoNames population ("
         + ", ".join(f"{n} {int(pop[n]):,}" for n in agg.city.unique())
