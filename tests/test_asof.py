@@ -317,3 +317,18 @@ def test_the_change_list_download_is_safe_in_a_spreadsheet():
     assert row.difference == 15 and row.old_value == 685  # numbers stay numbers
     assert "secret" not in text and "abc" not in text
     assert row.changed_at == "2026-11-25T10:00:00.000000"
+
+
+def test_the_map_shows_the_month_as_the_store_held_it(revised):
+    _url, between = revised
+    view = {"metric": "civilians_injured", "month": "2016-12"}
+
+    def mosul(at: AppTest) -> float:
+        assert not at.exception
+        table = next(d.value for d in at.dataframe if "figures" in d.value.columns)
+        return float(table.set_index("city").loc["Mosul", "value"])
+
+    # Mosul's bubble is the mean of its series with no qualifier: the bundled OCHA figure
+    # (685, source "reported") and the imported one (685, then 700)
+    assert mosul(_page("views/map.py", **view, as_of=between)) == 685.0
+    assert mosul(_page("views/map.py", **view)) == 692.5
