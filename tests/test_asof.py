@@ -332,3 +332,16 @@ def test_the_map_shows_the_month_as_the_store_held_it(revised):
     # (685, source "reported") and the imported one (685, then 700)
     assert mosul(_page("views/map.py", **view, as_of=between)) == 685.0
     assert mosul(_page("views/map.py", **view)) == 692.5
+
+
+def test_badges_as_of_a_moment_count_only_the_loads_ended_by_then(revised):
+    url, between = revised
+    engine = make_engine(url)
+    moment = asof.parse_as_of(between)
+    then = query.freshness(engine, moment).set_index("source")
+    now = query.freshness(engine).set_index("source")
+    assert pd.Timestamp(then.loc["ocha", "last_success"]) < pd.Timestamp(moment).tz_localize(None)
+    assert then.loc["ocha", "last_success"] < now.loc["ocha", "last_success"]
+    assert then.loc["ocha", "figures"] == now.loc["ocha", "figures"] == 1
+    # nothing the store did not hold yet
+    assert "ocha" not in query.freshness(engine, asof.parse_as_of("2016-12-16")).source.tolist()
