@@ -317,3 +317,31 @@ def test_the_change_list_download_is_safe_in_a_spreadsheet():
     assert row.difference == 15 and row.old_value == 685  # numbers stay numbers
     assert "secret" not in text and "abc" not in text
     assert row.changed_at == "2026-11-25T10:00:00.000000"
+
+
+def test_the_map_shows_the_month_as_the_store_held_it(revised):
+    _url, between = revised
+    view = {"metric": "civilians_injured", "month": "2016-12"}
+
+    def mosul(at: AppTest) -> float:
+        assert not at.exception
+        table = next(d.value for d in at.dataframe if "figures" in d.value.columns)
+        return float(table.set_index("city").loc["Mosul", "value"])
+
+    # Mosul's bubble is the mean of its series with no qualifier: the bundled OCHA figure
+    # (685, source "reported") and the imported one (685, then 700)
+    assert mosul(_page("views/map.py", **view, as_of=between)) == 685.0
+    assert mosul(_page("views/map.py", **view)) == 692.5
+
+
+def test_badges_as_of_a_moment_count_only_the_loads_ended_by_then(revised):
+    url, between = revised
+    engine = make_engine(url)
+    moment = asof.parse_as_of(between)
+    then = query.freshness(engine, moment).set_index("source")
+    now = query.freshness(engine).set_index("source")
+    assert pd.Timestamp(then.loc["ocha", "last_success"]) < pd.Timestamp(moment).tz_localize(None)
+    assert then.loc["ocha", "last_success"] < now.loc["ocha", "last_success"]
+    assert then.loc["ocha", "figures"] == now.loc["ocha", "figures"] == 1
+    # nothing the store did not hold yet
+    assert "ocha" not in query.freshness(engine, asof.parse_as_of("2016-12-16")).source.tolist()
