@@ -152,7 +152,9 @@ def cmd_import(args: argparse.Namespace) -> int:
         # an export of several sources is logged as one import named after its file
         source=sources[0] if len(sources) == 1 else (args.source or imported_source_name(name)),
         target=args.target,
-        complete=True,  # a file is the whole of its dataset: what it no longer holds is withdrawn
+        # a file is the whole of its dataset: what it no longer holds is withdrawn; an export of
+        # this app is a selection of figures (one city, one source), so it withdraws nothing
+        complete=not frame.attrs.get("selection", False),
     )
     report(result)
     return 0

@@ -647,14 +647,13 @@ def ingest(
                 with engine.begin() as conn:
                     _write_load(
                         conn, engine, rows, combos, good, list(refused), result, retrieved, gaz,
-                        complete,
+                        complete, added_before,
                     )  # fmt: skip
                 break
             except (sa.exc.IntegrityError, sa.exc.OperationalError) as exc:
                 if attempt == WRITE_ATTEMPTS or not _lost_a_race(exc):
                     raise
                 time.sleep(0.05 * attempt)  # another load committed first: read again, write
-        result.rows_added_up += added_before
     except BaseException as exc:  # any failure, SIGTERM and Ctrl-C too: logged, re-raised
         result.status = "failed"
         result.error = (
@@ -703,14 +702,17 @@ def _write_load(
     retrieved: datetime,
     gaz: Gazetteer,
     complete: bool = False,
+    added_before: int = 0,
 ) -> None:
-    """One load's writes, in the caller's transaction: figures, rejects, and its end."""
+    """One load's writes, in the caller's transaction: figures, rejects, and its end (the
+    fetch log row, which counts `added_before`: event rows a streamed reader added up)."""
     result.rows_new = result.rows_revised = result.rows_unchanged = result.rows_rejected = 0
     result.rows_added_up = result.rows_repeated = result.rows_withdrawn = 0
     if not rows.empty:
         conflicts = _store_observations(conn, rows, combos, good, result, retrieved, gaz, complete)
         if not conflicts.empty:
             reject_frames.append(conflicts)
+    result.rows_added_up += added_before
     rejected = pd.concat(reject_frames, ignore_index=True) if reject_frames else None
     if rejected is not None:
         result.rows_rejected = len(rejected)

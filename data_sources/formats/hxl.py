@@ -255,6 +255,9 @@ def parse_hxl_csv(
         out = parse_export(tags, [row for chunk in chunks for row in chunk], base_name)
         if source:
             out = out.assign(source=source)
+        # a selection of another instance's figures (one city, one metric…), never the whole
+        # of a dataset: importing it withdraws nothing
+        out.attrs["selection"] = True
         return out
     # only the tagged columns are kept (the others are never read), chunk by chunk
     tagged = [i for i, tag in enumerate(tags) if tag is not None]

@@ -13,7 +13,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ..export import _NUMBER, EXPORT_COLUMNS, FORMULA_START
-from ..places import gazetteer
+from ..places import admin_key, gazetteer
 from ..schema import conform
 
 
@@ -57,8 +57,30 @@ def parse_export(tags: list, rows: list, name: str) -> pd.DataFrame:
     kind = (
         frame["place_id"]
         .str.partition(":")[0]
-        .map({"geonames": "city", "country": "country", "region": "region"})
+        .map(
+            {
+                "geonames": "city",
+                "country": "country",
+                "region": "region",
+                "adm1": "governorate",
+                "adm2": "district",
+            }
+        )
     )
+    # pages and exports name a place that is not a city with its kind, "Mosul (district)":
+    # the place's own name is the label without it
+    frame["city"] = [
+        name.removesuffix(f" ({k})") if isinstance(k, str) and k != "city" else name
+        for name, k in zip(frame["city"], kind, strict=True)
+    ]
+    # a district's key is its p-code when its source gave one (else its folded name)
+    key = frame["place_id"].str.split(":").str[2].fillna("")
+    district = kind == "district"
+    frame["pcode"] = ""
+    frame.loc[district, "pcode"] = [
+        "" if admin_key(name) == k else k
+        for name, k in zip(frame.loc[district, "city"], key[district], strict=True)
+    ]
     # an export without place ids (older releases): a country's name, else a city's
     named_country = frame["city"].map(lambda n: bool(gaz.country(n)))
     kind = kind.fillna(named_country.map({True: "country", False: "city"}))
@@ -76,6 +98,7 @@ def parse_export(tags: list, rows: list, name: str) -> pd.DataFrame:
     out = frame.assign(
         place_kind=kind,
         place_raw=frame["city"].where(kind != "country", country),
+        pcode=frame["pcode"],
         lat=lat,
         lon=lon,
         dataset=frame["dataset"].where(frame["dataset"] != "", frame["source"]),
