@@ -146,6 +146,24 @@ def cities(engine: Engine, as_of: datetime | None = None) -> pd.DataFrame:
     return frame.drop(columns=["_order", "_pop"]).reset_index(drop=True)
 
 
+def revised_places(
+    engine: Engine, place_ids: list[str], as_of: datetime | None = None
+) -> list[str]:
+    """Of these places, those holding a figure revised at least once (by `as_of`): the
+    revision history of the others is one row per figure, so it is read only for these."""
+    o = observations.c
+    q = (
+        sa.select(series.c.place_id)
+        .join(observations, o.series_id == series.c.series_id)
+        .where(o.revision > 1, series.c.place_id.in_(place_ids))
+        .distinct()
+    )
+    if as_of is not None:
+        q = q.where(o.retrieved_at <= bind(engine, as_of))
+    with engine.connect() as conn:
+        return sorted(conn.execute(q).scalars())
+
+
 def all_places(engine: Engine) -> pd.DataFrame:
     return _frame(engine, sa.select(places).order_by(places.c.kind, places.c.name))
 

@@ -216,9 +216,24 @@ def _changed_since(url: str, version: str, when: str) -> int:
     return len(changes.changes(engine_for(url), _at(when)))
 
 
-@st.cache_data(**CACHE)
+@st.cache_data(ttl=6 * 3600, max_entries=4, show_spinner=False)
 def _changes(url: str, version: str, since: str, until: str | None) -> pd.DataFrame:
+    """Every change in a window: long after a snapshot load (every figure is "added"), so few
+    are kept and pages take the summary and the first rows (`_change_view`)."""
     return changes.changes(engine_for(url), _at(since), _at(until))
+
+
+@st.cache_data(**CACHE)
+def _change_view(
+    url: str, version: str, since: str, until: str | None, rows: int
+) -> tuple[str, pd.DataFrame]:
+    found = _changes(url, version, since, until)
+    return changes.summary(found), found.head(rows)
+
+
+@st.cache_data(ttl=6 * 3600, max_entries=4, show_spinner=False)
+def _change_csv(url: str, version: str, since: str, until: str | None) -> bytes:
+    return changes.to_csv(_changes(url, version, since, until))
 
 
 @st.cache_data(**CACHE)
@@ -286,8 +301,15 @@ def freshness(url: str) -> pd.DataFrame:
     return _freshness(url, data_version(), as_of_text())
 
 
-def change_list(url: str, since: str, until: str | None) -> pd.DataFrame:
-    return _changes(url, data_version(), since, until)
+def change_view(url: str, since: str, until: str | None, rows: int) -> tuple[str, pd.DataFrame]:
+    """The change list's one-line summary and its first `rows` rows: what a page shows. A
+    session never holds the whole list (a copy of it per viewer was 70 MB each)."""
+    return _change_view(url, data_version(), since, until, rows)
+
+
+def change_csv(url: str, since: str, until: str | None) -> bytes:
+    """The whole change list as the CSV download, built once per window and data version."""
+    return _change_csv(url, data_version(), since, until)
 
 
 # -- as of a moment ---------------------------------------------------------------------------
