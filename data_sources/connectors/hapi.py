@@ -17,10 +17,10 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import ClassVar
 
 import pandas as pd
 
+from .. import settings, sources
 from ..http import FeedClient, offset_pages, require_fields
 from .base import PAGE_KEY, Batch, Connector, Scope, numeric
 
@@ -111,22 +111,15 @@ THEMES = {
 
 
 class HapiConnector(Connector):
-    name = "hapi"
-    title = "HDX HAPI"
+    source = sources.source("hapi")
     base_url_setting = "HAPI_BASE_URL"
     default_base_url = "https://hapi.humdata.org"
-    licence = "as published on HDX per dataset (CC BY / CC BY-IGO; IOM DTM and ACLED terms apply)"
-    citation = "OCHA Centre for Humanitarian Data, HDX HAPI"
-    homepage = "https://hapi.humdata.org/docs"
-    required_settings: ClassVar[tuple[str, ...]] = ("HAPI_APP_IDENTIFIER",)
     covers = (
         "IDPs (admin 2), people in need, conflict events and fatalities (ACLED, admin 2 "
         "by month), WFP market prices, baseline population"
     )
 
     def fetch(self, client: FeedClient, scope: Scope) -> Iterator[Batch]:
-        from .. import settings
-
         app = settings.setting("HAPI_APP_IDENTIFIER")
         for theme in THEMES.values():
             url = f"{self.base_url()}/api/v2/{theme.route}"
