@@ -36,7 +36,7 @@ class SnapshotFile:
     registry entry's (`sources.BUNDLED`), which SOURCES.md is generated from."""
 
     entry: BundledFile
-    read: Callable[[Path, BundledFile], pd.DataFrame]
+    reader: Callable[[Path, BundledFile], pd.DataFrame]
 
     @property
     def file(self) -> str:
@@ -46,8 +46,9 @@ class SnapshotFile:
     def source(self) -> str:
         return self.entry.source
 
-    def frame(self, path: Path) -> pd.DataFrame:
-        return self.read(path, self.entry)
+    def read(self, path: Path) -> pd.DataFrame:
+        """The file's rows as observations, stamped with its entry's licence, citation, link."""
+        return self.reader(path, self.entry)
 
 
 def _csv(path: Path) -> pd.DataFrame:
@@ -128,7 +129,7 @@ def _load(engine: Engine, stamp: str, prebuilt: bool) -> list[IngestResult]:
         results.append(
             ingest(
                 engine,
-                item.frame(path),
+                item.read(path),
                 source=item.source,
                 target=f"snapshot:{item.file}",
                 retrieved_at=RETRIEVED,
