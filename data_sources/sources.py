@@ -17,6 +17,16 @@ from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
+class Dataset:
+    """A table a feed relays from another publisher, stored with that publisher's citation
+    (and licence, when it is not the feed's)."""
+
+    key: str
+    citation: str
+    licence: str = ""
+
+
+@dataclass(frozen=True)
 class Source:
     """One source as the store names it (`series.source`).
 
@@ -38,6 +48,12 @@ class Source:
     url_settings: tuple[str, ...] = ()
     secret_params: tuple[str, ...] = ()  # query parameters that carry a secret
     redistributable: bool = True  # False: its data is never committed nor bundled
+    datasets: tuple[Dataset, ...] = ()  # relayed tables with a citation of their own
+
+    def dataset(self, key: str) -> Dataset:
+        """The relayed table `key` (its citation and licence; the feed's licence if none)."""
+        found = next(d for d in self.datasets if d.key == key)
+        return Dataset(found.key, found.citation, found.licence or self.licence)
 
     @property
     def attribution(self) -> str:
@@ -125,6 +141,10 @@ _SOURCES = (
         url="https://hapi.humdata.org/docs",
         secret_settings=("HAPI_APP_IDENTIFIER",),
         secret_params=("app_identifier",),
+        datasets=(
+            Dataset("conflict-events", "ACLED via HDX HAPI (monthly aggregates)"),
+            Dataset("food-prices", "WFP VAM market prices via HDX HAPI", "CC BY-IGO"),
+        ),
     ),
     Source(
         key="dtm",

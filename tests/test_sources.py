@@ -186,3 +186,31 @@ def test_a_secret_declared_only_in_the_registry_is_never_stored(new_feed, empty_
     dump = store_dump(empty_engine)
     assert "newfeed.example.org/v1/rows" in dump  # the link is kept, without its secrets
     assert CANARY not in dump and "abc123" not in dump
+
+
+def _stored_provenance(engine) -> set[tuple[str, str, str, str]]:
+    with engine.connect() as conn:
+        return {
+            tuple(r)
+            for r in conn.exec_driver_sql(
+                "SELECT DISTINCT s.source, s.metric, p.licence, p.citation FROM series s "
+                "JOIN observations o ON o.series_id = s.series_id "
+                "JOIN provenance p ON p.provenance_id = o.provenance_id"
+            )
+        }
+
+
+def test_a_feed_stores_its_registry_citation_and_that_of_each_relayed_table(feeds, empty_engine):
+    """HDX HAPI relays WFP's prices and ACLED's events: their rows carry the registry's
+    citations of those tables, the rest HAPI's own."""
+    from .test_feeds import run
+
+    assert run(empty_engine, "hapi").status == "ok"
+    stored = _stored_provenance(empty_engine)
+    hapi = sources.SOURCES["hapi"]
+    prices = hapi.dataset("food-prices")
+    assert ("hapi", "food_price", "CC BY-IGO", prices.citation) in stored
+    assert prices.citation == "WFP VAM market prices via HDX HAPI"
+    events = hapi.dataset("conflict-events")
+    assert ("hapi", "conflict_events", hapi.licence, events.citation) in stored
+    assert ("hapi", "idps", hapi.licence, hapi.citation) in stored

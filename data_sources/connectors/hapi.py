@@ -275,7 +275,7 @@ class HapiConnector(Connector):
         return self.rows(
             batch,
             pd.concat([events, deaths], ignore_index=True),
-            citation="ACLED via HDX HAPI (monthly aggregates)",
+            citation=self.source.dataset("conflict-events").citation,
         )
 
     def _food_prices(self, batch: Batch, df: pd.DataFrame, place: pd.DataFrame) -> pd.DataFrame:
@@ -295,8 +295,8 @@ class HapiConnector(Connector):
         return self.rows(
             batch,
             pd.concat(frames, ignore_index=True),
-            citation="WFP VAM market prices via HDX HAPI",
-            licence="CC BY-IGO",
+            citation=self.source.dataset("food-prices").citation,
+            licence=self.source.dataset("food-prices").licence,
         )
 
     def _baseline_population(

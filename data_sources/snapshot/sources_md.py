@@ -64,6 +64,14 @@ def _feed_settings(source: Source) -> str:
     return ", ".join([*secret, *(f"`{n}`" for n in source.url_settings)]) or "none"
 
 
+def _citation(source: Source) -> str:
+    relayed = [
+        f"`{d.key}`: {d.citation}" + (f" ({d.licence})" if d.licence else "")
+        for d in source.datasets
+    ]
+    return source.citation + (f"; relayed tables: {'; '.join(relayed)}" if relayed else "")
+
+
 def render() -> str:
     """The whole of SOURCES.md."""
     withheld = [s.title for s in SOURCES.values() if not s.redistributable]
@@ -98,7 +106,7 @@ def render() -> str:
         "| source | title | licence | citation | link | settings | attribution line |",
         "|---|---|---|---|---|---|---|",
         *(
-            f"| `{s.key}` | {_cell(s.title)} | {_cell(s.licence)} | {_cell(s.citation)} "
+            f"| `{s.key}` | {_cell(s.title)} | {_cell(s.licence)} | {_cell(_citation(s))} "
             f"| {s.url or '—'} | {_feed_settings(s)} | {_cell(s.attribution)} |"
             for s in SOURCES.values()
         ),
