@@ -214,3 +214,24 @@ def test_a_feed_stores_its_registry_citation_and_that_of_each_relayed_table(feed
     events = hapi.dataset("conflict-events")
     assert ("hapi", "conflict_events", hapi.licence, events.citation) in stored
     assert ("hapi", "idps", hapi.licence, hapi.citation) in stored
+
+
+def test_the_pages_badges_and_captions_follow_the_registry(loaded_url, monkeypatch):
+    """Rename a source and change its attribution line in the registry alone: the Overview's
+    freshness badge and its "Sources:" caption say the new words."""
+    from streamlit.testing.v1 import AppTest
+
+    wfp = replace(
+        sources.SOURCES["wfp"], title="WFP market monitor", line="WFP market monitor — CC BY-IGO"
+    )
+    monkeypatch.setitem(sources.SOURCES, "wfp", wfp)
+    monkeypatch.setenv("DATABASE_URL", loaded_url)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.query_params["cities"] = "Aleppo"
+    at.run()
+    assert not at.exception
+    badges = "\n".join(m.value for m in at.markdown)
+    assert "**WFP market monitor**" in badges and "**WFP food prices**" not in badges
+    line = next(c.value for c in at.caption if c.value.startswith("Sources: "))
+    assert "WFP market monitor — CC BY\\-IGO" in line  # shown literally (views/escape.py)
+    assert "WFP VAM food prices" not in line

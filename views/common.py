@@ -31,7 +31,6 @@ VERSION = "_data_version"  # session state: the version this session's page was 
 FULL_RUN = "_data_version_full_run"
 NOTE, LAST_NOTE = "_data_note", "_data_last_note"
 WATCH_SECONDS = 15  # an open tab looks for a new version this often (see README: CPU per idle tab)
-LICENCES = export.licences()
 BADGE = {
     "fresh": ("green", "fresh"),
     "stale": ("orange", "stale"),
@@ -557,7 +556,10 @@ def metric_label(metric: str) -> str:
 
 
 def attribution(sources: Sequence[str]) -> None:
-    lines = [safe(LICENCES.get(s, s), 200) for s in dict.fromkeys(sources)]
+    """The "Sources:" caption: each source's attribution line from the registry (an imported
+    file's source, which has none, by its name)."""
+    licences = export.licences()
+    lines = [safe(licences.get(s, s), 200) for s in dict.fromkeys(sources)]
     if lines:
         st.caption(
             "Sources: " + " · ".join(lines) + ". Full provenance on the Data page and in "
