@@ -1,4 +1,4 @@
-"""Command line: `python -m data_sources import|series|load-snapshot|refresh|migrate ...`
+"""Command line: `python -m data_sources import|series|load-snapshot|refresh|migrate|sources ...`
 (honours DATABASE_URL).
 
 Exit status: 0 on success, 2 when the input is malformed or not text (nothing is written), 1
@@ -446,6 +446,20 @@ def cmd_load_snapshot(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_sources(args: argparse.Namespace) -> int:
+    """The source registry: one line per source, or (`--markdown`) SOURCES.md as generated."""
+    from .snapshot import sources_md
+    from .sources import SOURCES
+
+    if args.markdown:
+        sys.stdout.write(sources_md.render())
+        return 0
+    for s in SOURCES.values():
+        secret = ", ".join(s.secret_settings) or "none"
+        sys.stdout.write(f"{s.key}\t{s.title}\t{s.licence}\tsecret settings: {secret}\n")
+    return 0
+
+
 def cmd_migrate(args: argparse.Namespace) -> int:
     """Bring the store's schema to this release's (`--check`: only say whether it is)."""
     from . import migrations
@@ -647,6 +661,16 @@ def main(argv: list[str] | None = None) -> int:
     snap = sub.add_parser("load-snapshot", help="load the bundled snapshot into the store")
     snap.add_argument("--force", action="store_true")
     snap.set_defaults(func=cmd_load_snapshot)
+    src = sub.add_parser(
+        "sources", help="every source's title, licence and secret settings (the registry)"
+    )
+    src.add_argument(
+        "--markdown",
+        action="store_true",
+        help="print SOURCES.md as the registry gives it (redirect into "
+        "data_sources/snapshot/SOURCES.md)",
+    )
+    src.set_defaults(func=cmd_sources)
     mig = sub.add_parser("migrate", help="upgrade the store's schema to this release's")
     mig.add_argument(
         "--check", action="store_true", help="change nothing; exit 1 unless at this release's"

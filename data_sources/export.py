@@ -17,30 +17,14 @@ from datetime import datetime
 
 import pandas as pd
 
+from . import sources
 from .http import redact_url
-
-# The licence line per source, in the README of the ZIP and the pages' "Sources:" captions.
-LICENCES = {
-    "wfp": "WFP VAM food prices via HDX — CC BY-IGO",
-    "unhcr": "UNHCR Refugee Population Statistics — CC BY 4.0",
-    "idmc": "IDMC Global Internal Displacement Database via UNHCR — CC BY 4.0",
-    "reported": "Figures quoted from cited reports (OCHA, ICRC, Airwars, AP, Amnesty, press): "
-    "each links to its source",
-}
 
 
 def licences() -> dict[str, str]:
-    """LICENCES and every live feed's citation and licence."""
-    from .connectors import CONNECTORS
-
-    return {
-        **LICENCES,
-        **{
-            name: f"{cls.citation} — {cls.licence}"
-            for name, cls in CONNECTORS.items()
-            if name not in ("wfp", "unhcr")
-        },
-    }
+    """The attribution line of every registered source (`sources.py`), for the ZIP's README;
+    an imported file's source has none and its rows' links and citations speak for it."""
+    return sources.attributions()
 
 
 def chosen_places(

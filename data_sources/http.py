@@ -23,14 +23,14 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import httpx
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 
-from . import settings
+from . import settings, sources
 
 USER_AGENT = (
     "SituationRoom/0.2 (humanitarian situation dashboard; +https://github.com/situation-room)"
 )
-SENSITIVE_PARAMS = {
-    "app_identifier",
-    "appname",
+# Query parameters that carry a secret whatever the feed; each source adds its own
+# in the registry (`sources.py`), read at every redaction (`sensitive_params`).
+GENERIC_PARAMS = {
     "key",
     "api_key",
     "apikey",
@@ -41,7 +41,10 @@ SENSITIVE_PARAMS = {
     "email",
     "client_secret",
 }
-SENSITIVE_HEADERS = {"authorization", "ocp-apim-subscription-key", "x-ucdp-access-token"}
+
+
+def sensitive_params() -> set[str]:
+    return GENERIC_PARAMS | sources.secret_params()
 
 
 class FeedError(Exception):
@@ -79,10 +82,11 @@ def _mask_userinfo(match: re.Match) -> str:
 
 
 def _url_credentials() -> list[str]:
-    """User-info passwords inside configured URLs (`HXL_URLS`): secrets like any key, also where
-    they appear without their URL (an error quoting them)."""
+    """User-info passwords inside configured URLs (the registry's `url_settings`: `HXL_URLS`):
+    secrets like any key, also where they appear without their URL (an error quoting them)."""
     found = set()
-    for url in (settings.setting("HXL_URLS") or "").split(","):
+    urls = ",".join(settings.setting(n) or "" for n in sources.url_settings())
+    for url in urls.split(","):
         try:
             password = urlsplit(url.strip()).password
         except ValueError:
@@ -99,7 +103,8 @@ def redact(text: str) -> str:
     for secret in (*settings.secret_values(), *_url_credentials()):
         text = text.replace(secret, "***")
     text = _USERINFO.sub(_mask_userinfo, text)
-    return re.sub(r"(?i)\b(" + "|".join(SENSITIVE_PARAMS) + r")=([^&\s'\"]+)", r"\1=***", text)
+    names = "|".join(re.escape(p) for p in sorted(sensitive_params(), key=len, reverse=True))
+    return re.sub(r"(?i)\b(" + names + r")=([^&\s'\"]+)", r"\1=***", text)
 
 
 def redact_url(url: str) -> str:
@@ -119,8 +124,9 @@ def redact_url(url: str) -> str:
         netloc = f"{name}***@{host}"
     query = parts.query
     pairs = parse_qsl(query, keep_blank_values=True)
-    if any(k.lower() in SENSITIVE_PARAMS for k, _ in pairs):
-        masked = [(k, "***" if k.lower() in SENSITIVE_PARAMS else v) for k, v in pairs]
+    sensitive = sensitive_params()
+    if any(k.lower() in sensitive for k, _ in pairs):
+        masked = [(k, "***" if k.lower() in sensitive else v) for k, v in pairs]
         query = urlencode(masked, safe="*")
     return redact(urlunsplit(parts._replace(netloc=netloc, query=query)))
 

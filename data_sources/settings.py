@@ -12,17 +12,16 @@ import tomllib
 from functools import lru_cache
 from pathlib import Path
 
+from . import sources
+
 SECRETS_FILE = Path(".streamlit") / "secrets.toml"
 
-# Names whose values are credentials or identifiers: never shown, whatever their value.
-SECRET_NAMES = (
-    "HAPI_APP_IDENTIFIER",
-    "DTM_SUBSCRIPTION_KEY",
-    "UCDP_ACCESS_TOKEN",
-    "ACLED_USERNAME",
-    "ACLED_PASSWORD",
-    "RELIEFWEB_APPNAME",
-)
+
+def secret_names() -> tuple[str, ...]:
+    """Settings whose values are credentials or identifiers, never shown whatever their value:
+    those the source registry declares secret (read each time, so a source added to the
+    registry is scrubbed without a second list to keep in step)."""
+    return sources.secret_settings()
 
 
 @lru_cache(maxsize=1)
@@ -54,7 +53,7 @@ def number(name: str, default: float) -> float:
 def secret_values() -> list[str]:
     """Every configured secret value, longest first (so a value that contains another is
     scrubbed whole)."""
-    values = {setting(n) for n in SECRET_NAMES}
+    values = {setting(n) for n in secret_names()}
     values.add(database_password())
     return sorted((v for v in values if v and len(v) >= 4), key=len, reverse=True)
 

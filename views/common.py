@@ -14,7 +14,7 @@ import pandas as pd
 import streamlit as st
 from rapidfuzz import process
 
-from data_sources import asof, changes, export, query
+from data_sources import asof, changes, export, query, sources
 from data_sources.connectors import CONNECTORS
 from data_sources.errors import STORE_FAILURES, store_error
 from data_sources.schema import METRICS
@@ -31,13 +31,6 @@ VERSION = "_data_version"  # session state: the version this session's page was 
 FULL_RUN = "_data_version_full_run"
 NOTE, LAST_NOTE = "_data_note", "_data_last_note"
 WATCH_SECONDS = 15  # an open tab looks for a new version this often (see README: CPU per idle tab)
-LICENCES = export.licences()
-SOURCE_TITLES = {
-    "unhcr": "UNHCR refugee statistics",
-    "wfp": "WFP food prices",
-    "idmc": "IDMC internal displacement",
-    "reported": "Reported figures",
-}
 BADGE = {
     "fresh": ("green", "fresh"),
     "stale": ("orange", "stale"),
@@ -410,9 +403,7 @@ def freshness_badges(url: str, with_feeds: bool = False) -> None:
             )
     for source, state, detail in rows:
         colour, label = BADGE[state]
-        title = SOURCE_TITLES.get(source) or (
-            CONNECTORS[source].title if source in CONNECTORS else source
-        )
+        title = sources.title(source)
         st.markdown(f":{colour}-badge[{label}] **{safe(title, 40)}** — {safe(detail, 300)}")
 
 
@@ -587,7 +578,10 @@ def metric_label(metric: str) -> str:
 
 
 def attribution(sources: Sequence[str]) -> None:
-    lines = [safe(LICENCES.get(s, s), 200) for s in dict.fromkeys(sources)]
+    """The "Sources:" caption: each source's attribution line from the registry (an imported
+    file's source, which has none, by its name)."""
+    licences = export.licences()
+    lines = [safe(licences.get(s, s), 200) for s in dict.fromkeys(sources)]
     if lines:
         st.caption(
             "Sources: " + " · ".join(lines) + ". Full provenance on the Data page and in "

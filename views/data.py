@@ -18,7 +18,7 @@ def downloads(
     """The three download files for one filter, built once per data version (and as-of
     moment: `common.series` reads it) and reused."""
     df = common.series(url, place_ids, None if metric == ALL else metric)
-    return export.bundle(export.figures(df, None if source == ALL else source), common.LICENCES)
+    return export.bundle(export.figures(df, None if source == ALL else source), export.licences())
 
 
 @st.cache_data(ttl=6 * 3600, max_entries=16, show_spinner=False)

@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from typing import ClassVar
 
 import httpx
 import pandas as pd
 
-from .. import settings
+from .. import settings, sources
 from ..country_codes import iso_numeric
 from ..http import FeedClient, FeedError, expect, redact_url, require_fields
 from .base import Batch, Connector, Scope, event_figures
@@ -36,14 +35,9 @@ FIELDS = (
 
 
 class AcledConnector(Connector):
-    name = "acled"
-    title = "ACLED"
+    source = sources.source("acled")
     base_url_setting = "ACLED_BASE_URL"
     default_base_url = "https://acleddata.com"
-    licence = "ACLED Terms of Use: no redistribution of the data"
-    citation = "Armed Conflict Location & Event Data (ACLED), acleddata.com"
-    homepage = "https://acleddata.com/api-documentation/getting-started"
-    required_settings: ClassVar[tuple[str, ...]] = ("ACLED_USERNAME", "ACLED_PASSWORD")
     id_field = "event_id_cnty"
     covers = "conflict events and fatalities per location and day, by event type"
 

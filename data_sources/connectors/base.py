@@ -21,6 +21,7 @@ from .. import settings
 from ..aggregate import event_figures  # noqa: F401 - connectors import it from here
 from ..http import FeedClient
 from ..schema import OBSERVATION_COLUMNS, conform
+from ..sources import Source
 
 PAGE_KEY = "_page_url"  # put on each record by normalize_all: the page it came on
 
@@ -60,16 +61,27 @@ class Batch:
 
 
 class Connector:
+    # The feed's registry entry (`sources.py`): its name, title, licence, citation, link and
+    # credentials are read from there, never declared here a second time.
+    source: ClassVar[Source]
     name: ClassVar[str]
     title: ClassVar[str]
-    base_url_setting: ClassVar[str]
-    default_base_url: ClassVar[str]
     licence: ClassVar[str]
     citation: ClassVar[str]
     homepage: ClassVar[str] = ""
     required_settings: ClassVar[tuple[str, ...]] = ()
+    base_url_setting: ClassVar[str]
+    default_base_url: ClassVar[str]
     covers: ClassVar[str] = ""  # one line for the README and the Data page
     id_field: ClassVar[str | None] = None  # a record's identity in the feed, if it has one
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        entry = cls.source
+        cls.name = entry.key
+        cls.title = entry.feed_title or entry.title
+        cls.licence, cls.citation, cls.homepage = entry.licence, entry.citation, entry.url
+        cls.required_settings = entry.required_settings
 
     def __init__(self) -> None:
         self.notes: list[str] = []  # what a refresh should tell the user without failing

@@ -11,12 +11,11 @@ and summed per district ("sex: female"). Any country: nothing here knows a count
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import ClassVar
 
 import httpx
 import pandas as pd
 
-from .. import settings
+from .. import settings, sources
 from ..http import FeedClient, FeedError, expect, redact_url, require_fields
 from .base import Batch, Connector, Scope, numeric
 
@@ -29,16 +28,9 @@ MISSING = {"", "not available", "none", "nan"}
 
 
 class DtmConnector(Connector):
-    name = "dtm"
-    title = "IOM DTM"
+    source = sources.source("dtm")
     base_url_setting = "DTM_BASE_URL"
     default_base_url = "https://dtmapi.iom.int"
-    licence = "IOM DTM terms: non-commercial use, no redistribution"
-    citation = (
-        "Source: International Organization for Migration (IOM), Displacement Tracking Matrix (DTM)"
-    )
-    homepage = "https://dtm.iom.int/data-and-analysis/dtm-api"
-    required_settings: ClassVar[tuple[str, ...]] = ("DTM_SUBSCRIPTION_KEY",)
     id_field = "id"
     covers = (
         "IDPs present per district (admin 2, on its seat city) and governorate (admin 1, "

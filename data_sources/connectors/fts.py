@@ -11,18 +11,15 @@ from collections.abc import Iterator
 import httpx
 import pandas as pd
 
+from .. import sources
 from ..http import FeedClient, FeedError, expect, redact_url, require_fields
 from .base import Batch, Connector, Scope, numeric
 
 
 class FtsConnector(Connector):
-    name = "fts"
-    title = "OCHA FTS"
+    source = sources.source("fts")
     base_url_setting = "FTS_BASE_URL"
     default_base_url = "https://api.hpc.tools"
-    licence = "CC BY-IGO"
-    citation = "OCHA Financial Tracking Service (fts.unocha.org)"
-    homepage = "https://fts.unocha.org/"
     covers = "humanitarian funding received per country and year (USD)"
 
     def fetch(self, client: FeedClient, scope: Scope) -> Iterator[Batch]:

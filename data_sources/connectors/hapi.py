@@ -17,10 +17,10 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import ClassVar
 
 import pandas as pd
 
+from .. import settings, sources
 from ..http import FeedClient, offset_pages, require_fields
 from .base import PAGE_KEY, Batch, Connector, Scope, numeric
 
@@ -111,22 +111,15 @@ THEMES = {
 
 
 class HapiConnector(Connector):
-    name = "hapi"
-    title = "HDX HAPI"
+    source = sources.source("hapi")
     base_url_setting = "HAPI_BASE_URL"
     default_base_url = "https://hapi.humdata.org"
-    licence = "as published on HDX per dataset (CC BY / CC BY-IGO; IOM DTM and ACLED terms apply)"
-    citation = "OCHA Centre for Humanitarian Data, HDX HAPI"
-    homepage = "https://hapi.humdata.org/docs"
-    required_settings: ClassVar[tuple[str, ...]] = ("HAPI_APP_IDENTIFIER",)
     covers = (
         "IDPs (admin 2), people in need, conflict events and fatalities (ACLED, admin 2 "
         "by month), WFP market prices, baseline population"
     )
 
     def fetch(self, client: FeedClient, scope: Scope) -> Iterator[Batch]:
-        from .. import settings
-
         app = settings.setting("HAPI_APP_IDENTIFIER")
         for theme in THEMES.values():
             url = f"{self.base_url()}/api/v2/{theme.route}"
@@ -282,7 +275,7 @@ class HapiConnector(Connector):
         return self.rows(
             batch,
             pd.concat([events, deaths], ignore_index=True),
-            citation="ACLED via HDX HAPI (monthly aggregates)",
+            citation=self.source.dataset("conflict-events").citation,
         )
 
     def _food_prices(self, batch: Batch, df: pd.DataFrame, place: pd.DataFrame) -> pd.DataFrame:
@@ -302,8 +295,8 @@ class HapiConnector(Connector):
         return self.rows(
             batch,
             pd.concat(frames, ignore_index=True),
-            citation="WFP VAM market prices via HDX HAPI",
-            licence="CC BY-IGO",
+            citation=self.source.dataset("food-prices").citation,
+            licence=self.source.dataset("food-prices").licence,
         )
 
     def _baseline_population(

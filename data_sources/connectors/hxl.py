@@ -7,20 +7,16 @@ from pathlib import Path
 
 import pandas as pd
 
-from .. import settings
+from .. import settings, sources
 from ..formats.hxl import HXLFormatError, parse_hxl_csv
 from ..http import FeedClient, FeedError
 from .base import Batch, Connector, Scope, drop_before_since
 
 
 class HxlConnector(Connector):
-    name = "hxl"
-    title = "HXL CSV by URL"
+    source = sources.source("hxl")
     base_url_setting = "HXL_BASE_URL"
     default_base_url = ""
-    licence = "as stated by each file's publisher"
-    citation = "HXL-tagged CSV"
-    required_settings = ("HXL_URLS",)
     covers = "any HXL-tagged sheet (#adm2+name, #date, #affected+idps, WFP price sheets, …)"
 
     def urls(self) -> list[str]:

@@ -9,12 +9,11 @@ November 2025). Reports are searched by the city's name within its country, page
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import ClassVar
 
 import httpx
 import pandas as pd
 
-from .. import settings
+from .. import settings, sources
 from ..http import FeedClient, FeedError, expect, redact_url, require_fields
 from ..places import gazetteer
 from .base import Batch, Connector, Scope
@@ -23,14 +22,9 @@ PAGE = 1000
 
 
 class ReliefwebConnector(Connector):
-    name = "reliefweb"
-    title = "ReliefWeb"
+    source = sources.source("reliefweb")
     base_url_setting = "RELIEFWEB_BASE_URL"
     default_base_url = "https://api.reliefweb.int"
-    licence = "ReliefWeb terms; each report keeps its publisher's copyright"
-    citation = "ReliefWeb (UN OCHA), reports API v2"
-    homepage = "https://apidoc.reliefweb.int/"
-    required_settings: ClassVar[tuple[str, ...]] = ("RELIEFWEB_APPNAME",)
     id_field = "id"
     covers = "reports published per city and week (metric 'reports'), with report links"
 

@@ -10,12 +10,11 @@ the same dates (aggregate.py), so that two events never compete for one figure.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import ClassVar
 
 import httpx
 import pandas as pd
 
-from .. import settings
+from .. import settings, sources
 from ..country_codes import ucdp_country_id
 from ..formats.ucdp import ged_figures
 from ..http import FeedClient, FeedError, expect, redact_url, require_fields
@@ -38,14 +37,9 @@ FIELDS = (
 
 
 class UcdpConnector(Connector):
-    name = "ucdp"
-    title = "UCDP GED"
+    source = sources.source("ucdp")
     base_url_setting = "UCDP_BASE_URL"
     default_base_url = "https://ucdpapi.pcr.uu.se"
-    licence = "CC BY 4.0 (UCDP); cite Sundberg & Melander 2013 and Davies et al."
-    citation = "Uppsala Conflict Data Program, Georeferenced Event Dataset (GED)"
-    homepage = "https://ucdp.uu.se/apidocs/"
-    required_settings: ClassVar[tuple[str, ...]] = ("UCDP_ACCESS_TOKEN",)
     id_field = "id"
     covers = (
         "conflict deaths per event location (best, low, high), civilian deaths, "

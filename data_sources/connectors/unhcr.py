@@ -11,6 +11,7 @@ from collections.abc import Iterator
 import httpx
 import pandas as pd
 
+from .. import sources
 from ..formats.unhcr import parse_unhcr_population
 from ..http import FeedClient, expect, redact_url, require_fields
 from .base import Batch, Connector, Scope
@@ -20,13 +21,9 @@ FIELDS = ("year", "coo_iso", "coa_iso", "coa_name", "refugees", "idps")
 
 
 class UnhcrConnector(Connector):
-    name = "unhcr"
-    title = "UNHCR population API"
+    source = sources.source("unhcr")
     base_url_setting = "UNHCR_BASE_URL"
     default_base_url = "https://api.unhcr.org"
-    licence = "CC BY 4.0"
-    citation = "UNHCR Refugee Population Statistics Database (api.unhcr.org)"
-    homepage = "https://api.unhcr.org/docs/refugee-statistics.html"
     covers = (
         "refugees by country of origin (per asylum country and total), IDPs per country, yearly"
     )
@@ -98,4 +95,6 @@ class UnhcrConnector(Connector):
             )
         df = df.replace({"-": "0"})
         out = parse_unhcr_population(df, batch.url, origins={asked})
-        return out.assign(source=self.name, source_url=batch.url, citation=self.citation)
+        return out.assign(
+            source=self.name, source_url=batch.url, citation=self.citation, licence=self.licence
+        )

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 
 import pandas as pd
 
+from .. import sources
 from ..formats.hxl import HXLFormatError, parse_hxl_csv
 from ..http import FeedClient, FeedError, expect, require_fields
 from .base import Batch, Connector, Scope, drop_before_since
@@ -40,13 +41,9 @@ HDX_COUNTRY_SLUG = {
 
 
 class WfpConnector(Connector):
-    name = "wfp"
-    title = "WFP food prices (HDX)"
+    source = sources.source("wfp")
     base_url_setting = "WFP_BASE_URL"
     default_base_url = "https://data.humdata.org"
-    licence = "CC BY-IGO"
-    citation = "World Food Programme, VAM food prices (HDX)"
-    homepage = "https://data.humdata.org/organization/wfp"
     covers = "market prices per commodity, local currency and USD, monthly; placed by coordinates"
 
     def fetch(self, client: FeedClient, scope: Scope) -> Iterator[Batch]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ..schema import conform
+from ..sources import BUNDLED
 
 REQUIRED = [
     "period_start",
@@ -38,7 +39,7 @@ def parse_reported(df: pd.DataFrame, name: str) -> pd.DataFrame:
         dataset=df["original_source"],
         place_raw=df["place"],
         citation=df.get("cited_in", ""),
-        licence="quoted for reference; see source_url",
+        licence=BUNDLED["reported_figures.csv"].licence,
         row_ref=[f"{name}:{i + 2}" for i in range(len(df))],
     )
     return conform(out)

@@ -11,11 +11,11 @@ from __future__ import annotations
 import pandas as pd
 
 from ..schema import conform
+from ..sources import BUNDLED, BundledFile
 
-UNHCR_URL = "https://www.unhcr.org/refugee-statistics/"
-UNHCR_CITATION = "UNHCR Refugee Population Statistics Database (R package 'refugees' 2025.12.1)"
-IDMC_CITATION = "IDMC Global Internal Displacement Database, via UNHCR 'refugees' R package"
-LICENCE = "CC BY 4.0"
+# licence, citation and link of the bundled files these tables come from (the registry's)
+UNHCR_FILE = BUNDLED["population_irq_syr_derived.csv"]
+IDMC_FILE = BUNDLED["idmc_irq_syr_derived.csv"]
 COMPLETE_ORIGINS = {"IRQ", "SYR"}
 
 
@@ -23,29 +23,34 @@ def _year_end(year: pd.Series) -> pd.Series:
     return year.astype(int).astype(str) + "-12-31"
 
 
-def _country_rows(df: pd.DataFrame, iso: pd.Series, dataset: str) -> pd.DataFrame:
+def _country_rows(
+    df: pd.DataFrame, iso: pd.Series, dataset: str, entry: BundledFile
+) -> pd.DataFrame:
     return df.assign(
-        source="unhcr",
+        source=entry.source,
         dataset=dataset,
         country_iso3=iso,
         place_raw=iso,
         place_kind="country",
         unit="people",
         estimate="best",
-        source_url=UNHCR_URL,
-        citation=UNHCR_CITATION,
-        licence=LICENCE,
+        source_url=entry.url,
+        citation=entry.citation,
+        licence=entry.licence,
     )
 
 
 def parse_unhcr_population(
-    df: pd.DataFrame, name: str, origins: set[str] = COMPLETE_ORIGINS
+    df: pd.DataFrame,
+    name: str,
+    origins: set[str] = COMPLETE_ORIGINS,
+    entry: BundledFile = UNHCR_FILE,
 ) -> pd.DataFrame:
     df = df.reset_index(drop=True).assign(row_ref=[f"{name}:{i + 2}" for i in range(len(df))])
     df["period"] = _year_end(df["year"])
     origins_df = df[df["coo_iso"].isin(origins)]
     abroad = origins_df[origins_df["coo_iso"] != origins_df["coa_iso"]]
-    by_asylum = _country_rows(abroad, abroad["coo_iso"], "population").assign(
+    by_asylum = _country_rows(abroad, abroad["coo_iso"], "population", entry).assign(
         metric="refugees_from",
         qualifier="in " + abroad["coa_name"],
         value=abroad["refugees"],
@@ -58,7 +63,7 @@ def parse_unhcr_population(
         .groupby(["coo_iso", "period"], as_index=False)["refugees"]
         .sum(min_count=1)
     )
-    total_rows = _country_rows(totals, totals["coo_iso"], "population").assign(
+    total_rows = _country_rows(totals, totals["coo_iso"], "population", entry).assign(
         metric="refugees_from",
         qualifier="",
         value=totals["refugees"],
@@ -67,7 +72,7 @@ def parse_unhcr_population(
         row_ref=f"{name} (sum over countries of asylum)",
     )
     inside = df[(df["coo_iso"] == df["coa_iso"]) & df["coo_iso"].isin(origins)]
-    idps = _country_rows(inside, inside["coo_iso"], "population").assign(
+    idps = _country_rows(inside, inside["coo_iso"], "population", entry).assign(
         metric="idps",
         qualifier="",
         value=inside["idps"],
@@ -78,17 +83,14 @@ def parse_unhcr_population(
     return conform(pd.concat([by_asylum, total_rows, idps], ignore_index=True))
 
 
-def parse_idmc(df: pd.DataFrame, name: str) -> pd.DataFrame:
+def parse_idmc(df: pd.DataFrame, name: str, entry: BundledFile = IDMC_FILE) -> pd.DataFrame:
     df = df.reset_index(drop=True).assign(row_ref=[f"{name}:{i + 2}" for i in range(len(df))])
     period = _year_end(df["year"])
-    out = _country_rows(df, df["coo_iso"], "idmc").assign(
-        source="idmc",
+    out = _country_rows(df, df["coo_iso"], "idmc", entry).assign(
         metric="idps",
         qualifier="",
         value=df["total"],
         period_start=period,
         period_end=period,
-        citation=IDMC_CITATION,
-        source_url="https://www.internal-displacement.org/database/displacement-data/",
     )
     return conform(out)

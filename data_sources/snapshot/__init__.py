@@ -1,6 +1,7 @@
 """The bundled snapshot of real public data and the code that loads it into an empty store.
 
-The manifest below is the single list of what ships: file, reader, source and provenance.
+What ships is the source registry's list of bundled files (`sources.BUNDLED`: file, source,
+licence, citation, link and the prose of SOURCES.md); the manifest below adds how each is read.
 A store remembers the snapshot fingerprint it loaded, so later starts skip the load; loading
 again anyway adds nothing, since ingest only writes new or changed figures.
 """
@@ -21,6 +22,7 @@ from ..formats.reported import parse_reported
 from ..formats.ucdp import read_ged_csv
 from ..formats.unhcr import parse_idmc, parse_unhcr_population
 from ..lock import DbLock
+from ..sources import BUNDLED, BundledFile
 from ..store import IngestResult, get_meta, ingest, set_meta
 
 SNAPSHOT_DIR = Path(__file__).resolve().parent
@@ -30,69 +32,65 @@ RETRIEVED = datetime(2026, 11, 24, tzinfo=UTC)  # when these files were taken fo
 
 @dataclass(frozen=True)
 class SnapshotFile:
-    file: str
-    source: str
-    read: Callable[[Path], pd.DataFrame]
+    """A bundled file and how it is read; what it is, its licence, citation and link are its
+    registry entry's (`sources.BUNDLED`), which SOURCES.md is generated from."""
 
+    entry: BundledFile
+    reader: Callable[[Path, BundledFile], pd.DataFrame]
 
-UCDP_CITATION = (
-    "UCDP Georeferenced Event Dataset: Sundberg, Ralph and Erik Melander (2013), Introducing the"
-    " UCDP Georeferenced Event Dataset, Journal of Peace Research 50(4); Högbladh, Stina (2019),"
-    " UCDP GED Codebook version 19.1, Department of Peace and Conflict Research, Uppsala"
-    " University."
-)
+    @property
+    def file(self) -> str:
+        return self.entry.file
+
+    @property
+    def source(self) -> str:
+        return self.entry.source
+
+    def read(self, path: Path) -> pd.DataFrame:
+        """The file's rows as observations, stamped with its entry's licence, citation, link."""
+        return self.reader(path, self.entry)
 
 
 def _csv(path: Path) -> pd.DataFrame:
     return pd.read_csv(path, dtype=str, keep_default_na=False)
 
 
-MANIFEST = [
-    SnapshotFile(
-        "wfp_food_prices_syr.csv",
-        "wfp",
-        lambda p: parse_hxl_csv(
-            p.read_text(encoding="utf-8"),
-            name=p.name,
-            source="wfp",
-            country_iso3="SYR",
-            source_url="https://data.humdata.org/dataset/wfp-food-prices-for-syrian-arab-republic",
-            citation="World Food Programme, VAM food prices for the Syrian Arab Republic (HDX)",
-            licence="CC BY-IGO",
-        ),
-    ),
-    SnapshotFile(
-        "population_irq_syr_derived.csv", "unhcr", lambda p: parse_unhcr_population(_csv(p), p.name)
-    ),
-    SnapshotFile("idmc_irq_syr_derived.csv", "idmc", lambda p: parse_idmc(_csv(p), p.name)),
-    SnapshotFile("reported_figures.csv", "reported", lambda p: parse_reported(_csv(p), p.name)),
+def _hxl(path: Path, entry: BundledFile) -> pd.DataFrame:
+    return parse_hxl_csv(
+        path.read_text(encoding="utf-8"),
+        name=path.name,
+        source=entry.source,
+        country_iso3="SYR",
+        source_url=entry.url,
+        citation=entry.citation,
+        licence=entry.licence,
+    )
+
+
+def _ged(country_iso3: str) -> Callable[[Path, BundledFile], pd.DataFrame]:
     # UCDP GED events, read whole (compressed: 0.9 MB instead of 14 MB) and added up per
     # place, day and type of violence by the store, like any event list
-    SnapshotFile(
-        "conflict_data_irq.csv.xz",
-        "ucdp",
-        lambda p: read_ged_csv(
-            p,
-            source="ucdp",
-            source_url="https://data.humdata.org/dataset/ucdp-data-for-iraq",
-            citation=UCDP_CITATION + " Iraq file of UCDP GED 19.1 on HDX (conflict_data_irq.csv).",
-            licence="CC BY-IGO (HDX); UCDP data CC BY 4.0",
-            country_iso3="IRQ",
-        ),
-    ),
-    SnapshotFile(
-        "ged_syria_2016-2019.csv.xz",
-        "ucdp",
-        lambda p: read_ged_csv(
-            p,
-            source="ucdp",
-            source_url="https://ucdp.uu.se/downloads/",
-            citation=UCDP_CITATION + " UCDP GED Syria release 652.1601.1911 (2016-2019).",
-            licence="CC BY 4.0",
-            country_iso3="SYR",
-        ),
-    ),
-]
+    return lambda path, entry: read_ged_csv(
+        path,
+        source=entry.source,
+        source_url=entry.url,
+        citation=entry.citation,
+        licence=entry.licence,
+        country_iso3=country_iso3,
+    )
+
+
+_READERS: dict[str, Callable[[Path, BundledFile], pd.DataFrame]] = {
+    "wfp_food_prices_syr.csv": _hxl,
+    "population_irq_syr_derived.csv": lambda p, e: parse_unhcr_population(_csv(p), p.name, entry=e),
+    "idmc_irq_syr_derived.csv": lambda p, e: parse_idmc(_csv(p), p.name, entry=e),
+    "reported_figures.csv": lambda p, e: parse_reported(_csv(p), p.name),
+    "conflict_data_irq.csv.xz": _ged("IRQ"),
+    "ged_syria_2016-2019.csv.xz": _ged("SYR"),
+}
+# every bundled file of the registry, in its order, each with its reader (a file without one
+# fails here, at import)
+MANIFEST = [SnapshotFile(entry, _READERS[name]) for name, entry in BUNDLED.items()]
 
 
 def fingerprint() -> str:
