@@ -73,6 +73,17 @@ def test_overview_shows_latest_figures_from_the_store(app):
     assert ("Civilians killed", "9,000–11,000") in metrics  # AP's range for the battle
 
 
+def test_country_context_holds_stocks_not_one_days_events(app):
+    """UCDP events placed on the country itself (no city, no admin area) are one day's count:
+    no context for a city. The country's displaced and refugees are."""
+    at = app(PAGES[0], cities="Aleppo")
+    context = next(c.value for c in at.caption if c.value.startswith("Country context: "))
+    assert "Internally displaced people in SYR: 5,964,000 (idmc, 2025)" in context
+    assert "Refugees from the country in SYR" in context
+    for flow in ("Civilians killed", "Conflict fatalities", "Conflict events"):
+        assert flow not in context, context
+
+
 def test_a_fall_is_shown_as_a_fall(app):
     at = app(PAGES[0], cities="Homs")
     price = next(m for m in at.metric if m.label == "Food price")

@@ -5,6 +5,7 @@ import streamlit as st
 
 import charts
 from data_sources import export
+from data_sources.aggregate import FLOWS as FLOW_METRICS
 from data_sources.store import database_url
 from views import common
 
@@ -188,7 +189,9 @@ for place_id in place_ids:
             },
         )
     country = common.latest(url, (f"country:{city['country_iso3']}",))
-    country = country[country.qualifier == ""]
+    # stocks only: a flow's newest figure is one day's or month's count (UCDP's events
+    # placed on the country itself), not context for a city
+    country = country[(country.qualifier == "") & ~country.metric.isin(FLOW_METRICS)]
     if not country.empty:
         st.caption(
             "Country context: "
