@@ -28,7 +28,8 @@ from streamlit.testing.v1 import AppTest
 import charts
 from data_sources import export
 from data_sources.formats.hxl import parse_hxl_csv
-from data_sources.store import ingest, make_engine
+from data_sources.snapshot import fingerprint
+from data_sources.store import ingest, make_engine, set_meta
 from views import escape
 
 from .conftest import ROOT
@@ -290,6 +291,35 @@ VISITS = [
     ("views/map.py", {"qualifier": QUALIFIER, "unit": "SYP/KG", "month": "2019-02"}),
     ("views/data.py", {"place": ALEPPO, "source": SOURCE}),
 ]
+
+
+def test_no_corpus_string_is_live_on_compare(store_url, monkeypatch):
+    """Compare for Aleppo's prices in SYP/KG with the corpus under its hostile source and under
+    a second one (two sources of the hostile commodity to compare): titles, hover, table and
+    captions stay text."""
+    import_corpus(store_url)
+    engine = make_engine(store_url)
+    frame = parse_hxl_csv(hostile_sheet(), name="second.csv", source="second", source_url=LINK)
+    assert ingest(engine, frame, source="second", target="second.csv").rows_new == 10
+    # the corpus alone: the snapshot's thousands of Aleppo prices make Compare take minutes
+    # under AppTest, so the store is marked as holding it already
+    set_meta(engine, "snapshot", fingerprint())
+    engine.dispose()
+    monkeypatch.setenv("DATABASE_URL", store_url)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.query_params["place"] = ALEPPO
+    at.query_params["metric"] = "food_price"
+    at.query_params["unit"] = "SYP/KG"
+    at.switch_page(str(ROOT / "views/compare.py"))
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    strings = figure_strings(at)
+    assert any("EVILCOMMODITY" in t for t in strings)  # the corpus reached the figure
+    assert figure_problems(strings) == []
+    texts = markdown_texts(at)
+    reached = [t for t in texts if any(m in t for m in MARKERS)]
+    assert reached, "the corpus never reached a Markdown sink on Compare"
+    assert [p for t in reached for p in markdown_problems(t)] == []
 
 
 @pytest.mark.parametrize("page,params", VISITS, ids=[f"{p}-{i}" for i, (p, _) in enumerate(VISITS)])
