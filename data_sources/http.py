@@ -96,11 +96,24 @@ def _url_credentials() -> list[str]:
     return sorted(found, key=len, reverse=True)
 
 
+# credentials a feed hands out at run time (ACLED's OAuth access and refresh tokens): sent in
+# headers, never configured, scrubbed like the configured ones
+_ISSUED: set[str] = set()
+
+
+def add_issued_secret(value: object) -> None:
+    """Scrub `value` from now on wherever `redact` runs (logs, errors, the store)."""
+    if isinstance(value, str) and len(value) >= 8:
+        _ISSUED.add(value)
+
+
 def redact(text: str) -> str:
     """Every secret out of a text (a log line, an error, a URL): configured secret values,
-    user-info in URLs (`user:password@`) and key parameters (`token=…`)."""
+    tokens a feed issued at run time, user-info in URLs (`user:password@`) and key parameters
+    (`token=…`)."""
     text = str(text)
-    for secret in (*settings.secret_values(), *_url_credentials()):
+    issued = sorted(_ISSUED, key=len, reverse=True)
+    for secret in (*settings.secret_values(), *_url_credentials(), *issued):
         text = text.replace(secret, "***")
     text = _USERINFO.sub(_mask_userinfo, text)
     names = "|".join(re.escape(p) for p in sorted(sensitive_params(), key=len, reverse=True))

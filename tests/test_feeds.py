@@ -19,7 +19,7 @@ from data_sources.http import FeedClient
 from data_sources.refresh import refresh
 from data_sources.store import observations
 from tests.conftest import FEED_KEYS, store_dump
-from tests.feed_server import SHARED, replay_scopes
+from tests.feed_server import SHARED, Reply, replay_scopes
 
 SCOPES = replay_scopes()
 DATA_PATH = {  # the route that carries each feed's figures
@@ -269,6 +269,28 @@ def test_secrets_never_reach_the_store(feeds, empty_engine):
     assert "HTTP 500 after" in dump  # the errors are there...
     for secret in FEED_KEYS.values():  # ...without any key
         assert secret not in dump
+
+
+def test_a_token_the_feed_issued_is_scrubbed_where_it_echoes_back(feeds, empty_engine):
+    """ACLED's bearer token is no setting (the feed issues it at run time) yet travels in a
+    header; a server that echoes it in an error must not put it in the store."""
+    seen: list[str] = []
+
+    def echo(req):
+        seen.append(req.headers.get("authorization", "")[7:])
+        return Reply(400, {"message": f"upstream failed for {req.headers.get('authorization')}"})
+
+    saved = feeds.routes[DATA_PATH["acled"]]
+    feeds.routes[DATA_PATH["acled"]] = echo
+    try:
+        report = run(empty_engine, "acled")
+    finally:
+        feeds.routes[DATA_PATH["acled"]] = saved
+    assert report.status == "failed" and "upstream failed for Bearer ***" in report.error
+    token = seen[0]
+    assert len(token) >= 20
+    dump = store_dump(empty_engine)
+    assert "upstream failed for Bearer ***" in dump and token not in dump
 
 
 # -- the fault matrix -------------------------------------------------------------------------

@@ -17,7 +17,7 @@ import pandas as pd
 
 from .. import settings, sources
 from ..country_codes import iso_numeric
-from ..http import FeedClient, FeedError, expect, redact_url, require_fields
+from ..http import FeedClient, FeedError, add_issued_secret, expect, redact_url, require_fields
 from .base import Batch, Connector, Scope, event_figures
 
 PAGE = 5000
@@ -50,6 +50,8 @@ class AcledConnector(Connector):
         url = f"{self.base_url()}/oauth/token"
         payload = client.json("POST", url, data=form, cache=False)
         token = expect(self.name, url, payload, "access_token", str)
+        add_issued_secret(token)  # a bearer token in a header: never in a log or the store
+        add_issued_secret(payload.get("refresh_token"))
         self._token = {
             "access": token,
             "refresh": payload.get("refresh_token"),
