@@ -50,6 +50,8 @@ def chromium():
 def test_refresh_now_from_the_data_page(live_server, chromium):
     page = open_page(chromium, live_server + "/data", "data_before_refresh", 0)
     main = page.locator("[data-testid='stMainBlockContainer']")
+    # the page draws top down (its figures first): wait for the freshness section
+    page.get_by_text("ready, never refreshed").first.wait_for(timeout=60_000)
     assert "ready, never refreshed" in main.inner_text()  # HAPI etc. have keys, no load yet
     page.get_by_role("button", name="Refresh now").click()
     page.get_by_text("feeds done").first.wait_for(timeout=60_000)  # live progress
@@ -58,7 +60,13 @@ def test_refresh_now_from_the_data_page(live_server, chromium):
     assert other.locator("[data-testid='stException']").count() == 0
     other.close()
     page.get_by_text("Refresh finished").first.wait_for(timeout=120_000)
-    page.wait_for_timeout(1500)
+    # the page then redraws from the new data version (every cached read misses once)
+    for _ in range(120):
+        lines = main.inner_text().splitlines()
+        if any(line.startswith("fresh") and "HDX HAPI" in line for line in lines):
+            break
+        page.wait_for_timeout(500)
+    page.wait_for_timeout(1000)
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "data_after_refresh.png"), full_page=True)
     text = main.inner_text()
