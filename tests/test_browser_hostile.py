@@ -125,6 +125,10 @@ def test_data_page_downloads_equal_the_cli_export(hostile_server, chromium, tmp_
     page = open_page(
         chromium, f"{base}/data?place={quote(ALEPPO)}&source={quote(SOURCE)}", "hostile_data", 0
     )
+    # the page draws top down: wait for its last section, so every sink is there to check and
+    # the buttons belong to a finished run
+    page.get_by_text("Fetch log").first.wait_for(timeout=90_000)
+    page.wait_for_timeout(500)
     assert page.evaluate(LIVE) == []
     buttons = {
         "csv": "Download CSV",

@@ -271,6 +271,14 @@ def latest(url: str, place_ids: tuple[str, ...]) -> pd.DataFrame:
     return _latest(url, data_version(), as_of_text(), tuple(place_ids))
 
 
+def series_at(
+    url: str, version: str, when: str | None, place_ids: tuple[str, ...], metric: str | None
+) -> pd.DataFrame:
+    """`series` for a version and moment given, not read from the session: what a download
+    built when its button is clicked (outside the page's run) must use."""
+    return _series(url, version, when, place_ids, metric)
+
+
 def reported(url: str, place_ids: tuple[str, ...]) -> pd.DataFrame:
     return _reported(url, data_version(), as_of_text(), place_ids)
 

@@ -17,7 +17,7 @@ def downloads(
 ) -> dict:
     """The three download files for one filter, built once per data version (and as-of
     moment: `common.series` reads it) and reused."""
-    df = common.series(url, place_ids, None if metric == ALL else metric)
+    df = common.series_at(url, version, when, place_ids, None if metric == ALL else metric)
     return export.bundle(export.figures(df, None if source == ALL else source), export.licences())
 
 
@@ -181,19 +181,25 @@ chosen = (url, common.data_version(), common.as_of_text(), tuple(chosen_ids), me
 d1, d2, d3 = st.columns(3)
 # Files are built when a button is clicked (and cached), not on every page view.
 d1.download_button(
-    "Download CSV", lambda: downloads(*chosen)["csv"], "situation_room.csv", "text/csv"
+    "Download CSV",
+    lambda: downloads(*chosen)["csv"],
+    "situation_room.csv",
+    "text/csv",
+    on_click="ignore",  # a download is no reason to draw the page again
 )
 d2.download_button(
     "Download HXL-tagged CSV",
     lambda: downloads(*chosen)["hxl"],
     "situation_room_hxl.csv",
     "text/csv",
+    on_click="ignore",
 )
 d3.download_button(
     "Download ZIP (CSV, HXL, README of sources)",
     lambda: downloads(*chosen)["zip"],
     "situation_room.zip",
     "application/zip",
+    on_click="ignore",
 )
 
 st.subheader("Revision history")
@@ -273,6 +279,7 @@ if since is not None:
         lambda: common.change_csv(*window),
         "situation_room_changes.csv",
         "text/csv",
+        on_click="ignore",
     )
 
 st.subheader("Sources and freshness")
