@@ -57,10 +57,10 @@ def expect_page(path: str, view: View) -> None:
             "Food price — Wheat flour, retail — December 2018"
         ]
         assert any(
-            t.startswith("31 cities with a figure in 2018-12") for t in view.kinds("markdown")
+            t.startswith("31 places with a figure in 2018-12") for t in view.kinds("markdown")
         )
     elif path == "/data":
-        assert "**58,821 figures** match; the first 5,000 are shown, downloads hold all." in (
+        assert "**269,816 figures** match; the first 5,000 are shown, downloads hold all." in (
             view.kinds("markdown")
         )
 
