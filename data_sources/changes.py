@@ -246,6 +246,17 @@ def _describe(engine: Engine, out: pd.DataFrame) -> pd.DataFrame:
     return out.merge(prov, on="provenance_id", how="left")
 
 
+# what makes one figure: its place, series and period (revisions are the versions of it)
+FIGURE_KEY = ["city", "metric", "qualifier", "site", "unit", "source", "period_start", "period_end"]
+
+
+def only_revised(table: pd.DataFrame) -> pd.DataFrame:
+    """The rows of a history table whose figure has more than one revision."""
+    if table.empty:
+        return table
+    return table[table.groupby(FIGURE_KEY, dropna=False)["revision"].transform("size") > 1]
+
+
 def history(revisions: pd.DataFrame, shown: pd.DataFrame) -> pd.DataFrame:
     """The revision history table: every revision of a series frame read with
     `query.series_frame(current_only=False)`, newest period first and each period's revisions
@@ -253,9 +264,8 @@ def history(revisions: pd.DataFrame, shown: pd.DataFrame) -> pd.DataFrame:
     pages read them; a withdrawn figure has none)."""
     if revisions.empty:
         return pd.DataFrame(columns=HISTORY_COLUMNS)
-    key = ["city", "metric", "qualifier", "site", "unit", "source", "period_start", "period_end"]
-    marked = shown[[*key, "revision"]].assign(shown=True)
-    df = revisions.merge(marked, on=[*key, "revision"], how="left")
+    marked = shown[[*FIGURE_KEY, "revision"]].assign(shown=True)
+    df = revisions.merge(marked, on=[*FIGURE_KEY, "revision"], how="left")
     df["shown"] = df["shown"].fillna(False).astype(bool)
     df = df.sort_values(
         ["period_start", "period_end", "city", "source", "site", "revision"],

@@ -9,6 +9,13 @@ from views import common, refresh_panel
 
 ALL = "(all)"
 SHOWN_ROWS = 5_000
+# the history and change tables: a figure's place, period and link as every table shows them
+FIGURE_COLUMNS = {
+    "source_url": st.column_config.LinkColumn("link"),
+    "city": st.column_config.TextColumn("place"),
+    "period_start": st.column_config.DateColumn(),
+    "period_end": st.column_config.DateColumn(),
+}
 
 
 @st.cache_data(ttl=6 * 3600, max_entries=16, show_spinner=False)
@@ -73,18 +80,8 @@ def revision_history(
     all_revisions = query.series_frame(engine, ids, current_only=False, **filters)
     current = query.series_frame(engine, ids, **filters)
     table = changes.history(all_revisions, current)
-    if revised_only and not table.empty:
-        key = [
-            "city",
-            "metric",
-            "qualifier",
-            "site",
-            "unit",
-            "source",
-            "period_start",
-            "period_end",
-        ]
-        table = table[table.groupby(key, dropna=False)["revision"].transform("size") > 1]
+    if revised_only:
+        table = changes.only_revised(table)
     return table.head(SHOWN_ROWS).reset_index(drop=True)
 
 
@@ -217,12 +214,7 @@ st.dataframe(
     common.link_column(table),
     hide_index=True,
     width="stretch",
-    column_config={
-        "source_url": st.column_config.LinkColumn("link"),
-        "city": st.column_config.TextColumn("place"),
-        "period_start": st.column_config.DateColumn(),
-        "period_end": st.column_config.DateColumn(),
-    },
+    column_config=FIGURE_COLUMNS,
     key="history_table",
 )
 
@@ -266,12 +258,7 @@ if since is not None:
         common.link_column(found),
         hide_index=True,
         width="stretch",
-        column_config={
-            "source_url": st.column_config.LinkColumn("link"),
-            "city": st.column_config.TextColumn("place"),
-            "period_start": st.column_config.DateColumn(),
-            "period_end": st.column_config.DateColumn(),
-        },
+        column_config=FIGURE_COLUMNS,
         key="changes_table",
     )
     st.download_button(  # built when clicked, not on every view (a snapshot's list is long)
