@@ -16,6 +16,8 @@ import pytest
 import sqlalchemy as sa
 import yaml
 
+from data_sources.snapshot import MANIFEST
+
 from .conftest import ROOT
 
 SCRIPTS = {"prepare": "scripts/prepare-store", "app": "scripts/start-app"}
@@ -88,7 +90,7 @@ def test_prepare_store_migrates_and_loads_once(store_url, loaded_url):
         fetches = conn.execute(sa.text("SELECT count(*) FROM fetch_log")).scalar_one()
         version = conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar_one()
     engine.dispose()
-    assert fetches == 4  # one load per snapshot file, not repeated by the second run
+    assert fetches == len(MANIFEST) == 6  # one load per snapshot file, not repeated
     assert version
 
 
@@ -116,7 +118,7 @@ def test_prepare_store_from_several_processes_at_once(backend, store_url):
             sa.text("SELECT count(*) FROM fetch_log WHERE target LIKE 'snapshot:%'")
         ).scalar_one()
     engine.dispose()
-    assert loads == 4
+    assert loads == len(MANIFEST)
 
 
 def _free_port() -> int:
