@@ -889,16 +889,9 @@ def _store_observations(
         changed & ~back, ["series_id", "period_start", "period_end", "old_revision"]
     ]
     if not superseded.empty:
-        o = observations.c
-        conn.execute(
-            observations.update()
-            .where(
-                o.series_id == sa.bindparam("s"),
-                o.period_start == sa.bindparam("a"),
-                o.period_end == sa.bindparam("b"),
-                o.revision == sa.bindparam("r"),
-            )
-            .values(is_current=False),
+        _set_revisions(
+            conn,
+            {"is_current": False},
             [
                 {
                     "s": int(r.series_id),
@@ -1072,19 +1065,26 @@ def _withdraw_missing(conn, obs: pd.DataFrame, datasets: pd.DataFrame, retrieved
             if (s, _as_date(a), _as_date(b)) not in held
         ]
         if gone:
-            conn.execute(
-                observations.update()
-                .where(
-                    o.series_id == sa.bindparam("s"),
-                    o.period_start == sa.bindparam("a"),
-                    o.period_end == sa.bindparam("b"),
-                    o.revision == sa.bindparam("r"),
-                )
-                .values(is_current=False, withdrawn_at=retrieved),
-                gone,
-            )
+            _set_revisions(conn, {"is_current": False, "withdrawn_at": retrieved}, gone)
         withdrawn += len(gone)
     return withdrawn
+
+
+def _set_revisions(conn, values: dict, keys: list[dict]) -> None:
+    """Set `values` on the revisions named by `keys` ({"s": series, "a": start, "b": end,
+    "r": revision}): one statement executed for every key."""
+    o = observations.c
+    conn.execute(
+        observations.update()
+        .where(
+            o.series_id == sa.bindparam("s"),
+            o.period_start == sa.bindparam("a"),
+            o.period_end == sa.bindparam("b"),
+            o.revision == sa.bindparam("r"),
+        )
+        .values(**values),
+        keys,
+    )
 
 
 def _as_date(value) -> date:
