@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 from data_sources.snapshot import load_snapshot
-from data_sources.store import make_engine
+from data_sources.store.engine import make_engine
 
 TICK = os.sysconf("SC_CLK_TCK")
 CHROMIUM = "/usr/bin/chromium"

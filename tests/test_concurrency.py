@@ -1,7 +1,7 @@
 """Many viewers at once: 10 concurrent sessions on every page of one server (SQLite, PostgreSQL),
 and 10 on each of two servers that share one PostgreSQL database and start on it empty.
 
-Each viewer is a real Streamlit session over the server's websocket (bench/sessions.py: the
+Each viewer is a real Streamlit session over the server's websocket (devtools/sessions.py: the
 `rerun_script` message a browser tab sends, the page back as Streamlit's own protobufs), so the
 server does all a tab makes it do while the 2-core test machine is not spent on 20 Chromium tabs.
 Viewer i opens the five pages in its own rotated order, so every page is being drawn at once.
@@ -22,7 +22,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bench.sessions import View, chart_title, chart_traces
+from devtools.sessions import View, chart_title, chart_traces
 
 from .conftest import ROOT
 from .test_browser import free_port
@@ -79,7 +79,7 @@ def open_concurrently(bases: list[str]) -> list[View]:
     """Every viewer at once (VIEWERS per server); each viewer's pages one after another."""
     import asyncio
 
-    from bench.sessions import open_view
+    from devtools.sessions import open_view
 
     async def viewer(urls: list[str]) -> list[View]:
         return [await open_view(url, timeout=180) for url in urls]

@@ -18,8 +18,8 @@ from contextlib import contextmanager
 import httpx
 import pytest
 
-from data_sources import query
-from data_sources.store import make_engine
+from data_sources.store import query
+from data_sources.store.engine import make_engine
 
 from .conftest import ROOT, drop_source
 from .test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, free_port

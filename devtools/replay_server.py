@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-FIXTURES = Path(__file__).parent / "fixtures" / "feeds"
+FIXTURES = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "feeds"
 SNAPSHOT = Path(__file__).resolve().parents[1] / "data_sources" / "snapshot"
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 
