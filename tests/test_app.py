@@ -4,6 +4,7 @@ deep-link parameters restore the view, unknown or hostile parameters give a mess
 import base64
 import json
 from datetime import date, timedelta
+from urllib.parse import parse_qs, urlsplit
 
 import numpy as np
 import pytest
@@ -315,3 +316,15 @@ def test_an_unknown_value_is_said_and_the_page_still_draws(app, page, params, ex
         assert traces(at)[0], "no chart drawn"
     else:
         assert at.dataframe, "no table drawn"
+
+
+def test_the_copied_link_holds_every_control_defaults_too(app):
+    """The address leaves defaults out; the link to this exact view holds them, so a later
+    change of a default cannot change what a shared link shows."""
+    at = app(PAGES[1], cities="Homs", period="year")
+    assert "metric" not in at.query_params  # food prices: the default, not in the address
+    link = at.sidebar.code[0].value
+    query = parse_qs(urlsplit(link).query)
+    assert query["cities"] == ["Homs"] and query["period"] == ["year"]
+    assert query["metric"] == ["Food price"] and query["revisions"] == ["false"]
+    assert query["as_of"]  # pinned
