@@ -17,7 +17,11 @@ counts = (
     .origin.nunique()
 )
 multi = counts[counts > 1].reset_index()
-names = common.place_labels(places)  # a district or governorate is named with its kind
+# a district or governorate is named with its kind, never taken for the city of its name
+names = {
+    p: f"{n} ({k})" if k in ("district", "governorate") else n
+    for p, n, k in zip(places.place_id, places.name, places.kind, strict=True)
+}
 place_options = sorted(
     set(multi.place_id) | set(st.session_state.get("place_ids", [])),
     key=lambda p: (not p.startswith("region:"), names.get(p, p)),
