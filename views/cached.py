@@ -9,7 +9,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from data_sources import asof, changes, query
+from data_sources.store import asof, changes, query
 from views.store_access import data_version, engine_for
 from views.url_state import as_of_text
 

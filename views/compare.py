@@ -3,7 +3,7 @@
 import streamlit as st
 
 import charts
-from data_sources.store import database_url
+from data_sources.store.engine import database_url
 from views import common
 
 st.title("Compare sources")

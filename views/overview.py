@@ -4,9 +4,9 @@ import pandas as pd
 import streamlit as st
 
 import charts
-from data_sources import export
-from data_sources.aggregate import FLOWS as FLOW_METRICS
-from data_sources.store import database_url
+from data_sources.formats import export
+from data_sources.model.aggregate import FLOWS as FLOW_METRICS
+from data_sources.store.engine import database_url
 from views import common
 
 HEADLINE = ["idps", "displaced_new", "civilians_killed", "civilians_injured", "food_price"]

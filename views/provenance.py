@@ -9,8 +9,9 @@ from collections.abc import Sequence
 import pandas as pd
 import streamlit as st
 
-from data_sources import export, sources
+from data_sources import sources
 from data_sources.connectors import CONNECTORS
+from data_sources.formats import export
 from views import escape
 from views.cached import freshness
 from views.text import safe

@@ -10,10 +10,10 @@ from collections.abc import Callable
 import pandas as pd
 import streamlit as st
 
-from data_sources import query
 from data_sources.errors import STORE_FAILURES, store_error
 from data_sources.snapshot import load_snapshot
-from data_sources.store import database_url, open_store
+from data_sources.store import query
+from data_sources.store.engine import database_url, open_store
 from views.text import safe
 
 VERSION = "_data_version"  # session state: the version this session's page was drawn from

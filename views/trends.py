@@ -4,8 +4,8 @@ import pandas as pd
 import streamlit as st
 
 import charts
-from data_sources import export
-from data_sources.store import database_url
+from data_sources.formats import export
+from data_sources.store.engine import database_url
 from views import common
 
 ALL = "(all)"

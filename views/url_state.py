@@ -14,7 +14,7 @@ from datetime import datetime
 
 import streamlit as st
 
-from data_sources import asof
+from data_sources.store import asof
 from views import escape, link_format
 from views.text import plain, safe
 

@@ -8,8 +8,8 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
-from data_sources import asof
-from data_sources.store import database_url
+from data_sources.store import asof
+from data_sources.store.engine import database_url
 from views import url_state
 from views.cached import changed_since, newest_retrieval
 from views.text import safe
