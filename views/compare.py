@@ -1,31 +1,21 @@
-"""Compare sources: one metric and place, every source side by side, and where they disagree."""
+"""Compare sources: one metric and place, every source side by side, and where they disagree.
+
+Which places and defaults are offered comes from `views.logic.compare` (pure)."""
 
 import streamlit as st
 
 import charts
 from data_sources.store import database_url
 from views import common
+from views.logic import compare as logic
 
 st.title("Compare sources")
 common.show_link_problems()
 url = database_url()
 places = common.place_table(url)
 cat = common.catalogue_all(url)
-counts = (
-    cat.assign(origin=cat.dataset.where(cat.source == "reported", cat.source))
-    .groupby(["place_id", "metric"])
-    .origin.nunique()
-)
-multi = counts[counts > 1].reset_index()
-# a district or governorate is named with its kind, never taken for the city of its name
-names = {
-    p: f"{n} ({k})" if k in ("district", "governorate") else n
-    for p, n, k in zip(places.place_id, places.name, places.kind, strict=True)
-}
-place_options = sorted(
-    set(multi.place_id) | set(st.session_state.get("place_ids", [])),
-    key=lambda p: (not p.startswith("region:"), names.get(p, p)),
-)
+names = logic.place_names(places)
+place_options = logic.place_options(cat, names, st.session_state.get("place_ids", []))
 if not place_options:
     st.info("No place has figures from more than one source yet.")
     st.stop()
@@ -68,7 +58,7 @@ st.caption(
 )
 
 st.subheader("Where sources disagree")
-table = charts.disagreements(data)
+table = logic.disagreements(data)
 if table.empty:
     st.info("No two sources give this figure for the same period.")
 else:
@@ -85,20 +75,7 @@ else:
     )
 st.subheader("All figures")
 st.dataframe(
-    common.link_column(data)[
-        [
-            "origin",
-            "estimate",
-            "qualifier",
-            "site",
-            "period_start",
-            "period_end",
-            "value",
-            "unit",
-            "quote",
-            "source_url",
-        ]
-    ],
+    common.link_column(data)[logic.FIGURE_COLUMNS],
     hide_index=True,
     width="stretch",
     column_config={
