@@ -1,12 +1,12 @@
 """Overview: the latest figure per metric for each chosen city, its change, trend and freshness.
 
-What is shown is decided in `views.logic.overview` (pure, tested without Streamlit); this
-script reads the cached queries and draws."""
+What is shown is decided in `views.logic.overview` (pure, tested without Streamlit). Each
+place's whole view (cards, sparklines, charts, table) is built once per data version and
+moment and shared by every viewer (`st.cache_resource`: figures are drawn, never changed), so a
+fresh view only draws: building the figures was most of a view's server CPU."""
 
 import streamlit as st
 
-import charts
-from data_sources import export
 from data_sources.store import database_url
 from views import common
 from views.logic import overview as logic
@@ -19,15 +19,49 @@ if not place_ids:
     st.stop()
 
 url = database_url()
-cities = common.city_table(url).set_index("place_id")
-latest = common.latest(url, tuple(place_ids))
 
 
-def deaths_per_month(place_id: str, name: str) -> None:
-    """An event source's deaths per month for the place (UCDP GED in the snapshot), its
-    deadliest month as a headline, beside the figures reports gave for the place."""
-    deaths = common.series(url, (place_id,), "conflict_fatalities", "", None, "people")
-    for peak in logic.deadliest_months(deaths):
+@st.cache_resource(ttl=6 * 3600, max_entries=64, show_spinner=False)
+def city_view(url: str, version: str, when: str | None, place_id: str) -> logic.CityView:
+    """One place's view for a data version and as-of moment (both in the key: the queries
+    below read them from the run, which is the run that asked for this key)."""
+    place = common.city_table(url).set_index("place_id").loc[place_id]
+    latest = common.latest(url, (place_id,))
+    return logic.city_view(
+        place_id,
+        place,
+        latest[latest.place_id == place_id],
+        series=lambda m, q, u: common.series(url, (place_id,), m, q, None, u),
+        deaths=common.series(url, (place_id,), "conflict_fatalities", "", None, "people"),
+        reported=common.reported(url, (place_id,)),
+        country_latest=common.latest(url, (f"country:{place['country_iso3']}",)),
+        links=common.link_column,
+    )
+
+
+version, when = common.data_version(), common.as_of_text()
+sources: list[str] = []
+for place_id in place_ids:
+    view = city_view(url, version, when, place_id)
+    sources += view.sources
+    st.subheader(view.heading)
+    st.caption(view.caption)
+    if not view.headlines:
+        st.info("No headline figures stored for this city yet.")
+    cols = st.columns(max(len(view.headlines), 1))
+    for col, card in zip(cols, view.headlines, strict=False):
+        with col:
+            st.metric(
+                card.label, card.value, card.delta, delta_color=card.delta_color, help=card.help
+            )
+            st.caption(card.caption)
+            if card.metric in view.sparklines:
+                st.plotly_chart(
+                    view.sparklines[card.metric],
+                    key=f"spark_{place_id}_{card.metric}",
+                    config={"displayModeBar": False},
+                )
+    for peak, figure, csv in view.deaths:
         left, right = st.columns([1, 3])
         with left:
             st.metric(
@@ -39,47 +73,18 @@ def deaths_per_month(place_id: str, name: str) -> None:
             st.caption(f"{peak.month:%B %Y} · best estimate{peak.spread}")
             st.download_button(
                 "Deaths per month (CSV)",
-                export.neutralise(peak.monthly.assign(place=name)).to_csv(index=False).encode(),
+                csv,
                 file_name=f"deaths_per_month_{place_id.replace(':', '_')}.csv",
                 mime="text/csv",
                 key=f"deaths_csv_{place_id}_{peak.origin}",
             )
         with right:
-            said = logic.said_deaths(common.reported(url, (place_id,)))
             st.plotly_chart(
-                charts.monthly_deaths_figure(peak.monthly, said),
-                key=f"deaths_{place_id}_{peak.origin}",
-                config={"displayModeBar": False},
+                figure, key=f"deaths_{place_id}_{peak.origin}", config={"displayModeBar": False}
             )
-
-
-for place_id in place_ids:
-    city = cities.loc[place_id]
-    st.subheader(f"{common.safe(city['name'])} ({common.safe(city['country_iso3'])})")
-    st.caption(logic.place_caption(city))
-    mine = latest[latest.place_id == place_id]
-    shown = logic.headlines(mine)
-    if not shown:
-        st.info("No headline figures stored for this city yet.")
-    cols = st.columns(max(len(shown), 1))
-    for col, card in zip(cols, shown, strict=False):
-        with col:
-            st.metric(
-                card.label, card.value, card.delta, delta_color=card.delta_color, help=card.help
-            )
-            st.caption(card.caption)
-            trend = common.series(url, (place_id,), card.metric, card.qualifier, None, card.unit)
-            points = logic.sparkline_points(trend, card.metric)
-            if points is not None:
-                st.plotly_chart(
-                    charts.sparkline(points),
-                    key=f"spark_{place_id}_{card.metric}",
-                    config={"displayModeBar": False},
-                )
-    deaths_per_month(place_id, city["name"])
-    with st.expander(f"All latest figures for {common.safe(city['name'])} ({len(mine)} series)"):
+    with st.expander(f"All latest figures for {view.name} ({view.series} series)"):
         st.dataframe(
-            common.link_column(logic.latest_table(mine)),
+            view.table,
             hide_index=True,
             width="stretch",
             column_config={
@@ -88,13 +93,10 @@ for place_id in place_ids:
                 "change": st.column_config.NumberColumn(format="%+.4g"),
             },
         )
-    context = logic.country_context(
-        common.latest(url, (f"country:{city['country_iso3']}",)), city["country_iso3"]
-    )
-    if context:
-        st.caption(context)
+    if view.context:
+        st.caption(view.context)
     st.divider()
 
 st.subheader("How fresh each source is")
 common.freshness_badges(url)
-common.attribution(latest["source"].unique().tolist())
+common.attribution(sources)

@@ -3,11 +3,14 @@ month of an event source, and the country context line."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import pandas as pd
+import plotly.graph_objects as go
 
 import charts
+from data_sources import export
 from data_sources.aggregate import FLOWS as FLOW_METRICS
 from views.escape import md
 from views.logic import metric_label
@@ -202,3 +205,58 @@ def country_context(country_latest: pd.DataFrame, iso3: str) -> str | None:
         f"{r.value:,.0f} ({md(r.origin, 100)}, {r.period_end:%Y})"
         for r in rows.itertuples()
     )
+
+
+@dataclass
+class CityView:
+    """Everything the Overview draws for one place, built once per data version and moment
+    and then only drawn: the heading, headline cards with their sparklines, the deadliest
+    months with their charts and CSVs, the latest-figures table and the country line."""
+
+    name: str  # escaped for Markdown, as the heading and the table's label show it
+    heading: str
+    caption: str
+    headlines: list[Headline]
+    sparklines: dict[str, go.Figure] = field(default_factory=dict)
+    deaths: list[tuple[DeadliestMonth, go.Figure, bytes]] = field(default_factory=list)
+    table: pd.DataFrame | None = None
+    series: int = 0
+    context: str | None = None
+    sources: list[str] = field(default_factory=list)  # for the "Sources:" line
+
+
+def city_view(
+    place_id: str,
+    place: pd.Series,
+    city_latest: pd.DataFrame,
+    *,
+    series: Callable[[str, str, str], pd.DataFrame],
+    deaths: pd.DataFrame,
+    reported: pd.DataFrame,
+    country_latest: pd.DataFrame,
+    links: Callable[[pd.DataFrame], pd.DataFrame] = lambda df: df,
+) -> CityView:
+    """One place's Overview from its data: `series(metric, qualifier, unit)` gives a headline's
+    whole series (for its sparkline), `deaths` the place's conflict deaths, `reported` its
+    reported figures, `country_latest` its country's latest figures; `links` makes the table's
+    link column safe."""
+    cards = headlines(city_latest)
+    view = CityView(
+        name=md(place["name"], 60),
+        heading=f"{md(place['name'], 60)} ({md(place['country_iso3'], 60)})",
+        caption=place_caption(place),
+        headlines=cards,
+        table=links(latest_table(city_latest)),
+        series=len(city_latest),
+        context=country_context(country_latest, place["country_iso3"]),
+        sources=city_latest["source"].unique().tolist(),
+    )
+    for card in cards:
+        points = sparkline_points(series(card.metric, card.qualifier, card.unit), card.metric)
+        if points is not None:
+            view.sparklines[card.metric] = charts.sparkline(points)
+    said = said_deaths(reported)
+    for peak in deadliest_months(deaths):
+        csv = export.neutralise(peak.monthly.assign(place=place["name"])).to_csv(index=False)
+        view.deaths.append((peak, charts.monthly_deaths_figure(peak.monthly, said), csv.encode()))
+    return view
