@@ -6,7 +6,6 @@ without Streamlit); this script holds the pickers and draws."""
 import streamlit as st
 
 import charts
-from data_sources import export
 from data_sources.store import database_url
 from views import common
 from views.logic import trends as logic
@@ -95,48 +94,57 @@ show_earlier = common.url_toggle(
     help="Figures a source corrected later, drawn as first published: a faint dotted line "
     "under each line that revisions moved.",
 )
-data = common.series(url, tuple(place_ids), metric, qualifier, site, unit)
-data = charts.one_estimate(data)
-if source != ALL:
-    data = data[data.origin == source]
-first = None
-if show_earlier and not data.empty:
-    every = common.series(url, tuple(place_ids), metric, qualifier, site, unit, revisions=True)
-    first = charts.first_published(data, every)
-if data.empty:
+
+
+@st.cache_resource(ttl=6 * 3600, max_entries=64, show_spinner=False)
+def drawn(
+    url: str,
+    version: str,
+    when: str | None,
+    place_ids: tuple[str, ...],
+    choice: tuple,
+    has_reports: bool,
+) -> logic.TrendView | None:
+    """The chart for one choice, built once per data version and moment and shared by every
+    viewer (figures are drawn, never changed): building it was most of a view's CPU. The
+    queries read the version and moment of the run that asked, which are in the key."""
+    metric, qualifier, site, unit, period, cumulative, per_capita, source, earlier = choice
+    return logic.trend_view(
+        common.series(url, place_ids, metric, qualifier, site, unit),
+        metric=metric,
+        qualifier=qualifier,
+        unit=unit,
+        period=period,
+        cumulative=cumulative,
+        per_capita=per_capita,
+        site=site,
+        source=None if source == ALL else source,
+        population=logic.population(common.city_table(url)) if per_capita else {},
+        every=common.series(url, place_ids, metric, qualifier, site, unit, revisions=True)
+        if earlier
+        else None,
+        # events are other metrics' reported figures; most cities have none, and then the
+        # (cached) empty answer for no place stands in for a query
+        reported=common.reported(url, place_ids if has_reports else ()),
+    )
+
+
+view = drawn(
+    url,
+    common.data_version(),
+    common.as_of_text(),
+    tuple(place_ids),
+    (metric, qualifier, site, unit, period, cumulative, per_capita, source, show_earlier),
+    bool((cat.source == "reported").any()),
+)
+if view is None:
     st.info("No figures for this choice.")
     st.stop()
-
-chart = logic.trend_chart(
-    data,
-    metric=metric,
-    unit=unit,
-    period=period,
-    cumulative=cumulative,
-    per_capita=per_capita,
-    site=site,
-    population=logic.population(common.city_table(url)) if per_capita else {},
-    first=first,
-)
-agg = chart.points
-if note := logic.population_note(chart.without_population):
+agg = view.chart.points
+if note := logic.population_note(view.chart.without_population):
     st.caption(note)
-# events are other metrics' reported figures; most cities have none, and then the (cached)
-# empty answer for no place stands in for a query
-has_reports = (cat.source == "reported").any()
-reported = common.reported(url, tuple(place_ids) if has_reports else ())
-events = logic.event_markers(reported, metric, data)
-fig = charts.trend_figure(
-    agg,
-    metric=metric,
-    unit=chart.unit_label,
-    title=logic.chart_title(metric, qualifier),
-    subtitle=chart.subtitle,
-    events=events,
-    earlier=chart.earlier,
-)
-st.plotly_chart(fig, key="trend_chart", width="stretch")
-if caption := logic.events_caption(events):
+st.plotly_chart(view.figure, key="trend_chart", width="stretch")
+if caption := logic.events_caption(view.events):
     st.caption(caption)
 if agg.spans.any():
     st.caption(
@@ -149,8 +157,8 @@ if st.toggle(f"Show chart data ({len(agg)} points)", key="show_chart_data"):
     st.dataframe(agg, hide_index=True, width="stretch")
 st.download_button(
     "Download chart data (CSV)",
-    export.neutralise(agg).to_csv(index=False).encode(),
+    view.csv,
     file_name=f"trend_{metric}.csv",
     mime="text/csv",
 )
-common.attribution(data.source.unique().tolist())
+common.attribution(view.sources)

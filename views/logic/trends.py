@@ -6,8 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pandas as pd
+import plotly.graph_objects as go
 
 import charts
+from data_sources import export
 from views.escape import md
 from views.logic import metric_label
 
@@ -125,3 +127,64 @@ def population_note(without: list[str]) -> str | None:
         + ", ".join(md(n, 60) for n in without)
         + ": not shown per 100,000 people."
     )
+
+
+@dataclass
+class TrendView:
+    """The Trends chart as drawn: its lines, figure, event markers, the CSV of its points and
+    the sources it draws on."""
+
+    chart: TrendChart
+    figure: go.Figure
+    events: pd.DataFrame
+    csv: bytes
+    sources: list[str]
+
+
+def trend_view(
+    series: pd.DataFrame,
+    *,
+    metric: str,
+    qualifier: str | None,
+    unit: str,
+    period: str,
+    cumulative: bool,
+    per_capita: bool,
+    site: str | None,
+    source: str | None,
+    population: dict[str, float],
+    every: pd.DataFrame | None,
+    reported: pd.DataFrame,
+) -> TrendView | None:
+    """The whole chart from the chosen series (every estimate), `every` revision of it when
+    earlier revisions are asked for, and the places' reported figures (the event markers).
+    One estimate per figure (best, else reported, else low); None when nothing is left."""
+    data = charts.one_estimate(series)
+    if source is not None:
+        data = data[data.origin == source]
+    if data.empty:
+        return None
+    first = charts.first_published(data, every) if every is not None else None
+    chart = trend_chart(
+        data,
+        metric=metric,
+        unit=unit,
+        period=period,
+        cumulative=cumulative,
+        per_capita=per_capita,
+        site=site,
+        population=population,
+        first=first,
+    )
+    events = event_markers(reported, metric, data)
+    figure = charts.trend_figure(
+        chart.points,
+        metric=metric,
+        unit=chart.unit_label,
+        title=chart_title(metric, qualifier),
+        subtitle=chart.subtitle,
+        events=events,
+        earlier=chart.earlier,
+    )
+    csv = export.neutralise(chart.points).to_csv(index=False).encode()
+    return TrendView(chart, figure, events, csv, data.source.unique().tolist())
