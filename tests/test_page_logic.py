@@ -107,7 +107,9 @@ def test_trend_lines_per_source_per_capita_never_added(store):
         population=trends.population(cities),
     )
     # OCHA's 68,550 and IOM's 68,112 in November 2016 are two lines, never 136,662
-    lines = dict(zip(chart.points.city + " " + chart.points.period_label, chart.points.value))
+    lines = dict(
+        zip(chart.points.city + " " + chart.points.period_label, chart.points.value, strict=True)
+    )
     assert lines["Mosul · UN OCHA Nov 2016"] == pytest.approx(68_550 / 1_683_000 * 100_000)
     assert lines["Mosul · IOM Nov 2016"] == pytest.approx(68_112 / 1_683_000 * 100_000)
     assert chart.unit_label == "people per 100,000"
@@ -216,3 +218,47 @@ def test_data_page_lines_and_change_window():
     assert backwards.error == "“Until” must come after “Since”\\."
     ok = data.change_window("2016-12-16", "")
     assert ok.error is None and ok.until is None and ok.since.isoformat().startswith("2016-12-16")
+
+
+def test_the_data_pages_change_list_counts_and_first_rows_come_from_sql(
+    loaded_url, tmp_path, monkeypatch
+):
+    """The page's summary and first rows equal the whole list's, after a snapshot load (every
+    figure added) and after a correction and a withdrawal (SYNTHETIC values, as in
+    test_asof.py: 685 wounded corrected to 700, and a second week a re-import drops)."""
+    from data_sources import asof, changes, cli
+    from data_sources.store import make_engine
+
+    engine = make_engine(loaded_url)
+    since = changes.last_refresh_start(engine)
+    line, first = changes.page(engine, since, None, 50)
+    whole = changes.changes(engine, since)
+    assert line == changes.summary(whole) and line.endswith("added, 0 revised, 0 withdrawn")
+    assert len(first) == 50 and set(first.change) == {"added"}
+    keys = [*changes.CHANGE_COLUMNS[1:10]]
+    assert (
+        len(first[keys].merge(whole[keys].drop_duplicates())) == 50
+    )  # every row shown is in the list
+    assert first.changed_at.is_monotonic_decreasing
+
+    monkeypatch.setenv("DATABASE_URL", loaded_url)
+    sheet = tmp_path / "ocha_mosul.csv"
+    head = "start,end,city,injured\n#date+start,#date+end,#loc+name,#affected+injured\n"
+    week, next_week = "2016-12-05,2016-12-11,Mosul,{}\n", "2016-12-12,2016-12-18,Mosul,312\n"
+    for rows in (week.format(685) + next_week, week.format(700)):
+        sheet.write_text(head + rows)
+        assert cli.main(["import", str(sheet), "--country", "IRQ", "--source", "ocha"]) == 0
+    moment = asof.parse_as_of("2000-01-01")
+    since = changes.last_refresh_start(engine)  # the second import: one revised, one withdrawn
+    for start in (since, moment):
+        line, first = changes.page(engine, start, None, 5)
+        whole = changes.changes(engine, start)
+        assert line == changes.summary(whole)
+        shown = first[["change", "period_start", "old_value", "new_value", "difference"]]
+        expected = whole[["change", "period_start", "old_value", "new_value", "difference"]]
+        pd.testing.assert_frame_equal(shown, expected.head(5), check_dtype=False)
+    line, first = changes.page(engine, since, None, 5)
+    assert line == "0 added, 1 revised, 1 withdrawn"
+    assert first.change.tolist() == ["revised", "withdrawn"]
+    assert first.old_value.tolist() == [685.0, 312.0] and first.new_value.iloc[0] == 700.0
+    engine.dispose()

@@ -220,8 +220,8 @@ def _changes(url: str, version: str, since: str, until: str | None) -> pd.DataFr
 def _change_view(
     url: str, version: str, since: str, until: str | None, rows: int
 ) -> tuple[str, pd.DataFrame]:
-    found = _changes(url, version, since, until)
-    return changes.summary(found), found.head(rows)
+    """The summary and first rows from SQL counts and a LIMIT, not the whole list."""
+    return changes.page(engine_for(url), _at(since), _at(until), rows)
 
 
 @st.cache_data(ttl=6 * 3600, max_entries=4, show_spinner=False)
