@@ -4,7 +4,6 @@ Which places and defaults are offered comes from `views.logic.compare` (pure).""
 
 import streamlit as st
 
-import charts
 from data_sources.store import database_url
 from views import common
 from views.logic import compare as logic
@@ -42,23 +41,34 @@ units = sorted(data.unit.unique())
 unit = units[0]
 if len(units) > 1:
     unit = common.url_select("Unit", units, "unit", units[0], what="unit")
-data = data[data.unit == unit]
-st.plotly_chart(
-    charts.compare_figure(
-        data,
-        unit=unit,
-        title=f"{common.metric_label(metric)} — {names.get(place, place)}: every source",
-    ),
-    key="compare_chart",
-    width="stretch",
+
+
+@st.cache_resource(ttl=6 * 3600, max_entries=64, show_spinner=False)
+def drawn(
+    url: str, version: str, when: str | None, place: str, metric: str, unit: str, title: str
+) -> logic.CompareView:
+    """The chart, disagreements and table for one place, metric and unit, built once per data
+    version and moment and shared by every viewer (figures are drawn, never changed)."""
+    return logic.compare_view(common.series(url, (place,), metric), unit, title)
+
+
+view = drawn(
+    url,
+    common.data_version(),
+    common.as_of_text(),
+    place,
+    metric,
+    unit,
+    f"{common.metric_label(metric)} — {names.get(place, place)}: every source",
 )
+st.plotly_chart(view.figure, key="compare_chart", width="stretch")
 st.caption(
     "▲ low estimate (“at least”) · ▼ high estimate · ◆ reported figure · ● best estimate. "
     "A bar shows the period a figure covers."
 )
 
 st.subheader("Where sources disagree")
-table = logic.disagreements(data)
+table = view.disagreements
 if table.empty:
     st.info("No two sources give this figure for the same period.")
 else:
@@ -75,7 +85,7 @@ else:
     )
 st.subheader("All figures")
 st.dataframe(
-    common.link_column(data)[logic.FIGURE_COLUMNS],
+    common.link_column(view.figures),
     hide_index=True,
     width="stretch",
     column_config={
@@ -84,4 +94,4 @@ st.dataframe(
         "period_end": st.column_config.DateColumn(),
     },
 )
-common.attribution(data.source.unique().tolist())
+common.attribution(view.sources)

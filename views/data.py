@@ -94,6 +94,14 @@ def rejects(url: str, version: str) -> tuple[int, pd.DataFrame]:
     return query.reject_count(engine), query.rejected(engine, limit=SHOWN_ROWS)
 
 
+@st.cache_data(ttl=6 * 3600, max_entries=4, show_spinner=False)
+def refresh_start(url: str, version: str) -> str | None:
+    """The start of the newest successful load (the change list's default "Since"): a load
+    that finishes moves the data version, so the version fixes it."""
+    moment = changes.last_refresh_start(common.engine_for(url))
+    return asof.format_as_of(moment) if moment else None
+
+
 st.title("Data")
 common.show_link_problems()
 url = database_url()
@@ -197,11 +205,11 @@ st.dataframe(
 )
 
 st.subheader("What changed", anchor="what-changed")
-default_since = changes.last_refresh_start(engine)
+default_since = refresh_start(url, common.data_version())
 w1, w2 = st.columns(2)
 since_text = w1.text_input(
     "Since (date or UTC time)",
-    value=common.url_text("since", asof.format_as_of(default_since) if default_since else ""),
+    value=common.url_text("since", default_since or ""),
     help="Figures added, revised or withdrawn after this moment. Default: the start of the "
     "last refresh or import.",
     key="changes_since",

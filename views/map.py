@@ -45,18 +45,34 @@ months = logic.months(bounds)
 month = common.url_select(
     "Month", months, "month", months[-1], widget=st.select_slider, what="month"
 )
-here = common.map_points(url, metric, month, qualifier, unit)
-st.plotly_chart(
-    charts.map_figure(
+
+
+@st.cache_resource(ttl=6 * 3600, max_entries=64, show_spinner=False)
+def drawn(
+    url: str,
+    version: str,
+    when: str | None,
+    metric: str,
+    month: str,
+    qualifier: str | None,
+    unit: str | None,
+) -> tuple:
+    """The month's points and their map, built once per choice, data version and moment and
+    shared by every viewer (figures are drawn, never changed)."""
+    here = common.map_points(url, metric, month, qualifier, unit)
+    figure = charts.map_figure(
         here,
         metric_label=logic.title(metric, qualifier),
         unit=unit,
         period_label=pd.Period(month).strftime("%B %Y"),
-    ),
-    key="map_chart",
-    width="stretch",
-    config=charts.MAP_CONFIG,
+    )
+    return here, figure
+
+
+here, figure = drawn(
+    url, common.data_version(), common.as_of_text(), metric, month, qualifier, unit
 )
+st.plotly_chart(figure, key="map_chart", width="stretch", config=charts.MAP_CONFIG)
 st.caption(logic.caption(here, month))
 st.dataframe(here[["city", "value", "figures", "source"]], hide_index=True, width="stretch")
 common.attribution(logic.sources(here))

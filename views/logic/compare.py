@@ -3,7 +3,10 @@ named, and the disagreements table."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pandas as pd
+import plotly.graph_objects as go
 
 import charts
 
@@ -53,3 +56,24 @@ def place_options(cat: pd.DataFrame, names: dict[str, str], chosen: list[str]) -
 def disagreements(data: pd.DataFrame) -> pd.DataFrame:
     """Where two sources give the figure for the same period: lowest, highest and ratio."""
     return charts.disagreements(data)
+
+
+@dataclass
+class CompareView:
+    """What the Compare page draws for one place, metric and unit."""
+
+    figure: go.Figure
+    disagreements: pd.DataFrame
+    figures: pd.DataFrame  # the "All figures" table
+    sources: list[str]
+
+
+def compare_view(data: pd.DataFrame, unit: str, title: str) -> CompareView:
+    """Every source's figures in `unit` side by side, where they disagree, and the table."""
+    data = data[data.unit == unit]
+    return CompareView(
+        charts.compare_figure(data, unit=unit, title=title),
+        disagreements(data),
+        data[FIGURE_COLUMNS],
+        data.source.unique().tolist(),
+    )
