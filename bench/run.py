@@ -4,7 +4,7 @@
 
 Peers, each as a competent user would write it: (1) the whole CSV in pandas kept by
 st.cache_data and filtered per request; (2) DuckDB over the same data as Parquet.
-The data is scaled from real series (bench/generate.py): SCALED, NOT REAL.
+The data is scaled from real series (devtools/generate.py): SCALED, NOT REAL.
 """
 
 from __future__ import annotations
@@ -33,9 +33,10 @@ import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
-from bench.generate import DATA_DIR, generate, to_observations, write_peer_files
-from data_sources import query, store
-from data_sources.store import ingest, make_engine
+from data_sources.store import query, tables
+from data_sources.store.engine import make_engine
+from data_sources.store.ingest import ingest
+from devtools.generate import DATA_DIR, generate, to_observations, write_peer_files
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -118,15 +119,15 @@ def sqlite_alone(rows: int, workdir: Path) -> float:
     ).tolist()
     n_series = rows // len(days) + 1
     with engine.begin() as conn:  # the parents the foreign keys point at
-        conn.execute(store.places.insert().values(place_id="city:x", kind="city", name="x"))
-        conn.execute(store.provenance.insert().values(provenance_id=1, prov_key="p", source="b"))
+        conn.execute(tables.places.insert().values(place_id="city:x", kind="city", name="x"))
+        conn.execute(tables.provenance.insert().values(provenance_id=1, prov_key="p", source="b"))
         conn.execute(
-            store.fetch_log.insert().values(
+            tables.fetch_log.insert().values(
                 fetch_id=1, source="b", target="x", started_at=datetime.now(UTC), status="ok"
             )
         )
         conn.execute(
-            store.series.insert(),
+            tables.series.insert(),
             [
                 {
                     "series_id": i,
@@ -185,7 +186,7 @@ def add_revisions(db: Path, rows: pd.DataFrame) -> datetime:
     """One later load revising 5% of the figures (value × 1.1: SCALED, NOT REAL), as a feed's
     overlap window revises recent figures; kept in a reused store. Returns the moment just
     before it: reading as of then skips every second revision, the as-of query's real work."""
-    from data_sources.asof import one_microsecond_before
+    from data_sources.store.asof import one_microsecond_before
 
     engine = make_engine(f"sqlite:///{db}")
     log = query.fetches(engine, limit=10_000)

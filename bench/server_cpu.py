@@ -32,8 +32,8 @@ from rich.console import Console
 from rich.table import Table
 
 from bench.concurrency import PAGES, cpu_seconds, scaled, snapshot_store
-from bench.generate import DATA_DIR
-from bench.sessions import open_view
+from devtools.generate import DATA_DIR
+from devtools.sessions import open_view
 
 console = Console(width=200)
 TARGET_MS = 100  # CPU per fresh view above the one-chart page

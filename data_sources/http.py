@@ -23,7 +23,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import httpx
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 
-from . import settings, sources
+from data_sources import settings, sources
 
 USER_AGENT = (
     "SituationRoom/0.2 (humanitarian situation dashboard; +https://github.com/situation-room)"

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from data_sources import query
-from data_sources.store import make_engine
+from data_sources.store import query
+from data_sources.store.engine import make_engine
 
 from .conftest import ROOT
 

@@ -4,9 +4,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bench.generate import generate, plan, real_price_paths, to_observations
-from data_sources import query
-from data_sources.store import ingest
+from data_sources.store import query
+from data_sources.store.ingest import ingest
+from devtools.generate import generate, plan, real_price_paths, to_observations
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +52,7 @@ def test_scaled_rows_store_cleanly_and_peers_agree(rows, empty_engine, tmp_path)
 
 def test_feed_bench_scales_records_with_distinct_ids():
     from bench.feeds import scale
-    from tests.feed_server import FeedServer
+    from devtools.replay_server import FeedServer
 
     server = FeedServer()  # not started: only its data is scaled
     events = len(server.data["ucdp"])
@@ -90,8 +90,8 @@ def test_as_of_bench_reads_the_figures_before_the_revising_load(rows, tmp_path):
     """`make bench`'s as-of figure: a load revising 5% of the figures, then the same requests
     as of just before it and now; as of then every figure is its first revision."""
     from bench import run
-    from bench.generate import to_observations
-    from data_sources.store import make_engine
+    from data_sources.store.engine import make_engine
+    from devtools.generate import to_observations
 
     db = tmp_path / "bench.sqlite"
     engine = make_engine(f"sqlite:///{db}")

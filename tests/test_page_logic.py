@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 import charts
-from data_sources import query
+from data_sources.store import query
 from views.logic import compare, data, overview, trends
 from views.logic import map as map_logic
 
@@ -226,8 +226,9 @@ def test_the_data_pages_change_list_counts_and_first_rows_come_from_sql(
     """The page's summary and first rows equal the whole list's, after a snapshot load (every
     figure added) and after a correction and a withdrawal (SYNTHETIC values, as in
     test_asof.py: 685 wounded corrected to 700, and a second week a re-import drops)."""
-    from data_sources import asof, changes, cli
-    from data_sources.store import make_engine
+    from data_sources import cli
+    from data_sources.store import asof, changes
+    from data_sources.store.engine import make_engine
 
     engine = make_engine(loaded_url)
     since = changes.last_refresh_start(engine)

@@ -14,12 +14,14 @@ import pandas as pd
 import streamlit as st
 from rapidfuzz import process
 
-from data_sources import asof, changes, export, query, sources
+from data_sources import sources
 from data_sources.connectors import CONNECTORS
 from data_sources.errors import STORE_FAILURES, store_error
-from data_sources.schema import METRICS
+from data_sources.formats import export
+from data_sources.model.validation import METRICS
 from data_sources.snapshot import load_snapshot
-from data_sources.store import database_url, open_store
+from data_sources.store import asof, changes, query
+from data_sources.store.engine import database_url, open_store
 from views import escape
 
 DEFAULT_CITIES = ["Aleppo", "Mosul"]

@@ -4,7 +4,7 @@ Which places and defaults are offered comes from `views.logic.compare` (pure).""
 
 import streamlit as st
 
-from data_sources.store import database_url
+from data_sources.store.engine import database_url
 from views import common
 from views.logic import compare as logic
 

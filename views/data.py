@@ -3,8 +3,9 @@
 import pandas as pd
 import streamlit as st
 
-from data_sources import asof, changes, export, query
-from data_sources.store import database_url
+from data_sources.formats import export
+from data_sources.store import asof, changes, query
+from data_sources.store.engine import database_url
 from views import common, refresh_panel
 from views.logic import data as logic
 

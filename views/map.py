@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 import charts
-from data_sources.store import database_url
+from data_sources.store.engine import database_url
 from views import common
 from views.logic import map as logic
 

@@ -7,7 +7,7 @@ fresh view only draws: building the figures was most of a view's server CPU."""
 
 import streamlit as st
 
-from data_sources.store import database_url
+from data_sources.store.engine import database_url
 from views import common
 from views.logic import overview as logic
 

@@ -19,10 +19,10 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from data_sources import lock
 from data_sources.connectors import CONNECTORS
+from data_sources.feeds.refresh import RefreshJob, configured_sources, default_scope, describe_run
 from data_sources.http import redact
-from data_sources.refresh import RefreshJob, configured_sources, default_scope, describe_run
+from data_sources.store import lock
 from views import access, common
 
 
@@ -105,7 +105,7 @@ def changes_link(started: float) -> str:
     from datetime import UTC, datetime
     from urllib.parse import urlencode
 
-    from data_sources.asof import format_as_of
+    from data_sources.store.asof import format_as_of
 
     params = {k: st.query_params.get(k) for k in st.query_params if k not in ("since", "until")}
     params["since"] = format_as_of(datetime.fromtimestamp(started, UTC))

@@ -6,7 +6,7 @@ without Streamlit); this script holds the pickers and draws."""
 import streamlit as st
 
 import charts
-from data_sources.store import database_url
+from data_sources.store.engine import database_url
 from views import common
 from views.logic import trends as logic
 

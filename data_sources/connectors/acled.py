@@ -15,10 +15,17 @@ from collections.abc import Iterator
 import httpx
 import pandas as pd
 
-from .. import settings, sources
-from ..country_codes import iso_numeric
-from ..http import FeedClient, FeedError, add_issued_secret, expect, redact_url, require_fields
-from .base import Batch, Connector, Scope, event_figures
+from data_sources import settings, sources
+from data_sources.connectors.base import Batch, Connector, Scope, event_figures
+from data_sources.http import (
+    FeedClient,
+    FeedError,
+    add_issued_secret,
+    expect,
+    redact_url,
+    require_fields,
+)
+from data_sources.model.countries import iso_numeric
 
 PAGE = 5000
 FIELDS = (

@@ -17,11 +17,11 @@ from typing import Any, ClassVar
 
 import pandas as pd
 
-from .. import settings
-from ..aggregate import event_figures  # noqa: F401 - connectors import it from here
-from ..http import FeedClient
-from ..schema import OBSERVATION_COLUMNS, conform
-from ..sources import Source
+from data_sources import settings
+from data_sources.http import FeedClient
+from data_sources.model.aggregate import event_figures  # noqa: F401 - connectors import it from here
+from data_sources.model.validation import OBSERVATION_COLUMNS, conform
+from data_sources.sources import Source
 
 PAGE_KEY = "_page_url"  # put on each record by normalize_all: the page it came on
 

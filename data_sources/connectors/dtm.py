@@ -15,9 +15,9 @@ from collections.abc import Iterator
 import httpx
 import pandas as pd
 
-from .. import settings, sources
-from ..http import FeedClient, FeedError, expect, redact_url, require_fields
-from .base import Batch, Connector, Scope, numeric
+from data_sources import settings, sources
+from data_sources.connectors.base import Batch, Connector, Scope, numeric
+from data_sources.http import FeedClient, FeedError, expect, redact_url, require_fields
 
 COMMON = ("admin0Pcode", "numPresentIdpInd", "reportingDate", "roundNumber")
 LEVELS = {  # route -> fields that level must carry

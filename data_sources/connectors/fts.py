@@ -11,9 +11,9 @@ from collections.abc import Iterator
 import httpx
 import pandas as pd
 
-from .. import sources
-from ..http import FeedClient, FeedError, expect, redact_url, require_fields
-from .base import Batch, Connector, Scope, numeric
+from data_sources import sources
+from data_sources.connectors.base import Batch, Connector, Scope, numeric
+from data_sources.http import FeedClient, FeedError, expect, redact_url, require_fields
 
 
 class FtsConnector(Connector):

@@ -20,9 +20,9 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from .. import settings, sources
-from ..http import FeedClient, offset_pages, require_fields
-from .base import PAGE_KEY, Batch, Connector, Scope, numeric
+from data_sources import settings, sources
+from data_sources.connectors.base import PAGE_KEY, Batch, Connector, Scope, numeric
+from data_sources.http import FeedClient, offset_pages, require_fields
 
 PAGE = 10_000
 

@@ -13,10 +13,10 @@ from collections.abc import Iterator
 import httpx
 import pandas as pd
 
-from .. import settings, sources
-from ..http import FeedClient, FeedError, expect, redact_url, require_fields
-from ..places import gazetteer
-from .base import Batch, Connector, Scope
+from data_sources import settings, sources
+from data_sources.connectors.base import Batch, Connector, Scope
+from data_sources.http import FeedClient, FeedError, expect, redact_url, require_fields
+from data_sources.model.places import gazetteer
 
 PAGE = 1000
 

@@ -14,11 +14,11 @@ from collections.abc import Iterator
 import httpx
 import pandas as pd
 
-from .. import settings, sources
-from ..country_codes import ucdp_country_id
-from ..formats.ucdp import ged_figures
-from ..http import FeedClient, FeedError, expect, redact_url, require_fields
-from .base import Batch, Connector, Scope
+from data_sources import settings, sources
+from data_sources.connectors.base import Batch, Connector, Scope
+from data_sources.formats.ucdp import ged_figures
+from data_sources.http import FeedClient, FeedError, expect, redact_url, require_fields
+from data_sources.model.countries import ucdp_country_id
 
 PAGE = 1000
 FIELDS = (

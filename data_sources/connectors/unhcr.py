@@ -11,10 +11,10 @@ from collections.abc import Iterator
 import httpx
 import pandas as pd
 
-from .. import sources
-from ..formats.unhcr import parse_unhcr_population
-from ..http import FeedClient, expect, redact_url, require_fields
-from .base import Batch, Connector, Scope
+from data_sources import sources
+from data_sources.connectors.base import Batch, Connector, Scope
+from data_sources.formats.unhcr import parse_unhcr_population
+from data_sources.http import FeedClient, expect, redact_url, require_fields
 
 PAGE = 10_000
 FIELDS = ("year", "coo_iso", "coa_iso", "coa_name", "refugees", "idps")

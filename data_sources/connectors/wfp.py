@@ -11,10 +11,10 @@ from collections.abc import Iterator
 
 import pandas as pd
 
-from .. import sources
-from ..formats.hxl import HXLFormatError, parse_hxl_csv
-from ..http import FeedClient, FeedError, expect, require_fields
-from .base import Batch, Connector, Scope, drop_before_since
+from data_sources import sources
+from data_sources.connectors.base import Batch, Connector, Scope, drop_before_since
+from data_sources.formats.hxl import HXLFormatError, parse_hxl_csv
+from data_sources.http import FeedClient, FeedError, expect, require_fields
 
 # HDX names the WFP datasets after its own country names.
 HDX_COUNTRY_SLUG = {

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from data_sources import asof
+from data_sources.store import asof
 from views.escape import md
 
 SHOWN_ROWS = 5_000

@@ -10,8 +10,8 @@ import pandas as pd
 import plotly.graph_objects as go
 
 import charts
-from data_sources import export
-from data_sources.aggregate import FLOWS as FLOW_METRICS
+from data_sources.formats import export
+from data_sources.model.aggregate import FLOWS as FLOW_METRICS
 from views.escape import md
 from views.logic import metric_label
 

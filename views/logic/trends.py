@@ -9,7 +9,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 import charts
-from data_sources import export
+from data_sources.formats import export
 from views.escape import md
 from views.logic import metric_label
 

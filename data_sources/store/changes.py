@@ -18,9 +18,9 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from .asof import bind, one_microsecond_before, visible
-from .query import _frame
-from .store import fetch_log, observations, places, provenance, series
+from data_sources.store.asof import bind, one_microsecond_before, visible
+from data_sources.store.query import _frame
+from data_sources.store.tables import fetch_log, observations, places, provenance, series
 
 KEY = ["series_id", "period_start", "period_end"]
 CHANGE_COLUMNS = [
@@ -277,7 +277,7 @@ def history(revisions: pd.DataFrame, shown: pd.DataFrame) -> pd.DataFrame:
 def to_csv(df: pd.DataFrame) -> bytes:
     """The change list as a download (page and CLI, same bytes): dates as ISO text, links
     without credentials, no cell a spreadsheet would run as a formula."""
-    from .export import _links, neutralise
+    from data_sources.formats.export import _links, neutralise
 
     out = df.reindex(columns=CHANGE_COLUMNS).copy()
     for col in ("period_start", "period_end"):
