@@ -17,7 +17,6 @@ import platform
 import shutil
 import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -355,43 +354,15 @@ def free_port() -> int:
 
 @contextmanager
 def server(script: str, extra_env: dict[str, str]):
-    port = free_port()
-    start = time.perf_counter()
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            script,
-            "--server.port",
-            str(port),
-            "--server.address",
-            "127.0.0.1",
-            "--server.headless",
-            "true",
-        ],
-        cwd=ROOT,
-        env={**os.environ, **extra_env},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    import httpx
+    """`devtools.streamlit_server.running` as the benchmarks use it: (base URL, process,
+    spawn time); a server that never answers fails the run with its own output."""
+    from devtools.streamlit_server import running
 
-    while True:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/_stcore/health", timeout=1).text == "ok":
-                break
-        except httpx.HTTPError:
-            time.sleep(0.1)
-        if proc.poll() is not None or time.perf_counter() - start > 120:
-            proc.kill()
-            raise RuntimeError(f"streamlit run {script} did not come up (exit {proc.poll()})")
-    try:
-        yield f"http://127.0.0.1:{port}", proc, start
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        running(script, extra_env, log=Path(tmp) / "server.log", timeout=120) as s,
+    ):
+        yield s.base, s.proc, s.started
 
 
 def peak_rss_mb(pid: int) -> float:
