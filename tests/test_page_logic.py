@@ -180,7 +180,9 @@ def test_event_markers_are_other_metrics_reports_within_the_span(store):
 
 def test_compare_offers_places_with_two_sources_regions_first(store):
     names = compare.place_names(query.all_places(store))
-    options = compare.place_options(query.catalogue(store), names, [HOMS])
+    multi = set(compare.multi_source(query.catalogue(store)).place_id)
+    assert HOMS not in multi  # only WFP gives Homs figures
+    options = compare.place_options(multi, names, [HOMS])
     assert options[0].startswith("region:")
     assert MOSUL in options and HOMS in options  # Homs: chosen in the sidebar
     assert all(

@@ -11,10 +11,18 @@ from views.logic import compare as logic
 st.title("Compare sources")
 common.show_link_problems()
 url = database_url()
-places = common.place_table(url)
-cat = common.catalogue_all(url)
-names = logic.place_names(places)
-place_options = logic.place_options(cat, names, st.session_state.get("place_ids", []))
+
+
+@st.cache_resource(ttl=6 * 3600, max_entries=16, show_spinner=False)
+def catalogue(url: str, version: str, when: str | None) -> tuple:
+    """The catalogue, the places' names and the places with more than one source, once per
+    data version and moment and shared (read, never changed)."""
+    cat = common.catalogue_all(url)
+    return cat, logic.place_names(common.place_table(url)), set(logic.multi_source(cat).place_id)
+
+
+cat, names, multi = catalogue(url, common.data_version(), common.as_of_text())
+place_options = logic.place_options(multi, names, st.session_state.get("place_ids", []))
 if not place_options:
     st.info("No place has figures from more than one source yet.")
     st.stop()

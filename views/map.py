@@ -13,8 +13,17 @@ from views.logic import map as logic
 st.title("Map")
 common.show_link_problems()
 url = database_url()
-cities = common.city_table(url)
-cat = logic.mappable(common.catalogue_all(url))
+
+
+@st.cache_resource(ttl=6 * 3600, max_entries=16, show_spinner=False)
+def mappable(url: str, version: str, when: str | None):
+    """The catalogue of places with a bubble, filtered once per data version and moment and
+    shared (read, never changed): unpickling and filtering the whole catalogue was half of a
+    fresh view's CPU."""
+    return logic.mappable(common.catalogue_all(url))
+
+
+cat = mappable(url, common.data_version(), common.as_of_text())
 if cat.empty:
     st.info("No city figures stored yet.")
     st.stop()

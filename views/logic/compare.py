@@ -44,13 +44,10 @@ def multi_source(cat: pd.DataFrame) -> pd.DataFrame:
     return counts[counts > 1].reset_index()
 
 
-def place_options(cat: pd.DataFrame, names: dict[str, str], chosen: list[str]) -> list[str]:
-    """Places worth comparing (more than one source) and the cities chosen in the sidebar:
-    regions first, then by name."""
-    return sorted(
-        set(multi_source(cat).place_id) | set(chosen),
-        key=lambda p: (not p.startswith("region:"), names.get(p, p)),
-    )
+def place_options(multi: set[str], names: dict[str, str], chosen: list[str]) -> list[str]:
+    """Places worth comparing (`multi`: more than one source, see `multi_source`) and the
+    cities chosen in the sidebar: regions first, then by name."""
+    return sorted(multi | set(chosen), key=lambda p: (not p.startswith("region:"), names.get(p, p)))
 
 
 def disagreements(data: pd.DataFrame) -> pd.DataFrame:
