@@ -265,3 +265,18 @@ def test_the_data_pages_change_list_counts_and_first_rows_come_from_sql(
     assert first.change.tolist() == ["revised", "withdrawn"]
     assert first.old_value.tolist() == [685.0, 312.0] and first.new_value.iloc[0] == 700.0
     engine.dispose()
+
+
+def test_page_logic_runs_without_streamlit():
+    """`views/logic/` is importable where Streamlit is not: no module of it imports it."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "import views.logic.overview, views.logic.trends, views.logic.compare\n"
+        "import views.logic.map, views.logic.data\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'streamlit'))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
