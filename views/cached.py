@@ -121,7 +121,7 @@ def _changed_since(url: str, version: str, when: str) -> int:
 @st.cache_data(ttl=6 * 3600, max_entries=4, show_spinner=False)
 def _changes(url: str, version: str, since: str, until: str | None) -> pd.DataFrame:
     """Every change in a window: long after a snapshot load (every figure is "added"), so few
-    are kept and pages take the summary and the first rows (`_change_view`)."""
+    are kept; only the CSV download reads it (pages show `_change_view`)."""
     return changes.changes(engine_for(url), _at(since), _at(until))
 
 
@@ -129,8 +129,8 @@ def _changes(url: str, version: str, since: str, until: str | None) -> pd.DataFr
 def _change_view(
     url: str, version: str, since: str, until: str | None, rows: int
 ) -> tuple[str, pd.DataFrame]:
-    found = _changes(url, version, since, until)
-    return changes.summary(found), found.head(rows)
+    """The summary and first rows from SQL counts and a LIMIT, not the whole list."""
+    return changes.page(engine_for(url), _at(since), _at(until), rows)
 
 
 @st.cache_data(ttl=6 * 3600, max_entries=4, show_spinner=False)
