@@ -8,13 +8,13 @@ caches already warm (one view first, not counted). The server's CPU is read from
 /proc/PID/stat (user + system, every thread) before and after N views and divided by N, so
 whatever else runs on the machine does not count. Two ways of opening a view, both counted:
 
-- *session*: a websocket session speaking Streamlit's protocol (bench/sessions.py): only the
+- *session*: a websocket session speaking Streamlit's protocol (devtools/sessions.py): only the
   script run and the page's messages, no browser;
 - *browser*: a new Chromium page (Debian's, never downloaded), which also costs the server the
   static files, the frontend's own messages and any rerun the page triggers.
 
 Our pages run on the bundled snapshot (real data); the peer on the scaled data
-(bench/generate.py: SCALED, NOT REAL) asking for one city's wheat flour. The last column is
+(devtools/generate.py: SCALED, NOT REAL) asking for one city's wheat flour. The last column is
 each page's CPU above the one-chart page's, the issue's target being at most 0.1 s.
 """
 

@@ -6,8 +6,9 @@ import zipfile
 import pandas as pd
 import pytest
 
-import charts
 from data_sources.formats import export
+from data_sources.model import combine
+from views import charts
 
 
 def frame(rows):
@@ -27,10 +28,10 @@ def test_flows_add_up_and_accumulate():
             ["Mosul", "2017-02-01", "2017-02-07", 7, "a", ""],
         ]
     )
-    monthly = charts.aggregate(df, "civilians_killed", "month")
+    monthly = combine.aggregate(df, "civilians_killed", "month")
     assert monthly.value.tolist() == [15, 7]
     assert monthly.period_label.tolist() == ["Jan 2017", "Feb 2017"]
-    cumulative = charts.aggregate(df, "civilians_killed", "month", cumulative=True)
+    cumulative = combine.aggregate(df, "civilians_killed", "month", cumulative=True)
     assert cumulative.value.tolist() == [15, 22]
 
 
@@ -41,8 +42,8 @@ def test_stocks_take_the_last_count_and_prices_average():
             ["Mosul", "2017-01-20", "2017-01-20", 140000, "ocha", ""],
         ]
     )
-    assert charts.aggregate(df, "idps", "month").value.tolist() == [140000]
-    assert charts.aggregate(df, "food_price", "month").value.tolist() == [137750]
+    assert combine.aggregate(df, "idps", "month").value.tolist() == [140000]
+    assert combine.aggregate(df, "food_price", "month").value.tolist() == [137750]
 
 
 def test_a_figure_spanning_many_periods_is_kept_whole():
@@ -52,7 +53,7 @@ def test_a_figure_spanning_many_periods_is_kept_whole():
             ["Mosul", "2017-06-01", "2017-06-07", 100, "x", ""],
         ]
     )
-    out = charts.aggregate(df, "displaced_new", "month", cumulative=True)
+    out = combine.aggregate(df, "displaced_new", "month", cumulative=True)
     whole = out[out.spans]
     assert whole.value.tolist() == [854327]
     assert whole.period_label.tolist() == ["2016-10-17 to 2017-06-11"]
@@ -67,13 +68,13 @@ def test_weeks_end_on_sunday_years_hold_their_figures_and_citations_are_kept():
             ["Aleppo", "2017-01-02", "2017-01-02", 400, "wfp", "WFP VAM"],
         ]
     )
-    weekly = charts.aggregate(df, "food_price", "week")
+    weekly = combine.aggregate(df, "food_price", "week")
     assert weekly.period_label.tolist() == [
         "week ending 2016-12-04",
         "week ending 2016-12-11",
         "week ending 2017-01-08",
     ]
-    yearly = charts.aggregate(df, "food_price", "year")
+    yearly = combine.aggregate(df, "food_price", "year")
     assert yearly.period_label.tolist() == ["2016", "2017"]
     assert yearly.value.tolist() == [3250, 400]
     assert yearly.figures.tolist() == [2, 1]
@@ -88,10 +89,10 @@ def test_a_point_made_of_several_sources_names_them_all():
             ["Homs", "2017-04-01", "2017-04-01", 30, "OCHA", ""],
         ]
     )
-    out = charts.aggregate(df, "civilians_killed", "month")
+    out = combine.aggregate(df, "civilians_killed", "month")
     assert out.source.tolist() == ["ICRC, OCHA", "OCHA"]
     assert out.value.tolist() == [30, 30]
-    per_source = charts.aggregate(df, "civilians_killed", "month", by=("city", "origin"))
+    per_source = combine.aggregate(df, "civilians_killed", "month", by=("city", "origin"))
     assert per_source[["origin", "value"]].values.tolist() == [
         ["ICRC", 20],
         ["OCHA", 10],
@@ -101,7 +102,7 @@ def test_a_point_made_of_several_sources_names_them_all():
 
 def test_per_capita_uses_the_named_denominator():
     agg = pd.DataFrame({"city": ["Aleppo", "Nowhere"], "value": [2098.21, 5]})
-    out = charts.per_capita(agg, {"Aleppo": 2_098_210})
+    out = combine.per_capita(agg, {"Aleppo": 2_098_210})
     assert out.city.tolist() == ["Aleppo"]
     assert out.value.tolist() == pytest.approx([100.0])
 
@@ -115,7 +116,7 @@ def test_disagreements_put_sources_side_by_side():
     )
     df["estimate"] = ["low", "reported"]
     df["qualifier"] = "coalition airstrikes in Iraq and Syria"
-    table = charts.disagreements(df)
+    table = combine.disagreements(df)
     assert table[["lowest", "highest"]].values.tolist() == [[173, 2013]]
     assert table.ratio.item() == pytest.approx(2013 / 173)
     assert "Airwars (low): 2,013" in table.figures.item()
@@ -128,7 +129,7 @@ def test_trend_figure_draws_one_trace_per_city():
             ["Homs", "2016-01-01", "2016-01-31", 140, "wfp", ""],
         ]
     )
-    agg = charts.aggregate(df, "food_price", "month")
+    agg = combine.aggregate(df, "food_price", "month")
     fig = charts.trend_figure(agg, metric="food_price", unit="SYP/KG")
     assert [t.name for t in fig.data] == ["Aleppo", "Homs"]
     assert [list(t.y) for t in fig.data] == [[165], [140]]
@@ -157,7 +158,7 @@ def test_exports_csv_hxl_and_zip(loaded_engine):
 
 
 def test_trend_keeps_one_estimate_per_source_and_period():
-    from charts import one_estimate
+    from data_sources.model.combine import one_estimate
 
     day = pd.Timestamp("2017-07-09")
     rows = pd.DataFrame(
@@ -190,7 +191,7 @@ def test_a_single_figure_gets_a_readable_time_axis():
 
 
 def test_events_close_together_share_a_marker_and_the_title_leaves_room_for_them():
-    agg = charts.aggregate(
+    agg = combine.aggregate(
         frame(
             [
                 ["Aleppo", "2014-01-01", "2014-01-31", 90, "wfp", ""],

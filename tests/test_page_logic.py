@@ -4,7 +4,7 @@ bundled snapshot read through the store's own queries, on SQLite and PostgreSQL.
 import pandas as pd
 import pytest
 
-import charts
+from data_sources.model import combine
 from data_sources.store import query
 from views.logic import compare, data, overview, trends
 from views.logic import map as map_logic
@@ -91,7 +91,7 @@ def test_sparkline_needs_two_points_and_averages_markets():
 
 def test_trend_lines_per_source_per_capita_never_added(store):
     cities = query.cities(store)
-    data = charts.one_estimate(
+    data = combine.one_estimate(
         query.series_frame(
             store, [MOSUL], "idps", qualifier="currently displaced by the Mosul operation"
         )
@@ -118,7 +118,7 @@ def test_trend_lines_per_source_per_capita_never_added(store):
 
 
 def test_trend_cumulative_only_for_flows(store):
-    deaths = charts.one_estimate(
+    deaths = combine.one_estimate(
         query.series_frame(store, [MOSUL], "conflict_fatalities", qualifier="", unit="people")
     )
     deaths = deaths[deaths.source == "ucdp"]
@@ -134,7 +134,7 @@ def test_trend_cumulative_only_for_flows(store):
     assert running.subtitle.startswith("people · cumulative")
     assert running.points.value.iloc[-1] == pytest.approx(deaths.value.sum())
     assert running.points.value.is_monotonic_increasing
-    prices = charts.one_estimate(
+    prices = combine.one_estimate(
         query.series_frame(
             store, [ALEPPO], "food_price", qualifier="Wheat flour, retail", unit="SYP/KG"
         )

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from rapidfuzz import process
 
-from data_sources.model.validation import METRICS
+from data_sources.model.metrics import METRICS
 from views import escape
 from views.text import safe
 

@@ -5,9 +5,8 @@ What can be drawn and the slider's months come from `views.logic.map` (pure)."""
 import pandas as pd
 import streamlit as st
 
-import charts
 from data_sources.store.engine import database_url
-from views import common
+from views import charts, common
 from views.logic import map as logic
 
 st.title("Map")

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import pandas as pd
 import streamlit as st
 
-from data_sources.model.validation import METRICS
+from data_sources.model.metrics import METRICS
 from data_sources.store.engine import database_url
 from views import url_state
 from views.cached import city_table, place_table

@@ -5,7 +5,7 @@ without Streamlit); this script holds the pickers and draws."""
 
 import streamlit as st
 
-import charts
+from data_sources.model import combine
 from data_sources.store.engine import database_url
 from views import common
 from views.logic import trends as logic
@@ -28,7 +28,7 @@ c1, c2, c3, c4 = st.columns(4)
 with c1:
     metric = common.metric_select(cat.metric.unique())
 rows = cat[cat.metric == metric]
-kind = charts.metric_kind(metric)
+kind = combine.metric_kind(metric)
 qualifier = site = unit = None
 with c2:
     qualifiers = sorted(rows.qualifier.unique())
@@ -64,7 +64,7 @@ c5, c6, c7, c8 = st.columns(4)
 with c5:
     period = common.url_select(
         "Period",
-        list(charts.FREQUENCIES),
+        list(combine.FREQUENCIES),
         "period",
         "month",
         widget=st.radio,

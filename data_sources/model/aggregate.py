@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from data_sources.model.validation import METRICS
+from data_sources.model.metrics import METRICS
 
 EVENT = "event"  # value of the `row_kind` column for a row that is one event (or a sum of some)
 FLOWS = frozenset(name for name, metric in METRICS.items() if metric.kind == "flow")

@@ -592,7 +592,7 @@ def map_points(
     average); a city with several series (markets, sources) shows their mean. Figures that
     cover more than the month are left out. Only cities' rows leave the database.
     """
-    from data_sources.model.validation import METRICS
+    from data_sources.model.metrics import METRICS
 
     start = pd.Period(month, "M").start_time.date()
     end = pd.Period(month, "M").end_time.date()

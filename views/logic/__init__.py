@@ -6,7 +6,7 @@ DataFrame, text or a small dataclass out. The page scripts in `views/` only read
 import streamlit: a test of a headline or an event marker needs no AppTest.
 """
 
-from data_sources.model.validation import METRICS
+from data_sources.model.metrics import METRICS
 
 
 def metric_label(metric: str) -> str:

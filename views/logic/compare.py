@@ -8,7 +8,8 @@ from dataclasses import dataclass
 import pandas as pd
 import plotly.graph_objects as go
 
-import charts
+from data_sources.model import combine
+from views import charts
 
 FIGURE_COLUMNS = [
     "origin",
@@ -52,7 +53,7 @@ def place_options(multi: set[str], names: dict[str, str], chosen: list[str]) -> 
 
 def disagreements(data: pd.DataFrame) -> pd.DataFrame:
     """Where two sources give the figure for the same period: lowest, highest and ratio."""
-    return charts.disagreements(data)
+    return combine.disagreements(data)
 
 
 @dataclass

@@ -9,9 +9,10 @@ from dataclasses import dataclass, field
 import pandas as pd
 import plotly.graph_objects as go
 
-import charts
 from data_sources.formats import export
+from data_sources.model import combine
 from data_sources.model.aggregate import FLOWS as FLOW_METRICS
+from views import charts
 from views.escape import md
 from views.logic import metric_label
 
@@ -160,7 +161,7 @@ def deadliest_months(deaths: pd.DataFrame) -> list[DeadliestMonth]:
     deaths = deaths[deaths.source.isin(EVENT_SOURCES)]
     out = []
     for origin, part in deaths.groupby("origin"):
-        monthly = charts.monthly_sums(part)
+        monthly = combine.monthly_sums(part)
         peak = monthly.loc[monthly.best.idxmax()]
         low, high = peak["low"], peak["high"]
         spread = (

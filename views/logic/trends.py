@@ -8,8 +8,9 @@ from dataclasses import dataclass
 import pandas as pd
 import plotly.graph_objects as go
 
-import charts
 from data_sources.formats import export
+from data_sources.model import combine
+from views import charts
 from views.escape import md
 from views.logic import metric_label
 
@@ -44,12 +45,12 @@ def trend_chart(
     are different measurements of one thing and are never added: each source gets its own
     line. Cumulative only for flows, per capita never for prices; `population` maps a city's
     name to its residents (districts and governorates have none and are left out, and said)."""
-    kind = charts.metric_kind(metric)
+    kind = combine.metric_kind(metric)
     running = cumulative and kind == "flow"
     per_source = kind != "price" and data.origin.nunique() > 1
     by = ("city", "origin") if per_source else ("city",)
-    points = charts.aggregate(data, metric, period, running, by=by)
-    earlier = None if first is None else charts.aggregate(first, metric, period, running, by=by)
+    points = combine.aggregate(data, metric, period, running, by=by)
+    earlier = None if first is None else combine.aggregate(first, metric, period, running, by=by)
     subtitle = f"{unit} · {'cumulative' if running else period}"
     if site is None and metric == "food_price":
         subtitle += " · mean over the city's markets"
@@ -58,9 +59,9 @@ def trend_chart(
     if per_capita and kind != "price":
         pop = {n: p for n, p in population.items() if pd.notna(p)}
         without = sorted(set(points.city) - set(pop))
-        points = charts.per_capita(points, pop)
+        points = combine.per_capita(points, pop)
         if earlier is not None:
-            earlier = charts.per_capita(earlier, pop)
+            earlier = combine.per_capita(earlier, pop)
         subtitle += (
             " · per 100,000 residents; denominator: GeoNames population ("
             + ", ".join(f"{n} {int(pop[n]):,}" for n in points.city.unique())
@@ -159,12 +160,12 @@ def trend_view(
     """The whole chart from the chosen series (every estimate), `every` revision of it when
     earlier revisions are asked for, and the places' reported figures (the event markers).
     One estimate per figure (best, else reported, else low); None when nothing is left."""
-    data = charts.one_estimate(series)
+    data = combine.one_estimate(series)
     if source is not None:
         data = data[data.origin == source]
     if data.empty:
         return None
-    first = charts.first_published(data, every) if every is not None else None
+    first = combine.first_published(data, every) if every is not None else None
     chart = trend_chart(
         data,
         metric=metric,
