@@ -1,0 +1,105 @@
+"""Calendar days of ISO dates and timestamps (model/dates.py): offsets to UTC, naive as
+written, anything else no day at all, and each feed's own date form as it really arrives."""
+
+import json
+from datetime import UTC, date, datetime, timedelta, timezone
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from data_sources.model.dates import calendar_day, calendar_days
+
+FEEDS = Path(__file__).parent / "fixtures" / "feeds"
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+@pytest.mark.parametrize(
+    ("text", "day"),
+    [
+        ("2016-11-30", "2016-11-30"),
+        ("2016-11-30T12:34:56", "2016-11-30"),  # naive: as written
+        ("2016-11-30T23:59:59", "2016-11-30"),
+        ("2016-11-30 00:00:00.000", "2016-11-30"),  # UCDP's CSV
+        ("2016-11-30T12:34:56Z", "2016-11-30"),
+        ("2016-11-30T01:30:00+03:00", "2016-11-29"),  # 22:30 UTC the day before
+        ("2016-11-30T23:30:00-05:00", "2016-12-01"),  # 04:30 UTC the next day
+        ("2016-12-31T23:30:00-0100", "2017-01-01"),  # across a year, offset without colon
+        ("2016-11-30T02:00+03", "2016-11-29"),  # hours-only offset, no seconds
+        ("2016-11-30T12:34:56.123456+00:00", "2016-11-30"),
+        ("2016-02-29", "2016-02-29"),
+        ("2106-02-01", "2106-02-01"),  # a mistyped year is kept for validation to name
+        (" 2016-11-30 ", "2016-11-30"),
+    ],
+)
+def test_iso_text_gives_the_utc_or_written_day(text, day):
+    assert calendar_days(pd.Series([text])).tolist() == [day]
+    assert calendar_day(text) == date.fromisoformat(day)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["2016/11/30", "30/11/2016", "2016-11", "2016-02-30", "2016-13-01", "2016-00-10", "Nov 2016",
+     "", "2016-11-30T25", "20161130", "2016-11-30garbage"],
+)  # fmt: skip
+def test_anything_else_is_no_day_rather_than_a_cut(text):
+    assert calendar_days(pd.Series([text])).tolist() == [None]
+    assert calendar_day(text) is None
+
+
+def test_objects_and_missing_values_in_one_column():
+    values = pd.Series(
+        [
+            datetime(2016, 11, 30, 1, 30, tzinfo=timezone(timedelta(hours=3))),
+            date(2017, 3, 1),
+            pd.Timestamp("2017-03-01T10:00:00Z"),
+            None,
+            float("nan"),
+            20161130,
+            "2017-03-01",
+            "2017-03-01",  # repeated values are parsed once and kept in place
+        ],
+        index=[10, 11, 12, 13, 14, 15, 16, 17],
+    )
+    out = calendar_days(values)
+    assert out.index.tolist() == values.index.tolist()
+    assert out.tolist() == [
+        "2016-11-29", "2017-03-01", "2017-03-01", None, None, None, "2017-03-01", "2017-03-01",
+    ]  # fmt: skip
+
+
+def test_datetime_columns_naive_and_aware():
+    naive = pd.Series(pd.to_datetime(["2016-11-30 23:00", None]))
+    assert calendar_days(naive).tolist() == ["2016-11-30", None]
+    aware = pd.Series(pd.to_datetime(["2016-11-30T23:30:00-05:00"], utc=True))
+    assert calendar_days(aware).tolist() == ["2016-12-01"]
+    assert calendar_day(datetime(2016, 11, 30, 23, 30, tzinfo=UTC)) == date(2016, 11, 30)
+
+
+def test_real_payload_dates_of_each_feed():
+    """ReliefWeb's `date.original`, UCDP's `date_start` (both recorded responses) and HAPI's
+    `reference_period_start` as the feeds send them; HAPI's timestamp form as its API
+    documents it ("2023-01-01T00:00:00")."""
+    reliefweb = json.loads((FEEDS / "reliefweb" / "recorded_v1_reports_NPL.json").read_text())
+    originals = [r["fields"]["date"]["original"] for r in reliefweb["data"]]
+    assert originals[0] == "2020-09-17T00:00:00+00:00"
+    assert calendar_days(pd.Series(originals)).iloc[0] == "2020-09-17"
+    ucdp = json.loads((FEEDS / "ucdp" / "recorded_gedevents_25.1_pagesize1_page0.json").read_text())
+    assert calendar_day(ucdp["Result"][0]["date_start"]) == date(2010, 5, 13)
+    hapi = json.loads((FEEDS / "hapi" / "food-prices.json").read_text())
+    assert calendar_day(hapi[0]["reference_period_start"]) == date(2017, 1, 15)
+    assert calendar_day("2023-01-01T00:00:00") == date(2023, 1, 1)
+
+
+def test_real_dtm_reporting_dates():
+    """DTM's `reportingDate` from a real DTM v3 answer, read where it lies (DTM's terms forbid
+    committing its data)."""
+    sample = SHARED / "api-samples" / "iom-dtm" / "displacement-admin2-admin0pcode-tcd.json"
+    if not sample.exists():
+        pytest.skip(f"{sample} not present")
+    payload = json.loads(sample.read_text())
+    records = payload["result"] if isinstance(payload, dict) else payload
+    raw = pd.Series([r["reportingDate"] for r in records])
+    days = calendar_days(raw)
+    assert days.notna().all()
+    assert (days == raw.str.slice(0, 10)).all()  # naive midnight: the written day
