@@ -22,6 +22,7 @@ from sqlalchemy.engine import Engine
 
 from data_sources.http import redact_url
 from data_sources.model.aggregate import add_up_events, summable
+from data_sources.model.dates import calendar_day
 from data_sources.model.places import Gazetteer, gazetteer
 from data_sources.model.validation import validate
 from data_sources.store.fetches import (
@@ -476,19 +477,7 @@ def _store_observations(
         changed & ~back, ["series_id", "period_start", "period_end", "old_revision"]
     ]
     if not superseded.empty:
-        _set_revisions(
-            conn,
-            {"is_current": False},
-            [
-                {
-                    "s": int(r.series_id),
-                    "a": r.period_start.date(),
-                    "b": r.period_end.date(),
-                    "r": int(r.old_revision),
-                }
-                for r in superseded.itertuples()
-            ],
-        )
+        _set_revisions(conn, {"is_current": False}, superseded.rename(columns=REVISION_KEY))
     _insert_observations(conn, to_write, retrieved, result.fetch_id)
     if conflicts.empty:
         return conflicts
@@ -646,38 +635,91 @@ def _withdraw_missing(conn, obs: pd.DataFrame, datasets: pd.DataFrame, retrieved
                 o.series_id.in_(ids), o.is_current.is_(True)
             )
         ).all()
-        gone = [
-            {"s": s, "a": _as_date(a), "b": _as_date(b), "r": r}
-            for s, a, b, r in rows
-            if (s, _as_date(a), _as_date(b)) not in held
-        ]
-        if gone:
-            _set_revisions(conn, {"is_current": False, "withdrawn_at": retrieved}, gone)
+        gone = pd.DataFrame(
+            [
+                (s, _as_date(a), _as_date(b), r)
+                for s, a, b, r in rows
+                if (s, _as_date(a), _as_date(b)) not in held
+            ],
+            columns=list(REVISION_COLUMNS),
+        )
+        _set_revisions(conn, {"is_current": False, "withdrawn_at": retrieved}, gone)
         withdrawn += len(gone)
     return withdrawn
 
 
-def _set_revisions(conn, values: dict, keys: list[dict]) -> None:
-    """Set `values` on the revisions named by `keys` ({"s": series, "a": start, "b": end,
-    "r": revision}): one statement executed for every key."""
-    o = observations.c
+# the columns that name one revision, as the frames handed to `_set_revisions` call them
+REVISION_KEY = {"old_revision": "revision"}
+REVISION_COLUMNS = ("series_id", "period_start", "period_end", "revision")
+_KEYS = sa.Table(
+    "revision_keys",
+    sa.MetaData(),
+    sa.Column("series_id", sa.Integer, nullable=False),
+    sa.Column("period_start", sa.Date, nullable=False),
+    sa.Column("period_end", sa.Date, nullable=False),
+    sa.Column("revision", sa.Integer, nullable=False),
+    prefixes=["TEMPORARY"],
+)
+
+
+def _set_revisions(conn, values: dict, keys: pd.DataFrame) -> None:
+    """Set `values` on the revisions named by `keys` (series_id, period_start, period_end,
+    revision) with one UPDATE joined to the keys per chunk of 50,000. One UPDATE per key made
+    a load revising 500,000 figures take 192 s."""
+    if keys.empty:
+        return
+    series_ids = keys["series_id"].to_numpy(np.int64).tolist()
+    revisions = keys["revision"].to_numpy(np.int64).tolist()
+    starts, ends = (pd.to_datetime(keys[c]) for c in ("period_start", "period_end"))
+    if conn.dialect.name == "postgresql":
+        _set_revisions_postgresql(
+            conn, values, [series_ids, starts.dt.date.tolist(), ends.dt.date.tolist(), revisions]
+        )
+        return
+    # elsewhere (SQLite): the keys go into a temporary table, dates as the ISO text SQLite holds
+    _KEYS.create(conn)
+    params = list(zip(series_ids, _iso_days(starts), _iso_days(ends), revisions, strict=True))
+    for chunk in _chunks(params, 50_000):
+        conn.exec_driver_sql("INSERT INTO revision_keys VALUES (?, ?, ?, ?)", chunk)
+    o, k = observations.c, _KEYS.c
     conn.execute(
         observations.update()
         .where(
-            o.series_id == sa.bindparam("s"),
-            o.period_start == sa.bindparam("a"),
-            o.period_end == sa.bindparam("b"),
-            o.revision == sa.bindparam("r"),
+            o.series_id == k.series_id,
+            o.period_start == k.period_start,
+            o.period_end == k.period_end,
+            o.revision == k.revision,
         )
-        .values(**values),
-        keys,
+        .values(**values)
     )
+    _KEYS.drop(conn)  # on failure the rollback takes it away with everything else
+
+
+def _set_revisions_postgresql(conn, values: dict, columns: list[list]) -> None:
+    """PostgreSQL's share: the keys travel as four arrays and are joined with `unnest`, so
+    a chunk is one statement with five parameters (psycopg's executemany into a temporary
+    table cost as much as the per-key UPDATEs)."""
+    sets = ", ".join(f"{name} = %({name})s" for name in values)  # our column names only
+    sql = (
+        f"UPDATE observations AS o SET {sets} "
+        "FROM unnest(%(s)s::int[], %(a)s::date[], %(b)s::date[], %(r)s::int[]) "
+        "AS k(series_id, period_start, period_end, revision) "
+        "WHERE o.series_id = k.series_id AND o.period_start = k.period_start "
+        "AND o.period_end = k.period_end AND o.revision = k.revision"
+    )
+    rows = len(columns[0])
+    for at in range(0, rows, 50_000):
+        s, a, b, r = (col[at : at + 50_000] for col in columns)
+        conn.exec_driver_sql(sql, {**values, "s": s, "a": a, "b": b, "r": r})
 
 
 def _as_date(value) -> date:
-    """A stored date as `datetime.date` (SQLite may hand back text)."""
+    """A stored date as `datetime.date` (SQLite hands back text, PostgreSQL a date)."""
     if isinstance(value, datetime):
         return value.date()
     if isinstance(value, date):
         return value
-    return date.fromisoformat(str(value)[:10])
+    day = calendar_day(value)
+    if day is None:
+        raise ValueError(f"not a stored date: {value!r}")
+    return day
