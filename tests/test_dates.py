@@ -103,3 +103,23 @@ def test_real_dtm_reporting_dates():
     days = calendar_days(raw)
     assert days.notna().all()
     assert (days == raw.str.slice(0, 10)).all()  # naive midnight: the written day
+
+
+def test_a_ucdp_event_with_a_date_that_is_no_iso_day_is_rejected_naming_it():
+    """The recorded UCDP event as UCDP sent it, and again with its date written "2010/05/13
+    00:00": the first is stored on its day, the second rejected with the text it carried
+    (a cut to ten characters would have stored it on a day that looks right by accident)."""
+    from data_sources.formats.ucdp import ged_figures
+    from data_sources.model.validation import validate
+
+    payload = json.loads(
+        (FEEDS / "ucdp" / "recorded_gedevents_25.1_pagesize1_page0.json").read_text()
+    )
+    event = payload["Result"][0]
+    bad = {**event, "id": "altered", "date_start": "2010/05/13 00:00"}
+    rows = ged_figures(pd.DataFrame([event, bad]), "https://ucdpapi.pcr.uu.se/api/gedevents/25.1")
+    good, rejected = validate(rows.assign(source="ucdp", citation="UCDP GED 25.1"))
+    assert set(good["period_start"].dt.strftime("%Y-%m-%d")) == {"2010-05-13"}
+    assert set(rejected["reason"]) == {
+        "unreadable period start 'not an ISO date: 2010/05/13 00:00'"
+    }

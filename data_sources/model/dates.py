@@ -63,7 +63,9 @@ def _days_of(text: pd.Series) -> pd.Series:
     if not matched.any():
         return pd.Series(out, index=text.index, dtype=object)
     day = parts.loc[matched, "day"]
-    year, month, mday = (day.str.slice(a, b).astype(int).to_numpy() for a, b in ((0, 4), (5, 7), (8, 10)))
+    year, month, mday = (
+        day.str.slice(a, b).astype(int).to_numpy() for a, b in ((0, 4), (5, 7), (8, 10))
+    )
     first = ((year - 1970) * 12 + month - 1).astype("datetime64[M]")
     days = first.astype("datetime64[D]") + (mday - 1).astype("timedelta64[D]")
     real = (month >= 1) & (month <= 12) & (mday >= 1) & (days.astype("datetime64[M]") == first)

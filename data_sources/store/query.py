@@ -13,6 +13,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from data_sources.model.dates import calendar_day, calendar_days
 from data_sources.store.asof import bind, visible
 from data_sources.store.fetches import DATA_VERSION_KEY
 from data_sources.store.tables import (
@@ -339,10 +340,11 @@ def _rows_to_columns(rows: list[tuple]) -> dict[str, np.ndarray]:
 
 
 def _days(values: tuple) -> np.ndarray:
-    """Dates as numpy days. SQLite hands back ISO text (sliced, since a stored date may carry a
-    time); PostgreSQL's driver hands back `datetime.date`, which numpy converts as it is."""
+    """Dates as numpy days. SQLite hands back ISO text (its day taken, since a stored date
+    may carry a time); PostgreSQL's driver hands back `datetime.date`, which numpy converts
+    as it is."""
     if values and isinstance(values[0], str):
-        return np.array([d[:10] for d in values], dtype="datetime64[D]")
+        return calendar_days(pd.Series(values, dtype=object)).to_numpy("datetime64[D]")
     return np.array(values, dtype="datetime64[D]")
 
 
@@ -687,8 +689,6 @@ def newest_periods(engine: Engine, source: str) -> dict:
     Incremental refresh asks each feed only from here on (minus an overlap for revisions); a
     country with nothing stored is absent, so it gets the feed's whole history. Values are
     `datetime.date`."""
-    from datetime import date
-
     o = observations.c
     q = (
         sa.select(places.c.country_iso3, sa.func.max(o.period_end).label("newest"))
@@ -702,9 +702,8 @@ def newest_periods(engine: Engine, source: str) -> dict:
     )
     with engine.connect() as conn:
         rows = conn.execute(q).all()
-    return {
-        str(iso3): date.fromisoformat(str(newest)[:10]) for iso3, newest in rows if iso3 and newest
-    }
+    days = {str(iso3): calendar_day(newest) for iso3, newest in rows if iso3 and newest}
+    return {iso3: day for iso3, day in days.items() if day}
 
 
 # -- the data version -----------------------------------------------------------------------
