@@ -6,7 +6,6 @@ import pytest
 import sqlalchemy as sa
 
 from data_sources.store import fetches, query
-from data_sources.store.ingest import ingest as write_path
 from data_sources.store.fetches import (
     IngestResult,
     close_interrupted,
@@ -14,6 +13,7 @@ from data_sources.store.fetches import (
     start_fetch,
 )
 from data_sources.store.ingest import ingest
+from data_sources.store.ingest import ingest as write_path
 from data_sources.store.tables import observations
 
 

@@ -20,9 +20,9 @@ from data_sources.model.places import place_suffix
 from data_sources.store import query
 from data_sources.store.ingest import ingest
 from data_sources.store.tables import rejects
+from devtools.replay_server import SHARED
 
 from .conftest import ROOT
-from devtools.replay_server import SHARED
 
 MOSUL_SHEET = ROOT / "tests" / "fixtures" / "ucdp_mosul" / "after" / "conflict_data_irq.csv"
 IRAQ = SHARED / "ucdp-ged" / "conflict_data_irq.csv"
