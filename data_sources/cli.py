@@ -1,5 +1,5 @@
-"""Command line: `python -m data_sources import|series|load-snapshot|refresh|migrate|sources ...`
-(honours DATABASE_URL).
+"""Command line: `python -m data_sources import|series|export|changes|refresh|load-snapshot|
+migrate|sources ...` (honours DATABASE_URL): one parser builder and one `cmd_` a command.
 
 Exit status: 0 on success, 2 when the input is malformed or not text (nothing is written), 1
 when the request names something the store does not hold, when the store cannot be used

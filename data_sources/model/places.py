@@ -1,4 +1,5 @@
-"""Put every figure on a place: a GeoNames city, a country, or a named region.
+"""Put every figure on a place: a GeoNames city, a district or governorate, a country, or a
+named region.
 
 Sources name places in many ways (p-codes, admin names, Arabic or Latin spellings, market
 coordinates). We try the most precise key first: p-code or curated alias, then coordinates

@@ -1,4 +1,4 @@
-"""The store: SQLAlchemy Core tables and the one write path, `ingest`.
+"""The store's one write path, `ingest`: validate, place and store a load's figures.
 
 A figure is never overwritten. Observations hang off a *series* (source, dataset, metric,
 qualifier, site, place, unit, estimate); a figure for an existing series and period with a
