@@ -21,6 +21,8 @@ import numpy as np
 import pandas as pd
 from rapidfuzz import fuzz, process
 
+from data_sources.model.validation import PLACE_COLUMNS
+
 ALIASES_FILE = Path(__file__).with_name("place_aliases.csv")
 MIN_CITY_POPULATION = 5000
 NEAREST_CITY_RADIUS_KM = 10.0
@@ -541,17 +543,7 @@ class Gazetteer:
         # the same places whatever this process placed before (an area already stored keeps
         # its row)
         self.admin_areas = {}
-        keys = [
-            "place_kind",
-            "place_raw",
-            "country_iso3",
-            "admin1",
-            "admin2",
-            "pcode",
-            "lat",
-            "lon",
-        ]
-        keys = [k for k in keys if k in df]
+        keys = [k for k in PLACE_COLUMNS if k in df]
         distinct = df[keys].drop_duplicates()
         results = []
         for row in distinct.to_dict("records"):

@@ -16,14 +16,8 @@ from data_sources.model.metrics import ESTIMATES, METRICS
 # or a placeholder date (0001-01-01, 9999-12-31), never a figure about a crisis
 FIRST_YEAR, LAST_YEAR = 1900, 2100
 
-# The normalized shape. Text columns are never null ("" instead) so that the natural key compares
-# with plain equality on SQLite and PostgreSQL alike.
-OBSERVATION_COLUMNS = [
-    "source",  # feed or curated table, e.g. "wfp", "unhcr", "reported"
-    "dataset",  # dataset or endpoint within the source
-    "metric",
-    "qualifier",  # breakdown within the metric: commodity, "children", event type
-    "site",  # place below the city as the source names it: a market, a district
+# Where a figure is, as the source said it: what `places.Gazetteer.resolve` reads.
+PLACE_COLUMNS = [
     "place_raw",  # place name exactly as the source wrote it
     "country_iso3",
     "admin1",
@@ -32,6 +26,17 @@ OBSERVATION_COLUMNS = [
     "lat",
     "lon",
     "place_kind",  # what the source claims: city, locality, district, governorate, country, region
+]
+
+# The normalized shape. Text columns are never null ("" instead) so that the natural key compares
+# with plain equality on SQLite and PostgreSQL alike.
+OBSERVATION_COLUMNS = [
+    "source",  # feed or curated table, e.g. "wfp", "unhcr", "reported"
+    "dataset",  # dataset or endpoint within the source
+    "metric",
+    "qualifier",  # breakdown within the metric: commodity, "children", event type
+    "site",  # place below the city as the source names it: a market, a district
+    *PLACE_COLUMNS,
     "period_start",
     "period_end",
     "value",
