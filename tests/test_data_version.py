@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
+import data_sources.store.ingest as write_path
 from data_sources.store import fetches, query
 from data_sources.store.fetches import (
     IngestResult,
@@ -13,7 +14,6 @@ from data_sources.store.fetches import (
     start_fetch,
 )
 from data_sources.store.ingest import ingest
-from data_sources.store.ingest import ingest as write_path
 from data_sources.store.tables import observations
 
 
