@@ -26,8 +26,7 @@ from data_sources.connectors import CONNECTORS
 from data_sources.feeds.refresh import refresh
 from data_sources.http import FeedClient
 from data_sources.store.engine import make_engine
-from devtools.replay_server import FeedServer, replay_scopes
-from tests.conftest import FEED_KEYS
+from devtools.replay_server import FEED_KEYS, FeedServer, replay_scopes
 
 SCOPES = replay_scopes()
 

@@ -23,8 +23,7 @@ from data_sources.feeds.refresh import refresh
 from data_sources.store import query
 from data_sources.store.engine import make_engine
 from data_sources.store.ingest import REASON_DETAIL
-from devtools.replay_server import FIXTURES, SHARED, FeedServer, hapi_records
-from tests.conftest import FEED_KEYS
+from devtools.replay_server import FEED_KEYS, FIXTURES, SHARED, FeedServer, hapi_records
 
 
 def payloads(shared: Path) -> dict[str, tuple[Scope, callable]]:

@@ -1,3 +1,5 @@
+"""`python -m data_sources`: the command line (`cli.py`)."""
+
 import sys
 
 from data_sources.cli import main

@@ -15,6 +15,7 @@ import pytest
 from data_sources.model.places import gazetteer
 from data_sources.snapshot import load_snapshot
 from data_sources.store.engine import make_engine
+from devtools.replay_server import FEED_KEYS
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -114,16 +115,6 @@ def store_dump(engine) -> str:
             for name in tables
             for row in conn.exec_driver_sql(f'SELECT t::text FROM "{name}" AS t')
         )
-
-
-FEED_KEYS = {
-    "HAPI_APP_IDENTIFIER": "dGVzdC1hcHA6dGVzdEBleGFtcGxlLm9yZw==",
-    "DTM_SUBSCRIPTION_KEY": "dtm-secret-key-123",
-    "UCDP_ACCESS_TOKEN": "ucdp-secret-token-456",
-    "ACLED_USERNAME": "analyst@example.org",
-    "ACLED_PASSWORD": "acled-secret-password-789",
-    "RELIEFWEB_APPNAME": "situation-room-test-rw",
-}
 
 
 @pytest.fixture(scope="session")

@@ -12,20 +12,12 @@ each server's log holds no traceback.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
 from contextlib import contextmanager
 from pathlib import Path
 
-import httpx
-import pytest
-
 from devtools.sessions import View, chart_title, chart_traces
-
-from .conftest import ROOT
-from .test_browser import free_port
+from devtools.streamlit_server import running
 
 VIEWERS = 10
 PAGES = ["/", "/trends", "/compare", "/map", "/data"]
@@ -97,34 +89,8 @@ def open_concurrently(bases: list[str]) -> list[View]:
 @contextmanager
 def logged_server(database_url: str, log: Path):
     """`streamlit run app.py` on a free port with its output kept in `log` (for tracebacks)."""
-    port = free_port()
-    with log.open("w") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-             "--server.address", "127.0.0.1", "--server.headless", "true"],
-            cwd=ROOT, env={**os.environ, "DATABASE_URL": database_url},
-            stdout=out, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.time() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/_stcore/health", timeout=2).text == "ok":
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.time() > deadline or proc.poll() is not None:
-                pytest.fail(f"streamlit did not start: {log.read_text()[-2000:]}")
-            time.sleep(0.2)
-        yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    with running("app.py", {"DATABASE_URL": database_url}, log=log) as started:
+        yield started.base
 
 
 def assert_settled(views: list[View], logs: list[Path]) -> None:

@@ -18,8 +18,8 @@ from data_sources.feeds.refresh import refresh
 from data_sources.http import FeedClient
 from data_sources.store import query
 from data_sources.store.tables import observations
-from devtools.replay_server import SHARED, Reply, replay_scopes
-from tests.conftest import FEED_KEYS, store_dump
+from devtools.replay_server import FEED_KEYS, SHARED, Reply, replay_scopes
+from tests.conftest import store_dump
 
 SCOPES = replay_scopes()
 DATA_PATH = {  # the route that carries each feed's figures

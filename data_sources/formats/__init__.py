@@ -1,2 +1,2 @@
-"""File formats to figure rows: HXL sheets, UCDP GED tables, the bundled tables, this app's
-own export read back, and the downloads written. Pure: text in, DataFrames out."""
+"""Files into figures: each module reads one kind of file (pure: text in, observations out),
+`textfile` opens a file or refuses it in one line, `export` writes the figures back out."""
