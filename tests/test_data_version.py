@@ -14,7 +14,6 @@ from data_sources.store.fetches import (
     start_fetch,
 )
 from data_sources.store.ingest import ingest
-from data_sources.store.ingest import ingest as write_path
 from data_sources.store.tables import observations
 
 
