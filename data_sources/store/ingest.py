@@ -688,6 +688,7 @@ def _withdraw_missing(conn, obs: pd.DataFrame, datasets: pd.DataFrame, retrieved
 
 # the columns that name one revision, as the frames handed to `_set_revisions` call them
 REVISION_KEY = {"old_revision": "revision"}
+REVISION_CHUNK = 50_000  # keys per statement (PostgreSQL) or per insert (SQLite)
 REVISION_COLUMNS = ("series_id", "period_start", "period_end", "revision")
 _KEYS = sa.Table(
     "revision_keys",
@@ -717,7 +718,7 @@ def _set_revisions(conn, values: dict, keys: pd.DataFrame) -> None:
     # elsewhere (SQLite): the keys go into a temporary table, dates as the ISO text SQLite holds
     _KEYS.create(conn)
     params = list(zip(series_ids, _iso_days(starts), _iso_days(ends), revisions, strict=True))
-    for chunk in _chunks(params, 50_000):
+    for chunk in _chunks(params, REVISION_CHUNK):
         conn.exec_driver_sql("INSERT INTO revision_keys VALUES (?, ?, ?, ?)", chunk)
     o, k = observations.c, _KEYS.c
     conn.execute(
@@ -746,8 +747,8 @@ def _set_revisions_postgresql(conn, values: dict, columns: list[list]) -> None:
         "AND o.period_end = k.period_end AND o.revision = k.revision"
     )
     rows = len(columns[0])
-    for at in range(0, rows, 50_000):
-        s, a, b, r = (col[at : at + 50_000] for col in columns)
+    for at in range(0, rows, REVISION_CHUNK):
+        s, a, b, r = (col[at : at + REVISION_CHUNK] for col in columns)
         conn.exec_driver_sql(sql, {**values, "s": s, "a": a, "b": b, "r": r})
 
 
