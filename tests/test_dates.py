@@ -123,3 +123,57 @@ def test_a_ucdp_event_with_a_date_that_is_no_iso_day_is_rejected_naming_it():
     assert set(rejected["reason"]) == {
         "unreadable period start 'not an ISO date: 2010/05/13 00:00'"
     }
+
+
+def _wfp_sheet(rows: list[str]) -> str:
+    from tests.test_cli import WFP_HEADER
+
+    return WFP_HEADER + "".join(rows)
+
+
+# a real row of WFP's Syria prices (tests/test_cli.py ROWS: Aleppo, wheat flour, 2016), its
+# date written as a sheet exported from another system might write it
+ALEPPO = (
+    "{date},Aleppo,Jebel Saman,Aleppo,1544,36.2,37.16,cereals and tubers,Wheat flour,58,"
+    "KG,actual,Retail,SYP,165,0.75\n"
+)
+
+
+@pytest.mark.parametrize(
+    "dates",
+    [
+        ["2016-01-15", "2016-03-01T01:00:00+03:00"],  # offsets on some dates only
+        ["2016-01-15T12:00:00Z", "2016-03-01T01:00:00+03:00"],  # on every date
+    ],
+)
+def test_a_sheet_with_time_zones_imports_each_price_in_its_utc_month(dates):
+    """pandas refuses a column mixing offsets and naive dates whole: the import ended in a
+    traceback. Now each date counts in UTC: 01:00 on 1 March at +03:00 is 28 February."""
+    from data_sources.formats.hxl import parse_hxl_csv
+    from data_sources.model.validation import validate
+
+    sheet = _wfp_sheet([ALEPPO.format(date=d) for d in dates])
+    good, rejected = validate(parse_hxl_csv(sheet, name="prices.csv", source="wfp"))
+    assert rejected.empty
+    months = good[good["unit"] == "SYP/KG"]["period_start"].dt.strftime("%Y-%m").tolist()
+    assert months == ["2016-01", "2016-02"]
+
+
+def test_figures_with_mixed_time_zones_are_validated_on_their_utc_day():
+    from data_sources.model.validation import validate
+
+    rows = pd.DataFrame(
+        {
+            "source": "test",
+            "metric": "idps",
+            "place_raw": "Mosul",
+            "country_iso3": "IRQ",
+            "period_start": ["2017-01-08", "2017-01-09T01:00:00+03:00", "08/01/2017 garbage"],
+            "value": 135500,
+            "unit": "people",
+            "estimate": "reported",
+        }
+    )
+    good, rejected = validate(rows.assign(period_end=rows["period_start"]))
+    assert good["period_start"].dt.strftime("%Y-%m-%d").tolist() == ["2017-01-08", "2017-01-08"]
+    assert rejected["reason"].tolist() == ["unreadable period start '08/01/2017 garbage'"]

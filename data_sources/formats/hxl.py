@@ -23,6 +23,7 @@ import pandas as pd
 from data_sources.formats.roundtrip import is_export, parse_export
 from data_sources.formats.ucdp import EVENTS_COLUMN, GED_COLUMNS, GED_USED, ged_figures
 from data_sources.model.aggregate import EVENT, FLOWS, is_event_list
+from data_sources.model.dates import parse_dates
 from data_sources.model.places import gazetteer
 from data_sources.model.validation import conform
 
@@ -393,7 +394,7 @@ def _as_events(out, base, start, end, tags) -> pd.DataFrame:
 
 def _month_bounds(dates: pd.Series) -> tuple[pd.Series, pd.Series]:
     """WFP dates a monthly price at the 15th; the figure covers the calendar month."""
-    parsed = pd.to_datetime(dates, errors="coerce", format="mixed")
+    parsed = parse_dates(dates, formats=("mixed",))
     start = parsed.dt.to_period("M").dt.start_time.dt.date.astype(object)
     end = parsed.dt.to_period("M").dt.end_time.dt.date.astype(object)
     # keep the raw text where it did not parse, so the reject shows what was sent

@@ -84,3 +84,23 @@ def _utc_shift(parts: pd.DataFrame) -> np.ndarray:
     minutes = parts["h"].fillna("0").astype(int) * 60 + parts["m"].fillna("0").astype(int)
     shift = (minutes - offset) // (24 * 60)
     return shift.to_numpy(dtype=np.int64).astype("timedelta64[D]")
+
+
+def parse_dates(values: pd.Series, formats: tuple[str, ...] = ("ISO8601", "mixed")) -> pd.Series:
+    """Dates as a sheet writes them, NaT where unreadable: pandas' parser with each of
+    `formats` in turn. A column that mixes time zones (an offset on some values, none on
+    others), which pandas refuses whole, is read as `calendar_days` reads it (the UTC day of
+    an offset, the written day of a naive value) instead of ending the import; a column
+    whose every value has an offset comes back in UTC, without the zone."""
+    if not pd.api.types.is_datetime64_any_dtype(values):
+        for fmt in formats:
+            try:
+                values = pd.to_datetime(values, errors="coerce", format=fmt)
+                break
+            except (ValueError, TypeError):
+                continue
+        else:
+            return pd.to_datetime(calendar_days(values), errors="coerce", format="%Y-%m-%d")
+    if getattr(values.dt, "tz", None) is not None:
+        values = values.dt.tz_convert("UTC").dt.tz_localize(None)
+    return values

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from data_sources.model.dates import parse_dates
 from data_sources.model.metrics import ESTIMATES, METRICS
 
 # a figure's period must lie within these years: anything else is a typo ("2106" for 2016)
@@ -94,12 +95,8 @@ def conform(df: pd.DataFrame, codes: dict[str, np.ndarray] | None = None) -> pd.
 
 
 def _as_datetime(values: pd.Series) -> pd.Series:
-    if pd.api.types.is_datetime64_any_dtype(values):
-        return values
-    try:
-        return pd.to_datetime(values, errors="coerce", format="ISO8601")
-    except (ValueError, TypeError):
-        return pd.to_datetime(values, errors="coerce", format="mixed")
+    """A period column as dates (ISO first, then as written), NaT where unreadable."""
+    return parse_dates(values)
 
 
 class _FirstFailure:
