@@ -148,7 +148,7 @@ ALEPPO = (
 )
 def test_a_sheet_with_time_zones_imports_each_price_in_its_utc_month(dates):
     """pandas refuses a column mixing offsets and naive dates whole: the import ended in a
-    traceback. Now each date counts in UTC: 01:00 on 1 March at +03:00 is 28 February."""
+    traceback. Now each date counts in UTC: 01:00 on 1 March 2016 at +03:00 is 29 February."""
     from data_sources.formats.hxl import parse_hxl_csv
     from data_sources.model.validation import validate
 
