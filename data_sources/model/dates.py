@@ -41,6 +41,15 @@ def calendar_days(values: pd.Series) -> pd.Series:
     return pd.Series(out, index=values.index, dtype=object)
 
 
+def calendar_days64(values) -> np.ndarray:
+    """`calendar_days` as numpy days (NaT where no day), for readers of many stored dates:
+    each distinct value is parsed once, then spread by index (1M stored dates of 3,000
+    days: about as fast as slicing the text)."""
+    codes, distinct = pd.factorize(np.asarray(values, dtype=object), use_na_sentinel=True)
+    days = calendar_days(pd.Series(distinct, dtype=object)).to_numpy("datetime64[D]")
+    return np.append(days, np.datetime64("NaT", "D"))[codes]
+
+
 def calendar_day(value: object) -> date | None:
     """One value's calendar day (see `calendar_days`), None where it is no ISO date."""
     day = calendar_days(pd.Series([value], dtype=object)).iloc[0]

@@ -18,7 +18,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from data_sources.model.dates import calendar_days
+from data_sources.model.dates import calendar_days64
 from data_sources.store.asof import bind, one_microsecond_before, visible
 from data_sources.store.query import _frame
 from data_sources.store.tables import fetch_log, observations, places, provenance, series
@@ -120,7 +120,7 @@ def _dated(df: pd.DataFrame) -> pd.DataFrame:
     """Periods as datetime64[ns] from either backend (SQLite text, PostgreSQL dates), also
     for no rows, so that frames merge on them."""
     for col in ("period_start", "period_end"):
-        df[col] = pd.to_datetime(calendar_days(df[col]), format="%Y-%m-%d").astype("datetime64[ns]")
+        df[col] = pd.Series(calendar_days64(df[col]), index=df.index).astype("datetime64[ns]")
     return df
 
 

@@ -13,7 +13,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from data_sources.model.dates import calendar_day, calendar_days
+from data_sources.model.dates import calendar_day, calendar_days64
 from data_sources.store.asof import bind, visible
 from data_sources.store.fetches import DATA_VERSION_KEY
 from data_sources.store.tables import (
@@ -352,7 +352,10 @@ def _days(values: tuple) -> np.ndarray:
     may carry a time); PostgreSQL's driver hands back `datetime.date`, which numpy converts
     as it is."""
     if values and isinstance(values[0], str):
-        return calendar_days(pd.Series(values, dtype=object)).to_numpy("datetime64[D]")
+        try:  # the usual case: plain ISO days, which numpy parses fastest
+            return np.array(values, dtype="datetime64[D]")
+        except ValueError:
+            return calendar_days64(values)
     return np.array(values, dtype="datetime64[D]")
 
 
