@@ -113,6 +113,28 @@ def test_a_load_revising_many_figures_flags_exactly_the_superseded_revisions(
     assert current.value.tolist() == [135500.0, 141000.0, 152000.0, 161000.0, 170000.0]
 
 
+def test_a_revising_load_that_failed_leaves_nothing_in_the_way_of_the_next(
+    empty_engine, monkeypatch
+):
+    """The revising load fails after flagging (the insert of new revisions breaks): nothing
+    of it is stored, and the same load again stores the revision (on SQLite the keys' table
+    was created outside the failed transaction and outlived its rollback)."""
+    ingest(empty_engine, figure(135500), source="test", target="t1")
+    real = write_path._insert_observations
+
+    def broken(*args, **kwargs):
+        raise sa.exc.OperationalError("INSERT", {}, Exception("disk full"))
+
+    monkeypatch.setattr(write_path, "_insert_observations", broken)
+    with pytest.raises(sa.exc.OperationalError):
+        ingest(empty_engine, figure(136000), source="test", target="t2")
+    monkeypatch.setattr(write_path, "_insert_observations", real)
+    assert query.series_frame(empty_engine, ["geonames:99072"], "idps").value.tolist() == [135500.0]
+    again = ingest(empty_engine, figure(136000), source="test", target="t3")
+    assert again.rows_revised == 1
+    assert query.series_frame(empty_engine, ["geonames:99072"], "idps").value.tolist() == [136000.0]
+
+
 def test_rejects_are_kept_with_reasons(empty_engine):
     bad = pd.concat(
         [

@@ -703,8 +703,8 @@ _KEYS = sa.Table(
 
 def _set_revisions(conn, values: dict, keys: pd.DataFrame) -> None:
     """Set `values` on the revisions named by `keys` (series_id, period_start, period_end,
-    revision) with one UPDATE joined to the keys per chunk of 50,000. One UPDATE per key made
-    a load revising 500,000 figures take 192 s."""
+    revision) by UPDATEs joined to the keys: on SQLite one, on PostgreSQL one per chunk of
+    `REVISION_CHUNK`. One UPDATE per key made a load revising 500,000 figures take 192 s."""
     if keys.empty:
         return
     series_ids = keys["series_id"].to_numpy(np.int64).tolist()
@@ -716,7 +716,10 @@ def _set_revisions(conn, values: dict, keys: pd.DataFrame) -> None:
         )
         return
     # elsewhere (SQLite): the keys go into a temporary table, dates as the ISO text SQLite holds
-    _KEYS.create(conn)
+    # pysqlite runs DDL outside the transaction: a table a failed load left on this pooled
+    # connection is emptied and used again
+    _KEYS.create(conn, checkfirst=True)
+    conn.execute(_KEYS.delete())
     params = list(zip(series_ids, _iso_days(starts), _iso_days(ends), revisions, strict=True))
     for chunk in _chunks(params, REVISION_CHUNK):
         conn.exec_driver_sql("INSERT INTO revision_keys VALUES (?, ?, ?, ?)", chunk)
@@ -731,7 +734,7 @@ def _set_revisions(conn, values: dict, keys: pd.DataFrame) -> None:
         )
         .values(**values)
     )
-    _KEYS.drop(conn)  # on failure the rollback takes it away with everything else
+    _KEYS.drop(conn)
 
 
 def _set_revisions_postgresql(conn, values: dict, columns: list[list]) -> None:
