@@ -709,18 +709,17 @@ def _set_revisions(conn, values: dict, keys: pd.DataFrame) -> None:
         return
     series_ids = keys["series_id"].to_numpy(np.int64).tolist()
     revisions = keys["revision"].to_numpy(np.int64).tolist()
-    starts, ends = (pd.to_datetime(keys[c]) for c in ("period_start", "period_end"))
+    # dates as ISO text: what SQLite holds, and what PostgreSQL casts to date[] at once
+    starts, ends = (_iso_days(pd.to_datetime(keys[c])) for c in ("period_start", "period_end"))
     if conn.dialect.name == "postgresql":
-        _set_revisions_postgresql(
-            conn, values, [series_ids, starts.dt.date.tolist(), ends.dt.date.tolist(), revisions]
-        )
+        _set_revisions_postgresql(conn, values, [series_ids, starts, ends, revisions])
         return
-    # elsewhere (SQLite): the keys go into a temporary table, dates as the ISO text SQLite holds
+    # elsewhere (SQLite): the keys go into a temporary table
     # pysqlite runs DDL outside the transaction: a table a failed load left on this pooled
     # connection is emptied and used again
     _KEYS.create(conn, checkfirst=True)
     conn.execute(_KEYS.delete())
-    params = list(zip(series_ids, _iso_days(starts), _iso_days(ends), revisions, strict=True))
+    params = list(zip(series_ids, starts, ends, revisions, strict=True))
     for chunk in _chunks(params, REVISION_CHUNK):
         conn.exec_driver_sql("INSERT INTO revision_keys VALUES (?, ?, ?, ?)", chunk)
     o, k = observations.c, _KEYS.c
