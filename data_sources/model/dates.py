@@ -12,6 +12,8 @@ check ("period outside the years 1900–2100") still names the year a source sen
 
 from __future__ import annotations
 
+import contextlib
+import re
 from datetime import date, datetime
 
 import numpy as np
@@ -23,6 +25,8 @@ ISO = (
     r"(?:[T ](?P<h>\d{2}):(?P<m>\d{2})(?::\d{2}(?:[.,]\d+)?)?"
     r"\s*(?P<zone>Z|[+-]\d{2}(?::?\d{2})?)?)?\s*$"
 )
+
+PLAIN_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def calendar_days(values: pd.Series) -> pd.Series:
@@ -51,7 +55,13 @@ def calendar_days64(values) -> np.ndarray:
 
 
 def calendar_day(value: object) -> date | None:
-    """One value's calendar day (see `calendar_days`), None where it is no ISO date."""
+    """One value's calendar day (see `calendar_days`), None where it is no ISO date. A plain
+    day ("2016-11-30", how SQLite hands back a stored date) takes a fast path: callers read
+    one per stored figure."""
+    if isinstance(value, str) and PLAIN_DAY.fullmatch(value):
+        with contextlib.suppress(ValueError):  # 2016-02-30: no day
+            return date.fromisoformat(value)
+        return None
     day = calendar_days(pd.Series([value], dtype=object)).iloc[0]
     return date.fromisoformat(day) if day else None
 
