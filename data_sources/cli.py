@@ -352,6 +352,7 @@ def _refresh_once(
 
 
 def _all_sources() -> list[str]:
+    """Every feed, in the registry's order (imported here: the feeds load only to refresh)."""
     from data_sources.connectors import CONNECTORS
 
     return list(CONNECTORS)
@@ -632,7 +633,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _add_import(sub) -> None:
+def _add_import(sub: argparse._SubParsersAction) -> None:
     imp = sub.add_parser("import", help="import an HXL-tagged CSV file or URL")
     imp.add_argument("target", metavar="PATH_OR_URL")
     imp.add_argument(
@@ -651,7 +652,7 @@ def _add_import(sub) -> None:
     imp.set_defaults(func=cmd_import)
 
 
-def _add_series(sub) -> None:
+def _add_series(sub: argparse._SubParsersAction) -> None:
     ser = sub.add_parser("series", help="print one normalized series")
     ser.add_argument(
         "--city",
@@ -670,7 +671,7 @@ def _add_series(sub) -> None:
     ser.set_defaults(func=cmd_series)
 
 
-def _add_refresh(sub) -> None:
+def _add_refresh(sub: argparse._SubParsersAction) -> None:
     ref = sub.add_parser("refresh", help="pull live feeds into the store")
     ref.add_argument(
         "--source",
@@ -710,13 +711,13 @@ def _add_refresh(sub) -> None:
     ref.set_defaults(func=cmd_refresh)
 
 
-def _add_load_snapshot(sub) -> None:
+def _add_load_snapshot(sub: argparse._SubParsersAction) -> None:
     snap = sub.add_parser("load-snapshot", help="load the bundled snapshot into the store")
     snap.add_argument("--force", action="store_true")
     snap.set_defaults(func=cmd_load_snapshot)
 
 
-def _add_sources(sub) -> None:
+def _add_sources(sub: argparse._SubParsersAction) -> None:
     src = sub.add_parser(
         "sources", help="every source's title, licence and secret settings (the registry)"
     )
@@ -729,7 +730,7 @@ def _add_sources(sub) -> None:
     src.set_defaults(func=cmd_sources)
 
 
-def _add_migrate(sub) -> None:
+def _add_migrate(sub: argparse._SubParsersAction) -> None:
     mig = sub.add_parser("migrate", help="upgrade the store's schema to this release's")
     mig.add_argument(
         "--check", action="store_true", help="change nothing; exit 1 unless at this release's"
@@ -737,7 +738,7 @@ def _add_migrate(sub) -> None:
     mig.set_defaults(func=cmd_migrate)
 
 
-def _add_export(sub) -> None:
+def _add_export(sub: argparse._SubParsersAction) -> None:
     exp = sub.add_parser(
         "export", help="the Data page's downloads: CSV, HXL-tagged CSV or the ZIP with a README"
     )
@@ -752,7 +753,7 @@ def _add_export(sub) -> None:
     exp.set_defaults(func=cmd_export)
 
 
-def _add_changes(sub) -> None:
+def _add_changes(sub: argparse._SubParsersAction) -> None:
     chg = sub.add_parser("changes", help="figures added, revised and withdrawn in a window, as CSV")
     chg.add_argument(
         "--since",
