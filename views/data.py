@@ -100,7 +100,7 @@ url = database_url()
 engine = common.engine()
 moment = common.as_of()
 places = common.place_table(url)
-names = dict(zip(places.place_id, places.name, strict=True))
+names = common.place_labels(places)  # one label per place: what `place=` in a link holds
 cat = common.catalogue_all(url)
 
 c1, c2, c3 = st.columns(3)

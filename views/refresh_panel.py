@@ -56,7 +56,7 @@ def show(url: str, engine) -> None:
         return
     ready = configured_sources()
     try:
-        scope = default_scope(None, st.session_state.get("url_cities") or None)
+        scope = default_scope(None, st.session_state.get("cities") or None)
     except ValueError as exc:
         st.error(common.safe(str(exc), 200))
         return
@@ -107,9 +107,9 @@ def changes_link(started: float) -> str:
 
     from data_sources.store.asof import format_as_of
 
-    params = {k: st.query_params.get(k) for k in st.query_params if k not in ("since", "until")}
-    params["since"] = format_as_of(datetime.fromtimestamp(started, UTC))
-    return f"data?{urlencode(params)}#what-changed"
+    params = {k: st.query_params.get_all(k) for k in st.query_params if k not in ("since", "until")}
+    params["since"] = [format_as_of(datetime.fromtimestamp(started, UTC))]
+    return f"data?{urlencode(params, doseq=True)}#what-changed"
 
 
 def _start(engine, jobs: dict, sources: list[str], scope) -> None:
