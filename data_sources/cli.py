@@ -1,5 +1,5 @@
-"""Command line: `python -m data_sources import|series|load-snapshot|refresh|migrate|sources ...`
-(honours DATABASE_URL).
+"""Command line: `python -m data_sources import|series|export|changes|refresh|load-snapshot|
+migrate|sources ...` (honours DATABASE_URL): one parser builder and one `cmd_` a command.
 
 Exit status: 0 on success, 2 when the input is malformed or not text (nothing is written), 1
 when the request names something the store does not hold, when the store cannot be used
@@ -155,20 +155,20 @@ def cmd_import(args: argparse.Namespace) -> int:
     return 0
 
 
+# the columns `series` prints, in order
+SERIES_OUTPUT = [
+    "period_start", "period_end", "value", "unit", "source", "city", "metric", "qualifier",
+    "site", "estimate", "source_url", "revision", "retrieved_at",
+]  # fmt: skip
+
+
 def cmd_series(args: argparse.Namespace) -> int:
+    """Print one series as CSV or JSON; a place or metric the store does not hold is one
+    message naming what it does hold, exit status 1."""
     engine = open_store()
-    cities = query.cities(engine)
-    match = cities[cities["name"].str.casefold() == args.city.casefold()]
-    if match.empty:  # a country or region ("Syria", "country:SYR"): UNHCR's figures are there
-        wanted = args.city.casefold()
-        others = query.all_places(engine)
-        others = others[others["kind"] != "city"]
-        match = others[
-            (others["name"].str.casefold() == wanted)
-            | (others["place_id"].str.casefold() == wanted)
-        ]
+    match = _places_named(engine, args.city)
     if match.empty:
-        known = ", ".join(cities["name"].head(15))
+        known = ", ".join(query.cities(engine)["name"].head(15))
         console.print(
             f"[red]no figures stored for city '{args.city}'. Cities with data: {known}…[/red]"
         )
@@ -192,23 +192,7 @@ def cmd_series(args: argparse.Namespace) -> int:
             + f". Metrics held: {', '.join(metrics)}[/red]"
         )
         return 1
-    out = df[
-        [
-            "period_start",
-            "period_end",
-            "value",
-            "unit",
-            "source",
-            "city",
-            "metric",
-            "qualifier",
-            "site",
-            "estimate",
-            "source_url",
-            "revision",
-            "retrieved_at",
-        ]
-    ].copy()
+    out = df[SERIES_OUTPUT].copy()
     out["retrieved_at"] = out["retrieved_at"].dt.strftime("%Y-%m-%dT%H:%M:%S.%f")
     for col in ("period_start", "period_end"):
         out[col] = out[col].dt.strftime("%Y-%m-%d")
@@ -217,6 +201,21 @@ def cmd_series(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(out.to_csv(index=False))
     return 0
+
+
+def _places_named(engine, name: str):
+    """The city of that name (any case), else the country or region of that name or id
+    ("Syria", "country:SYR": UNHCR's figures are there); an empty frame when none."""
+    cities = query.cities(engine)
+    match = cities[cities["name"].str.casefold() == name.casefold()]
+    if not match.empty:
+        return match
+    wanted = name.casefold()
+    others = query.all_places(engine)
+    others = others[others["kind"] != "city"]
+    return others[
+        (others["name"].str.casefold() == wanted) | (others["place_id"].str.casefold() == wanted)
+    ]
 
 
 EVERY_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -317,25 +316,19 @@ def _refresh_once(
 ) -> int:
     """One refresh under the store's lock: 0 ok, 1 a feed failed, 3 (one-shot) or 0 (worker)
     when another refresh holds the lock and did not finish within --wait seconds."""
-    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
     from data_sources import settings
-    from data_sources.connectors import CONNECTORS
-    from data_sources.feeds.refresh import configured_sources, describe_run, refresh
+    from data_sources.feeds.refresh import describe_run
     from data_sources.store.lock import DbLock, LockHeld
 
     settings.reload()  # a host may have added keys to secrets.toml since the last run
-    explicit = bool(args.source)
-    sources = list(args.source or CONNECTORS)
-    if not explicit:  # all sources: the unconfigured ones are reported, not failed
-        ready = set(configured_sources())
-        if scheduled and not ready:
-            _say(
-                "no feeds configured: set their keys (environment or .streamlit/secrets.toml); "
-                "the worker keeps running and looks again at the next run"
-            )
-            return 0
-        sources = [s for s in sources if s in ready] + [s for s in sources if s not in ready]
+    sources = _sources_to_refresh(args)
+    if not sources and scheduled:
+        _say(
+            "no feeds configured: set their keys (environment or .streamlit/secrets.toml); "
+            "the worker keeps running and looks again at the next run"
+        )
+        return 0
+    sources = sources or list(_all_sources())
     lock = DbLock(engine, detail=describe_run(sources, scope))
     try:
         lock.acquire(wait=args.wait, stop=stop)
@@ -349,42 +342,71 @@ def _refresh_once(
             + (f" since {scope.since}" if scope.since else "")
             + (" (full history)" if args.full and not scope.since else "")
         )
-        with Progress(
-            SpinnerColumn(),
-            TextColumn("[bold]{task.fields[source]:<10}"),
-            BarColumn(),
-            TextColumn("{task.description}"),
-            TimeElapsedColumn(),
-            console=console,
-            transient=False,
-        ) as bar:
-            tasks = {s: bar.add_task("waiting", total=None, source=s) for s in sources}
-
-            def progress(source: str, event: str, info: dict) -> None:
-                task = tasks[source]
-                if event == "page":
-                    bar.update(
-                        task, description=f"{info['pages']} pages · {info['records']:,} records"
-                    )
-                elif event == "storing":
-                    bar.update(task, description=f"storing {info['rows']:,} rows")
-                elif event == "done":
-                    r = info["report"]
-                    bar.update(
-                        task,
-                        total=1,
-                        completed=1,
-                        description=r.status + (f": {r.error[:60]}" if r.error else ""),
-                    )
-
-            reports = refresh(
-                engine, sources, scope, progress=progress, full=args.full, stop=stop, lock=lock
-            )
+        reports = _refresh_with_progress(engine, sources, scope, args, stop, lock)
     finally:
         lock.release()
     _summary(reports)
+    explicit = bool(args.source)
     failed = [r for r in reports if r.status == "failed" or (explicit and r.status == "skipped")]
     return 1 if failed else 0
+
+
+def _all_sources() -> list[str]:
+    """Every feed, in the registry's order (imported here: the feeds load only to refresh)."""
+    from data_sources.connectors import CONNECTORS
+
+    return list(CONNECTORS)
+
+
+def _sources_to_refresh(args: argparse.Namespace) -> list[str]:
+    """The sources asked for (--source), else every source, configured ones first (the
+    others are reported as not configured, not failed); empty when none is configured."""
+    from data_sources.feeds.refresh import configured_sources
+
+    if args.source:
+        return list(args.source)
+    everything = _all_sources()
+    ready = set(configured_sources())
+    if not ready:
+        return []
+    return [s for s in everything if s in ready] + [s for s in everything if s not in ready]
+
+
+def _refresh_with_progress(engine, sources: list[str], scope, args, stop, lock) -> list:
+    """Run the refresh with a progress bar per feed (pages, records, storing, its end)."""
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from data_sources.feeds.refresh import refresh
+
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("[bold]{task.fields[source]:<10}"),
+        BarColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    ) as bar:
+        tasks = {s: bar.add_task("waiting", total=None, source=s) for s in sources}
+
+        def progress(source: str, event: str, info: dict) -> None:
+            task = tasks[source]
+            if event == "page":
+                bar.update(task, description=f"{info['pages']} pages · {info['records']:,} records")
+            elif event == "storing":
+                bar.update(task, description=f"storing {info['rows']:,} rows")
+            elif event == "done":
+                r = info["report"]
+                bar.update(
+                    task,
+                    total=1,
+                    completed=1,
+                    description=r.status + (f": {r.error[:60]}" if r.error else ""),
+                )
+
+        return refresh(
+            engine, sources, scope, progress=progress, full=args.full, stop=stop, lock=lock
+        )
 
 
 def _summary(reports: list) -> None:
@@ -580,10 +602,38 @@ def _moments(args: argparse.Namespace) -> str | None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command; its exit status (see the module docstring)."""
+    args = build_parser().parse_args(argv)
+    problem = _moments(args)
+    if problem:
+        console.print(problem, markup=False, soft_wrap=True)
+        return 2
+    try:
+        return args.func(args)
+    except Stopped as stopped:
+        console.print(f"stopped by {stopped}: nothing of the load under way was stored")
+        return 128 + stopped.signum
+    except STORE_FAILURES as exc:  # the host's to fix: say what and how, without a traceback
+        error = store_error(exc, database_url())
+        console.print(f"[red]{escape(str(error))}[/red]", soft_wrap=True)
+        return BUSY if isinstance(error, StoreBusy) else 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The parser of every command, each added by its own builder below."""
     parser = argparse.ArgumentParser(
         prog="python -m data_sources", description="Situation Room store: import and inspect."
     )
     sub = parser.add_subparsers(dest="command", required=True)
+    for add in (
+        _add_import, _add_series, _add_refresh, _add_load_snapshot, _add_sources, _add_migrate,
+        _add_export, _add_changes,
+    ):  # fmt: skip
+        add(sub)
+    return parser
+
+
+def _add_import(sub: argparse._SubParsersAction) -> None:
     imp = sub.add_parser("import", help="import an HXL-tagged CSV file or URL")
     imp.add_argument("target", metavar="PATH_OR_URL")
     imp.add_argument(
@@ -600,6 +650,9 @@ def main(argv: list[str] | None = None) -> int:
         "--licence", help="the file's licence as its publisher states it (default: unknown)"
     )
     imp.set_defaults(func=cmd_import)
+
+
+def _add_series(sub: argparse._SubParsersAction) -> None:
     ser = sub.add_parser("series", help="print one normalized series")
     ser.add_argument(
         "--city",
@@ -616,6 +669,9 @@ def main(argv: list[str] | None = None) -> int:
     ser.add_argument("--format", choices=["csv", "json"], default="csv")
     ser.add_argument("--as-of", metavar="WHEN", help=AS_OF_HELP)
     ser.set_defaults(func=cmd_series)
+
+
+def _add_refresh(sub: argparse._SubParsersAction) -> None:
     ref = sub.add_parser("refresh", help="pull live feeds into the store")
     ref.add_argument(
         "--source",
@@ -653,9 +709,15 @@ def main(argv: list[str] | None = None) -> int:
     )
     ref.add_argument("--max-runs", type=int, default=0, help=argparse.SUPPRESS)  # tests
     ref.set_defaults(func=cmd_refresh)
+
+
+def _add_load_snapshot(sub: argparse._SubParsersAction) -> None:
     snap = sub.add_parser("load-snapshot", help="load the bundled snapshot into the store")
     snap.add_argument("--force", action="store_true")
     snap.set_defaults(func=cmd_load_snapshot)
+
+
+def _add_sources(sub: argparse._SubParsersAction) -> None:
     src = sub.add_parser(
         "sources", help="every source's title, licence and secret settings (the registry)"
     )
@@ -666,11 +728,17 @@ def main(argv: list[str] | None = None) -> int:
         "data_sources/snapshot/SOURCES.md)",
     )
     src.set_defaults(func=cmd_sources)
+
+
+def _add_migrate(sub: argparse._SubParsersAction) -> None:
     mig = sub.add_parser("migrate", help="upgrade the store's schema to this release's")
     mig.add_argument(
         "--check", action="store_true", help="change nothing; exit 1 unless at this release's"
     )
     mig.set_defaults(func=cmd_migrate)
+
+
+def _add_export(sub: argparse._SubParsersAction) -> None:
     exp = sub.add_parser(
         "export", help="the Data page's downloads: CSV, HXL-tagged CSV or the ZIP with a README"
     )
@@ -683,6 +751,9 @@ def main(argv: list[str] | None = None) -> int:
     exp.add_argument("--output", "-o", metavar="PATH", help="file to write (default: stdout)")
     exp.add_argument("--as-of", metavar="WHEN", help=AS_OF_HELP)
     exp.set_defaults(func=cmd_export)
+
+
+def _add_changes(sub: argparse._SubParsersAction) -> None:
     chg = sub.add_parser("changes", help="figures added, revised and withdrawn in a window, as CSV")
     chg.add_argument(
         "--since",
@@ -695,17 +766,3 @@ def main(argv: list[str] | None = None) -> int:
     chg.add_argument("--city", "--place", dest="city")
     chg.add_argument("--output", "-o", metavar="PATH", help="file to write (default: stdout)")
     chg.set_defaults(func=cmd_changes)
-    args = parser.parse_args(argv)
-    problem = _moments(args)
-    if problem:
-        console.print(problem, markup=False, soft_wrap=True)
-        return 2
-    try:
-        return args.func(args)
-    except Stopped as stopped:
-        console.print(f"stopped by {stopped}: nothing of the load under way was stored")
-        return 128 + stopped.signum
-    except STORE_FAILURES as exc:  # the host's to fix: say what and how, without a traceback
-        error = store_error(exc, database_url())
-        console.print(f"[red]{escape(str(error))}[/red]", soft_wrap=True)
-        return BUSY if isinstance(error, StoreBusy) else 1

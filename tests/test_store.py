@@ -4,6 +4,7 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
+import data_sources.store.ingest as write_path
 from data_sources.snapshot import load_snapshot
 from data_sources.store import query
 from data_sources.store.engine import make_engine
@@ -66,6 +67,72 @@ def test_changed_value_becomes_a_revision(empty_engine):
     assert current.value.tolist() == [136000.0]
     history = query.series_frame(empty_engine, ["geonames:99072"], "idps", current_only=False)
     assert sorted(history.value.tolist()) == [135500.0, 136000.0]
+
+
+def test_a_load_revising_many_figures_flags_exactly_the_superseded_revisions(
+    empty_engine, monkeypatch
+):
+    """Superseded revisions are flagged in bulk, a chunk of keys per statement: with chunks
+    of two keys, three revised figures of five take two chunks, and a second revision of one
+    of them supersedes revision 2 only."""
+    monkeypatch.setattr(write_path, "REVISION_CHUNK", 2)
+    days = ["2017-01-08", "2017-01-15", "2017-01-22", "2017-01-29", "2017-02-05"]
+
+    def load(values, target):
+        frame = pd.concat(
+            [figure(v, period_start=d, period_end=d) for v, d in zip(values, days, strict=True)]
+        )
+        return ingest(empty_engine, frame, source="test", target=target)
+
+    load([135500, 140000, 150000, 160000, 170000], "t1")
+    second = load([135500, 141000, 151000, 161000, 170000], "t2")
+    third = load([135500, 141000, 152000, 161000, 170000], "t3")
+    assert (second.rows_revised, second.rows_unchanged) == (3, 2)
+    assert (third.rows_revised, third.rows_unchanged) == (1, 4)
+    with empty_engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(
+                observations.c.period_start,
+                observations.c.revision,
+                observations.c.value,
+                observations.c.is_current,
+            ).order_by(observations.c.period_start, observations.c.revision)
+        ).all()
+    assert [(str(d)[:10], r, v, c) for d, r, v, c in rows] == [
+        ("2017-01-08", 1, 135500.0, True),
+        ("2017-01-15", 1, 140000.0, False),
+        ("2017-01-15", 2, 141000.0, True),
+        ("2017-01-22", 1, 150000.0, False),
+        ("2017-01-22", 2, 151000.0, False),
+        ("2017-01-22", 3, 152000.0, True),
+        ("2017-01-29", 1, 160000.0, False),
+        ("2017-01-29", 2, 161000.0, True),
+        ("2017-02-05", 1, 170000.0, True),
+    ]
+    current = query.series_frame(empty_engine, ["geonames:99072"], "idps")
+    assert current.value.tolist() == [135500.0, 141000.0, 152000.0, 161000.0, 170000.0]
+
+
+def test_a_revising_load_that_failed_leaves_nothing_in_the_way_of_the_next(
+    empty_engine, monkeypatch
+):
+    """The revising load fails after flagging (the insert of new revisions breaks): nothing
+    of it is stored, and the same load again stores the revision (on SQLite the keys' table
+    was created outside the failed transaction and outlived its rollback)."""
+    ingest(empty_engine, figure(135500), source="test", target="t1")
+    real = write_path._insert_observations
+
+    def broken(*args, **kwargs):
+        raise sa.exc.OperationalError("INSERT", {}, Exception("disk full"))
+
+    monkeypatch.setattr(write_path, "_insert_observations", broken)
+    with pytest.raises(sa.exc.OperationalError):
+        ingest(empty_engine, figure(136000), source="test", target="t2")
+    monkeypatch.setattr(write_path, "_insert_observations", real)
+    assert query.series_frame(empty_engine, ["geonames:99072"], "idps").value.tolist() == [135500.0]
+    again = ingest(empty_engine, figure(136000), source="test", target="t3")
+    assert again.rows_revised == 1
+    assert query.series_frame(empty_engine, ["geonames:99072"], "idps").value.tolist() == [136000.0]
 
 
 def test_rejects_are_kept_with_reasons(empty_engine):

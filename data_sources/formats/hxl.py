@@ -23,6 +23,7 @@ import pandas as pd
 from data_sources.formats.roundtrip import is_export, parse_export
 from data_sources.formats.ucdp import EVENTS_COLUMN, GED_COLUMNS, GED_USED, ged_figures
 from data_sources.model.aggregate import EVENT, FLOWS, is_event_list
+from data_sources.model.dates import parse_dates
 from data_sources.model.places import gazetteer
 from data_sources.model.validation import conform
 
@@ -160,6 +161,25 @@ def _ged_figures_streamed(
     memory follows the number of distinct figures, not of events: a 236 MB table is never
     held whole. The sums are the store's own (aggregate.py); an event whose counts are not
     numbers is kept apart, as sent, for the store to reject with its reason."""
+    events, valid_events, summed = _summed_ged_events(header, chunks)
+    out = ged_figures(events, source_url or Path(name).name, country_iso3).assign(
+        dataset=Path(name).stem,
+        source=source,
+        source_url=source_url,
+        citation=citation,
+        licence=licence,
+    )
+    if len(events):  # each event gives the same number of figure rows
+        out.attrs["rows_added_up"] = (valid_events - summed) * (len(out) // len(events))
+    return conform(out)
+
+
+def _summed_ged_events(
+    header: list[str], chunks: Iterator[list[tuple[int, list[str]]]]
+) -> tuple[pd.DataFrame, int, int]:
+    """The events summed per location, day and type (an `EVENTS_COLUMN` says how many each
+    row is), then the invalid events as sent; with how many valid events were read and how
+    many summed rows they made."""
     wanted = [i for i, h in enumerate(header) if h in GED_USED]
     names = [header[i] for i in wanted]
     counts = [c for c in ("best", "low", "high", "deaths_civilians") if c in names]
@@ -179,25 +199,12 @@ def _ged_figures_streamed(
         )
 
     for chunk in chunks:
-        cells = []
-        for _, row in chunk:
-            key = hash(tuple(row))
-            if key not in seen:
-                seen.add(key)
-                cells.append([row[i] for i in wanted])
-        if not cells:
+        events = _new_events(chunk, seen, wanted, names)
+        if events is None:
             continue
-        events = pd.DataFrame(cells, columns=names, dtype=object)
-        del cells
-        events[EVENTS_COLUMN] = 1
-        ok = pd.Series(True, index=events.index)
-        numbers = {}
-        for col in counts:
-            numbers[col] = pd.to_numeric(events[col], errors="coerce")
-            ok &= numbers[col].notna() & (numbers[col] >= 0)
-        if not ok.all():
-            invalid.append(events[~ok])
-        valid = events[ok].assign(**{c: v[ok] for c, v in numbers.items()})
+        valid, bad = _split_countable(events, counts)
+        if not bad.empty:
+            invalid.append(bad)
         pending.append(valid)
         valid_events += len(valid)
         pending_rows += len(valid)
@@ -208,16 +215,36 @@ def _ged_figures_streamed(
     if pending:
         total = add_up([total, *pending])
     events = pd.concat([total, *invalid], ignore_index=True) if invalid else total
-    out = ged_figures(events, source_url or Path(name).name, country_iso3).assign(
-        dataset=Path(name).stem,
-        source=source,
-        source_url=source_url,
-        citation=citation,
-        licence=licence,
-    )
-    if len(events):  # each event gives the same number of figure rows
-        out.attrs["rows_added_up"] = (valid_events - len(total)) * (len(out) // len(events))
-    return conform(out)
+    return events, valid_events, len(total)
+
+
+def _new_events(
+    chunk: list[tuple[int, list[str]]], seen: set[int], wanted: list[int], names: list[str]
+) -> pd.DataFrame | None:
+    """The chunk's events not seen before (their used columns), each counting as one event;
+    None when every one was."""
+    cells = []
+    for _, row in chunk:
+        key = hash(tuple(row))
+        if key not in seen:
+            seen.add(key)
+            cells.append([row[i] for i in wanted])
+    if not cells:
+        return None
+    events = pd.DataFrame(cells, columns=names, dtype=object)
+    events[EVENTS_COLUMN] = 1
+    return events
+
+
+def _split_countable(events: pd.DataFrame, counts: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(events whose counts are numbers ≥ 0, as numbers; the others as sent, for the store
+    to reject with their reason)."""
+    ok = pd.Series(True, index=events.index)
+    numbers = {}
+    for col in counts:
+        numbers[col] = pd.to_numeric(events[col], errors="coerce")
+        ok &= numbers[col].notna() & (numbers[col] >= 0)
+    return events[ok].assign(**{c: v[ok] for c, v in numbers.items()}), events[~ok]
 
 
 def parse_hxl_csv(
@@ -234,7 +261,7 @@ def parse_hxl_csv(
     docstring). A UCDP GED table's events come already added up (its attrs say how many
     rows were, for `store.ingest` to count)."""
     header, tags, chunks = read_hxl_rows(text, name)
-    default_source = imported_source_name(name)
+    given_source, source = source, source or imported_source_name(name)
     if not country_iso3:
         hint = COUNTRY_IN_NAME.search(Path(name).name)
         if hint and hint.group(1).upper() in gazetteer().countries:
@@ -245,7 +272,7 @@ def parse_hxl_csv(
             header,
             chunks,
             name=name,
-            source=source or default_source,
+            source=source,
             country_iso3=country_iso3,
             source_url=source_url,
             citation=citation,
@@ -253,31 +280,60 @@ def parse_hxl_csv(
         )
     if is_export(tags):  # Situation Room's own download: every row keeps its own provenance
         out = parse_export(tags, [row for chunk in chunks for row in chunk], base_name)
-        if source:
-            out = out.assign(source=source)
+        if given_source:
+            out = out.assign(source=given_source)
         # a selection of another instance's figures (one city, one metric…), never the whole
         # of a dataset: importing it withdraws nothing
         out.attrs["selection"] = True
         return out
-    # only the tagged columns are kept (the others are never read), chunk by chunk
-    tagged = [i for i, tag in enumerate(tags) if tag is not None]
-    parts = []
-    for chunk in chunks:
-        part = pd.DataFrame([[cells[i] for i in tagged] for _, cells in chunk], columns=tagged)
-        part["row_ref"] = [f"{base_name}:{line}" for line, _ in chunk]
-        parts.append(part.astype(object))
-    frame = (
-        pd.concat(parts, ignore_index=True)
-        if parts
-        else pd.DataFrame(columns=[*tagged, "row_ref"], dtype=object)
-    )
-    del parts
+    frame = _tagged_frame(tags, chunks, base_name)
 
     def col(index: int | None, default: str = "") -> pd.Series:
         if index is None:
             return pd.Series(default, index=frame.index, dtype=object)
         return frame[index].astype(str).str.strip()
 
+    provenance = {"source_url": source_url, "citation": citation, "licence": licence}
+    base, start, end = _base_rows(tags, col, frame, name, country_iso3, provenance)
+    item_i = _find(tags, "#item", "name")
+    value_i = _find(tags, "#value", exclude=("usd",))
+    if item_i is not None and value_i is not None:
+        out = _price_rows(base, tags, col, item_i, value_i, start, end)
+    else:
+        out = _figure_rows(base, tags, col, start, end, name)
+        if is_event_list(out, has_event_ids=_has_event_ids(tags, header)):
+            out = _as_events(out, base, start, end, tags)
+    out["source"] = source
+    return conform(out)
+
+
+def _has_event_ids(tags: list, header: list[str]) -> bool:
+    """Whether the sheet has an event id column (`#event+code`, `#event+id`, or a header such
+    as ACLED's `event_id_cnty`): its rows are then events."""
+    if _find(tags, "#event", "code") is not None or _find(tags, "#event", "id") is not None:
+        return True
+    return any(h.strip() in EVENT_ID_HEADERS for h in header)
+
+
+def _tagged_frame(tags: list, chunks, base_name: str) -> pd.DataFrame:
+    """The tagged columns of every row (the others are never read), chunk by chunk, each row
+    with its reference (`file:line`)."""
+    tagged = [i for i, tag in enumerate(tags) if tag is not None]
+    parts = []
+    for chunk in chunks:
+        part = pd.DataFrame([[cells[i] for i in tagged] for _, cells in chunk], columns=tagged)
+        part["row_ref"] = [f"{base_name}:{line}" for line, _ in chunk]
+        parts.append(part.astype(object))
+    if not parts:
+        return pd.DataFrame(columns=[*tagged, "row_ref"], dtype=object)
+    return pd.concat(parts, ignore_index=True)
+
+
+def _base_rows(
+    tags: list, col, frame: pd.DataFrame, name: str, country_iso3: str, provenance: dict
+) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
+    """What every figure of a row shares (place, site, provenance) and the row's period
+    start and end; a sheet without a date column is refused."""
     date_i = _find(tags, "#date", exclude=("start", "end", "year", "month", "reported"))
     start_i = _find(tags, "#date", "start", exclude=("year", "month"))
     end_i = _find(tags, "#date", "end", exclude=("year", "month"))
@@ -298,9 +354,9 @@ def parse_hxl_csv(
             "lat": col(_find(tags, "#geo", "lat")),
             "lon": col(_find(tags, "#geo", "lon")),
             "country_iso3": col(_find(tags, "#country", "code"), country_iso3),
-            "source_url": source_url,
-            "citation": citation,
-            "licence": licence or UNKNOWN_LICENCE,
+            "source_url": provenance["source_url"],
+            "citation": provenance["citation"],
+            "licence": provenance["licence"] or UNKNOWN_LICENCE,
             "row_ref": frame["row_ref"],
             "estimate": "best",
             "place_kind": "city",
@@ -309,22 +365,7 @@ def parse_hxl_csv(
     base["place_raw"] = base["place_raw"].where(base["place_raw"] != "", base["admin2"])
     start = col(start_i if start_i is not None else date_i)
     end = col(end_i if end_i is not None else date_i)
-
-    item_i = _find(tags, "#item", "name")
-    value_i = _find(tags, "#value", exclude=("usd",))
-    if item_i is not None and value_i is not None:
-        out = _price_rows(base, tags, col, item_i, value_i, start, end)
-    else:
-        out = _figure_rows(base, tags, col, start, end, name)
-        id_i = _find(tags, "#event", "code")
-        if id_i is None:
-            id_i = _find(tags, "#event", "id")
-        if id_i is None:
-            id_i = next((i for i, h in enumerate(header) if h.strip() in EVENT_ID_HEADERS), None)
-        if is_event_list(out, has_event_ids=id_i is not None):
-            out = _as_events(out, base, start, end, tags)
-    out["source"] = source or default_source
-    return conform(out)
+    return base, start, end
 
 
 def imported_source_name(name: str) -> str:
@@ -353,7 +394,7 @@ def _as_events(out, base, start, end, tags) -> pd.DataFrame:
 
 def _month_bounds(dates: pd.Series) -> tuple[pd.Series, pd.Series]:
     """WFP dates a monthly price at the 15th; the figure covers the calendar month."""
-    parsed = pd.to_datetime(dates, errors="coerce", format="mixed")
+    parsed = parse_dates(dates, formats=("mixed",))
     start = parsed.dt.to_period("M").dt.start_time.dt.date.astype(object)
     end = parsed.dt.to_period("M").dt.end_time.dt.date.astype(object)
     # keep the raw text where it did not parse, so the reject shows what was sent

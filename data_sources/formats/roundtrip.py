@@ -43,6 +43,16 @@ def _unguard(value: str) -> str:
     return value[1:] if guarded and not _NUMBER.fullmatch(value[1:]) else value
 
 
+# what a place id's prefix says the place is
+PLACE_KINDS = {
+    "geonames": "city",
+    "country": "country",
+    "region": "region",
+    "adm1": "governorate",
+    "adm2": "district",
+}
+
+
 def parse_export(tags: list, rows: list, name: str) -> pd.DataFrame:
     """Observation rows from an export's cells (parsed tags, (line, cells) per row)."""
     texts = [canonical(t) for t in tags]
@@ -53,52 +63,22 @@ def parse_export(tags: list, rows: list, name: str) -> pd.DataFrame:
         dtype=object,
     )
     frame = frame.reindex(columns=[*EXPORT_COLUMNS]).fillna("")
-    gaz = gazetteer()
-    kind = (
-        frame["place_id"]
-        .str.partition(":")[0]
-        .map(
-            {
-                "geonames": "city",
-                "country": "country",
-                "region": "region",
-                "adm1": "governorate",
-                "adm2": "district",
-            }
-        )
-    )
+    kind = frame["place_id"].str.partition(":")[0].map(PLACE_KINDS)
     # pages and exports name a place that is not a city with its kind, "Mosul (district)":
     # the place's own name is the label without it
     frame["city"] = [
-        name.removesuffix(f" ({k})") if isinstance(k, str) and k != "city" else name
-        for name, k in zip(frame["city"], kind, strict=True)
+        label.removesuffix(f" ({k})") if isinstance(k, str) and k != "city" else label
+        for label, k in zip(frame["city"], kind, strict=True)
     ]
-    # a district's key is its p-code when its source gave one (else its folded name)
-    key = frame["place_id"].str.split(":").str[2].fillna("")
-    district = kind == "district"
-    frame["pcode"] = ""
-    frame.loc[district, "pcode"] = [
-        "" if admin_key(name) == k else k
-        for name, k in zip(frame.loc[district, "city"], key[district], strict=True)
-    ]
+    frame["pcode"] = _district_pcodes(frame, kind == "district")
     # an export without place ids (older releases): a country's name, else a city's
-    named_country = frame["city"].map(lambda n: bool(gaz.country(n)))
+    named_country = frame["city"].map(lambda n: bool(gazetteer().country(n)))
     kind = kind.fillna(named_country.map({True: "country", False: "city"}))
-    lat = pd.Series(float("nan"), index=frame.index)
-    lon = lat.copy()
-    for place_id in frame.loc[kind == "city", "place_id"].unique():
-        if place_id.startswith("geonames:"):
-            try:
-                record = gaz.place_record(place_id)
-            except (KeyError, ValueError):
-                continue  # not in this instance's gazetteer: placed by name below
-            here = frame["place_id"] == place_id
-            lat[here], lon[here] = record["lat"], record["lon"]
+    lat, lon = _city_points(frame, kind == "city")
     country = frame["country_iso3"].where(frame["country_iso3"] != "", frame["city"])
     out = frame.assign(
         place_kind=kind,
         place_raw=frame["city"].where(kind != "country", country),
-        pcode=frame["pcode"],
         lat=lat,
         lon=lon,
         dataset=frame["dataset"].where(frame["dataset"] != "", frame["source"]),
@@ -106,3 +86,30 @@ def parse_export(tags: list, rows: list, name: str) -> pd.DataFrame:
         row_ref=[f"{name}:{line}" for line, _ in rows],
     )
     return conform(out)
+
+
+def _district_pcodes(frame: pd.DataFrame, district: pd.Series) -> list[str]:
+    """Each row's district p-code: a district's key is its p-code when its source gave one,
+    else its folded name (then no p-code); "" for every other place."""
+    key = frame["place_id"].str.split(":").str[2].fillna("")
+    return [
+        "" if not is_district or admin_key(label) == k else k
+        for label, k, is_district in zip(frame["city"], key, district, strict=True)
+    ]
+
+
+def _city_points(frame: pd.DataFrame, city: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Latitude and longitude of each city row from this instance's gazetteer (by its
+    GeoNames id); NaN where it is not a city or not known here (then placed by name)."""
+    gaz = gazetteer()
+    lat = pd.Series(float("nan"), index=frame.index)
+    lon = lat.copy()
+    for place_id in frame.loc[city, "place_id"].unique():
+        if place_id.startswith("geonames:"):
+            try:
+                record = gaz.place_record(place_id)
+            except (KeyError, ValueError):
+                continue  # not in this instance's gazetteer: placed by name below
+            here = frame["place_id"] == place_id
+            lat[here], lon[here] = record["lat"], record["lon"]
+    return lat, lon

@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from data_sources.model.aggregate import event_figures
+from data_sources.model.dates import calendar_days
 from data_sources.model.places import gazetteer
 from data_sources.model.validation import conform
 
@@ -48,6 +49,9 @@ def ged_figures(df: pd.DataFrame, url: str, country_iso3: str = "") -> pd.DataFr
         names = text("country")
         codes = {n: gazetteer().country(n) or n for n in names.unique()}
         country = names.map(codes)
+    day = calendar_days(df["date_start"])
+    # a date that is no ISO day is rejected by validation with the text as UCDP sent it
+    day = day.where(day.notna(), "not an ISO date: " + text("date_start"))
     place = pd.DataFrame(
         {
             "site": text("where_coordinates"),
@@ -63,8 +67,8 @@ def ged_figures(df: pd.DataFrame, url: str, country_iso3: str = "") -> pd.DataFr
             # its earliest, as UCDP's monthly sums count it (Aleppo's 459 deaths of
             # 15 November - 12 December 2016 are November's), so that a month on any page
             # is UCDP's month and an uncertain date never splits or moves an event
-            "period_start": df["date_start"].astype(str).str[:10],
-            "period_end": df["date_start"].astype(str).str[:10],
+            "period_start": day,
+            "period_end": day,
         }
     )
     # one per event, or how many events a row already sums (a streamed import)

@@ -24,8 +24,17 @@ def _year_end(year: pd.Series) -> pd.Series:
 
 
 def _country_rows(
-    df: pd.DataFrame, iso: pd.Series, dataset: str, entry: BundledFile
+    df: pd.DataFrame,
+    iso: pd.Series,
+    dataset: str,
+    entry: BundledFile,
+    *,
+    metric: str,
+    value: pd.Series,
+    qualifier: pd.Series | str = "",
 ) -> pd.DataFrame:
+    """Yearly country figures (people, at the end of the year in `df["period"]`) with the
+    bundled file's provenance."""
     return df.assign(
         source=entry.source,
         dataset=dataset,
@@ -37,7 +46,17 @@ def _country_rows(
         source_url=entry.url,
         citation=entry.citation,
         licence=entry.licence,
+        metric=metric,
+        qualifier=qualifier,
+        value=value,
+        period_start=df["period"],
+        period_end=df["period"],
     )
+
+
+def _nonzero(rows: pd.DataFrame) -> pd.DataFrame:
+    """The table writes 0 where nobody was counted: no figure."""
+    return rows[pd.to_numeric(rows["value"], errors="coerce") != 0]
 
 
 def parse_unhcr_population(
@@ -46,51 +65,35 @@ def parse_unhcr_population(
     origins: set[str] = COMPLETE_ORIGINS,
     entry: BundledFile = UNHCR_FILE,
 ) -> pd.DataFrame:
+    """Refugees by origin per country of asylum and in total, and IDPs, per year."""
     df = df.reset_index(drop=True).assign(row_ref=[f"{name}:{i + 2}" for i in range(len(df))])
     df["period"] = _year_end(df["year"])
     origins_df = df[df["coo_iso"].isin(origins)]
     abroad = origins_df[origins_df["coo_iso"] != origins_df["coa_iso"]]
-    by_asylum = _country_rows(abroad, abroad["coo_iso"], "population", entry).assign(
-        metric="refugees_from",
-        qualifier="in " + abroad["coa_name"],
-        value=abroad["refugees"],
-        period_start=abroad["period"],
-        period_end=abroad["period"],
-    )
-    by_asylum = by_asylum[pd.to_numeric(by_asylum["value"], errors="coerce") != 0]
+    by_asylum = _country_rows(
+        abroad, abroad["coo_iso"], "population", entry, metric="refugees_from",
+        qualifier="in " + abroad["coa_name"], value=abroad["refugees"],
+    )  # fmt: skip
     totals = (
         abroad.assign(refugees=pd.to_numeric(abroad["refugees"], errors="coerce"))
         .groupby(["coo_iso", "period"], as_index=False)["refugees"]
         .sum(min_count=1)
     )
-    total_rows = _country_rows(totals, totals["coo_iso"], "population", entry).assign(
-        metric="refugees_from",
-        qualifier="",
+    total_rows = _country_rows(
+        totals, totals["coo_iso"], "population", entry, metric="refugees_from",
         value=totals["refugees"],
-        period_start=totals["period"],
-        period_end=totals["period"],
-        row_ref=f"{name} (sum over countries of asylum)",
-    )
+    ).assign(row_ref=f"{name} (sum over countries of asylum)")  # fmt: skip
     inside = df[(df["coo_iso"] == df["coa_iso"]) & df["coo_iso"].isin(origins)]
-    idps = _country_rows(inside, inside["coo_iso"], "population", entry).assign(
-        metric="idps",
-        qualifier="",
-        value=inside["idps"],
-        period_start=inside["period"],
-        period_end=inside["period"],
+    idps = _country_rows(
+        inside, inside["coo_iso"], "population", entry, metric="idps", value=inside["idps"]
     )
-    idps = idps[pd.to_numeric(idps["value"], errors="coerce") != 0]
-    return conform(pd.concat([by_asylum, total_rows, idps], ignore_index=True))
+    return conform(pd.concat([_nonzero(by_asylum), total_rows, _nonzero(idps)], ignore_index=True))
 
 
 def parse_idmc(df: pd.DataFrame, name: str, entry: BundledFile = IDMC_FILE) -> pd.DataFrame:
-    df = df.reset_index(drop=True).assign(row_ref=[f"{name}:{i + 2}" for i in range(len(df))])
-    period = _year_end(df["year"])
-    out = _country_rows(df, df["coo_iso"], "idmc", entry).assign(
-        metric="idps",
-        qualifier="",
-        value=df["total"],
-        period_start=period,
-        period_end=period,
+    """IDMC's IDP total per country and year."""
+    df = df.reset_index(drop=True).assign(
+        row_ref=[f"{name}:{i + 2}" for i in range(len(df))], period=_year_end(df["year"])
     )
-    return conform(out)
+    out = _country_rows(df, df["coo_iso"], "idmc", entry, metric="idps", value=df["total"])
+    return conform(out.drop(columns=["period"]))

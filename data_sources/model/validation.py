@@ -10,11 +10,24 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from data_sources.model.dates import parse_dates
 from data_sources.model.metrics import ESTIMATES, METRICS
 
 # a figure's period must lie within these years: anything else is a typo ("2106" for 2016)
 # or a placeholder date (0001-01-01, 9999-12-31), never a figure about a crisis
 FIRST_YEAR, LAST_YEAR = 1900, 2100
+
+# Where a figure is, as the source said it: what `places.Gazetteer.resolve` reads.
+PLACE_COLUMNS = [
+    "place_raw",  # place name exactly as the source wrote it
+    "country_iso3",
+    "admin1",
+    "admin2",
+    "pcode",
+    "lat",
+    "lon",
+    "place_kind",  # what the source claims: city, locality, district, governorate, country, region
+]
 
 # The normalized shape. Text columns are never null ("" instead) so that the natural key compares
 # with plain equality on SQLite and PostgreSQL alike.
@@ -24,14 +37,7 @@ OBSERVATION_COLUMNS = [
     "metric",
     "qualifier",  # breakdown within the metric: commodity, "children", event type
     "site",  # place below the city as the source names it: a market, a district
-    "place_raw",  # place name exactly as the source wrote it
-    "country_iso3",
-    "admin1",
-    "admin2",
-    "pcode",
-    "lat",
-    "lon",
-    "place_kind",  # what the source claims: city, locality, district, governorate, country, region
+    *PLACE_COLUMNS,
     "period_start",
     "period_end",
     "value",
@@ -89,49 +95,69 @@ def conform(df: pd.DataFrame, codes: dict[str, np.ndarray] | None = None) -> pd.
 
 
 def _as_datetime(values: pd.Series) -> pd.Series:
-    if pd.api.types.is_datetime64_any_dtype(values):
-        return values
-    try:
-        return pd.to_datetime(values, errors="coerce", format="ISO8601")
-    except (ValueError, TypeError):
-        return pd.to_datetime(values, errors="coerce", format="mixed")
+    """A period column as dates (ISO first, then as written), NaT where unreadable."""
+    return parse_dates(values)
+
+
+class _FirstFailure:
+    """The first failing rule per row ("" where every rule passes): rules are checked in
+    order and a row keeps the reason of the first one it fails."""
+
+    def __init__(self, df: pd.DataFrame) -> None:
+        self.df = df
+        self.reason = np.full(len(df), "", dtype=object)
+        self.failed = np.zeros(len(df), dtype=bool)
+
+    def flag(self, mask: pd.Series, text) -> None:
+        """Record `text` (a string, or a function of the failing rows) where `mask` is set and
+        no earlier rule failed; messages are built for failing rows only."""
+        hit = np.asarray(mask.fillna(False), dtype=bool) & ~self.failed
+        if not hit.any():
+            return
+        self.failed[hit] = True
+        self.reason[hit] = text(self.df[hit]) if callable(text) else text
 
 
 def _reason_series(df: pd.DataFrame) -> tuple[pd.Series, dict[str, pd.Series]]:
     """First failing rule per row, "" where the row passes; and the value and periods as
     parsed for the rules, so that the accepted rows need not be parsed a second time."""
-    reason = np.full(len(df), "", dtype=object)
-    failed = np.zeros(len(df), dtype=bool)
-
-    def flag(mask: pd.Series, text) -> None:
-        """Record `text` (a string, or a function of the failing rows) where `mask` is set and
-        no earlier rule failed; messages are built for failing rows only."""
-        hit = np.asarray(mask.fillna(False), dtype=bool) & ~failed
-        if not hit.any():
-            return
-        failed[hit] = True
-        reason[hit] = text(df[hit]) if callable(text) else text
-
-    raw_value = df["value"]
-    value = pd.to_numeric(raw_value, errors="coerce")
+    rules = _FirstFailure(df)
+    value = pd.to_numeric(df["value"], errors="coerce")
     start = _as_datetime(df["period_start"])
     end = _as_datetime(df["period_end"])
+    rules.flag(
+        ~df["metric"].isin(list(METRICS)),
+        lambda bad: "unknown metric '" + bad["metric"].astype(str) + "'",
+    )
+    _value_rules(rules, df, value)
+    _period_rules(rules, df, start, end)
+    rules.flag(df["unit"] == "", "missing unit")
+    rules.flag(
+        ~df["estimate"].isin(ESTIMATES),
+        lambda bad: "unknown estimate '" + bad["estimate"].astype(str) + "'",
+    )
+    rules.flag(df["source"] == "", "missing source")
+    parsed = {"value": value, "period_start": start, "period_end": end}
+    return pd.Series(rules.reason, index=df.index, dtype=object), parsed
+
+
+def _value_rules(rules: _FirstFailure, df: pd.DataFrame, value: pd.Series) -> None:
+    """A value is given, a number, not negative and not above its metric's plausible
+    maximum."""
+    raw_value = df["value"]
     # the plausible maximum per row, looked up once per distinct metric
     metric_codes, metric_names = pd.factorize(df["metric"], use_na_sentinel=True)
     known = [METRICS[m].upper_bound if m in METRICS else np.inf for m in metric_names]
     bounds = pd.Series(np.array([*known, np.inf])[metric_codes], index=df.index)
-
-    flag(
-        ~df["metric"].isin(list(METRICS)),
-        lambda bad: "unknown metric '" + bad["metric"].astype(str) + "'",
-    )
     missing = raw_value.isna()
     if raw_value.dtype == object:
         missing |= raw_value.astype(str).str.strip() == ""
-    flag(missing, "missing value")
-    flag(value.isna(), lambda bad: "value is not a number: '" + bad["value"].astype(str) + "'")
-    flag(value < 0, lambda bad: "negative value " + value[bad.index].astype(str))
-    flag(
+    rules.flag(missing, "missing value")
+    rules.flag(
+        value.isna(), lambda bad: "value is not a number: '" + bad["value"].astype(str) + "'"
+    )
+    rules.flag(value < 0, lambda bad: "negative value " + value[bad.index].astype(str))
+    rules.flag(
         value > bounds,
         lambda bad: (
             "absurd value "
@@ -140,29 +166,27 @@ def _reason_series(df: pd.DataFrame) -> tuple[pd.Series, dict[str, pd.Series]]:
             + bad["metric"].astype(str)
         ),
     )
-    flag(
+
+
+def _period_rules(rules: _FirstFailure, df: pd.DataFrame, start: pd.Series, end: pd.Series) -> None:
+    """A period's start and end are readable dates within the plausible years, in order."""
+    rules.flag(
         start.isna(),
         lambda bad: "unreadable period start '" + bad["period_start"].astype(str) + "'",
     )
-    flag(end.isna(), lambda bad: "unreadable period end '" + bad["period_end"].astype(str) + "'")
+    rules.flag(
+        end.isna(), lambda bad: "unreadable period end '" + bad["period_end"].astype(str) + "'"
+    )
     outside = f"period outside the years {FIRST_YEAR}–{LAST_YEAR}: "
-    flag(
+    rules.flag(
         (start.dt.year < FIRST_YEAR) | (start.dt.year > LAST_YEAR),
         lambda bad: outside + "starts '" + start[bad.index].dt.strftime("%Y-%m-%d") + "'",
     )
-    flag(
+    rules.flag(
         (end.dt.year < FIRST_YEAR) | (end.dt.year > LAST_YEAR),
         lambda bad: outside + "ends '" + end[bad.index].dt.strftime("%Y-%m-%d") + "'",
     )
-    flag(end < start, "period ends before it starts")
-    flag(df["unit"] == "", "missing unit")
-    flag(
-        ~df["estimate"].isin(ESTIMATES),
-        lambda bad: "unknown estimate '" + bad["estimate"].astype(str) + "'",
-    )
-    flag(df["source"] == "", "missing source")
-    parsed = {"value": value, "period_start": start, "period_end": end}
-    return pd.Series(reason, index=df.index, dtype=object), parsed
+    rules.flag(end < start, "period ends before it starts")
 
 
 def validate(

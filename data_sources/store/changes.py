@@ -18,6 +18,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from data_sources.model.dates import calendar_days64
 from data_sources.store.asof import bind, one_microsecond_before, visible
 from data_sources.store.query import _frame
 from data_sources.store.tables import fetch_log, observations, places, provenance, series
@@ -119,15 +120,45 @@ def _dated(df: pd.DataFrame) -> pd.DataFrame:
     """Periods as datetime64[ns] from either backend (SQLite text, PostgreSQL dates), also
     for no rows, so that frames merge on them."""
     for col in ("period_start", "period_end"):
-        df[col] = pd.to_datetime(df[col].astype(str).str[:10], format="%Y-%m-%d").astype(
-            "datetime64[ns]"
-        )
+        df[col] = pd.Series(calendar_days64(df[col]), index=df.index).astype("datetime64[ns]")
     return df
 
 
 def changes(engine: Engine, since: datetime, until: datetime | None = None) -> pd.DataFrame:
     """Figures added, revised and withdrawn after `since` up to `until` (None: now), one row
     each, per source and city, newest change first (columns: CHANGE_COLUMNS)."""
+    touched = _touched(engine, since, until)
+    if touched.empty:
+        return pd.DataFrame(columns=CHANGE_COLUMNS)
+    ids = sorted(touched["series_id"].astype(int).unique().tolist())
+    before = _shown(engine, ids, since).merge(touched, on=KEY)
+    after = _shown(engine, ids, until if until is not None else _far_future())
+    after = after.merge(touched, on=KEY)
+    both = before.merge(after, on=KEY, how="outer", suffixes=("_old", "_new"), indicator=True)
+    both["change"] = np.select(
+        [both["_merge"] == "right_only", both["_merge"] == "left_only"],
+        ["added", "withdrawn"],
+        "revised",
+    )
+    moved = (both["value_old"] - both["value_new"]).abs() > 1e-9 * both["value_new"].abs().clip(
+        lower=1.0
+    )
+    both = both[(both["change"] != "revised") | moved]
+    if both.empty:  # touched, but back where it was (withdrawn and returned, revised back)
+        return pd.DataFrame(columns=CHANGE_COLUMNS)
+    withdrawn_at = _withdrawn_times(engine, both[both["change"] == "withdrawn"])
+    out = _describe(engine, _change_rows(both.merge(withdrawn_at, on=KEY, how="left")))
+    order = {"added": 1, "revised": 0, "withdrawn": 2}
+    out = out.assign(_o=out["change"].map(order)).sort_values(
+        ["changed_at", "_o", "source", "city", "metric", "period_start"],
+        ascending=[False, True, True, True, True, True],
+    )
+    return out[CHANGE_COLUMNS].reset_index(drop=True)
+
+
+def _touched(engine: Engine, since: datetime, until: datetime | None) -> pd.DataFrame:
+    """The keys of the figures a revision or a withdrawal touched after `since` up to
+    `until` (None: now)."""
     o = observations.c
     after_since = sa.or_(o.retrieved_at > bind(engine, since), o.withdrawn_at > bind(engine, since))
     window = after_since
@@ -139,30 +170,16 @@ def changes(engine: Engine, since: datetime, until: datetime | None = None) -> p
                 o.retrieved_at <= at, sa.and_(o.withdrawn_at.is_not(None), o.withdrawn_at <= at)
             ),
         )
-    touched = _dated(
+    return _dated(
         _frame(engine, sa.select(o.series_id, o.period_start, o.period_end).where(window))
     ).drop_duplicates()
-    if touched.empty:
-        return pd.DataFrame(columns=CHANGE_COLUMNS)
-    ids = sorted(touched["series_id"].astype(int).unique().tolist())
-    before = _shown(engine, ids, since).merge(touched, on=KEY)
-    after = _shown(engine, ids, until if until is not None else _far_future())
-    after = after.merge(touched, on=KEY)
-    both = before.merge(after, on=KEY, how="outer", suffixes=("_old", "_new"), indicator=True)
-    kind = np.select(
-        [both["_merge"] == "right_only", both["_merge"] == "left_only"],
-        ["added", "withdrawn"],
-        "revised",
-    )
-    both["change"] = kind
-    moved = (both["value_old"] - both["value_new"]).abs() > 1e-9 * both["value_new"].abs().clip(
-        lower=1.0
-    )
-    both = both[(both["change"] != "revised") | moved]
-    if both.empty:  # touched, but back where it was (withdrawn and returned, revised back)
-        return pd.DataFrame(columns=CHANGE_COLUMNS)
-    withdrawn_at = _withdrawn_times(engine, both[both["change"] == "withdrawn"])
-    both = both.merge(withdrawn_at, on=KEY, how="left")
+
+
+def _change_rows(both: pd.DataFrame) -> pd.DataFrame:
+    """One row per change from the figures as of both ends (`_old`, `_new` columns): a
+    withdrawal is dated by its withdrawal and names the revision withdrawn, the others by
+    the new revision."""
+    gone = both["change"] == "withdrawn"
     out = pd.DataFrame(
         {
             "change": both["change"],
@@ -171,26 +188,14 @@ def changes(engine: Engine, since: datetime, until: datetime | None = None) -> p
             "period_end": both["period_end"],
             "old_value": both["value_old"].astype(float),
             "new_value": both["value_new"].astype(float),
-            "changed_at": both["retrieved_at_new"].where(
-                both["change"] != "withdrawn", both["withdrawn_at"]
-            ),
-            "revision": both["revision_new"].where(
-                both["change"] != "withdrawn", both["revision_old"]
-            ),
-            "provenance_id": both["provenance_id_new"].where(
-                both["change"] != "withdrawn", both["provenance_id_old"]
-            ),
+            "changed_at": both["retrieved_at_new"].where(~gone, both["withdrawn_at"]),
+            "revision": both["revision_new"].where(~gone, both["revision_old"]),
+            "provenance_id": both["provenance_id_new"].where(~gone, both["provenance_id_old"]),
         }
     )
     out["difference"] = out["new_value"] - out["old_value"]
     out["changed_at"] = pd.to_datetime(out["changed_at"], utc=True).dt.tz_localize(None)
-    out = _describe(engine, out)
-    order = {"added": 1, "revised": 0, "withdrawn": 2}
-    out = out.assign(_o=out["change"].map(order)).sort_values(
-        ["changed_at", "_o", "source", "city", "metric", "period_start"],
-        ascending=[False, True, True, True, True, True],
-    )
-    return out[CHANGE_COLUMNS].reset_index(drop=True)
+    return out
 
 
 def _far_future() -> datetime:

@@ -90,25 +90,19 @@ def finish_fetch(engine: Engine, result: IngestResult, conn=None) -> None:
         _write_finish(conn, result)
 
 
+# the fields of an `IngestResult` that its fetch_log row records under the same names
+LOGGED_FIELDS = (
+    "status", "rows_in", "rows_new", "rows_revised", "rows_unchanged", "rows_rejected", "error",
+    "pages", "requests", "pages_not_modified", "pages_cached", "rows_added_up",
+)  # fmt: skip
+
+
 def _write_finish(conn, result: IngestResult) -> None:
+    """The load's end on its fetch_log row, and a new data version in the same transaction."""
     conn.execute(
         fetch_log.update()
         .where(fetch_log.c.fetch_id == result.fetch_id)
-        .values(
-            finished_at=_now(),
-            status=result.status,
-            rows_in=result.rows_in,
-            rows_new=result.rows_new,
-            rows_revised=result.rows_revised,
-            rows_unchanged=result.rows_unchanged,
-            rows_rejected=result.rows_rejected,
-            error=result.error,
-            pages=result.pages,
-            requests=result.requests,
-            pages_not_modified=result.pages_not_modified,
-            pages_cached=result.pages_cached,
-            rows_added_up=result.rows_added_up,
-        )
+        .values(finished_at=_now(), **{name: getattr(result, name) for name in LOGGED_FIELDS})
     )
     bump_data_version(conn)
 

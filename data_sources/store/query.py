@@ -13,6 +13,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from data_sources.model.dates import calendar_day, calendar_days64
 from data_sources.store.asof import bind, visible
 from data_sources.store.fetches import DATA_VERSION_KEY
 from data_sources.store.tables import (
@@ -218,6 +219,28 @@ def series_frame(
     (only numbers and dates, read straight from the driver), and the provenance they cite.
     The wide frame is assembled in pandas, which is what keeps this fast at millions of rows.
     """
+    filters = {"metric": metric, "qualifier": qualifier, "site": site, "unit": unit}
+    meta = _columns(engine, _series_query(place_ids, filters, sources))
+    if keep is not None:
+        obs = keep
+    else:
+        obs = _observations(engine, meta["series_id"].tolist(), current_only, limit, as_of)
+    columns = dict(obs)
+    columns.update(_lookup(meta, "series_id", obs["series_id"]))
+    columns.update(_lookup(_provenance_of(engine, obs), "provenance_id", obs["provenance_id"]))
+    columns["origin"] = np.where(
+        columns["source"] == "reported", columns["dataset"], columns["source"]
+    )
+    if "match_score" in columns:  # a number or none: NaN, as a float column holds it
+        columns["match_score"] = columns["match_score"].astype(float)
+    return pd.DataFrame({c: columns.get(c, []) for c in SERIES_COLUMNS})
+
+
+def _series_query(
+    place_ids: list[str], filters: dict[str, str | None], sources: list[str] | None
+) -> sa.Select:
+    """The series of these places whose columns equal `filters` (None: any) and whose source
+    is one of `sources` (none given: any), with their place's label."""
     q = (
         sa.select(
             series.c.series_id,
@@ -237,22 +260,17 @@ def series_frame(
         .select_from(series.join(places, places.c.place_id == series.c.place_id))
         .where(series.c.place_id.in_(place_ids))
     )
-    for column, wanted in (
-        ("metric", metric),
-        ("qualifier", qualifier),
-        ("site", site),
-        ("unit", unit),
-    ):
+    for column, wanted in filters.items():
         if wanted is not None:
             q = q.where(series.c[column] == wanted)
     if sources:
         q = q.where(series.c.source.in_(sources))
-    meta = _columns(engine, q)
-    if keep is not None:
-        obs = keep
-    else:
-        obs = _observations(engine, meta["series_id"].tolist(), current_only, limit, as_of)
-    prov = _columns(
+    return q
+
+
+def _provenance_of(engine: Engine, obs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Link, citation, quote and licence of each provenance the observations cite."""
+    return _columns(
         engine,
         sa.select(
             provenance.c.provenance_id,
@@ -262,15 +280,6 @@ def series_frame(
             provenance.c.licence,
         ).where(provenance.c.provenance_id.in_(np.unique(obs["provenance_id"]).tolist())),
     )
-    columns = dict(obs)
-    columns.update(_lookup(meta, "series_id", obs["series_id"]))
-    columns.update(_lookup(prov, "provenance_id", obs["provenance_id"]))
-    columns["origin"] = np.where(
-        columns["source"] == "reported", columns["dataset"], columns["source"]
-    )
-    if "match_score" in columns:  # a number or none: NaN, as a float column holds it
-        columns["match_score"] = columns["match_score"].astype(float)
-    return pd.DataFrame({c: columns.get(c, []) for c in SERIES_COLUMNS})
 
 
 def _lookup(table: dict[str, np.ndarray], key: str, wanted: np.ndarray) -> dict[str, np.ndarray]:
@@ -339,10 +348,14 @@ def _rows_to_columns(rows: list[tuple]) -> dict[str, np.ndarray]:
 
 
 def _days(values: tuple) -> np.ndarray:
-    """Dates as numpy days. SQLite hands back ISO text (sliced, since a stored date may carry a
-    time); PostgreSQL's driver hands back `datetime.date`, which numpy converts as it is."""
+    """Dates as numpy days. SQLite hands back ISO text (its day taken, since a stored date
+    may carry a time); PostgreSQL's driver hands back `datetime.date`, which numpy converts
+    as it is."""
     if values and isinstance(values[0], str):
-        return np.array([d[:10] for d in values], dtype="datetime64[D]")
+        try:  # the usual case: plain ISO days, which numpy parses fastest
+            return np.array(values, dtype="datetime64[D]")
+        except ValueError:
+            return calendar_days64(values)
     return np.array(values, dtype="datetime64[D]")
 
 
@@ -592,35 +605,7 @@ def map_points(
     average); a city with several series (markets, sources) shows their mean. Figures that
     cover more than the month are left out. Only cities' rows leave the database.
     """
-    from data_sources.model.metrics import METRICS
-
-    start = pd.Period(month, "M").start_time.date()
-    end = pd.Period(month, "M").end_time.date()
-    kind = METRICS[metric].kind if metric in METRICS else "stock"
-    o = observations.c
-    ids = _matching_series(metric, qualifier, unit).subquery()
-    in_month = sa.select(o.series_id, o.value, o.period_end).where(
-        o.series_id.in_(sa.select(ids.c.series_id)),
-        visible(engine, as_of),
-        o.period_start >= start,
-        o.period_end <= end,
-    )
-    if kind == "stock":
-        ranked = in_month.add_columns(
-            sa.func.row_number()
-            .over(partition_by=o.series_id, order_by=o.period_end.desc())
-            .label("rn")
-        ).subquery()
-        per_series = sa.select(
-            ranked.c.series_id, ranked.c.value.label("value"), sa.literal(1).label("n")
-        ).where(ranked.c.rn == 1)
-    else:
-        agg = sa.func.sum if kind == "flow" else sa.func.avg
-        sub = in_month.subquery()
-        per_series = sa.select(
-            sub.c.series_id, agg(sub.c.value).label("value"), sa.func.count().label("n")
-        ).group_by(sub.c.series_id)
-    per_series = per_series.subquery()
+    per_series = _month_per_series(engine, metric, month, qualifier, unit, as_of)
     q = (
         sa.select(
             place_label().label("city"),
@@ -649,6 +634,47 @@ def map_points(
         .order_by(sa.desc("value"), places.c.name)  # ties in the same order on every backend
     )
     return _frame(engine, q)
+
+
+def _month_per_series(
+    engine: Engine,
+    metric: str,
+    month: str,
+    qualifier: str | None,
+    unit: str | None,
+    as_of: datetime | None,
+) -> sa.Subquery:
+    """Each matching series reduced to one value for the month, by the metric's kind: a
+    stock's last count, a flow's sum, a price's mean; with how many figures it is made of."""
+    from data_sources.model.metrics import METRICS
+
+    start = pd.Period(month, "M").start_time.date()
+    end = pd.Period(month, "M").end_time.date()
+    kind = METRICS[metric].kind if metric in METRICS else "stock"
+    o = observations.c
+    ids = _matching_series(metric, qualifier, unit).subquery()
+    in_month = sa.select(o.series_id, o.value, o.period_end).where(
+        o.series_id.in_(sa.select(ids.c.series_id)),
+        visible(engine, as_of),
+        o.period_start >= start,
+        o.period_end <= end,
+    )
+    if kind == "stock":
+        ranked = in_month.add_columns(
+            sa.func.row_number()
+            .over(partition_by=o.series_id, order_by=o.period_end.desc())
+            .label("rn")
+        ).subquery()
+        per_series = sa.select(
+            ranked.c.series_id, ranked.c.value.label("value"), sa.literal(1).label("n")
+        ).where(ranked.c.rn == 1)
+    else:
+        agg = sa.func.sum if kind == "flow" else sa.func.avg
+        sub = in_month.subquery()
+        per_series = sa.select(
+            sub.c.series_id, agg(sub.c.value).label("value"), sa.func.count().label("n")
+        ).group_by(sub.c.series_id)
+    return per_series.subquery()
 
 
 def _text_agg(engine: Engine, column):
@@ -687,8 +713,6 @@ def newest_periods(engine: Engine, source: str) -> dict:
     Incremental refresh asks each feed only from here on (minus an overlap for revisions); a
     country with nothing stored is absent, so it gets the feed's whole history. Values are
     `datetime.date`."""
-    from datetime import date
-
     o = observations.c
     q = (
         sa.select(places.c.country_iso3, sa.func.max(o.period_end).label("newest"))
@@ -702,9 +726,8 @@ def newest_periods(engine: Engine, source: str) -> dict:
     )
     with engine.connect() as conn:
         rows = conn.execute(q).all()
-    return {
-        str(iso3): date.fromisoformat(str(newest)[:10]) for iso3, newest in rows if iso3 and newest
-    }
+    days = {str(iso3): calendar_day(newest) for iso3, newest in rows if iso3 and newest}
+    return {iso3: day for iso3, day in days.items() if day}
 
 
 # -- the data version -----------------------------------------------------------------------

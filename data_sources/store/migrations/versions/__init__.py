@@ -1,0 +1,1 @@
+"""Alembic revisions, one file a step of the schema's history (see ../README.md)."""
