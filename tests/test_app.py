@@ -12,8 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from data_sources.store import query
 from data_sources.store.engine import make_engine
-
-from .conftest import ROOT
+from tests.apptest import open_page
 
 PAGES = [
     "views/overview.py",
@@ -28,14 +27,6 @@ PAGES = [
 def app(loaded_url, monkeypatch):
     """Opens a page on a private copy of the loaded store, on each backend in turn."""
     monkeypatch.setenv("DATABASE_URL", loaded_url)
-
-    def open_page(page: str, **params: str) -> AppTest:
-        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-        for key, value in params.items():
-            at.query_params[key] = value
-        if page != PAGES[0]:
-            at.switch_page(str(ROOT / page))  # open the page directly, as a deep link does
-        return at.run()
 
     return open_page
 

@@ -14,8 +14,7 @@ from data_sources.connectors import Scope
 from data_sources.feeds.refresh import RefreshJob, refresh
 from data_sources.store import lock, query
 from data_sources.store.engine import make_engine
-
-from .conftest import ROOT
+from tests.apptest import open_page, prepare
 
 
 @pytest.fixture
@@ -25,21 +24,6 @@ def store(loaded_url, monkeypatch):
     engine = make_engine(loaded_url)
     yield engine
     engine.dispose()
-
-
-def open_page(page: str) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    if page != "views/overview.py":
-        at.switch_page(str(ROOT / page))
-    return at.run()
-
-
-def open_page_with(page: str, **params: str) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    for key, value in params.items():
-        at.query_params[key] = value
-    at.switch_page(str(ROOT / page))
-    return at.run()
 
 
 def markdown(at: AppTest) -> str:
@@ -112,7 +96,7 @@ def test_refresh_now_runs_and_reports(feeds, store):
     since = asof.parse_as_of(unquote(parse_qs(target.query)["since"][0]))
     found = changes.changes(store, since)
     assert not found.empty and set(found.source) == {"dtm"} and set(found.change) == {"added"}
-    listed = open_page_with("views/data.py", since=asof.format_as_of(since))
+    listed = open_page("views/data.py", since=asof.format_as_of(since))
     table = next(d.value for d in listed.dataframe if "change" in d.value.columns)
     assert len(table) == len(found) and set(table.source) == {"dtm"}
 
@@ -203,10 +187,8 @@ def signed_in_page(monkeypatch, page: str, user: dict) -> AppTest:
     monkeypatch.setattr(access, "auth_configured", lambda: True)
     monkeypatch.setenv("EDITORS", "ed@example.org")
     monkeypatch.setenv("VIEWERS", "@partner.example")
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at = prepare(page)
     at.user = user
-    if page != "views/overview.py":
-        at.switch_page(str(ROOT / page))
     return at.run()
 
 

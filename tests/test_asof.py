@@ -20,6 +20,7 @@ from streamlit.testing.v1 import AppTest
 from data_sources import cli
 from data_sources.store import asof, changes, query
 from data_sources.store.engine import make_engine
+from tests.apptest import open_page
 
 from .conftest import ROOT
 
@@ -190,13 +191,6 @@ def test_a_complete_reimport_withdraws_what_the_file_no_longer_holds(
 
 
 # -- the pages -------------------------------------------------------------------------------
-def _page(page: str, **params: str) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    for key, value in params.items():
-        at.query_params[key] = value
-    if page != "views/overview.py":
-        at.switch_page(str(ROOT / page))
-    return at.run()
 
 
 def _y(at: AppTest, name: str = "ocha") -> list:
@@ -215,31 +209,31 @@ def _y(at: AppTest, name: str = "ocha") -> list:
 def test_every_page_shows_the_figures_held_at_the_moment(revised):
     _url, between = revised
     view = {"cities": "Mosul", "metric": "civilians_injured"}
-    trends = _page("views/trends.py", **view, source="ocha", period="week", as_of=between)
+    trends = open_page("views/trends.py", **view, source="ocha", period="week", as_of=between)
     assert not trends.exception
     assert _y(trends, "Mosul") == [685]
     banner = " ".join(i.value for i in trends.info)
     assert f"As of {between.replace('T', ' ')} UTC" in banner.replace("\\", "")
     assert "1 figure has changed since" in banner
-    assert _y(_page("views/trends.py", **view, source="ocha", period="week"), "Mosul") == [700]
+    assert _y(open_page("views/trends.py", **view, source="ocha", period="week"), "Mosul") == [700]
 
-    compare = _page(
+    compare = open_page(
         "views/compare.py", place=_mosul_id(), metric="civilians_injured", as_of=between
     )
     assert 685 in _y(compare) and 700 not in _y(compare)
 
-    data = _page("views/data.py", source="ocha", as_of=between)
+    data = open_page("views/data.py", source="ocha", as_of=between)
     figures = data.dataframe[0].value
     assert figures.value.tolist() == [685]
     history = data.dataframe[1].value
     assert history.empty  # revised figures only, and the correction was not retrieved yet
-    now = _page("views/data.py", source="ocha", since=between)
+    now = open_page("views/data.py", source="ocha", since=between)
     assert now.dataframe[0].value.value.tolist() == [700]
     assert now.dataframe[1].value[["value", "shown"]].values.tolist() == [[685, False], [700, True]]
     listed = now.dataframe[2].value
     assert listed[["change", "old_value", "new_value"]].values.tolist() == [["revised", 685, 700]]
 
-    overview = _page("views/overview.py", cities="Mosul", as_of=between)
+    overview = open_page("views/overview.py", cities="Mosul", as_of=between)
     tables = [df.value for df in overview.dataframe]
     ocha = pd.concat(tables)
     ocha = ocha[(ocha.origin == "ocha") & (ocha.metric == "civilians_injured")]
@@ -251,7 +245,7 @@ def _mosul_id() -> str:
 
 
 def test_a_bad_as_of_in_the_link_is_a_message_and_the_latest_figures(revised):
-    at = _page("views/data.py", source="ocha", as_of="<script>alert(1)</script>")
+    at = open_page("views/data.py", source="ocha", as_of="<script>alert(1)</script>")
     assert not at.exception
     warned = " ".join(w.value for w in at.warning)
     assert "is not a date or time" in warned and "Showing the latest figures" in warned
@@ -263,7 +257,7 @@ def test_a_bad_as_of_in_the_link_is_a_message_and_the_latest_figures(revised):
 def test_trends_draws_the_first_published_figure_faint_and_counts_revisions(revised):
     import json
 
-    at = _page(
+    at = open_page(
         "views/trends.py",
         cities="Mosul",
         metric="civilians_injured",
@@ -279,7 +273,7 @@ def test_trends_draws_the_first_published_figure_faint_and_counts_revisions(revi
     line = next(t for t in traces if t.get("name") == "Mosul")
     assert "2 revisions" in json.dumps(line["customdata"])
     # as of before the correction there is nothing earlier to draw
-    before = _page(
+    before = open_page(
         "views/trends.py",
         cities="Mosul",
         metric="civilians_injured",
@@ -331,8 +325,8 @@ def test_the_map_shows_the_month_as_the_store_held_it(revised):
 
     # Mosul's bubble is the mean of its series with no qualifier: the bundled OCHA figure
     # (685, source "reported") and the imported one (685, then 700)
-    assert mosul(_page("views/map.py", **view, as_of=between)) == 685.0
-    assert mosul(_page("views/map.py", **view)) == 692.5
+    assert mosul(open_page("views/map.py", **view, as_of=between)) == 685.0
+    assert mosul(open_page("views/map.py", **view)) == 692.5
 
 
 def test_badges_as_of_a_moment_count_only_the_loads_ended_by_then(revised):

@@ -23,6 +23,7 @@ from data_sources.formats.hxl import parse_hxl_csv
 from data_sources.store import query
 from data_sources.store.ingest import ingest
 from data_sources.store.tables import fetch_log
+from tests.apptest import open_page
 
 from .conftest import ROOT
 
@@ -47,14 +48,6 @@ def stated_months(text: str, file: str, city: str) -> dict[str, float]:
 @pytest.fixture
 def app(loaded_url, monkeypatch):
     monkeypatch.setenv("DATABASE_URL", loaded_url)
-
-    def open_page(page: str | None = None, **params: str) -> AppTest:
-        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-        for key, value in params.items():
-            at.query_params[key] = value
-        if page:
-            at.switch_page(str(ROOT / page))
-        return at.run()
 
     return open_page
 

@@ -30,6 +30,7 @@ from data_sources.formats.hxl import parse_hxl_csv
 from data_sources.snapshot import fingerprint
 from data_sources.store.engine import make_engine, set_meta
 from data_sources.store.ingest import ingest
+from tests.apptest import open_page
 from views import charts, escape
 
 from .conftest import ROOT
@@ -258,14 +259,6 @@ def test_plotly_text_is_escaped_in_every_figure():
 def hostile_app(loaded_url, monkeypatch):
     import_corpus(loaded_url)
     monkeypatch.setenv("DATABASE_URL", loaded_url)
-
-    def open_page(page: str, **params: str) -> AppTest:
-        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-        for key, value in params.items():
-            at.query_params[key] = value
-        if page != "views/overview.py":
-            at.switch_page(str(ROOT / page))
-        return at.run()
 
     return open_page
 
