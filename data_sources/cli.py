@@ -574,7 +574,9 @@ def cmd_changes(args: argparse.Namespace) -> int:
         soft_wrap=True,
         markup=False,
     )
-    data = changes.to_csv(found)
+    from data_sources.formats import export
+
+    data = export.changes_csv(found)
     if args.output and args.output != "-":
         Path(args.output).write_bytes(data)
     else:

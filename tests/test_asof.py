@@ -18,6 +18,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from data_sources import cli
+from data_sources.formats import export
 from data_sources.store import asof, changes, query
 from data_sources.store.engine import make_engine
 from tests.apptest import open_page
@@ -306,7 +307,7 @@ def test_the_change_list_download_is_safe_in_a_spreadsheet():
             "source_url": ["https://user:secret@example.org/report?token=abc"],
         }
     )
-    text = changes.to_csv(listed).decode()
+    text = export.changes_csv(listed).decode()
     row = pd.read_csv(io.StringIO(text), keep_default_na=False).iloc[0]
     assert row.source.startswith("'=HYPERLINK") and row.qualifier == "'@SUM(A1:A9)"
     assert row.difference == 15 and row.old_value == 685  # numbers stay numbers

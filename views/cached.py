@@ -9,6 +9,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from data_sources.formats import export
 from data_sources.store import asof, changes, query
 from views.store_access import data_version, engine_for
 from views.url_state import as_of_text
@@ -135,7 +136,7 @@ def _change_view(
 
 @st.cache_data(ttl=6 * 3600, max_entries=4, show_spinner=False)
 def _change_csv(url: str, version: str, since: str, until: str | None) -> bytes:
-    return changes.to_csv(_changes(url, version, since, until))
+    return export.changes_csv(_changes(url, version, since, until))
 
 
 @st.cache_data(**CACHE)

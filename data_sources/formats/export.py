@@ -19,6 +19,7 @@ import pandas as pd
 
 from data_sources import sources
 from data_sources.http import redact_url
+from data_sources.store.changes import CHANGE_COLUMNS
 
 
 def licences() -> dict[str, str]:
@@ -190,3 +191,15 @@ def bundle(df: pd.DataFrame, licences: dict[str, str]) -> dict[str, bytes]:
     plain = to_csv(df)
     hxl = to_hxl_csv(df, plain)
     return {"csv": plain, "hxl": hxl, "zip": to_zip(df, licences, plain, hxl)}
+
+
+def changes_csv(df: pd.DataFrame) -> bytes:
+    """The change list as a download (page and CLI, same bytes): dates as ISO text, links
+    without credentials, no cell a spreadsheet would run as a formula."""
+    out = df.reindex(columns=CHANGE_COLUMNS).copy()
+    for col in ("period_start", "period_end"):
+        out[col] = pd.to_datetime(out[col]).dt.strftime("%Y-%m-%d")
+    out["changed_at"] = pd.to_datetime(out["changed_at"]).dt.strftime("%Y-%m-%dT%H:%M:%S.%f")
+    out["revision"] = out["revision"].astype("Int64")
+    out["source_url"] = _links(out["source_url"])
+    return neutralise(out).to_csv(index=False).encode("utf-8")

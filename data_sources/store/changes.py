@@ -279,20 +279,6 @@ def history(revisions: pd.DataFrame, shown: pd.DataFrame) -> pd.DataFrame:
     return df[HISTORY_COLUMNS].reset_index(drop=True)
 
 
-def to_csv(df: pd.DataFrame) -> bytes:
-    """The change list as a download (page and CLI, same bytes): dates as ISO text, links
-    without credentials, no cell a spreadsheet would run as a formula."""
-    from data_sources.formats.export import _links, neutralise
-
-    out = df.reindex(columns=CHANGE_COLUMNS).copy()
-    for col in ("period_start", "period_end"):
-        out[col] = pd.to_datetime(out[col]).dt.strftime("%Y-%m-%d")
-    out["changed_at"] = pd.to_datetime(out["changed_at"]).dt.strftime("%Y-%m-%dT%H:%M:%S.%f")
-    out["revision"] = out["revision"].astype("Int64")
-    out["source_url"] = _links(out["source_url"])
-    return neutralise(out).to_csv(index=False).encode("utf-8")
-
-
 def summary(df: pd.DataFrame) -> str:
     """ "2 added, 1 revised, 0 withdrawn": the one line a refresh or the page leads with."""
     counts = df["change"].value_counts() if len(df) else {}
