@@ -22,8 +22,8 @@ from rich.console import Console
 from rich.table import Table
 
 from data_sources import settings
-from data_sources.connectors import CONNECTORS
-from data_sources.http import FeedClient
+from data_sources.feeds import FeedClient
+from data_sources.feeds.connectors import CONNECTORS
 from data_sources.refresh import refresh
 from data_sources.store import make_engine
 from tests.conftest import FEED_KEYS

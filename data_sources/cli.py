@@ -26,8 +26,8 @@ from rich.table import Table
 from . import query
 from .asof import AsOfError, describe, parse_as_of
 from .errors import STORE_FAILURES, StoreBusy, store_error
+from .feeds import FeedClient, FeedError
 from .formats.hxl import HXLFormatError, imported_source_name, parse_hxl_csv
-from .http import FeedClient, FeedError
 from .snapshot import load_snapshot
 from .store import (
     IngestResult,
@@ -262,7 +262,7 @@ def _stop_on_signals() -> threading.Event:
 def cmd_refresh(args: argparse.Namespace) -> int:
     from datetime import date
 
-    from .connectors import CONNECTORS
+    from .feeds.connectors import CONNECTORS
     from .refresh import default_scope
 
     try:
@@ -325,7 +325,7 @@ def _refresh_once(
     from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     from . import settings
-    from .connectors import CONNECTORS
+    from .feeds.connectors import CONNECTORS
     from .lock import DbLock, LockHeld
     from .refresh import configured_sources, describe_run, refresh
 

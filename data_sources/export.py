@@ -18,7 +18,7 @@ from datetime import datetime
 import pandas as pd
 
 from . import sources
-from .http import redact_url
+from .feeds import redact_url
 
 
 def licences() -> dict[str, str]:

@@ -26,8 +26,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 
 from . import settings
-from .connectors import CONNECTORS, Connector, Scope
-from .http import FeedClient, FeedError, Stats, redact
+from .feeds import FeedClient, FeedError, Stats, redact
+from .feeds.connectors import CONNECTORS, Connector, Scope
 from .lock import DbLock, LockHeld
 from .places import gazetteer
 from .schema import empty_observations

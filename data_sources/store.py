@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from .aggregate import add_up_events, summable
-from .http import redact_url
+from .feeds import redact_url
 from .places import Gazetteer, gazetteer
 from .schema import validate
 

@@ -11,7 +11,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from data_sources import lock, query
-from data_sources.connectors import Scope
+from data_sources.feeds.connectors import Scope
 from data_sources.refresh import RefreshJob, refresh
 from data_sources.store import make_engine
 

@@ -16,7 +16,7 @@ import pytest
 import sqlalchemy as sa
 
 from data_sources import query
-from data_sources.connectors import Scope
+from data_sources.feeds.connectors import Scope
 from data_sources.refresh import refresh
 from data_sources.store import observations, series
 from tests.feed_server import FIXTURES, SHARED, hapi_records

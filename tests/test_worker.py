@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
 from data_sources import lock, query
-from data_sources.connectors import Scope
+from data_sources.feeds.connectors import Scope
 from data_sources.refresh import refresh
 from data_sources.store import fetch_log, locks, make_engine, observations
 from tests.feed_server import replay_scopes

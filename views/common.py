@@ -15,8 +15,8 @@ import streamlit as st
 from rapidfuzz import process
 
 from data_sources import asof, changes, export, query, sources
-from data_sources.connectors import CONNECTORS
 from data_sources.errors import STORE_FAILURES, store_error
+from data_sources.feeds.connectors import CONNECTORS
 from data_sources.schema import METRICS
 from data_sources.snapshot import load_snapshot
 from data_sources.store import database_url, open_store

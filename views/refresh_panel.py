@@ -20,8 +20,8 @@ import pandas as pd
 import streamlit as st
 
 from data_sources import lock
-from data_sources.connectors import CONNECTORS
-from data_sources.http import redact
+from data_sources.feeds import redact
+from data_sources.feeds.connectors import CONNECTORS
 from data_sources.refresh import RefreshJob, configured_sources, default_scope, describe_run
 from views import access, common
 

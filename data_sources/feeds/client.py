@@ -1,65 +1,34 @@
-"""One HTTP layer for every feed: timeouts, retries with back-off, 429/Retry-After, a per-host
-rate limit, conditional requests with an on-disk cache, and errors a person can act on.
+"""Transport for every feed: one httpx client with timeouts, retries with back-off (tenacity),
+429/Retry-After, a per-host rate limit, and HTTP statuses turned into errors a person can act on.
 
-Feeds fail in ordinary ways (slow, down, rate-limited, an HTML error page with status 200, a
-renamed field). Each of those becomes a `FeedError` that names the feed, the URL with every
-secret scrubbed, and, where it applies, the field; transient failures are retried first.
+Feeds fail in ordinary ways (slow, down, rate-limited, refusing a key). Each becomes a
+`FeedError` naming the feed and the URL with every secret scrubbed; transient failures are
+retried first. Caching is `cache.py`'s job, payload checks `checks.py`'s, paging `paging.py`'s.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import random
-import re
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import httpx
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 
-from . import settings, sources
+from .. import settings
+from .cache import ResponseCache
+from .checks import check_csv, decode_json
+from .errors import FeedError, snippet
+from .redact import redact_url
 
 USER_AGENT = (
     "SituationRoom/0.2 (humanitarian situation dashboard; +https://github.com/situation-room)"
 )
-# Query parameters that carry a secret whatever the feed; each source adds its own
-# in the registry (`sources.py`), read at every redaction (`sensitive_params`).
-GENERIC_PARAMS = {
-    "key",
-    "api_key",
-    "apikey",
-    "token",
-    "access_token",
-    "password",
-    "username",
-    "email",
-    "client_secret",
-}
-
-
-def sensitive_params() -> set[str]:
-    return GENERIC_PARAMS | sources.secret_params()
-
-
-class FeedError(Exception):
-    """A feed did not deliver what its connector expects."""
-
-    def __init__(
-        self, feed: str, url: str, message: str, field: str | None = None, status: int | None = None
-    ) -> None:
-        self.feed, self.url, self.field, self.status = feed, redact_url(url), field, status
-        self.message = redact(message)
-        super().__init__(str(self))
-
-    def __str__(self) -> str:
-        where = f" [field '{self.field}']" if self.field else ""
-        return f"{self.feed}: {self.message}{where} — {self.url}"
 
 
 class _Retryable(Exception):
@@ -70,78 +39,6 @@ class _Retryable(Exception):
     ) -> None:
         super().__init__(message)
         self.retry_after, self.status = retry_after, status
-
-
-# user-info in any URL inside a text: "https://user:password@host/…" → "https://user:***@host/…"
-# (the name stays, as in the store's own messages), "https://token@host/…" → "https://***@host/…"
-_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://)(?:([^/\s@?#'\"<>:]*):)?[^/\s@?#'\"<>]*@")
-
-
-def _mask_userinfo(match: re.Match) -> str:
-    return match.group(1) + (match.group(2) + ":" if match.group(2) is not None else "") + "***@"
-
-
-def _url_credentials() -> list[str]:
-    """User-info passwords inside configured URLs (the registry's `url_settings`: `HXL_URLS`):
-    secrets like any key, also where they appear without their URL (an error quoting them)."""
-    found = set()
-    urls = ",".join(settings.setting(n) or "" for n in sources.url_settings())
-    for url in urls.split(","):
-        try:
-            password = urlsplit(url.strip()).password
-        except ValueError:
-            continue
-        if password and len(password) >= 4:
-            found.add(password)
-    return sorted(found, key=len, reverse=True)
-
-
-# credentials a feed hands out at run time (ACLED's OAuth access and refresh tokens): sent in
-# headers, never configured, scrubbed like the configured ones
-_ISSUED: set[str] = set()
-
-
-def add_issued_secret(value: object) -> None:
-    """Scrub `value` from now on wherever `redact` runs (logs, errors, the store)."""
-    if isinstance(value, str) and len(value) >= 8:
-        _ISSUED.add(value)
-
-
-def redact(text: str) -> str:
-    """Every secret out of a text (a log line, an error, a URL): configured secret values,
-    tokens a feed issued at run time, user-info in URLs (`user:password@`) and key parameters
-    (`token=…`)."""
-    text = str(text)
-    issued = sorted(_ISSUED, key=len, reverse=True)
-    for secret in (*settings.secret_values(), *_url_credentials(), *issued):
-        text = text.replace(secret, "***")
-    text = _USERINFO.sub(_mask_userinfo, text)
-    names = "|".join(re.escape(p) for p in sorted(sensitive_params(), key=len, reverse=True))
-    return re.sub(r"(?i)\b(" + names + r")=([^&\s'\"]+)", r"\1=***", text)
-
-
-def redact_url(url: str) -> str:
-    """The one redaction for every URL stored, logged, shown or exported: no user-info, no key
-    parameter, no configured secret value. A text that is not a URL goes through `redact`."""
-    url = str(url)
-    if "://" not in url:
-        return redact(url)
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return redact(url)
-    netloc = parts.netloc
-    if "@" in netloc:
-        userinfo, host = netloc.rsplit("@", 1)
-        name = userinfo.split(":", 1)[0] + ":" if ":" in userinfo else ""
-        netloc = f"{name}***@{host}"
-    query = parts.query
-    pairs = parse_qsl(query, keep_blank_values=True)
-    sensitive = sensitive_params()
-    if any(k.lower() in sensitive for k, _ in pairs):
-        masked = [(k, "***" if k.lower() in sensitive else v) for k, v in pairs]
-        query = urlencode(masked, safe="*")
-    return redact(urlunsplit(parts._replace(netloc=netloc, query=query)))
 
 
 @dataclass
@@ -243,6 +140,7 @@ class FeedClient:
             follow_redirects=True,
             transport=transport,
         )
+        self._cache = ResponseCache(self.config.cache_dir / feed)
 
     def close(self) -> None:
         self._client.close()
@@ -257,36 +155,6 @@ class FeedClient:
         self.stats.waited_s += seconds
         self._sleep_fn(seconds)
 
-    # -- the disk cache -----------------------------------------------------------------------
-    def _cache_paths(
-        self, method: str, url: str, params: dict | None, body: Any
-    ) -> tuple[Path, Path]:
-        key = json.dumps([method, url, sorted((params or {}).items()), body], default=str)
-        digest = hashlib.sha1(key.encode()).hexdigest()
-        folder = self.config.cache_dir / self.feed
-        return folder / f"{digest}.meta.json", folder / f"{digest}.body"
-
-    def _cached(self, meta_path: Path, body_path: Path) -> tuple[dict, bytes] | None:
-        try:
-            return json.loads(meta_path.read_text()), body_path.read_bytes()
-        except (OSError, ValueError):
-            return None
-
-    def _store(self, meta_path: Path, body_path: Path, response: httpx.Response) -> None:
-        meta_path.parent.mkdir(parents=True, exist_ok=True)
-        body_path.write_bytes(response.content)
-        meta_path.write_text(
-            json.dumps(
-                {
-                    "url": redact_url(str(response.url)),
-                    "fetched_at": time.time(),
-                    "etag": response.headers.get("etag"),
-                    "last_modified": response.headers.get("last-modified"),
-                    "content_type": response.headers.get("content-type", ""),
-                }
-            )
-        )
-
     # -- requests -----------------------------------------------------------------------------
     def request(
         self,
@@ -298,28 +166,33 @@ class FeedClient:
         json_body: Any = None,
         data: dict | None = None,
         cache: bool = True,
+        auth: httpx.Auth | None = None,
     ) -> Response:
-        """Send one request with retries; serve or revalidate from the disk cache."""
+        """Send one request with retries; serve or revalidate from the disk cache. `auth` (an
+        `httpx.Auth`, see auth.py) adds the feed's credentials: never part of the cache key."""
         shown = redact_url(str(httpx.URL(url, params=params or {})))
-        meta_path, body_path = self._cache_paths(method, url, params, json_body)
-        cached = self._cached(meta_path, body_path) if cache else None
+        cached = self._cache.get(method, url, params, json_body) if cache else None
         headers = dict(headers or {})
         if cached:
-            meta, body = cached
-            if not self.revalidate and time.time() - meta["fetched_at"] < self.config.cache_ttl:
+            if not self.revalidate and cached.age() < self.config.cache_ttl:
                 self.stats.cache_hits += 1
-                return Response(shown, 200, body, {"content-type": meta["content_type"]}, True)
-            if meta.get("etag"):
-                headers["If-None-Match"] = meta["etag"]
-            if meta.get("last_modified"):
-                headers["If-Modified-Since"] = meta["last_modified"]
+                return Response(
+                    shown, 200, cached.body, {"content-type": cached.meta["content_type"]}, True
+                )
+            headers.update(cached.validators())
 
         def attempt() -> httpx.Response:
             LIMITER.wait(urlsplit(url).netloc, self.config.requests_per_second, self._sleep)
             self.stats.requests += 1
             try:
                 response = self._client.request(
-                    method, url, params=params, headers=headers, json=json_body, data=data
+                    method,
+                    url,
+                    params=params,
+                    headers=headers,
+                    json=json_body,
+                    data=data,
+                    auth=auth or httpx.USE_CLIENT_DEFAULT,
                 )
             except httpx.TimeoutException as exc:
                 raise _Retryable(f"timed out ({type(exc).__name__})") from exc
@@ -341,10 +214,10 @@ class FeedClient:
             ) from exc
         if response.status_code == 304 and cached:
             self.stats.not_modified += 1
-            meta, body = cached
-            meta["fetched_at"] = time.time()
-            meta_path.write_text(json.dumps(meta))
-            return Response(shown, 200, body, {"content-type": meta["content_type"]}, True)
+            cached.touch()
+            return Response(
+                shown, 200, cached.body, {"content-type": cached.meta["content_type"]}, True
+            )
         if response.status_code in (401, 403):
             raise FeedError(
                 self.feed,
@@ -357,11 +230,11 @@ class FeedClient:
             raise FeedError(
                 self.feed,
                 shown,
-                f"HTTP {response.status_code}: {_snippet(response.text)}",
+                f"HTTP {response.status_code}: {snippet(response.text)}",
                 status=response.status_code,
             )
         if cache and method == "GET":
-            self._store(meta_path, body_path, response)
+            self._cache.put(method, url, params, json_body, response)
         return Response(
             shown,
             response.status_code,
@@ -418,38 +291,10 @@ class FeedClient:
         return self.json("GET", url, **kwargs)
 
     def get_text(self, url: str, **kwargs: Any) -> Response:
+        """The response, checked to be a CSV file rather than nothing or an HTML page."""
         response = self.request("GET", url, **kwargs)
         self.stats.pages += 1
-        if not response.body.strip():
-            raise FeedError(
-                self.feed, response.url, "returned an empty body where a CSV file was expected"
-            )
-        if response.body.lstrip()[:15].lower().startswith((b"<!doctype html", b"<html")):
-            raise FeedError(
-                self.feed,
-                response.url,
-                f"returned an HTML page where a CSV file was expected: {_snippet(response.text())}",
-            )
-        return response
-
-
-def decode_json(feed: str, response: Response) -> Any:
-    body = response.body
-    kind = response.headers.get("content-type", "")
-    if "html" in kind or body.lstrip()[:1] == b"<":
-        raise FeedError(
-            feed,
-            response.url,
-            f"returned an HTML page where JSON was expected: {_snippet(response.text())}",
-        )
-    if not body.strip():
-        raise FeedError(feed, response.url, "returned an empty body where JSON was expected")
-    try:
-        return json.loads(body)
-    except ValueError as exc:
-        raise FeedError(
-            feed, response.url, f"invalid or truncated JSON ({exc}; {len(body):,} bytes received)"
-        ) from exc
+        return check_csv(self.feed, response)
 
 
 def _retry_after(value: str | None) -> float | None:
@@ -464,68 +309,3 @@ def _retry_after(value: str | None) -> float | None:
             return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
         except (TypeError, ValueError):
             return None
-
-
-def _snippet(text: str, size: int = 120) -> str:
-    flat = " ".join(re.sub(r"<[^>]+>", " ", text).split())
-    return f"'{flat[:size]}{'…' if len(flat) > size else ''}'"
-
-
-# -- response checks shared by connectors ----------------------------------------------------
-def expect(feed: str, url: str, payload: Any, path: str, kind: type | tuple) -> Any:
-    """`payload[path]` (dotted), checked to be of `kind`; a FeedError naming the field if not."""
-    value = payload
-    for part in path.split("."):
-        if not isinstance(value, dict) or part not in value:
-            present = (
-                ", ".join(sorted(value)[:12]) if isinstance(value, dict) else type(value).__name__
-            )
-            raise FeedError(feed, url, f"response has no '{path}' (found: {present})", field=path)
-        value = value[part]
-    if not isinstance(value, kind):
-        names = kind.__name__ if isinstance(kind, type) else "/".join(k.__name__ for k in kind)
-        raise FeedError(
-            feed, url, f"'{path}' is {type(value).__name__}, expected {names}", field=path
-        )
-    return value
-
-
-def require_fields(feed: str, url: str, records: list, fields: tuple[str, ...]) -> None:
-    """Every record must be an object carrying `fields`: a renamed or missing field is schema
-    drift, and storing half a record would be worse than stopping."""
-    for i, record in enumerate(records):
-        if not isinstance(record, dict):
-            raise FeedError(feed, url, f"record {i} is {type(record).__name__}, expected an object")
-        missing = [f for f in fields if f not in record]
-        if missing:
-            raise FeedError(
-                feed,
-                url,
-                f"record {i} lacks field '{missing[0]}' (fields present: "
-                f"{', '.join(sorted(record)[:15])})",
-                field=missing[0],
-            )
-
-
-def offset_pages(
-    client: FeedClient,
-    url: str,
-    params: dict,
-    *,
-    records_key: str,
-    limit: int,
-    limit_param: str = "limit",
-    offset_param: str = "offset",
-    headers: dict | None = None,
-) -> Iterator[tuple[str, list]]:
-    """Pages of a limit/offset API until a short page."""
-    offset = 0
-    while True:
-        page_params = {**params, limit_param: limit, offset_param: offset}
-        shown = redact_url(str(httpx.URL(url, params=page_params)))
-        payload = client.get_json(url, params=page_params, headers=headers)
-        records = expect(client.feed, shown, payload, records_key, list)
-        yield shown, records
-        if len(records) < limit:
-            return
-        offset += limit

@@ -9,16 +9,19 @@ one day, per event type (aggregate.py), and counts them (`conflict_events`).
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pandas as pd
 
-from .. import settings, sources
-from ..country_codes import iso_numeric
-from ..http import FeedClient, FeedError, add_issued_secret, expect, redact_url, require_fields
-from .base import Batch, Connector, Scope, event_figures
+from ... import sources
+from ...country_codes import iso_numeric
+from ..auth import OAuthPasswordAuth
+from ..client import FeedClient
+from ..errors import FeedError
+from ..paging import PageNumberPaginator
+from .base import Batch, Connector, PageRequest, Scope, event_figures
 
 PAGE = 5000
 FIELDS = (
@@ -40,83 +43,42 @@ class AcledConnector(Connector):
     default_base_url = "https://acleddata.com"
     id_field = "event_id_cnty"
     covers = "conflict events and fatalities per location and day, by event type"
+    records_path = "data"
+    required_fields = FIELDS
+    cache = False  # answers depend on who asks: never kept on disk
 
     def __init__(self) -> None:
         super().__init__()
-        self._token: dict | None = None
+        self._oauth: OAuthPasswordAuth | None = None  # its token outlives one fetch
 
-    # -- OAuth --------------------------------------------------------------------------------
-    def _grant(self, client: FeedClient, form: dict) -> None:
-        url = f"{self.base_url()}/oauth/token"
-        payload = client.json("POST", url, data=form, cache=False)
-        token = expect(self.name, url, payload, "access_token", str)
-        add_issued_secret(token)  # a bearer token in a header: never in a log or the store
-        add_issued_secret(payload.get("refresh_token"))
-        self._token = {
-            "access": token,
-            "refresh": payload.get("refresh_token"),
-            "expires": time.time() + float(payload.get("expires_in") or 3600) - 60,
-        }
+    def auth(self, client: FeedClient) -> httpx.Auth:
+        def post_form(url: str, form: dict) -> Any:
+            return client.json("POST", url, data=form, cache=False)
 
-    def bearer(self, client: FeedClient, force: bool = False) -> str:
-        if self._token and not force and time.time() < self._token["expires"]:
-            return self._token["access"]
-        if self._token and self._token.get("refresh"):
-            try:
-                self._grant(
-                    client,
-                    {
-                        "grant_type": "refresh_token",
-                        "client_id": "acled",
-                        "refresh_token": self._token["refresh"],
-                    },
-                )
-                return self._token["access"]
-            except FeedError:
-                pass  # refresh token expired too: fall back to a new password grant
-        self._grant(
-            client,
-            {
-                "grant_type": "password",
-                "client_id": "acled",
-                "scope": "authenticated",
-                "username": settings.setting("ACLED_USERNAME") or "",
-                "password": settings.setting("ACLED_PASSWORD") or "",
-            },
-        )
-        return self._token["access"]
+        if self._oauth is None:
+            self._oauth = OAuthPasswordAuth(
+                self.name,
+                f"{self.base_url()}/oauth/token",
+                post_form,
+                client_id="acled",
+                scope="authenticated",
+                username_setting="ACLED_USERNAME",
+                password_setting="ACLED_PASSWORD",
+            )
+        self._oauth.post_form = post_form  # grants go through this fetch's client
+        return self._oauth
 
-    def _page(self, client: FeedClient, url: str, params: dict) -> dict:
-        for attempt in range(2):
-            headers = {"Authorization": f"Bearer {self.bearer(client, force=attempt > 0)}"}
-            try:
-                return client.get_json(url, params=params, headers=headers, cache=False)
-            except FeedError as exc:
-                if exc.status != 401 or attempt:
-                    raise
-        raise AssertionError("unreachable")
-
-    def fetch(self, client: FeedClient, scope: Scope) -> Iterator[Batch]:
+    def requests(self, client: FeedClient, scope: Scope) -> Iterator[PageRequest]:
         url = f"{self.base_url()}/api/acled/read"
         for country in scope.countries:
-            page = 1
-            while True:
-                params = {
-                    "_format": "json",
-                    "iso": _iso_number(country),
-                    "event_date": f"{scope.since_iso('1997-01-01', country)}|2100-01-01",
-                    "event_date_where": "BETWEEN",
-                    "limit": PAGE,
-                    "page": page,
-                }
-                shown = redact_url(str(httpx.URL(url, params=params)))
-                payload = self._page(client, url, params)
-                records = expect(self.name, shown, payload, "data", list)
-                require_fields(self.name, shown, records, FIELDS)
-                yield Batch("events", shown, records, {"country": country})
-                if len(records) < PAGE:
-                    break  # next country
-                page += 1
+            params = {
+                "_format": "json",
+                "iso": _iso_number(country),
+                "event_date": f"{scope.since_iso('1997-01-01', country)}|2100-01-01",
+                "event_date_where": "BETWEEN",
+            }
+            paginator = PageNumberPaginator(PAGE, page_param="page", size_param="limit")
+            yield PageRequest(url, "events", params, {"country": country}, paginator)
 
     def normalize(self, batch: Batch, scope: Scope) -> pd.DataFrame:
         df = pd.DataFrame.from_records(batch.records)

@@ -18,11 +18,14 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+import httpx
 import pandas as pd
 
-from .. import settings, sources
-from ..http import FeedClient, offset_pages, require_fields
-from .base import PAGE_KEY, Batch, Connector, Scope, numeric
+from ... import sources
+from ..auth import QueryKeyAuth
+from ..client import FeedClient
+from ..paging import OffsetPaginator
+from .base import PAGE_KEY, Batch, Connector, PageRequest, Scope, numeric
 
 PAGE = 10_000
 
@@ -119,28 +122,33 @@ class HapiConnector(Connector):
         "by month), WFP market prices, baseline population"
     )
 
-    def fetch(self, client: FeedClient, scope: Scope) -> Iterator[Batch]:
-        app = settings.setting("HAPI_APP_IDENTIFIER")
+    records_path = "data"
+
+    def auth(self, client: FeedClient) -> httpx.Auth:
+        return QueryKeyAuth("app_identifier", "HAPI_APP_IDENTIFIER")
+
+    def requests(self, client: FeedClient, scope: Scope) -> Iterator[PageRequest]:
         for theme in THEMES.values():
             url = f"{self.base_url()}/api/v2/{theme.route}"
             for country in scope.countries:
                 for level in theme.admin_levels:
                     params = {
-                        "app_identifier": app,
                         "location_code": country,
                         "admin_level": level,
                         "output_format": "json",
                     }
                     if theme.dated and scope.since_for(country):
                         params["start_date"] = scope.since_iso(country=country)
-                    for shown, records in offset_pages(
-                        client, url, params, records_key="data", limit=PAGE
-                    ):
-                        require_fields(self.name, shown, records, theme.fields)
-                        # the request fixes country and admin level: rows of one request
-                        # share them, and each row's link is the page it came on
-                        context = {"country": country, "admin_level": level}
-                        yield Batch(theme.dataset, shown, records, context)
+                    # the request fixes country and admin level: rows of one request share
+                    # them, and each row's link is the page it came on
+                    yield PageRequest(
+                        url,
+                        theme.dataset,
+                        params,
+                        {"country": country, "admin_level": level},
+                        OffsetPaginator(PAGE),
+                        required_fields=theme.fields,
+                    )
 
     def normalize(self, batch: Batch, scope: Scope) -> pd.DataFrame:
         df = pd.DataFrame.from_records(batch.records)

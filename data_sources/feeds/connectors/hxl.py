@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from .. import settings, sources
-from ..formats.hxl import HXLFormatError, parse_hxl_csv
-from ..http import FeedClient, FeedError
+from ... import settings, sources
+from ...formats.hxl import HXLFormatError, parse_hxl_csv
+from ..client import FeedClient
+from ..errors import FeedError
 from .base import Batch, Connector, Scope, drop_before_since
 
 

@@ -9,14 +9,18 @@ November 2025). Reports are searched by the city's name within its country, page
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pandas as pd
 
-from .. import settings, sources
-from ..http import FeedClient, FeedError, expect, redact_url, require_fields
-from ..places import gazetteer
-from .base import Batch, Connector, Scope
+from ... import sources
+from ...places import gazetteer
+from ..auth import QueryKeyAuth
+from ..client import FeedClient
+from ..errors import FeedError
+from ..paging import OffsetPaginator
+from .base import Batch, Connector, PageRequest, Scope
 
 PAGE = 1000
 
@@ -28,7 +32,13 @@ class ReliefwebConnector(Connector):
     id_field = "id"
     covers = "reports published per city and week (metric 'reports'), with report links"
 
-    def fetch(self, client: FeedClient, scope: Scope) -> Iterator[Batch]:
+    records_path = "data"
+    required_fields = ("id", "fields")
+
+    def auth(self, client: FeedClient) -> httpx.Auth:
+        return QueryKeyAuth("appname", "RELIEFWEB_APPNAME")
+
+    def requests(self, client: FeedClient, scope: Scope) -> Iterator[PageRequest]:
         if not scope.cities:
             raise FeedError(
                 self.name,
@@ -36,7 +46,6 @@ class ReliefwebConnector(Connector):
                 "needs at least one city (--city): reports are counted per city name",
             )
         url = f"{self.base_url()}/v2/reports"
-        params = {"appname": settings.setting("RELIEFWEB_APPNAME") or ""}
         gaz = gazetteer()
         for city in scope.cities:
             match = gaz.find_city(city)
@@ -49,27 +58,32 @@ class ReliefwebConnector(Connector):
             ]
             if country:
                 conditions.append({"field": "primary_country.iso3", "value": country.lower()})
-            offset = 0
-            while True:
-                body = {
-                    "query": {"value": f'"{city}"', "fields": ["title", "body"]},
-                    "filter": {"operator": "AND", "conditions": conditions},
-                    "fields": {"include": ["title", "url", "date.created"]},
-                    "sort": ["date.created:asc"],
-                    "limit": PAGE,
-                    "offset": offset,
-                }
-                shown = (
-                    redact_url(str(httpx.URL(url, params=params)))
-                    + f" (query '{city}', offset {offset})"
-                )
-                payload = client.json("POST", url, params=params, json_body=body)
-                records = expect(self.name, shown, payload, "data", list)
-                require_fields(self.name, shown, records, ("id", "fields"))
-                yield Batch("reports", shown, records, {"city": city, "country": country})
-                if len(records) < PAGE:
-                    break
-                offset += PAGE
+            body = {
+                "query": {"value": f'"{city}"', "fields": ["title", "body"]},
+                "filter": {"operator": "AND", "conditions": conditions},
+                "fields": {"include": ["title", "url", "date.created"]},
+                "sort": ["date.created:asc"],
+            }
+            yield PageRequest(
+                url,
+                "reports",
+                context={"city": city, "country": country},
+                paginator=OffsetPaginator(PAGE),
+                method="POST",
+                json_body=body,
+            )
+
+    def shown_url(
+        self,
+        url: str,
+        params: dict,
+        auth: httpx.Auth | None,
+        request: PageRequest,
+        paging: dict[str, Any],
+    ) -> str:
+        """A search is a POST: the query and offset, which the URL lacks, said after it."""
+        shown = super().shown_url(url, params, auth, request, paging)
+        return shown + f" (query '{request.context['city']}', offset {paging['offset']})"
 
     def normalize(self, batch: Batch, scope: Scope) -> pd.DataFrame:
         rows, bad = [], []
