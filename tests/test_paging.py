@@ -36,20 +36,21 @@ def fetch(connector, source: str) -> list:
 
 
 def test_offset_pages_until_a_short_page(feeds, monkeypatch):
-    monkeypatch.setattr("data_sources.feeds.connectors.hapi.PAGE", 40)
+    monkeypatch.setattr("data_sources.feeds.connectors.hapi.PAGE", 4)
     batches = [b for b in fetch(HapiConnector(), "hapi") if b.dataset == "idps"]
     adm2 = [b for b in batches if b.context["admin_level"] == 2]
     assert sum(len(b.records) for b in adm2) == HAPI_SYR_ADM2
+    assert HAPI_SYR_ADM2 == 6  # the recorded page: two pages of 4
     asked = [
         (r.query["offset"], r.query["limit"])
         for r in feeds.requests_to(HAPI_IDPS)
         if r.query["admin_level"] == "2"
     ]
-    pages = -(-HAPI_SYR_ADM2 // 40)
-    assert asked == [(str(40 * i), "40") for i in range(pages)]
-    assert len(adm2[-1].records) < 40  # the short page ended it
+    pages = -(-HAPI_SYR_ADM2 // 4)
+    assert asked == [(str(4 * i), "4") for i in range(pages)]
+    assert len(adm2[-1].records) < 4  # the short page ended it
     # each page is its own link, the key masked in it and sent in full to the server
-    assert "offset=40" in adm2[1].url and "app_identifier=***" in adm2[1].url
+    assert "offset=4" in adm2[1].url and "app_identifier=***" in adm2[1].url
     assert (
         feeds.requests_to(HAPI_IDPS)[0].query["app_identifier"] == FEED_KEYS["HAPI_APP_IDENTIFIER"]
     )
@@ -59,13 +60,17 @@ def test_offset_pages_until_a_short_page(feeds, monkeypatch):
 def test_an_empty_last_page_ends_paging(feeds, monkeypatch):
     """A page size that divides the records exactly: the last full page is followed by one
     empty page, which ends it (no error, nothing more asked)."""
-    monkeypatch.setattr("data_sources.feeds.connectors.hapi.PAGE", HAPI_SYR_ADM2)
+    monkeypatch.setattr("data_sources.feeds.connectors.hapi.PAGE", HAPI_SYR_ADM2 // 2)
     adm2 = [
         b
         for b in fetch(HapiConnector(), "hapi")
         if b.dataset == "idps" and b.context["admin_level"] == 2
     ]
-    assert [len(b.records) for b in adm2] == [HAPI_SYR_ADM2, 0]
+    assert [len(b.records) for b in adm2] == [3, 3, 0]
+    asked = [
+        r.query["offset"] for r in feeds.requests_to(HAPI_IDPS) if r.query["admin_level"] == "2"
+    ]
+    assert asked == ["0", "3", "6"]
 
 
 def test_page_numbers_until_a_short_page(feeds, monkeypatch):
@@ -144,8 +149,9 @@ def test_acled_token_is_refreshed_after_a_401_and_the_request_sent_again(feeds):
         second = list(connector.fetch(client, SCOPES["acled"]))
     assert len(first[0].records) == len(second[0].records) == 4
     reads = feeds.requests_to("/api/acled/read")
-    statuses = [r.headers["authorization"][7:] in feeds.tokens for r in reads]
-    assert statuses == [True, False, True]  # the refused token, then the refreshed one
+    held, refused, renewed = (r.headers["authorization"].removeprefix("Bearer ") for r in reads)
+    assert held == refused != renewed  # the held token sent again, refused, then a new one
+    assert refused not in feeds.tokens and renewed in feeds.tokens
     assert connector._oauth.grants == ["password", "refresh_token"]
 
 

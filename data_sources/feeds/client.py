@@ -24,7 +24,7 @@ from .. import settings
 from .cache import ResponseCache
 from .checks import check_csv, decode_json
 from .errors import FeedError, snippet
-from .redact import redact_url
+from .redact import shown_url
 
 USER_AGENT = (
     "SituationRoom/0.2 (humanitarian situation dashboard; +https://github.com/situation-room)"
@@ -170,7 +170,7 @@ class FeedClient:
     ) -> Response:
         """Send one request with retries; serve or revalidate from the disk cache. `auth` (an
         `httpx.Auth`, see auth.py) adds the feed's credentials: never part of the cache key."""
-        shown = redact_url(str(httpx.URL(url, params=params or {})))
+        shown = shown_url(url, params)
         cached = self._cache.get(method, url, params, json_body) if cache else None
         headers = dict(headers or {})
         if cached:

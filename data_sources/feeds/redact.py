@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+import httpx
+
 from .. import settings, sources
 
 # Query parameters that carry a secret whatever the feed; each source adds its own
@@ -77,6 +79,13 @@ def redact(text: str) -> str:
     text = _USERINFO.sub(_mask_userinfo, text)
     names = "|".join(re.escape(p) for p in sorted(sensitive_params(), key=len, reverse=True))
     return re.sub(r"(?i)\b(" + names + r")=([^&\s'\"]+)", r"\1=***", text)
+
+
+def shown_url(url: str, params: dict | None = None) -> str:
+    """A request's URL as stored and shown: `params` added to the query the URL already has
+    (a next link's), every secret scrubbed. (`httpx.URL(url, params={})` would drop that query.)"""
+    full = httpx.URL(url)
+    return redact_url(str(full.copy_merge_params(params) if params else full))
 
 
 def redact_url(url: str) -> str:

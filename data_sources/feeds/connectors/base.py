@@ -28,7 +28,7 @@ from ...sources import Source
 from ..checks import records_at
 from ..client import FeedClient
 from ..paging import BasePaginator, SinglePage
-from ..redact import redact_url
+from ..redact import shown_url
 
 PAGE_KEY = "_page_url"  # put on each record by normalize_all: the page it came on
 
@@ -198,7 +198,7 @@ class Connector:
         """The page's URL as stored and shown: a query key where the feed expects it (masked),
         every secret scrubbed."""
         shown_auth = auth.shown_params() if hasattr(auth, "shown_params") else {}
-        return redact_url(str(httpx.URL(url, params={**shown_auth, **params})))
+        return shown_url(url, {**shown_auth, **params})
 
     def check_payload(self, shown: str, payload: Any) -> None:
         """A hook for a feed that reports failure inside a 200 answer (DTM's isSuccess)."""
