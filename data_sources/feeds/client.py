@@ -182,29 +182,15 @@ class FeedClient:
             headers.update(cached.validators())
 
         def attempt() -> httpx.Response:
-            LIMITER.wait(urlsplit(url).netloc, self.config.requests_per_second, self._sleep)
-            self.stats.requests += 1
-            try:
-                response = self._client.request(
-                    method,
-                    url,
-                    params=params,
-                    headers=headers,
-                    json=json_body,
-                    data=data,
-                    auth=auth or httpx.USE_CLIENT_DEFAULT,
-                )
-            except httpx.TimeoutException as exc:
-                raise _Retryable(f"timed out ({type(exc).__name__})") from exc
-            except httpx.TransportError as exc:
-                raise _Retryable(f"connection failed: {exc or type(exc).__name__}") from exc
-            if response.status_code == 429 or response.status_code >= 500:
-                raise _Retryable(
-                    f"HTTP {response.status_code}",
-                    _retry_after(response.headers.get("retry-after")),
-                    response.status_code,
-                )
-            return response
+            return self._send_once(
+                method,
+                url,
+                params=params,
+                headers=headers,
+                json=json_body,
+                data=data,
+                auth=auth or httpx.USE_CLIENT_DEFAULT,
+            )
 
         try:
             response = self._retrying(shown)(attempt)
@@ -218,6 +204,37 @@ class FeedClient:
             return Response(
                 shown, 200, cached.body, {"content-type": cached.meta["content_type"]}, True
             )
+        self._refuse_errors(response, shown)
+        if cache and method == "GET":
+            self._cache.put(method, url, params, json_body, response)
+        return Response(
+            shown,
+            response.status_code,
+            response.content,
+            {k.lower(): v for k, v in response.headers.items()},
+        )
+
+    def _send_once(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        """One attempt, after the host's rate limit: a timeout, a dropped connection, a 429
+        or a 5xx is worth another (`_Retryable`); anything else is the answer."""
+        LIMITER.wait(urlsplit(url).netloc, self.config.requests_per_second, self._sleep)
+        self.stats.requests += 1
+        try:
+            response = self._client.request(method, url, **kwargs)
+        except httpx.TimeoutException as exc:
+            raise _Retryable(f"timed out ({type(exc).__name__})") from exc
+        except httpx.TransportError as exc:
+            raise _Retryable(f"connection failed: {exc or type(exc).__name__}") from exc
+        if response.status_code == 429 or response.status_code >= 500:
+            raise _Retryable(
+                f"HTTP {response.status_code}",
+                _retry_after(response.headers.get("retry-after")),
+                response.status_code,
+            )
+        return response
+
+    def _refuse_errors(self, response: httpx.Response, shown: str) -> None:
+        """A 4xx as a FeedError: refused credentials said as such, else the body's start."""
         if response.status_code in (401, 403):
             raise FeedError(
                 self.feed,
@@ -233,14 +250,6 @@ class FeedClient:
                 f"HTTP {response.status_code}: {snippet(response.text)}",
                 status=response.status_code,
             )
-        if cache and method == "GET":
-            self._cache.put(method, url, params, json_body, response)
-        return Response(
-            shown,
-            response.status_code,
-            response.content,
-            {k.lower(): v for k, v in response.headers.items()},
-        )
 
     def _retrying(self, shown: str) -> Retrying:
         cfg = self.config

@@ -16,12 +16,13 @@ import httpx
 import pandas as pd
 
 from ... import sources
+from ...aggregate import event_figures, event_places
 from ...country_codes import iso_numeric
 from ..auth import OAuthPasswordAuth
 from ..client import FeedClient
 from ..errors import FeedError
 from ..paging import PageNumberPaginator
-from .base import Batch, Connector, PageRequest, Scope, event_figures
+from .base import Batch, Connector, PageRequest, Scope
 
 PAGE = 5000
 FIELDS = (
@@ -85,20 +86,16 @@ class AcledConnector(Connector):
         if df.empty:
             return self.rows(batch, df)
         df = df.drop_duplicates("event_id_cnty")
-        place = pd.DataFrame(
-            {
-                "site": df["location"].fillna("").astype(str),
-                "place_raw": df["location"].fillna("").astype(str),
-                "lat": df["latitude"],
-                "lon": df["longitude"],
-                "admin1": df.get("admin1", ""),
-                "admin2": df.get("admin2", ""),
-                "country_iso3": batch.context.get("country", ""),
-                "place_kind": "city",
-                "period_start": df["event_date"].astype(str).str[:10],
-                "period_end": df["event_date"].astype(str).str[:10],
-                "qualifier": df["event_type"].fillna("").astype(str),
-            }
+        place = event_places(
+            site=df["location"].fillna("").astype(str),
+            lat=df["latitude"],
+            lon=df["longitude"],
+            admin1=df.get("admin1", ""),
+            admin2=df.get("admin2", ""),
+            country_iso3=batch.context.get("country", ""),
+            place_kind="city",
+            day=df["event_date"].astype(str).str[:10],
+            qualifier=df["event_type"].fillna("").astype(str),
         )
         one = pd.Series(1, index=df.index)
         out = event_figures(

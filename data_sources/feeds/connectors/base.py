@@ -22,7 +22,6 @@ import httpx
 import pandas as pd
 
 from ... import settings
-from ...aggregate import event_figures  # noqa: F401 - connectors import it from here
 from ...schema import OBSERVATION_COLUMNS, conform
 from ...sources import Source
 from ..checks import records_at

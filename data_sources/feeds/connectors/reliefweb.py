@@ -86,25 +86,7 @@ class ReliefwebConnector(Connector):
         return shown + f" (query '{request.context['city']}', offset {paging['offset']})"
 
     def normalize(self, batch: Batch, scope: Scope) -> pd.DataFrame:
-        rows, bad = [], []
-        for rec in batch.records:
-            fields = rec["fields"] if isinstance(rec["fields"], dict) else {}
-            dates = fields.get("date") if isinstance(fields.get("date"), dict) else {}
-            # when ReliefWeb posted it; else when its publisher did (v1 answers carry only
-            # `original` when asked for it)
-            created = dates.get("created") or dates.get("original")
-            title = str(fields.get("title", ""))
-            link = str(fields.get("url") or fields.get("url_alias") or "")
-            day = pd.to_datetime(str(created)[:10], errors="coerce") if created else pd.NaT
-            if pd.isna(day):
-                why = (
-                    f"report {rec.get('id')} has no date (fields.date.created)"
-                    if not created
-                    else f"report {rec.get('id')} has an unreadable date '{created}'"
-                )
-                bad.append({"id": rec.get("id"), "title": title, "url": link, "reason": why})
-                continue
-            rows.append({"id": rec["id"], "title": title, "url": link, "created": str(created)})
+        rows, bad = _read_reports(batch.records)
         if bad:  # one bad report is a reject with its reason; the others still count
             refused = pd.DataFrame(bad)
             self.reject(
@@ -144,10 +126,9 @@ class ReliefwebConnector(Connector):
                     "row_ref": f"{batch.url} week {week.start_time.date()}",
                 }
             )
-        frame = pd.DataFrame(out)
         return self.rows(
             batch,
-            frame,
+            pd.DataFrame(out),
             metric="reports",
             unit="reports",
             qualifier="",
@@ -156,3 +137,28 @@ class ReliefwebConnector(Connector):
             country_iso3=batch.context.get("country", ""),
             source_url=f"https://reliefweb.int/updates?search={batch.context['city']}",
         )
+
+
+def _read_reports(records: list[dict]) -> tuple[list[dict], list[dict]]:
+    """Each report's id, title, link and date; a report without a readable date apart, with
+    the reason (a reject: the other reports still count)."""
+    rows, bad = [], []
+    for rec in records:
+        fields = rec["fields"] if isinstance(rec["fields"], dict) else {}
+        dates = fields.get("date") if isinstance(fields.get("date"), dict) else {}
+        # when ReliefWeb posted it; else when its publisher did (v1 answers carry only
+        # `original` when asked for it)
+        created = dates.get("created") or dates.get("original")
+        title = str(fields.get("title", ""))
+        link = str(fields.get("url") or fields.get("url_alias") or "")
+        day = pd.to_datetime(str(created)[:10], errors="coerce") if created else pd.NaT
+        if pd.isna(day):
+            why = (
+                f"report {rec.get('id')} has no date (fields.date.created)"
+                if not created
+                else f"report {rec.get('id')} has an unreadable date '{created}'"
+            )
+            bad.append({"id": rec.get("id"), "title": title, "url": link, "reason": why})
+            continue
+        rows.append({"id": rec["id"], "title": title, "url": link, "created": str(created)})
+    return rows, bad
