@@ -257,16 +257,8 @@ class HapiConnector(Connector):
                 keep &= (
                     df[breakdown].fillna("").astype(str).str.casefold().isin(["", "all", "total"])
                 )
-        self.skip("humanitarian needs: not intersectoral people in need in total", (~keep).sum())
-        return self.rows(
-            batch,
-            place[keep].assign(
-                metric="people_in_need",
-                qualifier="",
-                unit="people",
-                value=numeric(df.loc[keep, "population"]),
-            ),
-        )
+        reason = "humanitarian needs: not intersectoral people in need in total"
+        return self._people_in_total(batch, df, place, keep, "people_in_need", reason)
 
     def _conflict_events(self, batch: Batch, df: pd.DataFrame, place: pd.DataFrame) -> pd.DataFrame:
         kind = df["event_type"].fillna("").astype(str).str.replace("_", " ")
@@ -313,11 +305,26 @@ class HapiConnector(Connector):
         keep = (df["gender"].astype(str).str.casefold() == "all") & (
             df["age_range"].astype(str).str.casefold() == "all"
         )
-        self.skip("baseline population: a sex or age breakdown", (~keep).sum())
+        reason = "baseline population: a sex or age breakdown"
+        return self._people_in_total(batch, df, place, keep, "population", reason)
+
+    def _people_in_total(
+        self,
+        batch: Batch,
+        df: pd.DataFrame,
+        place: pd.DataFrame,
+        keep: pd.Series,
+        metric: str,
+        skip_reason: str,
+    ) -> pd.DataFrame:
+        """A count of people (`population`) per row, kept where `keep` says the row is the
+        total; the other rows (a breakdown) skipped with `skip_reason`, so the summary adds
+        up. The one shape of HAPI's needs and population tables."""
+        self.skip(skip_reason, (~keep).sum())
         return self.rows(
             batch,
             place[keep].assign(
-                metric="population",
+                metric=metric,
                 qualifier="",
                 unit="people",
                 value=numeric(df.loc[keep, "population"]),
