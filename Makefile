@@ -7,7 +7,7 @@ SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 EVERY  ?= 6h
 
-.PHONY: run serve worker test bench bench-concurrency bench-feeds floors install install-test install-bench chromium postgresql lint format clean
+.PHONY: run serve worker test bench bench-cpu bench-concurrency bench-feeds floors install install-test install-bench chromium postgresql lint format clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,10 +34,17 @@ postgresql:
 install-bench: $(BIN)/python
 	$(BIN)/python -m pip install -q -e '.[bench]'
 
-# `make bench` runs 1M and 10M observations (long); `make bench QUICK=1` finishes in about a minute.
+# `make bench` runs 1M and 10M observations (long); `make bench QUICK=1` finishes in a few
+# minutes (its last tables: bench/last_quick.txt). Three tables: latency, ingest, browser and the
+# floor gaps; server CPU per fresh view against the one-chart page and peer 1; views/s.
 bench: install-bench chromium
 	$(BIN)/python -m bench.run $(if $(QUICK),--quick,) $(if $(SIZES),--sizes $(SIZES),)
+	$(BIN)/python -m bench.server_cpu $(if $(QUICK),--quick,)
 	$(BIN)/python -m bench.concurrency $(if $(QUICK),--quick,)
+
+# server CPU per fresh view of every page, the one-chart page and peer 1, in one run
+bench-cpu: install-bench chromium
+	$(BIN)/python -m bench.server_cpu $(if $(QUICK),--quick,)
 
 # fresh views/s of one server at 1, 10 and 25 concurrent sessions, ours and peer 1 (no browser)
 bench-concurrency: install-bench

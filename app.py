@@ -41,6 +41,8 @@ def _open_store() -> None:
     """The first start loads the bundled snapshot; later starts reuse the store."""
     common.engine()
     common.start_run()  # the store's data version: every cached query of this run is for it
+    common.begin_run()  # no widget has written its value to the URL yet
+    common.translate_link(page)  # a link of an earlier form: reopened in today's form, once
     st.session_state["place_ids"] = common.selected_cities()
 
 
@@ -56,6 +58,8 @@ if role not in roles.CAN_SEE:
     st.stop()
 
 page = st.navigation(PAGES)
+if page.url_path == "overview":
+    page.run()  # to "/" with the link's parameters, before any widget binds one of them
 access.sidebar(role)  # the signed-in name and "Sign out" (nothing for a local run)
 store_ready = common.store_guard(_open_store)  # unreachable or foreign store: a plain message
 st.sidebar.caption(

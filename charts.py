@@ -12,7 +12,7 @@ import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
 
-from data_sources.schema import METRICS
+from data_sources.model.validation import METRICS
 from views.escape import html as _h
 
 FREQUENCIES = {"week": "W", "month": "M", "year": "Y"}

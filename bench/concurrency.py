@@ -4,14 +4,14 @@ concurrent sessions, for every page and for the pandas-idiom peer, in the same r
     python -m bench.concurrency [--quick] [--size 1000000] [--levels 1,10,25]
 
 A *fresh view* is a new viewer opening a page: a new websocket session, one full script run, the
-whole page sent (bench/sessions.py speaks Streamlit's own protocol, so no browser's work is
+whole page sent (devtools/sessions.py speaks Streamlit's own protocol, so no browser's work is
 counted; a browser adds its own drawing, see `make bench`). At each level N, N viewers open
 views one after another, each view a new session, for `rounds` views each; views/s = all views
 ÷ wall time. One server process per row, started for it; caches are warmed by one view first.
 
 Rows: our five pages on the bundled snapshot (real data); our Trends page and peer 1 (the whole
 CSV in pandas kept by st.cache_data: bench/peer_app.py) on the same scaled data (SCALED, NOT
-REAL: bench/generate.py) asking for the same city and commodity.
+REAL: devtools/generate.py) asking for the same city and commodity.
 """
 
 from __future__ import annotations
@@ -29,8 +29,8 @@ from urllib.parse import quote
 from rich.console import Console
 from rich.table import Table
 
-from bench.generate import DATA_DIR
-from bench.sessions import View, open_view
+from devtools.generate import DATA_DIR
+from devtools.sessions import View, open_view
 
 console = Console(width=200)
 PAGES = {
@@ -87,7 +87,7 @@ def measure(name: str, url: str, pid: int, levels: list[int], rounds: int) -> Ro
 def snapshot_store(workdir: Path) -> str:
     """A fresh SQLite store holding the bundled snapshot (the real data every page opens on)."""
     from data_sources.snapshot import load_snapshot
-    from data_sources.store import make_engine
+    from data_sources.store.engine import make_engine
 
     db = workdir / "concurrency_snapshot.sqlite"
     for suffix in ("", "-wal", "-shm"):

@@ -24,10 +24,9 @@ from rich.table import Table
 from data_sources import settings
 from data_sources.feeds import FeedClient
 from data_sources.feeds.connectors import CONNECTORS
-from data_sources.refresh import refresh
-from data_sources.store import make_engine
-from tests.conftest import FEED_KEYS
-from tests.feed_server import FeedServer, replay_scopes
+from data_sources.feeds.refresh import refresh
+from data_sources.store.engine import make_engine
+from devtools.replay_server import FEED_KEYS, FeedServer, replay_scopes
 
 SCOPES = replay_scopes()
 

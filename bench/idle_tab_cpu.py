@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 from data_sources.snapshot import load_snapshot
-from data_sources.store import make_engine
+from data_sources.store.engine import make_engine
 
 TICK = os.sysconf("SC_CLK_TCK")
 CHROMIUM = "/usr/bin/chromium"
@@ -36,7 +36,7 @@ def window(pid: int, seconds: float) -> float:
 def main(argv: list[str] | None = None) -> int:
     from playwright.sync_api import sync_playwright
 
-    from tests.test_multiprocess import free_port, start_server, stop_server
+    from devtools.streamlit_server import start, stop
 
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--tabs", type=int, nargs="+", default=[1, 10])
@@ -47,9 +47,9 @@ def main(argv: list[str] | None = None) -> int:
         engine = make_engine(url)
         load_snapshot(engine)
         engine.dispose()
-        port = free_port()
-        proc = start_server(url, port)
-        base = f"http://127.0.0.1:{port}/trends?cities=Aleppo,Mosul"
+        server = start("app.py", {"DATABASE_URL": url})
+        proc = server.proc
+        base = f"{server.base}/trends?cities=Aleppo,Mosul"
         try:
             alone = window(proc.pid, args.seconds)
             print(f"no tab: {alone * 60 / args.seconds:.3f} s CPU per minute", flush=True)
@@ -80,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
                         page.close()
                 browser.close()
         finally:
-            stop_server(proc)
+            stop(proc)
     return 0
 
 

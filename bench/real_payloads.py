@@ -2,7 +2,7 @@
 
     python -m bench.real_payloads [--shared ../shared/data] [--feed hapi]
 
-Each payload is served by the replay server (tests/feed_server.py) the way the live API would
+Each payload is served by the replay server (devtools/replay_server.py) the way the live API would
 answer, then refreshed into a fresh SQLite store; printed per feed: records served, rows in
 (figures the connector made), stored (new), added up, rejected by reason and skipped by
 reason. DTM and ACLED values stay in ../shared/data: nothing here is written to the repository.
@@ -17,12 +17,13 @@ import os
 import tempfile
 from pathlib import Path
 
-from data_sources import query, settings
+from data_sources import settings
 from data_sources.feeds.connectors import Scope
-from data_sources.refresh import refresh
-from data_sources.store import REASON_DETAIL, make_engine
-from tests.conftest import FEED_KEYS
-from tests.feed_server import FIXTURES, SHARED, FeedServer, hapi_records
+from data_sources.feeds.refresh import refresh
+from data_sources.store import query
+from data_sources.store.engine import make_engine
+from data_sources.store.ingest import REASON_DETAIL
+from devtools.replay_server import FEED_KEYS, FIXTURES, SHARED, FeedServer, hapi_records
 
 
 def payloads(shared: Path) -> dict[str, tuple[Scope, callable]]:

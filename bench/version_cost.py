@@ -1,6 +1,6 @@
 """What `query.data_version` costs per call, on SQLite and PostgreSQL.
 
-`python -m bench.version_cost [--pg]`: a store of 100,000 figures (bench.generate: SCALED, NOT
+`python -m bench.version_cost [--pg]`: a store of 100,000 figures (devtools.generate: SCALED, NOT
 REAL), ingested in 10 loads; the version read 2,000 times on a warm engine (the pages' pooled
 connection), p50 and p95 in microseconds. Then fetch_log is grown to 10,000 and 100,000 finished
 loads (log rows only, no figures: years of hourly refreshes of every feed) to show how the
@@ -19,9 +19,11 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from bench.generate import generate, to_observations
-from data_sources import query
-from data_sources.store import fetch_log, ingest, make_engine
+from data_sources.store import query
+from data_sources.store.engine import make_engine
+from data_sources.store.ingest import ingest
+from data_sources.store.tables import fetch_log
+from devtools.generate import generate, to_observations
 
 
 def measure(engine, calls: int = 2000) -> tuple[float, float]:
@@ -78,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         run(f"sqlite:///{Path(tmp) / 'version.sqlite'}", "sqlite")
     if args.pg:
-        from tests.pg_server import PostgresServer
+        from devtools.pg_server import PostgresServer
 
         server = PostgresServer().start()
         try:

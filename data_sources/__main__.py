@@ -1,5 +1,7 @@
+"""`python -m data_sources`: the command line (`cli.py`)."""
+
 import sys
 
-from .cli import main
+from data_sources.cli import main
 
 sys.exit(main())

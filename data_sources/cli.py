@@ -23,21 +23,16 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from . import query
-from .asof import AsOfError, describe, parse_as_of
-from .errors import STORE_FAILURES, StoreBusy, store_error
-from .feeds import FeedClient, FeedError
-from .formats.hxl import HXLFormatError, imported_source_name, parse_hxl_csv
-from .snapshot import load_snapshot
-from .store import (
-    IngestResult,
-    close_abandoned,
-    database_url,
-    ingest,
-    make_engine,
-    open_store,
-)
-from .textfile import UnreadableText, decode, open_text
+from data_sources.errors import STORE_FAILURES, StoreBusy, store_error
+from data_sources.feeds import FeedClient, FeedError
+from data_sources.formats.hxl import HXLFormatError, imported_source_name, parse_hxl_csv
+from data_sources.formats.textfile import UnreadableText, decode, open_text
+from data_sources.snapshot import load_snapshot
+from data_sources.store import query
+from data_sources.store.asof import AsOfError, describe, parse_as_of
+from data_sources.store.engine import database_url, make_engine, open_store
+from data_sources.store.fetches import IngestResult, close_abandoned
+from data_sources.store.ingest import ingest
 
 console = Console(stderr=True)
 
@@ -262,8 +257,8 @@ def _stop_on_signals() -> threading.Event:
 def cmd_refresh(args: argparse.Namespace) -> int:
     from datetime import date
 
-    from .feeds.connectors import CONNECTORS
-    from .refresh import default_scope
+    from data_sources.feeds.connectors import CONNECTORS
+    from data_sources.feeds.refresh import default_scope
 
     try:
         since = date.fromisoformat(args.since) if args.since else None
@@ -324,10 +319,10 @@ def _refresh_once(
     when another refresh holds the lock and did not finish within --wait seconds."""
     from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    from . import settings
-    from .feeds.connectors import CONNECTORS
-    from .lock import DbLock, LockHeld
-    from .refresh import configured_sources, describe_run, refresh
+    from data_sources import settings
+    from data_sources.feeds.connectors import CONNECTORS
+    from data_sources.feeds.refresh import configured_sources, describe_run, refresh
+    from data_sources.store.lock import DbLock, LockHeld
 
     settings.reload()  # a host may have added keys to secrets.toml since the last run
     explicit = bool(args.source)
@@ -448,8 +443,8 @@ def cmd_load_snapshot(args: argparse.Namespace) -> int:
 
 def cmd_sources(args: argparse.Namespace) -> int:
     """The source registry: one line per source, or (`--markdown`) SOURCES.md as generated."""
-    from .snapshot import sources_md
-    from .sources import SOURCES
+    from data_sources.snapshot import sources_md
+    from data_sources.sources import SOURCES
 
     if args.markdown:
         sys.stdout.write(sources_md.render())
@@ -462,8 +457,8 @@ def cmd_sources(args: argparse.Namespace) -> int:
 
 def cmd_migrate(args: argparse.Namespace) -> int:
     """Bring the store's schema to this release's (`--check`: only say whether it is)."""
-    from . import migrations
-    from .errors import StoreError
+    from data_sources.errors import StoreError
+    from data_sources.store import migrations
 
     out = Console()
     try:
@@ -498,7 +493,7 @@ EXPORT_FORMATS = {"csv": "csv", "hxl": "hxl", "zip": "zip"}
 def cmd_export(args: argparse.Namespace) -> int:
     """The Data page's downloads from the command line: the same filters (place, metric,
     source) give the same bytes as the page's buttons (`export.bundle`)."""
-    from . import export
+    from data_sources.formats import export
 
     engine = open_store()
     place = None
@@ -536,7 +531,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 def cmd_changes(args: argparse.Namespace) -> int:
     """Figures added, revised and withdrawn in a window, as CSV (the Data page's download);
     a one-line count on stderr."""
-    from . import changes
+    from data_sources.store import changes
 
     engine = open_store()
     since = args.since or changes.last_refresh_start(engine)

@@ -62,7 +62,7 @@ DEFAULT_LOCK_TIMEOUT = 60.0
 def lock_timeout() -> float:
     """STORE_LOCK_TIMEOUT: how many seconds a writer waits for another process's write to end
     before giving up with `StoreBusy` (SQLite holds one writer at a time; default 60)."""
-    from .settings import number
+    from data_sources.settings import number
 
     return max(0.1, number("STORE_LOCK_TIMEOUT", DEFAULT_LOCK_TIMEOUT))
 

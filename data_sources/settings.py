@@ -13,7 +13,7 @@ import tomllib
 from functools import lru_cache
 from pathlib import Path
 
-from . import sources
+from data_sources import sources
 
 SECRETS_FILE = Path(".streamlit") / "secrets.toml"
 

@@ -12,9 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from data_sources.places import gazetteer
+from data_sources.model.places import gazetteer
 from data_sources.snapshot import load_snapshot
-from data_sources.store import make_engine
+from data_sources.store.engine import make_engine
+from devtools.replay_server import FEED_KEYS
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -30,7 +31,7 @@ BACKENDS = ["sqlite", "postgresql"]
 @pytest.fixture(scope="session")
 def pg_server():
     """One PostgreSQL cluster for the whole session (Debian's binaries, a temp folder)."""
-    from tests.pg_server import PostgresServer
+    from devtools.pg_server import PostgresServer
 
     server = PostgresServer().start()
     yield server
@@ -116,20 +117,10 @@ def store_dump(engine) -> str:
         )
 
 
-FEED_KEYS = {
-    "HAPI_APP_IDENTIFIER": "dGVzdC1hcHA6dGVzdEBleGFtcGxlLm9yZw==",
-    "DTM_SUBSCRIPTION_KEY": "dtm-secret-key-123",
-    "UCDP_ACCESS_TOKEN": "ucdp-secret-token-456",
-    "ACLED_USERNAME": "analyst@example.org",
-    "ACLED_PASSWORD": "acled-secret-password-789",
-    "RELIEFWEB_APPNAME": "situation-room-test-rw",
-}
-
-
 @pytest.fixture(scope="session")
 def feed_server():
     """The replay server for the live feeds, on a free port of 127.0.0.1."""
-    from tests.feed_server import FeedServer
+    from devtools.replay_server import FeedServer
 
     server = FeedServer().start()
     yield server
@@ -168,7 +159,7 @@ def drop_source(url: str, source: str) -> None:
     events, so that the import is the only line on the chart."""
     import sqlalchemy as sa
 
-    from data_sources.store import observations, series
+    from data_sources.store.tables import observations, series
 
     engine = make_engine(url)
     with engine.begin() as conn:

@@ -3,13 +3,15 @@ deep-link parameters restore the view, unknown or hostile parameters give a mess
 
 import base64
 import json
+from datetime import date, timedelta
+from urllib.parse import parse_qs, urlsplit
 
 import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from data_sources import query
-from data_sources.store import make_engine
+from data_sources.store import query
+from data_sources.store.engine import make_engine
 
 from .conftest import ROOT
 
@@ -159,7 +161,7 @@ def test_compare_shows_airwars_and_the_pentagon_side_by_side(app):
         ({"cities": "Atlantis"}, "Unknown city “Atlantis”"),
         ({"cities": "Aleppo", "metric": "unicorns"}, "not available here"),
         ({"cities": "<script>alert(1)</script>"}, "Unknown city"),
-        ({"cities": "Aleppo", "cumulative": "maybe"}, "use 1 or 0"),
+        ({"cities": "Aleppo", "cumulative": "maybe"}, "use true or false"),
         ({"cities": "Aleppo", "period": "x" * 5000}, "not available here"),
     ],
 )
@@ -209,7 +211,8 @@ def test_repeated_cities_in_a_link_are_all_chosen(app):
     at = app(PAGES[1], cities=["Homs", "Aleppo"], metric="food_price")  # cities=Homs&cities=Aleppo
     assert not at.exception
     assert at.sidebar.multiselect[0].value == ["Homs", "Aleppo"]
-    assert at.query_params["cities"] == "Homs,Aleppo"  # the address is written back as one
+    # the address holds both, as Streamlit's bound multiselect writes a list: repeated
+    assert at.query_params["cities"] == ["Homs", "Aleppo"]
     assert "sets cities" not in warnings(at)
 
 
@@ -220,11 +223,108 @@ def test_a_parameter_given_twice_is_reported_and_the_first_used(app):
         "The link sets metric 2 times (“idps”, “food\\_price”); using the first, “idps”."
         in warnings(at)
     )
-    assert at.selectbox(key="url_metric").value == "idps"
-    assert at.query_params["metric"] == "idps"
+    assert at.selectbox(key="metric").value == "idps"
+    assert at.query_params["metric"] == "Internally displaced people"  # the label it shows
     # an unknown first value still gets its "did you mean"
     at = app(PAGES[1], cities="Aleppo", metric=["food_prise", "idps"])
     text = warnings(at)
     assert "The link sets metric 2 times" in text
     assert "The link asks for metric “food\\_prise”, which is not available here." in text
-    assert "Did you mean “food\\_price”?" in text
+    assert "Did you mean “Food price”?" in text
+
+
+# every parameter of the Trends page, as links gave them before the widgets were bound to the
+# URL (codes, 1/0) and as the bound widgets write them today (labels, true/false)
+EVERY_PARAMETER_OLD = {
+    "cities": "Aleppo,Homs",
+    "metric": "food_price",
+    "qualifier": "Wheat flour, retail",
+    "unit": "SYP/KG",
+    "market": "Al-Cha'ar",
+    "period": "year",
+    "cumulative": "0",
+    "percapita": "0",
+    "source": "wfp",
+    "revisions": "1",
+    "as_of": (date.today() + timedelta(days=1)).isoformat(),  # after the store was loaded
+}
+EVERY_PARAMETER_NOW = {
+    **EVERY_PARAMETER_OLD,
+    "cities": ["Aleppo", "Homs"],
+    "metric": "Food price",
+    "cumulative": "false",
+    "percapita": "false",
+    "revisions": "true",
+}
+
+
+def _view(at: AppTest) -> dict:
+    """What the page shows: every control's value and every line drawn."""
+    return {
+        "cities": at.sidebar.multiselect[0].value,
+        "selects": [s.value for s in at.selectbox],
+        "period": at.radio[0].value,
+        "toggles": {t.label: t.value for t in at.toggle},
+        "lines": sorted((t["name"], tuple(t["y"])) for t in traces(at)[0]),
+        "as_of": [i.value for i in at.info],
+    }
+
+
+@pytest.mark.parametrize("params", [EVERY_PARAMETER_OLD, EVERY_PARAMETER_NOW], ids=["old", "now"])
+def test_a_link_with_every_parameter_opens_its_view(app, params):
+    at = app(PAGES[1], **params)
+    assert not at.exception, [e.message for e in at.exception]
+    assert warnings(at) == ""
+    view = _view(at)
+    assert view["cities"] == ["Aleppo", "Homs"]
+    assert view["selects"] == ["food_price", "Wheat flour, retail", "SYP/KG", "Al-Cha'ar", "wfp"]
+    assert view["period"] == "year"
+    assert view["toggles"]["Show earlier revisions (faint)"] is True
+    assert [name for name, _ in view["lines"]] == ["Aleppo"]  # Al-Cha'ar is Aleppo's market
+    assert view["as_of"][0].startswith("As of ")  # the banner of an as-of view
+    # the address now reads as the widgets write it, defaults (food prices, cumulative off)
+    # left out
+    shown = {k: v if isinstance(v, list) else [v] for k, v in at.query_params.items()}
+    assert shown["revisions"] == ["true"] and shown["period"] == ["year"]
+    assert shown["cities"] == ["Aleppo", "Homs"] and shown["market"] == ["Al-Cha'ar"]
+    assert "metric" not in shown and "cumulative" not in shown
+
+
+def test_an_old_link_and_todays_open_the_same_view(app):
+    assert _view(app(PAGES[1], **EVERY_PARAMETER_OLD)) == _view(
+        app(PAGES[1], **EVERY_PARAMETER_NOW)
+    )
+
+
+@pytest.mark.parametrize(
+    "page,params,expected",
+    [
+        (PAGES[1], {"metric": "Food prise"}, "Did you mean “Food price”?"),
+        (PAGES[1], {"market": "<b>Al-Chaar</b>"}, "Did you mean “Al\\-Cha\\'ar”?"),
+        (PAGES[1], {"revisions": "yes please"}, "use true or false"),
+        (PAGES[2], {"place": "Mosull"}, "Did you mean “Mosul”?"),
+        (PAGES[3], {"month": "2016-13"}, "which is not available here"),
+        (PAGES[4], {"source": "javascript:alert(1)"}, "which is not available here"),
+    ],
+)
+def test_an_unknown_value_is_said_and_the_page_still_draws(app, page, params, expected):
+    at = app(page, cities="Aleppo", **params)
+    assert not at.exception, [e.message for e in at.exception]
+    assert expected in warnings(at)
+    assert "<b>" not in warnings(at)
+    if page != PAGES[4]:
+        assert traces(at)[0], "no chart drawn"
+    else:
+        assert at.dataframe, "no table drawn"
+
+
+def test_the_copied_link_holds_every_control_defaults_too(app):
+    """The address leaves defaults out; the link to this exact view holds them, so a later
+    change of a default cannot change what a shared link shows."""
+    at = app(PAGES[1], cities="Homs", period="year")
+    assert "metric" not in at.query_params  # food prices: the default, not in the address
+    link = at.sidebar.code[0].value
+    query = parse_qs(urlsplit(link).query)
+    assert query["cities"] == ["Homs"] and query["period"] == ["year"]
+    assert query["metric"] == ["Food price"] and query["revisions"] == ["false"]
+    assert query["as_of"]  # pinned

@@ -10,10 +10,10 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from data_sources import lock, query
 from data_sources.feeds.connectors import Scope
-from data_sources.refresh import RefreshJob, refresh
-from data_sources.store import make_engine
+from data_sources.feeds.refresh import RefreshJob, refresh
+from data_sources.store import lock, query
+from data_sources.store.engine import make_engine
 
 from .conftest import ROOT
 
@@ -103,7 +103,7 @@ def test_refresh_now_runs_and_reports(feeds, store):
     import re
     from urllib.parse import parse_qs, unquote, urlparse
 
-    from data_sources import asof, changes
+    from data_sources.store import asof, changes
 
     link = re.search(r"\[What this refresh changed\]\(([^)]+)\)", markdown(at))
     assert link, markdown(at)

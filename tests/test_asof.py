@@ -17,8 +17,9 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from data_sources import asof, changes, cli, query
-from data_sources.store import make_engine
+from data_sources import cli
+from data_sources.store import asof, changes, query
+from data_sources.store.engine import make_engine
 
 from .conftest import ROOT
 

@@ -13,9 +13,9 @@ import sys
 import pandas as pd
 import pytest
 
-from data_sources import query
 from data_sources.snapshot import load_snapshot
-from data_sources.store import make_engine
+from data_sources.store import query
+from data_sources.store.engine import make_engine
 
 from .conftest import ROOT
 

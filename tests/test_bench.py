@@ -4,9 +4,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bench.generate import generate, plan, real_price_paths, to_observations
-from data_sources import query
-from data_sources.store import ingest
+from data_sources.store import query
+from data_sources.store.ingest import ingest
+from devtools.generate import generate, plan, real_price_paths, to_observations
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +52,7 @@ def test_scaled_rows_store_cleanly_and_peers_agree(rows, empty_engine, tmp_path)
 
 def test_feed_bench_scales_records_with_distinct_ids():
     from bench.feeds import scale
-    from tests.feed_server import FeedServer
+    from devtools.replay_server import FeedServer
 
     server = FeedServer()  # not started: only its data is scaled
     events = len(server.data["ucdp"])
@@ -90,8 +90,8 @@ def test_as_of_bench_reads_the_figures_before_the_revising_load(rows, tmp_path):
     """`make bench`'s as-of figure: a load revising 5% of the figures, then the same requests
     as of just before it and now; as of then every figure is its first revision."""
     from bench import run
-    from bench.generate import to_observations
-    from data_sources.store import make_engine
+    from data_sources.store.engine import make_engine
+    from devtools.generate import to_observations
 
     db = tmp_path / "bench.sqlite"
     engine = make_engine(f"sqlite:///{db}")
@@ -114,3 +114,36 @@ def test_as_of_bench_reads_the_figures_before_the_revising_load(rows, tmp_path):
     engine.dispose()
     counts = query.count_observations(make_engine(f"sqlite:///{db}"), as_of=before)
     assert counts == len(rows)
+
+
+def test_server_cpu_table_says_how_far_each_page_is_above_the_one_chart_page():
+    from rich.console import Console
+
+    from bench.server_cpu import Row, table
+
+    rows = [
+        Row("Overview", session_ms=[60.0], browser_ms=[190.0]),
+        Row("Data", session_ms=[110.0], browser_ms=[300.0]),
+        Row("one-chart Streamlit page", session_ms=[6.0], browser_ms=[130.0]),
+        Row("peer 1 pandas+cache Trends", session_ms=[44.0], browser_ms=[187.0]),
+    ]
+    console = Console(width=200, record=True)
+    console.print(table(rows, "t"))
+    lines = {line.split("│")[1].strip(): line for line in console.export_text().splitlines()
+             if line.count("│") > 2}  # fmt: skip
+    assert "+60" in lines["Overview"] and " met " in lines["Overview"]
+    assert "+170" in lines["Data"] and "NOT met" in lines["Data"]
+    assert "met" not in lines["peer 1 pandas+cache Trends"]
+
+
+def test_floor_gap_is_the_difference_of_medians_and_says_whether_it_is_met():
+    from bench.run import Figure, floor_gap
+
+    chart = Figure("chart", "ms", "", ours=[4400.0, 4500.0, 4700.0], reference=[4000.0, 4100.0])
+    gap = Figure("gap", "ms", "≤ 300 ms (issue item 6)")
+    floor_gap(chart, gap)
+    assert gap.ours == [450.0] and gap.note == "(NOT met)"
+    cold = Figure("cold", "s", "", ours=[6.0], reference=[5.2])
+    cold_gap = Figure("gap", "s", "≤ 1.5 s (issue item 6)")
+    floor_gap(cold, cold_gap)
+    assert cold_gap.ours[0] == pytest.approx(0.8) and cold_gap.note == "(met)"

@@ -5,17 +5,13 @@ Screenshots of every page are kept in test-artifacts/ for people to look at.
 
 from __future__ import annotations
 
-import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
 from contextlib import contextmanager
 from pathlib import Path
 
-import httpx
 import pytest
+
+from devtools.streamlit_server import free_port, running
 
 from .conftest import BACKENDS, ROOT
 
@@ -37,39 +33,12 @@ pytestmark = [
 ]
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @contextmanager
 def streamlit_server(env: dict[str, str], args: tuple[str, ...] = ()):
     """`streamlit run app.py` on a free port of 127.0.0.1 with `env` (and extra Streamlit
     options `args`, e.g. `--secrets.files`); yields its base URL."""
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true", *args],
-        cwd=ROOT, env={**os.environ, **env}, stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            if httpx.get(f"{base}/_stcore/health", timeout=2).text == "ok":
-                break
-        except httpx.HTTPError:
-            time.sleep(0.3)
-    else:
-        proc.kill()
-        pytest.fail("streamlit did not start")
-    try:
-        yield base
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
+    with running("app.py", env, args) as started:
+        yield started.base
 
 
 @pytest.fixture(scope="module")

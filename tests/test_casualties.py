@@ -19,9 +19,10 @@ import pytest
 import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
-from data_sources import query
 from data_sources.formats.hxl import parse_hxl_csv
-from data_sources.store import fetch_log, ingest
+from data_sources.store import query
+from data_sources.store.ingest import ingest
+from data_sources.store.tables import fetch_log
 
 from .conftest import ROOT
 

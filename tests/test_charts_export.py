@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 import charts
-from data_sources import export
+from data_sources.formats import export
 
 
 def frame(rows):
@@ -144,7 +144,7 @@ def test_format_value():
 
 
 def test_exports_csv_hxl_and_zip(loaded_engine):
-    from data_sources import query
+    from data_sources.store import query
 
     df = query.series_frame(loaded_engine, ["region:iraq-and-syria"], "civilians_killed")
     plain = pd.read_csv(io.BytesIO(export.to_csv(df)))

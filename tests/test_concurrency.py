@@ -1,7 +1,7 @@
 """Many viewers at once: 10 concurrent sessions on every page of one server (SQLite, PostgreSQL),
 and 10 on each of two servers that share one PostgreSQL database and start on it empty.
 
-Each viewer is a real Streamlit session over the server's websocket (bench/sessions.py: the
+Each viewer is a real Streamlit session over the server's websocket (devtools/sessions.py: the
 `rerun_script` message a browser tab sends, the page back as Streamlit's own protobufs), so the
 server does all a tab makes it do while the 2-core test machine is not spent on 20 Chromium tabs.
 Viewer i opens the five pages in its own rotated order, so every page is being drawn at once.
@@ -12,20 +12,12 @@ each server's log holds no traceback.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
 from contextlib import contextmanager
 from pathlib import Path
 
-import httpx
-import pytest
-
-from bench.sessions import View, chart_title, chart_traces
-
-from .conftest import ROOT
-from .test_browser import free_port
+from devtools.sessions import View, chart_title, chart_traces
+from devtools.streamlit_server import running
 
 VIEWERS = 10
 PAGES = ["/", "/trends", "/compare", "/map", "/data"]
@@ -79,7 +71,7 @@ def open_concurrently(bases: list[str]) -> list[View]:
     """Every viewer at once (VIEWERS per server); each viewer's pages one after another."""
     import asyncio
 
-    from bench.sessions import open_view
+    from devtools.sessions import open_view
 
     async def viewer(urls: list[str]) -> list[View]:
         return [await open_view(url, timeout=180) for url in urls]
@@ -97,34 +89,8 @@ def open_concurrently(bases: list[str]) -> list[View]:
 @contextmanager
 def logged_server(database_url: str, log: Path):
     """`streamlit run app.py` on a free port with its output kept in `log` (for tracebacks)."""
-    port = free_port()
-    with log.open("w") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-             "--server.address", "127.0.0.1", "--server.headless", "true"],
-            cwd=ROOT, env={**os.environ, "DATABASE_URL": database_url},
-            stdout=out, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.time() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/_stcore/health", timeout=2).text == "ok":
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.time() > deadline or proc.poll() is not None:
-                pytest.fail(f"streamlit did not start: {log.read_text()[-2000:]}")
-            time.sleep(0.2)
-        yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    with running("app.py", {"DATABASE_URL": database_url}, log=log) as started:
+        yield started.base
 
 
 def assert_settled(views: list[View], logs: list[Path]) -> None:

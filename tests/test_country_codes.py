@@ -6,12 +6,12 @@ import csv
 
 import pytest
 
-from data_sources.country_codes import iso_numeric, ucdp_country_id
 from data_sources.feeds import FeedClient, FeedError
 from data_sources.feeds.connectors import Scope
 from data_sources.feeds.connectors.ucdp import UcdpConnector
-from data_sources.refresh import refresh
-from tests.feed_server import SHARED
+from data_sources.feeds.refresh import refresh
+from data_sources.model.countries import iso_numeric, ucdp_country_id
+from devtools.replay_server import SHARED
 
 UCDP_FILES = sorted((SHARED / "ucdp-ged").glob("*.csv")) if (SHARED / "ucdp-ged").is_dir() else []
 

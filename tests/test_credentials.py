@@ -17,7 +17,7 @@ from google.protobuf.json_format import MessageToDict
 from streamlit.testing.v1 import AppTest
 
 from data_sources import settings
-from data_sources.store import make_engine
+from data_sources.store.engine import make_engine
 
 from .conftest import ROOT, store_dump
 

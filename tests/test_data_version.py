@@ -5,15 +5,16 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from data_sources import query, store
-from data_sources.store import (
+import data_sources.store.ingest as write_path
+from data_sources.store import fetches, query
+from data_sources.store.fetches import (
     IngestResult,
     close_interrupted,
-    ingest,
     log_failed_fetch,
-    observations,
     start_fetch,
 )
+from data_sources.store.ingest import ingest
+from data_sources.store.tables import observations
 
 
 def injured(value=685):
@@ -71,7 +72,7 @@ def test_version_moves_with_every_load_end_and_not_with_a_start(empty_engine):
     assert query.data_version(empty_engine) == seen[-1], "a start changes no figure"
     ingest(empty_engine, injured(700), source="reported", target="newer")
     newer = bumped()
-    store.finish_fetch(empty_engine, IngestResult(source="hapi", target="old", fetch_id=old))
+    fetches.finish_fetch(empty_engine, IngestResult(source="hapi", target="old", fetch_id=old))
     after = bumped()
     assert after.split(".")[0] == newer.split(".")[0]  # same largest id, one more load ended
 
@@ -88,7 +89,7 @@ def test_a_failed_ingest_bumps_the_version_and_stores_nothing(empty_engine, monk
     def broken(conn, *args, **kwargs):
         raise sa.exc.OperationalError("INSERT", {}, Exception("disk full"))
 
-    monkeypatch.setattr(store, "_insert_observations", broken)
+    monkeypatch.setattr(write_path, "_insert_observations", broken)
     with pytest.raises(sa.exc.OperationalError):
         ingest(empty_engine, injured(), source="reported", target="t")
     assert query.data_version(empty_engine) != before  # the badge turns 'failing'
@@ -100,18 +101,18 @@ def test_a_failed_ingest_bumps_the_version_and_stores_nothing(empty_engine, monk
 def test_figures_and_their_version_commit_in_one_transaction(empty_engine, monkeypatch):
     """If marking the load finished fails, its figures are not stored either: they are
     written in the same transaction, so no reader can see one without the other."""
-    real = store.finish_fetch
+    real = fetches.finish_fetch
 
     def finish(engine, result, conn=None):
         if conn is not None:  # the in-transaction finish of a successful load
             raise sa.exc.OperationalError("UPDATE fetch_log", {}, Exception("lost connection"))
         return real(engine, result, conn)
 
-    monkeypatch.setattr(store, "finish_fetch", finish)
+    monkeypatch.setattr(write_path, "finish_fetch", finish)
     with pytest.raises(sa.exc.OperationalError):
         ingest(empty_engine, injured(), source="reported", target="t")
     assert figures(empty_engine) == 0
-    monkeypatch.setattr(store, "finish_fetch", real)
+    monkeypatch.setattr(write_path, "finish_fetch", real)
     version = query.data_version(empty_engine)
     ingest(empty_engine, injured(), source="reported", target="t")
     assert figures(empty_engine) == 1

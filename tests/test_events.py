@@ -14,14 +14,15 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from data_sources import query
-from data_sources.aggregate import EVENT, add_up_events, is_event_list, summable
 from data_sources.formats.hxl import parse_hxl_csv
-from data_sources.places import place_suffix
-from data_sources.store import ingest, rejects
+from data_sources.model.aggregate import EVENT, add_up_events, is_event_list, summable
+from data_sources.model.places import place_suffix
+from data_sources.store import query
+from data_sources.store.ingest import ingest
+from data_sources.store.tables import rejects
+from devtools.replay_server import SHARED
 
 from .conftest import ROOT
-from .feed_server import SHARED
 
 MOSUL_SHEET = ROOT / "tests" / "fixtures" / "ucdp_mosul" / "after" / "conflict_data_irq.csv"
 IRAQ = SHARED / "ucdp-ged" / "conflict_data_irq.csv"

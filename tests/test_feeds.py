@@ -12,14 +12,14 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from data_sources import query
 from data_sources.feeds import FeedClient
 from data_sources.feeds.connectors import Scope
 from data_sources.feeds.connectors.acled import AcledConnector
-from data_sources.refresh import refresh
-from data_sources.store import observations
-from tests.conftest import FEED_KEYS, store_dump
-from tests.feed_server import SHARED, Reply, replay_scopes
+from data_sources.feeds.refresh import refresh
+from data_sources.store import query
+from data_sources.store.tables import observations
+from devtools.replay_server import FEED_KEYS, SHARED, Reply, replay_scopes
+from tests.conftest import store_dump
 
 SCOPES = replay_scopes()
 DATA_PATH = {  # the route that carries each feed's figures

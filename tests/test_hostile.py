@@ -26,10 +26,11 @@ from markdown_it import MarkdownIt
 from streamlit.testing.v1 import AppTest
 
 import charts
-from data_sources import export
+from data_sources.formats import export
 from data_sources.formats.hxl import parse_hxl_csv
 from data_sources.snapshot import fingerprint
-from data_sources.store import ingest, make_engine, set_meta
+from data_sources.store.engine import make_engine, set_meta
+from data_sources.store.ingest import ingest
 from views import escape
 
 from .conftest import ROOT

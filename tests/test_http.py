@@ -128,7 +128,7 @@ def test_database_password_is_a_secret(monkeypatch, tmp_path):
     """A hosted store's password (inside DATABASE_URL, from the environment or secrets.toml)
     is scrubbed like a feed key wherever text reaches a person."""
     from data_sources import settings
-    from data_sources.store import database_url
+    from data_sources.store.engine import database_url
 
     secrets = tmp_path / "secrets.toml"
     secrets.write_text('DATABASE_URL = "postgresql+psycopg://team:pg-pass-2026@db:5432/sr"\n')

@@ -20,10 +20,11 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from data_sources import migrations, query
 from data_sources.errors import StoreError
-from data_sources.migrations import BASELINE_COLUMNS
-from data_sources.store import make_engine, metadata
+from data_sources.store import migrations, query
+from data_sources.store.engine import make_engine
+from data_sources.store.migrations import BASELINE_COLUMNS
+from data_sources.store.tables import metadata
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures" / "pre_migration"
@@ -404,7 +405,7 @@ def test_migrate_command_twice_then_check(old_store_url):
 RACER = """
 import sys, time
 import alembic.command, alembic.script  # imported before the start line, as a warm process
-from data_sources.store import make_engine
+from data_sources.store.engine import make_engine
 url, start = sys.argv[1], float(sys.argv[2])
 while time.time() < start:
     time.sleep(0.001)

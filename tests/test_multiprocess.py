@@ -15,14 +15,15 @@ import sys
 import time
 from contextlib import contextmanager
 
-import httpx
 import pytest
 
-from data_sources import query
-from data_sources.store import make_engine
+from data_sources.store import query
+from data_sources.store.engine import make_engine
+from devtools.streamlit_server import free_port, running, start
+from devtools.streamlit_server import stop as stop_server
 
 from .conftest import ROOT, drop_source
-from .test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, free_port
+from .test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
 
 FIXTURES = ROOT / "tests" / "fixtures" / "ucdp_mosul"
 BEFORE = FIXTURES / "before" / "conflict_data_irq.csv"  # Mosul events, December 2016
@@ -49,42 +50,15 @@ def cli_import(database_url: str, path) -> float:
     return time.monotonic()
 
 
-def start_server(database_url: str, port: int) -> subprocess.Popen:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true"],
-        cwd=ROOT, env={**os.environ, "DATABASE_URL": database_url},
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            if httpx.get(f"{base}/_stcore/health", timeout=2).text == "ok":
-                return proc
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    proc.kill()
-    pytest.fail("streamlit did not start")
-
-
-def stop_server(proc: subprocess.Popen) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
+def start_server(database_url: str, port: int | None = None) -> subprocess.Popen:
+    """`streamlit run app.py` on DATABASE_URL, answering its health check."""
+    return start("app.py", {"DATABASE_URL": database_url}, port=port).proc
 
 
 @contextmanager
 def server(database_url: str):
-    port = free_port()
-    proc = start_server(database_url, port)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        stop_server(proc)
+    with running("app.py", {"DATABASE_URL": database_url}) as started:
+        yield started.base
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,7 @@ import pytest
 from data_sources.formats.hxl import HXLFormatError, parse_hxl_csv
 from data_sources.formats.reported import parse_reported
 from data_sources.formats.unhcr import parse_idmc, parse_unhcr_population
-from data_sources.schema import validate
+from data_sources.model.validation import validate
 from data_sources.snapshot import MANIFEST, SNAPSHOT_DIR
 
 

@@ -14,9 +14,9 @@ from data_sources.feeds.connectors.acled import AcledConnector
 from data_sources.feeds.connectors.hapi import HapiConnector
 from data_sources.feeds.connectors.ucdp import UcdpConnector
 from data_sources.feeds.connectors.unhcr import UnhcrConnector
-from data_sources.refresh import refresh
-from tests.conftest import FEED_KEYS, store_dump
-from tests.feed_server import FIXTURES, replay_scopes
+from data_sources.feeds.refresh import refresh
+from devtools.replay_server import FEED_KEYS, FIXTURES, replay_scopes
+from tests.conftest import store_dump
 
 SCOPES = replay_scopes()
 UCDP_PATH = "/api/gedevents/25.1"

@@ -7,9 +7,10 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from data_sources import query
 from data_sources.snapshot import fingerprint, load_snapshot, prebuilt
-from data_sources.store import ingest, make_engine
+from data_sources.store import query
+from data_sources.store.engine import make_engine
+from data_sources.store.ingest import ingest
 
 from .test_store import figure
 

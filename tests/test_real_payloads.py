@@ -15,11 +15,11 @@ from datetime import date
 import pytest
 import sqlalchemy as sa
 
-from data_sources import query
 from data_sources.feeds.connectors import Scope
-from data_sources.refresh import refresh
-from data_sources.store import observations, series
-from tests.feed_server import FIXTURES, SHARED, hapi_records
+from data_sources.feeds.refresh import refresh
+from data_sources.store import query
+from data_sources.store.tables import observations, series
+from devtools.replay_server import FIXTURES, SHARED, hapi_records
 
 HAPI_CONFLICT = SHARED / "acled-hdx" / "hdx_hapi_conflict_event_global_2025.csv"
 HAPI_IDPS = SHARED / "iom-dtm" / "hdx_hapi_idps_global.csv"
@@ -183,7 +183,7 @@ def test_unhcr_recorded_record_with_masked_origin_is_a_reject(feeds, empty_engin
 )
 def test_every_feed_accounts_for_every_row(feeds, empty_engine, source):
     """rows in = stored + added up + repeated + rejected, for every feed, in its report."""
-    from tests.feed_server import replay_scopes
+    from devtools.replay_server import replay_scopes
 
     report = refresh(empty_engine, [source], replay_scopes()[source])[0]
     balanced(report)

@@ -13,8 +13,9 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from data_sources import query
-from data_sources.store import fetch_log, make_engine, observations, series
+from data_sources.store import query
+from data_sources.store.engine import make_engine
+from data_sources.store.tables import fetch_log, observations, series
 from tests.test_feeds import fingerprint
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -9,7 +9,7 @@ import zipfile
 import pandas as pd
 import sqlalchemy as sa
 
-from data_sources import query
+from data_sources.store import query
 from tests.test_cli import run
 
 SAME = [

@@ -4,18 +4,11 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from data_sources import query
 from data_sources.snapshot import load_snapshot
-from data_sources.store import (
-    fetch_log,
-    ingest,
-    make_engine,
-    observations,
-    places,
-    provenance,
-    rejects,
-    series,
-)
+from data_sources.store import query
+from data_sources.store.engine import make_engine
+from data_sources.store.ingest import ingest
+from data_sources.store.tables import fetch_log, observations, places, provenance, rejects, series
 
 
 def figure(value, **extra):

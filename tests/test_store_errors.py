@@ -131,7 +131,7 @@ def test_unreachable_database_is_a_plain_message_from_the_command_line(args):
 
 def test_postgresql_stores_give_up_connecting_after_a_while(pg_server):
     # a firewall that drops packets would otherwise keep the page spinning for minutes
-    from data_sources.store import open_store
+    from data_sources.store.engine import open_store
 
     engine = open_store(pg_server.new_database())
     assert engine.url.query["connect_timeout"] == "10"

@@ -19,11 +19,12 @@ import pytest
 import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
-from data_sources import lock, query
 from data_sources.feeds.connectors import Scope
-from data_sources.refresh import refresh
-from data_sources.store import fetch_log, locks, make_engine, observations
-from tests.feed_server import replay_scopes
+from data_sources.feeds.refresh import refresh
+from data_sources.store import lock, query
+from data_sources.store.engine import make_engine
+from data_sources.store.tables import fetch_log, locks, observations
+from devtools.replay_server import replay_scopes
 
 from .conftest import ROOT
 
@@ -341,7 +342,7 @@ def test_refresh_now_shows_a_run_held_by_another_process(feeds, loaded_url, monk
 
 
 def _panel_page(url: str) -> None:
-    from data_sources.store import make_engine
+    from data_sources.store.engine import make_engine
     from views import refresh_panel
 
     refresh_panel.show(url, make_engine(url))

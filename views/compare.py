@@ -1,31 +1,28 @@
-"""Compare sources: one metric and place, every source side by side, and where they disagree."""
+"""Compare sources: one metric and place, every source side by side, and where they disagree.
+
+Which places and defaults are offered comes from `views.logic.compare` (pure)."""
 
 import streamlit as st
 
-import charts
-from data_sources.store import database_url
+from data_sources.store.engine import database_url
 from views import common
+from views.logic import compare as logic
 
 st.title("Compare sources")
 common.show_link_problems()
 url = database_url()
-places = common.place_table(url)
-cat = common.catalogue_all(url)
-counts = (
-    cat.assign(origin=cat.dataset.where(cat.source == "reported", cat.source))
-    .groupby(["place_id", "metric"])
-    .origin.nunique()
-)
-multi = counts[counts > 1].reset_index()
-# a district or governorate is named with its kind, never taken for the city of its name
-names = {
-    p: f"{n} ({k})" if k in ("district", "governorate") else n
-    for p, n, k in zip(places.place_id, places.name, places.kind, strict=True)
-}
-place_options = sorted(
-    set(multi.place_id) | set(st.session_state.get("place_ids", [])),
-    key=lambda p: (not p.startswith("region:"), names.get(p, p)),
-)
+
+
+@st.cache_resource(ttl=6 * 3600, max_entries=16, show_spinner=False)
+def catalogue(url: str, version: str, when: str | None) -> tuple:
+    """The catalogue, the places' names and the places with more than one source, once per
+    data version and moment and shared (read, never changed)."""
+    cat = common.catalogue_all(url)
+    return cat, logic.place_names(common.place_table(url)), set(logic.multi_source(cat).place_id)
+
+
+cat, names, multi = catalogue(url, common.data_version(), common.as_of_text())
+place_options = logic.place_options(multi, names, st.session_state.get("place_ids", []))
 if not place_options:
     st.info("No place has figures from more than one source yet.")
     st.stop()
@@ -52,23 +49,34 @@ units = sorted(data.unit.unique())
 unit = units[0]
 if len(units) > 1:
     unit = common.url_select("Unit", units, "unit", units[0], what="unit")
-data = data[data.unit == unit]
-st.plotly_chart(
-    charts.compare_figure(
-        data,
-        unit=unit,
-        title=f"{common.metric_label(metric)} — {names.get(place, place)}: every source",
-    ),
-    key="compare_chart",
-    width="stretch",
+
+
+@st.cache_resource(ttl=6 * 3600, max_entries=64, show_spinner=False)
+def drawn(
+    url: str, version: str, when: str | None, place: str, metric: str, unit: str, title: str
+) -> logic.CompareView:
+    """The chart, disagreements and table for one place, metric and unit, built once per data
+    version and moment and shared by every viewer (figures are drawn, never changed)."""
+    return logic.compare_view(common.series(url, (place,), metric), unit, title)
+
+
+view = drawn(
+    url,
+    common.data_version(),
+    common.as_of_text(),
+    place,
+    metric,
+    unit,
+    f"{common.metric_label(metric)} — {names.get(place, place)}: every source",
 )
+st.plotly_chart(view.figure, key="compare_chart", width="stretch")
 st.caption(
     "▲ low estimate (“at least”) · ▼ high estimate · ◆ reported figure · ● best estimate. "
     "A bar shows the period a figure covers."
 )
 
 st.subheader("Where sources disagree")
-table = charts.disagreements(data)
+table = view.disagreements
 if table.empty:
     st.info("No two sources give this figure for the same period.")
 else:
@@ -85,20 +93,7 @@ else:
     )
 st.subheader("All figures")
 st.dataframe(
-    common.link_column(data)[
-        [
-            "origin",
-            "estimate",
-            "qualifier",
-            "site",
-            "period_start",
-            "period_end",
-            "value",
-            "unit",
-            "quote",
-            "source_url",
-        ]
-    ],
+    common.link_column(view.figures),
     hide_index=True,
     width="stretch",
     column_config={
@@ -107,4 +102,4 @@ st.dataframe(
         "period_end": st.column_config.DateColumn(),
     },
 )
-common.attribution(data.source.unique().tolist())
+common.attribution(view.sources)

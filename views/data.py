@@ -3,12 +3,14 @@
 import pandas as pd
 import streamlit as st
 
-from data_sources import asof, changes, export, query
-from data_sources.store import database_url
+from data_sources.formats import export
+from data_sources.store import asof, changes, query
+from data_sources.store.engine import database_url
 from views import common, refresh_panel
+from views.logic import data as logic
 
 ALL = "(all)"
-SHOWN_ROWS = 5_000
+SHOWN_ROWS = logic.SHOWN_ROWS
 # the history and change tables: a figure's place, period and link as every table shows them
 FIGURE_COLUMNS = {
     "source_url": st.column_config.LinkColumn("link"),
@@ -93,13 +95,21 @@ def rejects(url: str, version: str) -> tuple[int, pd.DataFrame]:
     return query.reject_count(engine), query.rejected(engine, limit=SHOWN_ROWS)
 
 
+@st.cache_data(ttl=6 * 3600, max_entries=4, show_spinner=False)
+def refresh_start(url: str, version: str) -> str | None:
+    """The start of the newest successful load (the change list's default "Since"): a load
+    that finishes moves the data version, so the version fixes it."""
+    moment = changes.last_refresh_start(common.engine_for(url))
+    return asof.format_as_of(moment) if moment else None
+
+
 st.title("Data")
 common.show_link_problems()
 url = database_url()
 engine = common.engine()
 moment = common.as_of()
 places = common.place_table(url)
-names = dict(zip(places.place_id, places.name, strict=True))
+names = common.place_labels(places)  # one label per place: what `place=` in a link holds
 cat = common.catalogue_all(url)
 
 c1, c2, c3 = st.columns(3)
@@ -131,32 +141,9 @@ total, figures = shown(
     url, common.data_version(), common.as_of_text(), tuple(chosen_ids), metric, source
 )
 
-st.write(
-    f"**{total:,} figures** match"
-    + (f"; the first {SHOWN_ROWS:,} are shown, downloads hold all." if total > SHOWN_ROWS else ".")
-)
+st.write(logic.match_line(total))
 st.dataframe(
-    common.link_column(figures)[
-        [
-            "city",
-            "metric",
-            "qualifier",
-            "site",
-            "period_start",
-            "period_end",
-            "value",
-            "unit",
-            "estimate",
-            "origin",
-            "source_url",
-            "citation",
-            "quote",
-            "revision",
-            "retrieved_at",
-            "match_method",
-            "match_score",
-        ]
-    ],
+    common.link_column(figures)[logic.FIGURE_COLUMNS],
     hide_index=True,
     width="stretch",
     column_config={
@@ -219,11 +206,11 @@ st.dataframe(
 )
 
 st.subheader("What changed", anchor="what-changed")
-default_since = changes.last_refresh_start(engine)
+default_since = refresh_start(url, common.data_version())
 w1, w2 = st.columns(2)
 since_text = w1.text_input(
     "Since (date or UTC time)",
-    value=common.url_text("since", asof.format_as_of(default_since) if default_since else ""),
+    value=common.url_text("since", default_since or ""),
     help="Figures added, revised or withdrawn after this moment. Default: the start of the "
     "last refresh or import.",
     key="changes_since",
@@ -233,14 +220,10 @@ until_text = w2.text_input(
     value=common.url_text("until", common.as_of_text() or ""),
     key="changes_until",
 )
-try:
-    since = asof.parse_as_of(since_text)
-    until = asof.parse_as_of(until_text)
-    if since is not None and until is not None and until <= since:
-        raise asof.AsOfError("“Until” must come after “Since”.")
-except asof.AsOfError as exc:
-    st.error(common.safe(str(exc), 200))
-    since = until = None
+window_typed = logic.change_window(since_text, until_text)
+if window_typed.error:
+    st.error(window_typed.error)
+since, until = window_typed.since, window_typed.until
 if since is not None:
     st.query_params["since"] = asof.format_as_of(since)
     if until is not None:
@@ -249,11 +232,7 @@ if since is not None:
         st.query_params.pop("until", None)
     window = (url, asof.format_as_of(since), asof.format_as_of(until) if until else None)
     counted, found = common.change_view(*window, rows=SHOWN_ROWS)
-    st.write(
-        f"Since {common.safe(asof.describe(since), 80)}"
-        + (f" until {common.safe(asof.describe(until), 80)}" if until else "")
-        + f": **{common.safe(counted, 120)}**"
-    )
+    st.write(logic.window_line(since, until, counted))
     st.dataframe(
         common.link_column(found),
         hide_index=True,

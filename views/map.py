@@ -1,19 +1,29 @@
-"""Map: cities as bubbles sized by a metric at a chosen period, with a period slider."""
+"""Map: cities as bubbles sized by a metric at a chosen period, with a period slider.
+
+What can be drawn and the slider's months come from `views.logic.map` (pure)."""
 
 import pandas as pd
 import streamlit as st
 
 import charts
-from data_sources.store import database_url
+from data_sources.store.engine import database_url
 from views import common
+from views.logic import map as logic
 
 st.title("Map")
 common.show_link_problems()
 url = database_url()
-cities = common.city_table(url)
-cat = common.catalogue_all(url)
-# cities, districts and governorates (countries and regions have no bubble of their own)
-cat = cat[cat.place_id.str.match(r"(?:geonames|adm1|adm2):")]
+
+
+@st.cache_resource(ttl=6 * 3600, max_entries=16, show_spinner=False)
+def mappable(url: str, version: str, when: str | None):
+    """The catalogue of places with a bubble, filtered once per data version and moment and
+    shared (read, never changed): unpickling and filtering the whole catalogue was half of a
+    fresh view's CPU."""
+    return logic.mappable(common.catalogue_all(url))
+
+
+cat = mappable(url, common.data_version(), common.as_of_text())
 if cat.empty:
     st.info("No city figures stored yet.")
     st.stop()
@@ -40,27 +50,38 @@ bounds = common.period_bounds(url, metric, qualifier, unit)
 if bounds is None:
     st.info("No figures for this choice.")
     st.stop()
-months = [str(p) for p in pd.period_range(bounds[0], bounds[1], freq="M")]
+months = logic.months(bounds)
 month = common.url_select(
     "Month", months, "month", months[-1], widget=st.select_slider, what="month"
 )
-here = common.map_points(url, metric, month, qualifier, unit)
-st.plotly_chart(
-    charts.map_figure(
+
+
+@st.cache_resource(ttl=6 * 3600, max_entries=64, show_spinner=False)
+def drawn(
+    url: str,
+    version: str,
+    when: str | None,
+    metric: str,
+    month: str,
+    qualifier: str | None,
+    unit: str | None,
+) -> tuple:
+    """The month's points and their map, built once per choice, data version and moment and
+    shared by every viewer (figures are drawn, never changed)."""
+    here = common.map_points(url, metric, month, qualifier, unit)
+    figure = charts.map_figure(
         here,
-        metric_label=common.metric_label(metric) + (f" — {qualifier}" if qualifier else ""),
+        metric_label=logic.title(metric, qualifier),
         unit=unit,
         period_label=pd.Period(month).strftime("%B %Y"),
-    ),
-    key="map_chart",
-    width="stretch",
-    config=charts.MAP_CONFIG,
+    )
+    return here, figure
+
+
+here, figure = drawn(
+    url, common.data_version(), common.as_of_text(), metric, month, qualifier, unit
 )
-st.caption(
-    f"{len(here)} places with a figure in {month}; bubble area grows with the value. "
-    "Where a place has several series (markets or sources) the bubble shows their mean. "
-    "Districts and governorates are drawn at the point their source gives, else at their "
-    "seat city, and left out when neither is known."
-)
+st.plotly_chart(figure, key="map_chart", width="stretch", config=charts.MAP_CONFIG)
+st.caption(logic.caption(here, month))
 st.dataframe(here[["city", "value", "figures", "source"]], hide_index=True, width="stretch")
-common.attribution(sorted({x for v in here.source for x in str(v).split(",")}))
+common.attribution(logic.sources(here))

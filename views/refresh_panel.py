@@ -19,10 +19,10 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from data_sources import lock
 from data_sources.feeds import redact
 from data_sources.feeds.connectors import CONNECTORS
-from data_sources.refresh import RefreshJob, configured_sources, default_scope, describe_run
+from data_sources.feeds.refresh import RefreshJob, configured_sources, default_scope, describe_run
+from data_sources.store import lock
 from views import access, common
 
 
@@ -56,7 +56,7 @@ def show(url: str, engine) -> None:
         return
     ready = configured_sources()
     try:
-        scope = default_scope(None, st.session_state.get("url_cities") or None)
+        scope = default_scope(None, st.session_state.get("cities") or None)
     except ValueError as exc:
         st.error(common.safe(str(exc), 200))
         return
@@ -105,11 +105,11 @@ def changes_link(started: float) -> str:
     from datetime import UTC, datetime
     from urllib.parse import urlencode
 
-    from data_sources.asof import format_as_of
+    from data_sources.store.asof import format_as_of
 
-    params = {k: st.query_params.get(k) for k in st.query_params if k not in ("since", "until")}
-    params["since"] = format_as_of(datetime.fromtimestamp(started, UTC))
-    return f"data?{urlencode(params)}#what-changed"
+    params = {k: st.query_params.get_all(k) for k in st.query_params if k not in ("since", "until")}
+    params["since"] = [format_as_of(datetime.fromtimestamp(started, UTC))]
+    return f"data?{urlencode(params, doseq=True)}#what-changed"
 
 
 def _start(engine, jobs: dict, sources: list[str], scope) -> None:

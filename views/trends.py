@@ -1,12 +1,14 @@
-"""Trends: several cities on one chart, by metric and period, per capita or cumulative."""
+"""Trends: several cities on one chart, by metric and period, per capita or cumulative.
 
-import pandas as pd
+The chart's lines, subtitle and event markers come from `views.logic.trends` (pure, tested
+without Streamlit); this script holds the pickers and draws."""
+
 import streamlit as st
 
 import charts
-from data_sources import export
-from data_sources.store import database_url
+from data_sources.store.engine import database_url
 from views import common
+from views.logic import trends as logic
 
 ALL = "(all)"
 
@@ -92,107 +94,58 @@ show_earlier = common.url_toggle(
     help="Figures a source corrected later, drawn as first published: a faint dotted line "
     "under each line that revisions moved.",
 )
-data = common.series(url, tuple(place_ids), metric, qualifier, site, unit)
-data = charts.one_estimate(data)
-if source != ALL:
-    data = data[data.origin == source]
-first = None
-if show_earlier and not data.empty:
-    every = common.series(url, tuple(place_ids), metric, qualifier, site, unit, revisions=True)
-    first = charts.first_published(data, every)
-if data.empty:
+
+
+@st.cache_resource(ttl=6 * 3600, max_entries=64, show_spinner=False)
+def drawn(
+    url: str,
+    version: str,
+    when: str | None,
+    place_ids: tuple[str, ...],
+    choice: tuple,
+    has_reports: bool,
+) -> logic.TrendView | None:
+    """The chart for one choice, built once per data version and moment and shared by every
+    viewer (figures are drawn, never changed): building it was most of a view's CPU. The
+    queries read the version and moment of the run that asked, which are in the key."""
+    metric, qualifier, site, unit, period, cumulative, per_capita, source, earlier = choice
+    return logic.trend_view(
+        common.series(url, place_ids, metric, qualifier, site, unit),
+        metric=metric,
+        qualifier=qualifier,
+        unit=unit,
+        period=period,
+        cumulative=cumulative,
+        per_capita=per_capita,
+        site=site,
+        source=None if source == ALL else source,
+        population=logic.population(common.city_table(url)) if per_capita else {},
+        every=common.series(url, place_ids, metric, qualifier, site, unit, revisions=True)
+        if earlier
+        else None,
+        # events are other metrics' reported figures; most cities have none, and then the
+        # (cached) empty answer for no place stands in for a query
+        reported=common.reported(url, place_ids if has_reports else ()),
+    )
+
+
+view = drawn(
+    url,
+    common.data_version(),
+    common.as_of_text(),
+    tuple(place_ids),
+    (metric, qualifier, site, unit, period, cumulative, per_capita, source, show_earlier),
+    bool((cat.source == "reported").any()),
+)
+if view is None:
     st.info("No figures for this choice.")
     st.stop()
-
-# Counts from different sources are different measurements of one thing: never add them up.
-per_source = kind != "price" and data.origin.nunique() > 1
-agg = charts.aggregate(
-    data,
-    metric,
-    period,
-    cumulative and kind == "flow",
-    by=("city", "origin") if per_source else ("city",),
-)
-subtitle = f"{unit} · {'cumulative' if cumulative and kind == 'flow' else period}"
-if site is None and metric == "food_price":
-    subtitle += " · mean over the city's markets"
-if per_capita and kind != "price":
-    cities = common.city_table(url)
-    # districts and governorates have no population of their own here: left out, and said
-    pop = {n: p for n, p in zip(cities.name, cities.population, strict=True) if pd.notna(p)}
-    without = sorted(set(agg.city) - set(pop))
-    agg = charts.per_capita(agg, pop)
-    if without:
-        st.caption(
-            "No population known for "
-            + ", ".join(common.safe(n) for n in without)
-            + ": not shown per 100,000 people."
-        )
-    subtitle += (
-        " · per 100,000 residents; denominator: GeoNames population ("
-        + ", ".join(f"{n} {int(pop[n]):,}" for n in agg.city.unique())
-        + "; GeoNames gives no census year)"
-    )
-    unit_label = f"{unit} per 100,000"
-else:
-    unit_label = unit
-earlier = None
-if first is not None:
-    earlier = charts.aggregate(
-        first,
-        metric,
-        period,
-        cumulative and kind == "flow",
-        by=("city", "origin") if per_source else ("city",),
-    )
-    if per_capita and kind != "price":
-        earlier = charts.per_capita(earlier, pop)
-if per_source:
-    agg = agg.assign(city=agg.city + " · " + agg.origin).drop(columns="origin")
-    if earlier is not None:
-        earlier = earlier.assign(city=earlier.city + " · " + earlier.origin)
-    subtitle += " · one line per source, never added up"
-
-# events are other metrics' reported figures; most cities have none, and then the (cached)
-# empty answer for no place stands in for a query
-has_reports = (cat.source == "reported").any()
-reported = common.reported(url, tuple(place_ids) if has_reports else ())
-reported = reported[reported.metric != metric]
-lo, hi = data.period_end.min(), data.period_end.max()
-events = (
-    reported[(reported.period_end >= lo) & (reported.period_end <= hi)]
-    .drop_duplicates(["period_end", "metric"])
-    .head(6)
-)
-events = pd.DataFrame(
-    {
-        "date": events.period_end.tolist(),
-        "label": [
-            f"{c}: {common.metric_label(m)} {charts.format_value(v)} ({o})"
-            for c, m, v, o in zip(
-                events.city, events.metric, events.value, events.origin, strict=True
-            )
-        ],
-    }
-)
-fig = charts.trend_figure(
-    agg,
-    metric=metric,
-    unit=unit_label,
-    title=f"{common.metric_label(metric)}" + (f" — {qualifier}" if qualifier else ""),
-    subtitle=subtitle,
-    events=events,
-    earlier=earlier,
-)
-st.plotly_chart(fig, key="trend_chart", width="stretch")
-if not events.empty:
-    st.caption(
-        "Reported events: "
-        + " · ".join(
-            f"**{i}** {d:%d %b %Y} {common.safe(label, 120)}"
-            for i, (d, label) in enumerate(zip(events.date, events.label, strict=True), start=1)
-        )
-    )
+agg = view.chart.points
+if note := logic.population_note(view.chart.without_population):
+    st.caption(note)
+st.plotly_chart(view.figure, key="trend_chart", width="stretch")
+if caption := logic.events_caption(view.events):
+    st.caption(caption)
 if agg.spans.any():
     st.caption(
         "◆ A diamond is one figure that covers a longer span than the chosen period "
@@ -204,8 +157,8 @@ if st.toggle(f"Show chart data ({len(agg)} points)", key="show_chart_data"):
     st.dataframe(agg, hide_index=True, width="stretch")
 st.download_button(
     "Download chart data (CSV)",
-    export.neutralise(agg).to_csv(index=False).encode(),
+    view.csv,
     file_name=f"trend_{metric}.csv",
     mime="text/csv",
 )
-common.attribution(data.source.unique().tolist())
+common.attribution(view.sources)

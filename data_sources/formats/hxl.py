@@ -20,11 +20,11 @@ from typing import TextIO
 
 import pandas as pd
 
-from ..aggregate import EVENT, FLOWS, is_event_list
-from ..places import gazetteer
-from ..schema import conform
-from .roundtrip import is_export, parse_export
-from .ucdp import EVENTS_COLUMN, GED_COLUMNS, GED_USED, ged_figures
+from data_sources.formats.roundtrip import is_export, parse_export
+from data_sources.formats.ucdp import EVENTS_COLUMN, GED_COLUMNS, GED_USED, ged_figures
+from data_sources.model.aggregate import EVENT, FLOWS, is_event_list
+from data_sources.model.places import gazetteer
+from data_sources.model.validation import conform
 
 
 class HXLFormatError(ValueError):

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..schema import conform
-from ..sources import BUNDLED
+from data_sources.model.validation import conform
+from data_sources.sources import BUNDLED
 
 REQUIRED = [
     "period_start",

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..export import _NUMBER, EXPORT_COLUMNS, FORMULA_START
-from ..places import admin_key, gazetteer
-from ..schema import conform
+from data_sources.formats.export import _NUMBER, EXPORT_COLUMNS, FORMULA_START
+from data_sources.model.places import admin_key, gazetteer
+from data_sources.model.validation import conform
 
 
 def canonical(tag) -> str:

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..aggregate import event_figures, event_places
-from ..places import gazetteer
-from ..schema import conform
+from data_sources.model.aggregate import event_figures, event_places
+from data_sources.model.places import gazetteer
+from data_sources.model.validation import conform
 
 # UCDP's type_of_violence codes (GED codebook): the breakdown of every figure
 VIOLENCE = {

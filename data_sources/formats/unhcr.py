@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..schema import conform
-from ..sources import BUNDLED, BundledFile
+from data_sources.model.validation import conform
+from data_sources.sources import BUNDLED, BundledFile
 
 # licence, citation and link of the bundled files these tables come from (the registry's)
 UNHCR_FILE = BUNDLED["population_irq_syr_derived.csv"]

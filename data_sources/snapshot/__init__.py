@@ -17,13 +17,15 @@ from pathlib import Path
 import pandas as pd
 from sqlalchemy.engine import Engine
 
-from ..formats.hxl import parse_hxl_csv
-from ..formats.reported import parse_reported
-from ..formats.ucdp import read_ged_csv
-from ..formats.unhcr import parse_idmc, parse_unhcr_population
-from ..lock import DbLock
-from ..sources import BUNDLED, BundledFile
-from ..store import IngestResult, get_meta, ingest, set_meta
+from data_sources.formats.hxl import parse_hxl_csv
+from data_sources.formats.reported import parse_reported
+from data_sources.formats.ucdp import read_ged_csv
+from data_sources.formats.unhcr import parse_idmc, parse_unhcr_population
+from data_sources.sources import BUNDLED, BundledFile
+from data_sources.store.engine import get_meta, set_meta
+from data_sources.store.fetches import IngestResult
+from data_sources.store.ingest import ingest
+from data_sources.store.lock import DbLock
 
 SNAPSHOT_DIR = Path(__file__).resolve().parent
 SNAPSHOT_LOCK = "snapshot"
@@ -117,7 +119,7 @@ def load_snapshot(engine: Engine, force: bool = False, prebuilt: bool = True) ->
 
 
 def _load(engine: Engine, stamp: str, prebuilt: bool) -> list[IngestResult]:
-    from . import prebuilt as ready
+    from data_sources.snapshot import prebuilt as ready
 
     if prebuilt and ready.usable(engine, stamp):
         results = ready.results_from_log(ready.copy_into(engine))

@@ -3,7 +3,7 @@
 Loading the raw snapshot files means reading 70,000 GeoNames cities, placing every market and
 validating 60,000 rows (3–5 s on a 2-core machine), and a new user waits for it before the
 first chart. The result of that work is the same on every machine, so it is done once, by
-`python -m data_sources.snapshot.prebuilt` through the one write path (`store.ingest`), and
+`python -m data_sources.snapshot.prebuilt` through the one write path (`store.ingest.ingest`), and
 its tables ship as Parquet beside the raw files. A fresh SQLite or PostgreSQL store copies
 them in one transaction (PostgreSQL through COPY). Anything else (a store that already holds
 figures, another database, or raw files edited since the tables were built: the fingerprint
@@ -24,18 +24,20 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from .. import store
+from data_sources.store import tables
+from data_sources.store.engine import make_engine
+from data_sources.store.fetches import IngestResult
 
 PREBUILT_DIR = Path(__file__).resolve().parent / "tables"
 MANIFEST_FILE = PREBUILT_DIR / "manifest.json"
 # parents before children, so foreign keys hold at every insert
 TABLES = [
-    store.places,
-    store.provenance,
-    store.series,
-    store.fetch_log,
-    store.observations,
-    store.rejects,
+    tables.places,
+    tables.provenance,
+    tables.series,
+    tables.fetch_log,
+    tables.observations,
+    tables.rejects,
 ]
 # stamped with the time of the copy: the store loaded the snapshot now, not when it was built
 STAMPED = {"fetch_log": ("started_at", "finished_at"), "rejects": ("created_at",)}
@@ -46,7 +48,7 @@ def build(fingerprint: str, loader, out_dir: Path = PREBUILT_DIR) -> dict[str, i
     out_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "snapshot.sqlite"
-        engine = store.make_engine(f"sqlite:///{path}")
+        engine = make_engine(f"sqlite:///{path}")
         loader(engine)
         engine.dispose()
         counts = {}
@@ -73,7 +75,7 @@ def usable(engine: Engine, fingerprint: str) -> bool:
     with engine.connect() as conn:
         return not any(
             conn.execute(sa.select(sa.literal(1)).select_from(t).limit(1)).first()
-            for t in (store.series, store.fetch_log, store.observations)
+            for t in (tables.series, tables.fetch_log, tables.observations)
         )
 
 
@@ -191,7 +193,7 @@ def _reset_sequences(conn) -> None:
                 )
 
 
-def results_from_log(log: pd.DataFrame) -> list[store.IngestResult]:
+def results_from_log(log: pd.DataFrame) -> list[IngestResult]:
     """The per-file results of the ingest that built the tables, for the same report."""
     fields = (
         "rows_in",
@@ -202,7 +204,7 @@ def results_from_log(log: pd.DataFrame) -> list[store.IngestResult]:
         "rows_added_up",
     )
     return [
-        store.IngestResult(
+        IngestResult(
             source=r.source,
             target=r.target,
             fetch_id=int(r.fetch_id),
@@ -214,7 +216,7 @@ def results_from_log(log: pd.DataFrame) -> list[store.IngestResult]:
 
 
 if __name__ == "__main__":
-    from . import fingerprint, load_snapshot
+    from data_sources.snapshot import fingerprint, load_snapshot
 
     built = build(fingerprint(), lambda e: load_snapshot(e, prebuilt=False))
     print(", ".join(f"{name} {n:,}" for name, n in built.items()), file=sys.stderr)

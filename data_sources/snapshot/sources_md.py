@@ -11,7 +11,7 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
-from ..sources import BUNDLED, SOURCES, BundledFile, Source
+from data_sources.sources import BUNDLED, SOURCES, BundledFile, Source
 
 PATH = Path(__file__).resolve().parent / "SOURCES.md"
 

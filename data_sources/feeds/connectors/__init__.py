@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from .acled import AcledConnector
-from .base import Batch, Connector, Scope
-from .dtm import DtmConnector
-from .fts import FtsConnector
-from .hapi import HapiConnector
-from .hxl import HxlConnector
-from .reliefweb import ReliefwebConnector
-from .ucdp import UcdpConnector
-from .unhcr import UnhcrConnector
-from .wfp import WfpConnector
+from data_sources.feeds.connectors.acled import AcledConnector
+from data_sources.feeds.connectors.base import Batch, Connector, Scope
+from data_sources.feeds.connectors.dtm import DtmConnector
+from data_sources.feeds.connectors.fts import FtsConnector
+from data_sources.feeds.connectors.hapi import HapiConnector
+from data_sources.feeds.connectors.hxl import HxlConnector
+from data_sources.feeds.connectors.reliefweb import ReliefwebConnector
+from data_sources.feeds.connectors.ucdp import UcdpConnector
+from data_sources.feeds.connectors.unhcr import UnhcrConnector
+from data_sources.feeds.connectors.wfp import WfpConnector
 
 CONNECTORS: dict[str, type[Connector]] = {
     c.name: c

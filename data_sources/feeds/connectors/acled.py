@@ -15,9 +15,10 @@ from typing import Any
 import httpx
 import pandas as pd
 
-from ... import sources
-from ...aggregate import event_figures, event_places
-from ...country_codes import iso_numeric
+from data_sources import sources
+from data_sources.model.aggregate import event_figures, event_places
+from data_sources.model.countries import iso_numeric
+
 from ..auth import OAuthPasswordAuth
 from ..client import FeedClient
 from ..errors import FeedError

@@ -21,8 +21,9 @@ from typing import Any, ClassVar
 import httpx
 import pandas as pd
 
-from ... import settings
-from ...schema import OBSERVATION_COLUMNS, conform
+from data_sources import settings
+from data_sources.model.validation import OBSERVATION_COLUMNS, conform
+
 from ...sources import Source
 from ..checks import records_at
 from ..client import FeedClient

@@ -16,7 +16,8 @@ from typing import Any
 import httpx
 import pandas as pd
 
-from ... import sources
+from data_sources import sources
+
 from ..auth import HeaderKeyAuth
 from ..client import FeedClient
 from ..errors import FeedError

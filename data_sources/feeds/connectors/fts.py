@@ -10,7 +10,8 @@ from collections.abc import Iterator
 
 import pandas as pd
 
-from ... import sources
+from data_sources import sources
+
 from ..client import FeedClient
 from ..errors import FeedError
 from .base import Batch, Connector, PageRequest, Scope, numeric

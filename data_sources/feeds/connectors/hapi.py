@@ -21,7 +21,8 @@ from dataclasses import dataclass
 import httpx
 import pandas as pd
 
-from ... import sources
+from data_sources import sources
+
 from ..auth import QueryKeyAuth
 from ..client import FeedClient
 from ..paging import OffsetPaginator

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from ... import settings, sources
-from ...formats.hxl import HXLFormatError, parse_hxl_csv
+from data_sources import settings, sources
+from data_sources.formats.hxl import HXLFormatError, parse_hxl_csv
+
 from ..client import FeedClient
 from ..errors import FeedError
 from .base import Batch, Connector, Scope, drop_before_since

@@ -14,8 +14,9 @@ from typing import Any
 import httpx
 import pandas as pd
 
-from ... import sources
-from ...places import gazetteer
+from data_sources import sources
+from data_sources.model.places import gazetteer
+
 from ..auth import QueryKeyAuth
 from ..client import FeedClient
 from ..errors import FeedError

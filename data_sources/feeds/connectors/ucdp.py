@@ -14,9 +14,10 @@ from collections.abc import Iterator
 import httpx
 import pandas as pd
 
-from ... import settings, sources
-from ...country_codes import ucdp_country_id
-from ...formats.ucdp import ged_figures
+from data_sources import settings, sources
+from data_sources.formats.ucdp import ged_figures
+from data_sources.model.countries import ucdp_country_id
+
 from ..auth import HeaderKeyAuth
 from ..client import FeedClient
 from ..errors import FeedError

@@ -10,8 +10,9 @@ from collections.abc import Iterator
 
 import pandas as pd
 
-from ... import sources
-from ...formats.unhcr import parse_unhcr_population
+from data_sources import sources
+from data_sources.formats.unhcr import parse_unhcr_population
+
 from ..client import FeedClient
 from ..paging import PageNumberPaginator
 from .base import Batch, Connector, PageRequest, Scope

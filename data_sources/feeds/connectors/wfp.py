@@ -11,8 +11,9 @@ from collections.abc import Iterator
 
 import pandas as pd
 
-from ... import sources
-from ...formats.hxl import HXLFormatError, parse_hxl_csv
+from data_sources import sources
+from data_sources.formats.hxl import HXLFormatError, parse_hxl_csv
+
 from ..client import FeedClient
 from ..errors import FeedError
 from .base import Batch, Connector, PageRequest, Scope, drop_before_since

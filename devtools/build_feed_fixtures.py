@@ -9,7 +9,7 @@ Real values where the licence allows, taken from ../shared/data (see its SOURCES
 Synthetic values (marked in tests/fixtures/feeds/README.md): IOM DTM and ACLED (their terms forbid
 redistribution), HAPI IDPs/needs/conflict events/population, ReliefWeb reports.
 
-    python scripts/build_feed_fixtures.py ../shared/data
+    python devtools/build_feed_fixtures.py ../shared/data
 """
 
 from __future__ import annotations

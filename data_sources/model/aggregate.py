@@ -3,7 +3,7 @@
 A conflict dataset (UCDP GED, ACLED, an HXL sheet with an event id) sends one row per event,
 and several events often share a place and day: three airstrikes on one town on one morning
 are three events, not three conflicting reports of one number. Rows marked as events
-(`row_kind == "event"`) of a *flow* metric (deaths, events, injured: see `schema.METRICS`)
+(`row_kind == "event"`) of a *flow* metric (deaths, events, injured: see `metrics.METRICS`)
 are summed per series and period by `add_up_events`, which the store runs after placing and
 before its duplicate check. Everything else keeps the conflict rule: two different values of
 one stock (IDPs, population, a price) in one input are two reports that disagree, and are
@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .schema import METRICS
+from data_sources.model.validation import METRICS
 
 EVENT = "event"  # value of the `row_kind` column for a row that is one event (or a sum of some)
 FLOWS = frozenset(name for name, metric in METRICS.items() if metric.kind == "flow")

@@ -17,7 +17,7 @@ import pandas as pd
 
 from data_sources.snapshot import MANIFEST, SNAPSHOT_DIR
 
-DATA_DIR = Path(__file__).resolve().parent / "data"
+DATA_DIR = Path(__file__).resolve().parents[1] / "bench" / "data"
 START = pd.Timestamp("2014-01-01")
 
 
@@ -48,7 +48,7 @@ def real_price_paths() -> pd.DataFrame:
 
 
 def pick_cities(n: int, seed: int = 7) -> pd.DataFrame:
-    from data_sources.places import gazetteer
+    from data_sources.model.places import gazetteer
 
     cities = gazetteer().cities
     big = cities[cities.population >= 20_000]

@@ -13,252 +13,33 @@ import contextlib
 import hashlib
 import time
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from .aggregate import add_up_events, summable
-from .feeds import redact_url
-from .places import Gazetteer, gazetteer
-from .schema import validate
-
-DEFAULT_DATABASE_URL = "sqlite:///data/situation_room.sqlite"
-
-metadata = sa.MetaData()
-
-places = sa.Table(
-    "places",
-    metadata,
-    sa.Column(
-        "place_id",
-        sa.String(64),
-        primary_key=True,
-        comment="geonames:<id> for a city, adm2:<ISO3>:<p-code or name> for a district, "
-        "adm1:<ISO3>:<p-code or name> for a governorate, country:<ISO3>, region:<slug>",
-    ),
-    sa.Column("kind", sa.String(16), nullable=False),
-    sa.Column("name", sa.String(200), nullable=False),
-    sa.Column("country_iso3", sa.String(3), nullable=False, default=""),
-    sa.Column("lat", sa.Float),
-    sa.Column("lon", sa.Float),
-    sa.Column("population", sa.BigInteger, comment="GeoNames population (no census year given)"),
-    sa.Column("geonames_id", sa.Integer),
-    # districts and governorates (0003): their p-code when the source gave one, the place that
-    # contains them (a governorate, a country) and the city that is their seat, when known;
-    # plain ids, no foreign keys: a parent is stored when a figure needs it, not before
-    sa.Column("pcode", sa.String(64), comment="p-code of a district or governorate"),
-    sa.Column("parent_id", sa.String(64), comment="the governorate or country containing it"),
-    sa.Column("seat_id", sa.String(64), comment="its seat city's place_id, when known"),
-    sa.CheckConstraint(
-        "kind in ('city', 'district', 'governorate', 'country', 'region')", name="place_kind"
-    ),
+from data_sources.feeds import redact_url
+from data_sources.model.aggregate import add_up_events, summable
+from data_sources.model.places import Gazetteer, gazetteer
+from data_sources.model.validation import validate
+from data_sources.store.fetches import (
+    IngestResult,
+    _now,
+    close_abandoned,
+    finish_fetch,
+    start_fetch,
 )
-
-provenance = sa.Table(
-    "provenance",
-    metadata,
-    sa.Column("provenance_id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("prov_key", sa.String(40), nullable=False, unique=True),
-    sa.Column("source", sa.String(64), nullable=False),
-    sa.Column("source_url", sa.Text, nullable=False, default=""),
-    sa.Column("citation", sa.Text, nullable=False, default=""),
-    sa.Column(
-        "quote",
-        sa.Text,
-        nullable=False,
-        default="",
-        comment="verbatim sentence a reported figure was read from",
-    ),
-    sa.Column("licence", sa.String(200), nullable=False, default=""),
+from data_sources.store.tables import (
+    PROVENANCE_KEY,
+    SERIES_KEY,
+    observations,
+    places,
+    provenance,
+    rejects,
+    series,
 )
-
-series = sa.Table(
-    "series",
-    metadata,
-    sa.Column("series_id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("series_key", sa.String(40), nullable=False, unique=True),
-    sa.Column("source", sa.String(64), nullable=False),
-    sa.Column("dataset", sa.String(200), nullable=False),
-    sa.Column("metric", sa.String(64), nullable=False),
-    sa.Column("qualifier", sa.String(200), nullable=False),
-    sa.Column("site", sa.String(200), nullable=False),
-    sa.Column("place_id", sa.String(64), sa.ForeignKey("places.place_id"), nullable=False),
-    sa.Column("unit", sa.String(64), nullable=False),
-    sa.Column("estimate", sa.String(16), nullable=False),
-    sa.Column("place_raw", sa.String(200), nullable=False, default=""),
-    sa.Column("admin1", sa.String(200), nullable=False, default=""),
-    sa.Column("admin2", sa.String(200), nullable=False, default=""),
-    sa.Column("pcode", sa.String(64), nullable=False, default=""),
-    sa.Column("match_method", sa.String(16), nullable=False, default=""),
-    sa.Column("match_score", sa.Float),
-    sa.CheckConstraint("estimate in ('best', 'low', 'high', 'reported')", name="estimate_kind"),
-)
-sa.Index("ix_series_place_metric", series.c.place_id, series.c.metric)
-
-fetch_log = sa.Table(
-    "fetch_log",
-    metadata,
-    sa.Column("fetch_id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("source", sa.String(64), nullable=False),
-    sa.Column("target", sa.Text, nullable=False, comment="file, URL (without secrets) or query"),
-    sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("finished_at", sa.DateTime(timezone=True)),
-    sa.Column("status", sa.String(16), nullable=False),  # running | ok | failed
-    sa.Column("rows_in", sa.Integer, default=0),
-    sa.Column("rows_new", sa.Integer, default=0),
-    sa.Column("rows_revised", sa.Integer, default=0),
-    sa.Column("rows_unchanged", sa.Integer, default=0),
-    sa.Column("rows_rejected", sa.Integer, default=0),
-    sa.Column("error", sa.Text, default=""),
-    sa.Column("pages", sa.Integer, default=0, comment="responses fetched (live feeds)"),
-    sa.Column("requests", sa.Integer, default=0, comment="HTTP requests sent, retries included"),
-    sa.Column("pages_not_modified", sa.Integer, default=0, comment="304 answers to revalidation"),
-    sa.Column("pages_cached", sa.Integer, default=0, comment="pages served from the local cache"),
-    sa.Column(
-        "rows_added_up",
-        sa.Integer,
-        default=0,
-        comment="event rows summed into a figure with other events (aggregate.py)",
-    ),
-)
-
-observations = sa.Table(
-    "observations",
-    metadata,
-    sa.Column("series_id", sa.Integer, sa.ForeignKey("series.series_id"), primary_key=True),
-    sa.Column("period_start", sa.Date, primary_key=True),
-    sa.Column("period_end", sa.Date, primary_key=True),
-    sa.Column("revision", sa.Integer, primary_key=True),
-    sa.Column("value", sa.Float, nullable=False),
-    sa.Column("is_current", sa.Boolean, nullable=False),
-    sa.Column("retrieved_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column(
-        "provenance_id", sa.Integer, sa.ForeignKey("provenance.provenance_id"), nullable=False
-    ),
-    sa.Column("fetch_id", sa.Integer, sa.ForeignKey("fetch_log.fetch_id"), nullable=False),
-    sa.Column(
-        "withdrawn_at",
-        sa.DateTime(timezone=True),
-        comment="when a complete re-read of the figure's dataset no longer held it",
-    ),
-    sa.CheckConstraint("period_end >= period_start", name="period_order"),
-    sa.CheckConstraint("revision >= 1", name="revision_positive"),
-    # The natural key is the primary key, and on SQLite the table is clustered by it (no rowid):
-    # one B-tree to maintain per insert, and one series' figures lie together on disk, which is
-    # exactly how pages read them ("this series over time").
-    sqlite_with_rowid=False,
-)
-rejects = sa.Table(
-    "rejects",
-    metadata,
-    sa.Column("reject_id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column(
-        "reject_key",
-        sa.String(40),
-        nullable=False,
-        unique=True,
-        comment="hash of source, row and reason: the same refusal is recorded once",
-    ),
-    sa.Column("fetch_id", sa.Integer, sa.ForeignKey("fetch_log.fetch_id"), nullable=False),
-    sa.Column("source", sa.String(64), nullable=False),
-    sa.Column("dataset", sa.String(200), nullable=False, default=""),
-    sa.Column("row_ref", sa.String(300), nullable=False, default=""),
-    sa.Column("reason", sa.Text, nullable=False),
-    sa.Column("raw", sa.Text, nullable=False, comment="the rejected input as JSON"),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-)
-
-locks = sa.Table(
-    "locks",
-    metadata,
-    sa.Column("name", sa.String(64), primary_key=True, comment="what is locked, e.g. 'refresh'"),
-    sa.Column("holder", sa.String(200), nullable=False, comment="host:pid:token of the holder"),
-    sa.Column("acquired_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column(
-        "expires_at",
-        sa.DateTime(timezone=True),
-        nullable=False,
-        comment="end of the lease: renewed while the holder works, free for others after",
-    ),
-    sa.Column(
-        "detail", sa.Text, nullable=False, default="", comment="what the holder is doing, for pages"
-    ),
-)
-
-meta = sa.Table(
-    "meta",
-    metadata,
-    sa.Column("key", sa.String(100), primary_key=True),
-    sa.Column("value", sa.Text, nullable=False),
-)
-
-SERIES_KEY = ["source", "dataset", "metric", "qualifier", "site", "place_id", "unit", "estimate"]
-PROVENANCE_KEY = ["source", "source_url", "citation", "quote", "licence"]
-
-
-def database_url() -> str:
-    """DATABASE_URL from the environment or the top level of .streamlit/secrets.toml (where
-    Streamlit Community Cloud keeps it), else the embedded SQLite file."""
-    from .settings import setting
-
-    return setting("DATABASE_URL", DEFAULT_DATABASE_URL) or DEFAULT_DATABASE_URL
-
-
-def _sqlite_pragmas(dbapi_conn, _record) -> None:
-    cur = dbapi_conn.cursor()
-    # WAL is kept in the file: set it only when it is not there yet, since changing it needs
-    # the write lock, which another process may hold (a migration of a fresh store)
-    if str(cur.execute("PRAGMA journal_mode").fetchone()[0]).lower() != "wal":
-        cur.execute("PRAGMA journal_mode=WAL")
-    cur.execute("PRAGMA synchronous=NORMAL")
-    cur.execute("PRAGMA foreign_keys=ON")
-    cur.execute("PRAGMA cache_size=-131072")  # 128 MiB of page cache for bulk loads and scans
-    cur.close()
-
-
-def make_engine(url: str | None = None, *, migrate: bool = True) -> Engine:
-    """An engine with the schema in place; SQLite in WAL mode so pages read while we write.
-
-    The schema is Alembic's (data_sources/migrations): an empty store is created at the
-    newest revision, an older one upgraded, an up-to-date one costs a single query. A store
-    this release cannot use raises `errors.StoreError`. `migrate=False` leaves the schema
-    as it is (for `python -m data_sources migrate --check`)."""
-    url = url or database_url()
-    parsed = sa.make_url(url)
-    if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        from .errors import lock_timeout
-
-        # a second writer waits this long for the first one's transaction (busy timeout),
-        # then fails with "database is locked", which errors.StoreBusy says in plain words
-        engine = sa.create_engine(
-            url, connect_args={"check_same_thread": False, "timeout": lock_timeout()}
-        )
-        sa.event.listen(engine, "connect", _sqlite_pragmas)
-    else:
-        from .errors import lock_timeout
-
-        # the same bound as SQLite's busy timeout: a writer blocked by another process's
-        # lock gives up after STORE_LOCK_TIMEOUT with errors.StoreBusy instead of hanging
-        options = {}
-        if parsed.get_backend_name() == "postgresql" and "options" not in parsed.query:
-            options = {"options": f"-c lock_timeout={int(lock_timeout() * 1000)}"}
-        engine = sa.create_engine(url, pool_pre_ping=True, connect_args=options)
-    if migrate:
-        from .migrations import ensure_current
-
-        ensure_current(engine)
-    return engine
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 def _hash_rows(df: pd.DataFrame, cols: list[str]) -> pd.Series:
@@ -276,202 +57,6 @@ def _hash_rows(df: pd.DataFrame, cols: list[str]) -> pd.Series:
 def _chunks(items: list, size: int = 500) -> Iterable[list]:
     for i in range(0, len(items), size):
         yield items[i : i + size]
-
-
-@dataclass
-class IngestResult:
-    source: str
-    target: str
-    fetch_id: int = 0
-    rows_in: int = 0
-    rows_new: int = 0
-    rows_revised: int = 0
-    rows_unchanged: int = 0
-    rows_rejected: int = 0
-    status: str = "ok"
-    error: str = ""
-    pages: int = 0
-    requests: int = 0
-    pages_not_modified: int = 0  # revalidated: the server answered 304
-    pages_cached: int = 0  # served from the disk cache without asking the server
-    # event rows summed into a figure with other events (aggregate.py): rows in = new +
-    # revised + unchanged + rejected + rows added up
-    rows_added_up: int = 0
-    # identical copies of one figure in one input (a record sent twice) kept once
-    rows_repeated: int = 0
-    # figures of the dataset that a complete re-read (`ingest(complete=True)`) no longer held
-    rows_withdrawn: int = 0
-    reject_reasons: dict[str, int] = field(default_factory=dict)
-
-    @property
-    def rows_accounted(self) -> int:
-        """Every row in ends somewhere: this equals `rows_in` for a finished load."""
-        return (
-            self.rows_new
-            + self.rows_revised
-            + self.rows_unchanged
-            + self.rows_added_up
-            + self.rows_repeated
-            + self.rows_rejected
-        )
-
-    def as_dict(self) -> dict:
-        return asdict(self)
-
-
-LOAD_LEASE = "load:"  # + fetch_id: the `locks` row a running load keeps alive
-
-
-def start_fetch(engine: Engine, source: str, target: str, lease=None) -> int:
-    """Log a load as running. With `lease` (a `lock.DbLock` not yet held), the load's lease
-    row `load:<fetch_id>` is written in the same transaction and then renewed by the lease's
-    heartbeat: a row 'running' without a live lease is a load whose process died
-    (`close_abandoned`)."""
-    with engine.begin() as conn:
-        fetch_id = conn.execute(
-            fetch_log.insert().values(
-                source=source, target=redact_url(target), started_at=_now(), status="running"
-            )
-        ).inserted_primary_key[0]
-        if lease is not None:
-            lease.name = f"{LOAD_LEASE}{fetch_id}"
-            lease.insert(conn)
-    if lease is not None:
-        lease.adopt()
-    return fetch_id
-
-
-def finish_fetch(engine: Engine, result: IngestResult, conn=None) -> None:
-    """Mark a load finished. With `conn`, inside that open transaction: `ingest` finishes a
-    load in the transaction that writes its figures, so that the figures and the data version
-    they bump (`query.data_version`, read off `fetch_log`) become visible together."""
-    if conn is None:
-        with engine.begin() as own:
-            _write_finish(own, result)
-    else:
-        _write_finish(conn, result)
-
-
-def _write_finish(conn, result: IngestResult) -> None:
-    conn.execute(
-        fetch_log.update()
-        .where(fetch_log.c.fetch_id == result.fetch_id)
-        .values(
-            finished_at=_now(),
-            status=result.status,
-            rows_in=result.rows_in,
-            rows_new=result.rows_new,
-            rows_revised=result.rows_revised,
-            rows_unchanged=result.rows_unchanged,
-            rows_rejected=result.rows_rejected,
-            error=result.error,
-            pages=result.pages,
-            requests=result.requests,
-            pages_not_modified=result.pages_not_modified,
-            pages_cached=result.pages_cached,
-            rows_added_up=result.rows_added_up,
-        )
-    )
-    bump_data_version(conn)
-
-
-def log_failed_fetch(engine: Engine, result: IngestResult) -> IngestResult:
-    """Record a load that failed before anything reached the store (the feed was down, sent
-    something malformed): the failure is visible in freshness and on the Data page."""
-    result.status = "failed"
-    result.rows_new = result.rows_revised = result.rows_unchanged = 0
-    result.fetch_id = start_fetch(engine, result.source, result.target)
-    finish_fetch(engine, result)
-    return result
-
-
-def close_interrupted(engine: Engine, source: str) -> int:
-    """Loads of `source` still marked running were cut off (the process died): their
-    transaction never committed, so say so instead of leaving them 'running' forever."""
-    with engine.begin() as conn:
-        closed = conn.execute(
-            fetch_log.update()
-            .where(fetch_log.c.source == source, fetch_log.c.status == "running")
-            .values(
-                status="failed",
-                finished_at=_now(),
-                error=INTERRUPTED,
-            )
-        ).rowcount
-        if closed:
-            bump_data_version(conn)
-        return closed
-
-
-INTERRUPTED = "interrupted: the process ended before this load committed; nothing of it was stored"
-
-
-def close_abandoned(engine: Engine) -> int:
-    """Mark loads whose process died as interrupted, whoever started them (an import, a
-    snapshot load, a refresh): a row 'running' whose lease (`load:<fetch_id>` in `locks`) is
-    gone, names a process of this host that no longer exists, or, from another host, ran
-    out. A live load keeps its lease renewed, so it is never touched (and should a load be
-    misjudged, its commit still writes its own end over the mark)."""
-    from .lock import holder_alive
-
-    with engine.connect() as conn:
-        running = [
-            r[0]
-            for r in conn.execute(
-                sa.select(fetch_log.c.fetch_id).where(fetch_log.c.status == "running")
-            )
-        ]
-        if not running:
-            return 0
-        leases = {
-            row.name: row
-            for row in conn.execute(
-                sa.select(locks).where(locks.c.name.in_([f"{LOAD_LEASE}{i}" for i in running]))
-            )
-        }
-    dead = [
-        i
-        for i in running
-        if (lease := leases.get(f"{LOAD_LEASE}{i}")) is None or not holder_alive(lease)
-    ]
-    if not dead:
-        return 0
-    with engine.begin() as conn:
-        closed = conn.execute(
-            fetch_log.update()
-            .where(fetch_log.c.fetch_id.in_(dead), fetch_log.c.status == "running")
-            .values(status="failed", finished_at=_now(), error=INTERRUPTED)
-        ).rowcount
-        conn.execute(locks.delete().where(locks.c.name.in_([f"{LOAD_LEASE}{i}" for i in dead])))
-        if closed:
-            bump_data_version(conn)
-    return closed
-
-
-DATA_VERSION_KEY = "load_ends"
-
-
-def bump_data_version(conn) -> None:
-    """Count one more load end in `meta`, inside the transaction that ends the load (see
-    `query.data_version`). An upsert, so two first writers cannot collide; last in its
-    transaction, so on PostgreSQL the row lock it takes is held only until the commit."""
-    one_more = sa.cast(sa.cast(meta.c.value, sa.BigInteger) + 1, sa.String)
-    if conn.dialect.name in ("sqlite", "postgresql"):
-        if conn.dialect.name == "sqlite":
-            from sqlalchemy.dialects.sqlite import insert
-        else:
-            from sqlalchemy.dialects.postgresql import insert
-        conn.execute(
-            insert(meta)
-            .values(key=DATA_VERSION_KEY, value="1")
-            .on_conflict_do_update(index_elements=[meta.c.key], set_={"value": one_more})
-        )
-        return
-    bumped = conn.execute(
-        meta.update().where(meta.c.key == DATA_VERSION_KEY).values(value=one_more)
-    ).rowcount
-    if not bumped:
-        conn.execute(meta.insert().values(key=DATA_VERSION_KEY, value="1"))
 
 
 def _reject_records(df: pd.DataFrame, fetch_id: int, default_source: str) -> list[dict]:
@@ -631,7 +216,7 @@ def ingest(
     if pre_rejected is not None:
         result.rows_in += len(pre_rejected)
     result.rows_in += added_before
-    from .lock import DbLock
+    from data_sources.store.lock import DbLock
 
     close_abandoned(engine)  # a load killed earlier says so before this one starts
     lease = DbLock(engine, detail=f"{source}: {target}")
@@ -740,6 +325,8 @@ def _write_load(
 
 
 PLACE_KEY = ["place_kind", "place_raw", "country_iso3", "admin2", "pcode", "lat", "lon"]
+
+
 IDENTITY = list(
     dict.fromkeys(
         [
@@ -1094,41 +681,3 @@ def _as_date(value) -> date:
     if isinstance(value, date):
         return value
     return date.fromisoformat(str(value)[:10])
-
-
-def get_meta(engine: Engine, key: str) -> str | None:
-    with engine.connect() as conn:
-        return conn.execute(sa.select(meta.c.value).where(meta.c.key == key)).scalar()
-
-
-def set_meta(engine: Engine, key: str, value: str) -> None:
-    with engine.begin() as conn:
-        conn.execute(meta.delete().where(meta.c.key == key))
-        conn.execute(meta.insert().values(key=key, value=value))
-
-
-def open_store(url: str | None = None) -> Engine:
-    """`make_engine`, with what a host must fix (the database cannot be reached, or does not
-    hold this release's tables) raised as a StoreError in plain words instead of a driver
-    traceback. The app and the command line open the store through here."""
-    from .errors import OPEN_FAILURES, store_error
-
-    url = url or database_url()
-    try:
-        return make_engine(_with_connect_timeout(url))
-    except OPEN_FAILURES as exc:
-        raise store_error(exc, url) from None
-
-
-CONNECT_TIMEOUT_S = 10
-
-
-def _with_connect_timeout(url: str) -> str:
-    """A PostgreSQL URL with a connect timeout unless it sets one: libpq's default is to wait
-    for the operating system (minutes) when a firewall drops the packets, and the page would
-    spin that long before saying the database cannot be reached."""
-    parsed = sa.make_url(url)
-    if parsed.get_backend_name() != "postgresql" or "connect_timeout" in parsed.query:
-        return url
-    timed = parsed.update_query_dict({"connect_timeout": str(CONNECT_TIMEOUT_S)})
-    return timed.render_as_string(hide_password=False)

@@ -25,13 +25,14 @@ import pandas as pd
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 
-from . import settings
-from .feeds import FeedClient, FeedError, Stats, redact
-from .feeds.connectors import CONNECTORS, Connector, Scope
-from .lock import DbLock, LockHeld
-from .places import gazetteer
-from .schema import empty_observations
-from .store import IngestResult, close_interrupted, ingest, log_failed_fetch
+from data_sources import settings
+from data_sources.feeds import FeedClient, FeedError, Stats, redact
+from data_sources.feeds.connectors import CONNECTORS, Connector, Scope
+from data_sources.model.places import gazetteer
+from data_sources.model.validation import empty_observations
+from data_sources.store.fetches import IngestResult, close_interrupted, log_failed_fetch
+from data_sources.store.ingest import ingest
+from data_sources.store.lock import DbLock, LockHeld
 
 Progress = Callable[[str, str, dict], None]  # (source, event, details)
 
@@ -132,7 +133,7 @@ def incremental_scope(engine: Engine, source: str, scope: Scope, overlap: int) -
     holds for each country, minus `overlap` days. An explicit `scope.since` is kept as is."""
     if scope.since is not None:
         return scope
-    from .query import newest_periods
+    from data_sources.store.query import newest_periods
 
     newest = newest_periods(engine, source)
     since = {
@@ -369,7 +370,7 @@ class RefreshJob:
 
     The dashboard starts one and keeps rendering from the store meanwhile: SQLite in WAL mode
     lets pages read the last good figures while the refresh writes, and a failed source
-    leaves its figures as they were. It holds the store's refresh lock (data_sources.lock)
+    leaves its figures as they were. It holds the store's refresh lock (data_sources.store.lock)
     from `start` to the end, like the CLI and the worker: one refresh at a time everywhere.
     """
 

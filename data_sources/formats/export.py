@@ -17,8 +17,8 @@ from datetime import datetime
 
 import pandas as pd
 
-from . import sources
-from .feeds import redact_url
+from data_sources import sources
+from data_sources.feeds import redact_url
 
 
 def licences() -> dict[str, str]:

@@ -32,8 +32,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from . import settings
-from .store import locks
+from data_sources import settings
+from data_sources.store.tables import locks
 
 REFRESH = "refresh"
 

@@ -19,9 +19,19 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-FIXTURES = Path(__file__).parent / "fixtures" / "feeds"
+FIXTURES = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "feeds"
 SNAPSHOT = Path(__file__).resolve().parents[1] / "data_sources" / "snapshot"
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+# The keys the replay server expects: fake values, set as settings by the tests and benchmarks.
+FEED_KEYS = {
+    "HAPI_APP_IDENTIFIER": "dGVzdC1hcHA6dGVzdEBleGFtcGxlLm9yZw==",
+    "DTM_SUBSCRIPTION_KEY": "dtm-secret-key-123",
+    "UCDP_ACCESS_TOKEN": "ucdp-secret-token-456",
+    "ACLED_USERNAME": "analyst@example.org",
+    "ACLED_PASSWORD": "acled-secret-password-789",
+    "RELIEFWEB_APPNAME": "situation-room-test-rw",
+}
 
 
 def replay_scopes() -> dict:

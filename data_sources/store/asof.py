@@ -14,7 +14,7 @@ from datetime import UTC, datetime, time, timedelta
 
 import sqlalchemy as sa
 
-from .store import observations
+from data_sources.store.tables import observations
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _TIME = re.compile(

@@ -13,9 +13,9 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from .asof import bind, visible
-from .store import (
-    DATA_VERSION_KEY,
+from data_sources.store.asof import bind, visible
+from data_sources.store.fetches import DATA_VERSION_KEY
+from data_sources.store.tables import (
     fetch_log,
     meta,
     observations,
@@ -592,7 +592,7 @@ def map_points(
     average); a city with several series (markets, sources) shows their mean. Figures that
     cover more than the month are left out. Only cities' rows leave the database.
     """
-    from .schema import METRICS
+    from data_sources.model.validation import METRICS
 
     start = pd.Period(month, "M").start_time.date()
     end = pd.Period(month, "M").end_time.date()
@@ -767,7 +767,7 @@ def newest_retrieval(engine: Engine):
     while a load is still writing, just before it started (its figures, stamped after its
     start, stay out of the pinned view when it commits). Read off fetch_log, not a scan of
     the figures. None for an empty store."""
-    from .asof import one_microsecond_before
+    from data_sources.store.asof import one_microsecond_before
 
     f = fetch_log.c
     with engine.connect() as conn:

@@ -1,6 +1,6 @@
 """Alembic's environment: runs the revisions in versions/ on the connection it is given.
 
-`data_sources.migrations.upgrade` passes an open connection (already holding the migration
+`data_sources.store.migrations.upgrade` passes an open connection (already holding the migration
 lock, inside its transaction) in `config.attributes["connection"]`; nothing else is read. The
 `alembic` command line also works (`alembic -x url=sqlite:///data/x.sqlite ...` with a
 `script_location` pointing here), though the store never needs it.
@@ -11,7 +11,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import context
 
-from data_sources.store import database_url, metadata
+from data_sources.store.engine import database_url
+from data_sources.store.tables import metadata
 
 config = context.config
 

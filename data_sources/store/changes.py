@@ -18,9 +18,9 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from .asof import bind, one_microsecond_before, visible
-from .query import _frame
-from .store import fetch_log, observations, places, provenance, series
+from data_sources.store.asof import bind, one_microsecond_before, visible
+from data_sources.store.query import _frame
+from data_sources.store.tables import fetch_log, observations, places, provenance, series
 
 KEY = ["series_id", "period_start", "period_end"]
 CHANGE_COLUMNS = [
@@ -277,7 +277,7 @@ def history(revisions: pd.DataFrame, shown: pd.DataFrame) -> pd.DataFrame:
 def to_csv(df: pd.DataFrame) -> bytes:
     """The change list as a download (page and CLI, same bytes): dates as ISO text, links
     without credentials, no cell a spreadsheet would run as a formula."""
-    from .export import _links, neutralise
+    from data_sources.formats.export import _links, neutralise
 
     out = df.reindex(columns=CHANGE_COLUMNS).copy()
     for col in ("period_start", "period_end"):
@@ -292,3 +292,121 @@ def summary(df: pd.DataFrame) -> str:
     """ "2 added, 1 revised, 0 withdrawn": the one line a refresh or the page leads with."""
     counts = df["change"].value_counts() if len(df) else {}
     return ", ".join(f"{int(counts.get(k, 0)):,} {k}" for k in ("added", "revised", "withdrawn"))
+
+
+def page(
+    engine: Engine, since: datetime, until: datetime | None, rows: int
+) -> tuple[str, pd.DataFrame]:
+    """The change list as a page shows it: the one-line summary and the first `rows` rows, in
+    `changes`' order, both answered by SQL (a count per kind, a LIMIT). After a snapshot load
+    every figure is "added": building the whole list for its first rows took ~10 s."""
+    found = _classified(engine, since, until)
+    with engine.connect() as conn:
+        counts = dict(
+            conn.execute(sa.select(found.c.change, sa.func.count()).group_by(found.c.change)).all()
+        )
+    line = ", ".join(f"{int(counts.get(k, 0)):,} {k}" for k in ("added", "revised", "withdrawn"))
+    o, s, p = observations.c, series.c, places.c
+    withdrawn_at = (
+        sa.select(sa.func.max(o.withdrawn_at))
+        .where(
+            o.series_id == found.c.series_id,
+            o.period_start == found.c.period_start,
+            o.period_end == found.c.period_end,
+            o.withdrawn_at.is_not(None),
+        )
+        .scalar_subquery()
+    )
+    is_withdrawn = found.c.change == "withdrawn"
+    changed_at = sa.case((is_withdrawn, withdrawn_at), else_=found.c.retrieved_at_new)
+    order = sa.case({"revised": 0, "added": 1, "withdrawn": 2}, value=found.c.change)
+    first = _frame(
+        engine,
+        sa.select(
+            found.c.change,
+            found.c.series_id,
+            found.c.period_start,
+            found.c.period_end,
+            found.c.value_old.label("old_value"),
+            found.c.value_new.label("new_value"),
+            changed_at.label("changed_at"),
+            sa.case((is_withdrawn, found.c.revision_old), else_=found.c.revision_new).label(
+                "revision"
+            ),
+            sa.case(
+                (is_withdrawn, found.c.provenance_id_old), else_=found.c.provenance_id_new
+            ).label("provenance_id"),
+        )
+        .select_from(
+            found.join(series, s.series_id == found.c.series_id).join(
+                places, p.place_id == s.place_id
+            )
+        )
+        .order_by(changed_at.desc(), order, s.source, p.name, s.metric, found.c.period_start)
+        .limit(rows),
+    )
+    if first.empty:
+        return line, pd.DataFrame(columns=CHANGE_COLUMNS)
+    first = _dated(first)
+    for col in ("old_value", "new_value"):
+        first[col] = first[col].astype(float)
+    first["difference"] = first["new_value"] - first["old_value"]
+    first["changed_at"] = pd.to_datetime(first["changed_at"], utc=True).dt.tz_localize(None)
+    first = _describe(engine, first)
+    return line, first[CHANGE_COLUMNS].reset_index(drop=True)
+
+
+def _classified(engine: Engine, since: datetime, until: datetime | None):
+    """`changes` in SQL, as a subquery: every figure touched in the window, joined to what was
+    shown at `since` (old) and at `until` (new), kept when added, withdrawn or moved."""
+    o = observations.c
+    after_since = sa.or_(o.retrieved_at > bind(engine, since), o.withdrawn_at > bind(engine, since))
+    window = after_since
+    if until is not None:
+        at = bind(engine, until)
+        window = sa.and_(
+            after_since,
+            sa.or_(
+                o.retrieved_at <= at, sa.and_(o.withdrawn_at.is_not(None), o.withdrawn_at <= at)
+            ),
+        )
+    touched = sa.select(o.series_id, o.period_start, o.period_end).where(window).distinct()
+    touched = touched.subquery("touched")
+    old, new = observations.alias("old"), observations.alias("new")
+
+    def same(table) -> sa.ColumnElement:
+        return sa.and_(*(table.c[k] == touched.c[k] for k in KEY))
+
+    shown_old = sa.and_(same(old), visible(engine, since, old))
+    shown_new = sa.and_(
+        same(new), visible(engine, until if until is not None else _far_future(), new)
+    )
+    held_old, held_new = old.c.series_id.is_not(None), new.c.series_id.is_not(None)
+    scale = sa.case((sa.func.abs(new.c.value) > 1.0, sa.func.abs(new.c.value)), else_=1.0)
+    change = sa.case(
+        (sa.and_(~held_old, held_new), "added"),
+        (sa.and_(held_old, ~held_new), "withdrawn"),
+        (
+            sa.and_(held_old, held_new, sa.func.abs(old.c.value - new.c.value) > 1e-9 * scale),
+            "revised",
+        ),
+        else_=None,
+    )
+    classified = (
+        sa.select(
+            change.label("change"),
+            touched.c.series_id,
+            touched.c.period_start,
+            touched.c.period_end,
+            old.c.value.label("value_old"),
+            new.c.value.label("value_new"),
+            new.c.retrieved_at.label("retrieved_at_new"),
+            old.c.revision.label("revision_old"),
+            new.c.revision.label("revision_new"),
+            old.c.provenance_id.label("provenance_id_old"),
+            new.c.provenance_id.label("provenance_id_new"),
+        )
+        .select_from(touched.outerjoin(old, shown_old).outerjoin(new, shown_new))
+        .subquery("classified")
+    )
+    return sa.select(classified).where(classified.c.change.is_not(None)).subquery("changed")

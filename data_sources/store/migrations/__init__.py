@@ -29,7 +29,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from ..errors import StoreError
+from data_sources.errors import StoreError
 
 HERE = Path(__file__).resolve().parent
 VERSIONS = HERE / "versions"
@@ -206,7 +206,7 @@ def _locked(engine: Engine) -> Iterator[Connection]:
     rolled back (nothing changed) on error."""
     url = engine.url
     if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
-        from ..store import _sqlite_pragmas
+        from data_sources.store.engine import _sqlite_pragmas
 
         # own engine: the driver must not manage transactions, so that DDL runs inside ours
         locker = sa.create_engine(url, poolclass=sa.pool.NullPool, connect_args={"timeout": 60})

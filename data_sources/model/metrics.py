@@ -1,0 +1,148 @@
+"""The metric vocabulary: what each metric means, its unit, how its periods combine (flow, stock, price) and the bounds beyond which a value is absurd."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Metric:
+    """A quantity the dashboard knows how to chart.
+
+    `kind` decides how periods combine: flows add up (deaths in a month = sum of the weeks),
+    stocks do not (IDPs at the end of a month = the last count), prices average.
+    `upper_bound` is the largest value that is still plausible for one place and period; anything
+    above is rejected as absurd rather than silently charted.
+    """
+
+    name: str
+    label: str
+    group: str
+    kind: str  # "flow" | "stock" | "price"
+    description: str
+    upper_bound: float = 1e9
+
+
+METRICS: dict[str, Metric] = {
+    m.name: m
+    for m in [
+        Metric(
+            "idps",
+            "Internally displaced people",
+            "displacement",
+            "stock",
+            "People displaced inside their country, counted at a date (stock).",
+        ),
+        Metric(
+            "displaced_new",
+            "Newly displaced",
+            "displacement",
+            "flow",
+            "People newly displaced during the period (flow).",
+        ),
+        Metric("returnees", "Returnees", "displacement", "stock", "People who returned home."),
+        Metric(
+            "refugees_from",
+            "Refugees from the country",
+            "displacement",
+            "stock",
+            "Refugees originating from the country (UNHCR, by country of origin).",
+        ),
+        Metric(
+            "civilians_killed",
+            "Civilians killed",
+            "casualties",
+            "flow",
+            "Civilian deaths in the period.",
+        ),
+        Metric(
+            "civilians_injured",
+            "Civilians injured",
+            "casualties",
+            "flow",
+            "Civilians wounded in the period.",
+        ),
+        Metric(
+            "conflict_fatalities",
+            "Conflict fatalities",
+            "casualties",
+            "flow",
+            "All deaths in conflict events (combatants and civilians).",
+        ),
+        Metric(
+            "conflict_events",
+            "Conflict events",
+            "casualties",
+            "flow",
+            "Number of recorded conflict events.",
+            upper_bound=1e6,
+        ),
+        Metric(
+            "airstrikes",
+            "Airstrikes",
+            "casualties",
+            "flow",
+            "Number of airstrikes.",
+            upper_bound=1e7,
+        ),
+        Metric(
+            "food_price",
+            "Food price",
+            "supply",
+            "price",
+            "Market price of a commodity (qualifier: commodity and price type; site: market).",
+            upper_bound=1e10,
+        ),
+        Metric(
+            "water_access",
+            "Water access",
+            "supply",
+            "stock",
+            "Share of people with access to safe water (%).",
+            upper_bound=100,
+        ),
+        Metric(
+            "electricity_hours",
+            "Electricity hours per day",
+            "supply",
+            "stock",
+            "Hours of mains power per day.",
+            upper_bound=24,
+        ),
+        Metric(
+            "health_facilities_functioning",
+            "Health facilities functioning",
+            "supply",
+            "stock",
+            "Health facilities that still work.",
+            upper_bound=1e5,
+        ),
+        Metric(
+            "people_in_need",
+            "People in need",
+            "needs",
+            "stock",
+            "People in need of humanitarian assistance.",
+        ),
+        Metric("population", "Population", "needs", "stock", "Resident population."),
+        Metric(
+            "funding_received",
+            "Humanitarian funding received",
+            "needs",
+            "flow",
+            "Humanitarian funding received in the period, USD (OCHA FTS).",
+            upper_bound=1e12,
+        ),
+        Metric(
+            "reports",
+            "Reports published",
+            "attention",
+            "flow",
+            "Reports published about the place in the period.",
+            upper_bound=1e6,
+        ),
+    ]
+}
+
+
+ESTIMATES = ("best", "low", "high", "reported")

@@ -1,0 +1,262 @@
+"""Overview page logic: which figure heads each metric, its change and range, the deadliest
+month of an event source, and the country context line."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pandas as pd
+import plotly.graph_objects as go
+
+import charts
+from data_sources.formats import export
+from data_sources.model.aggregate import FLOWS as FLOW_METRICS
+from views.escape import md
+from views.logic import metric_label
+
+HEADLINE = ["idps", "displaced_new", "civilians_killed", "civilians_injured", "food_price"]
+HEADLINE_PRICE = "Wheat flour, retail"
+FLOWS = {"displaced_new", "civilians_killed", "civilians_injured"}
+# event sources whose deaths are shown per month below the headline, not as a day's figure
+EVENT_SOURCES = ("ucdp",)
+LATEST_COLUMNS = [
+    "metric",
+    "qualifier",
+    "site",
+    "value",
+    "unit",
+    "change",
+    "period",
+    "origin",
+    "estimate",
+    "source_url",
+]
+
+
+@dataclass(frozen=True)
+class Headline:
+    """One headline card as a reader sees it: label, value, change arrow, hover and caption;
+    `qualifier` and `unit` name the series its sparkline draws."""
+
+    metric: str
+    label: str
+    value: str
+    delta: str | None
+    delta_color: str
+    help: str
+    caption: str
+    qualifier: str
+    unit: str
+
+
+def headline_row(city_latest: pd.DataFrame, metric: str) -> pd.Series | None:
+    """The figure that heads `metric` for one city, from its latest figures: a price is the
+    mean over the city's markets in the newest month (local currency, wheat flour); a flow
+    leaves out event sources (one day's events is no headline); else the newest, largest
+    figure, with the low–high range its source gives for the same thing."""
+    rows = city_latest[city_latest.metric == metric]
+    if metric == "food_price":
+        rows = rows[(rows.qualifier == HEADLINE_PRICE) & ~rows.unit.str.startswith("USD")]
+        if rows.empty:
+            return None
+        newest = rows[rows.period_end == rows.period_end.max()]
+        row = newest.iloc[0].copy()
+        row["value"], row["previous"] = newest.value.mean(), newest.previous.mean()
+        row["site"] = f"mean of {len(newest)} market(s)"
+        return row
+    if metric in FLOWS:
+        rows = rows[~rows.source.isin(EVENT_SOURCES)]
+    if rows.empty:
+        return None
+    row = rows.sort_values(["period_end", "value"]).iloc[-1].copy()
+    same = rows[
+        (rows.period_end == row.period_end)
+        & (rows.origin == row.origin)
+        & (rows.qualifier == row.qualifier)
+        & (rows.site == row.site)
+    ]
+    bounds = dict(zip(same.estimate, same.value, strict=False))
+    row["range"] = (bounds["low"], bounds["high"]) if {"low", "high"} <= set(bounds) else None
+    return row
+
+
+def headline(metric: str, row: pd.Series) -> Headline:
+    """The card for one headline row. The change is signed with an ASCII minus (st.metric reads
+    the sign to point its arrow); a range has no single change; a rise in a price is neither
+    good nor bad (no colour), a rise in displacement or casualties is bad (inverse)."""
+    delta = None
+    if pd.notna(row["previous"]):
+        change = row["value"] - row["previous"]
+        delta = (
+            f"{'+' if change >= 0 else '-'}{charts.format_value(abs(change))} "
+            f"since {row['previous_end']:%d %b %Y}"
+        )
+    span = row.get("range")
+    if span:
+        shown = f"{charts.format_value(span[0])}–{charts.format_value(span[1])}"
+        delta = None
+    else:
+        shown = charts.format_value(row["value"])
+    return Headline(
+        metric=metric,
+        label=metric_label(metric),
+        value=shown + ("" if row["unit"] == "people" else f" {row['unit']}"),
+        delta=delta,
+        delta_color="inverse" if metric != "food_price" else "off",
+        help=f"{md(row['qualifier'], 100)} {md(row['site'], 100)} — "
+        f"{md(row['origin'], 100)}, {row['period_end']:%d %b %Y}. "
+        f"{md(row['citation'], 300)}",
+        caption=f"{row['period_end']:%d %b %Y} · {md(row['origin'], 100)}"
+        + (f" · {md(row['qualifier'], 100)}" if row["qualifier"] else ""),
+        qualifier=row["qualifier"],
+        unit=row["unit"],
+    )
+
+
+def headlines(city_latest: pd.DataFrame) -> list[Headline]:
+    """Every headline card of one city, in HEADLINE order, metrics without a figure left out."""
+    rows = ((m, headline_row(city_latest, m)) for m in HEADLINE)
+    return [headline(m, r) for m, r in rows if r is not None]
+
+
+def sparkline_points(trend: pd.DataFrame, metric: str) -> pd.DataFrame | None:
+    """The points of a headline's sparkline (a price: the mean over markets per date); None
+    when there is no line to draw (fewer than two points)."""
+    if metric == "food_price":
+        trend = trend.groupby("period_end", as_index=False)["value"].mean()
+    return trend if len(trend) > 1 else None
+
+
+def place_caption(place: pd.Series) -> str:
+    """A city's population and point; a district's or governorate's parent, seat and p-code."""
+    where = f" · {place['lat']:.3f}, {place['lon']:.3f}" if pd.notna(place["lat"]) else ""
+    if place["kind"] == "city":
+        return f"GeoNames population {int(place['population']):,}{where}"
+    parts = [f"{place['kind'].capitalize()} in {md(place['parent_name'] or '?', 60)}"]
+    if pd.notna(place["seat_name"]):
+        parts.append(f"seat {md(place['seat_name'], 60)}")
+    if pd.notna(place["pcode"]):
+        parts.append(f"p-code {md(place['pcode'], 60)}")
+    parts.append("figures no city of it holds")
+    return " · ".join(parts) + where
+
+
+@dataclass(frozen=True)
+class DeadliestMonth:
+    """An event source's deaths per month for one place and its deadliest month."""
+
+    origin: str
+    monthly: pd.DataFrame
+    best: str
+    month: pd.Period
+    spread: str  # " (low …, high …)" or ""
+    citation: str
+
+
+def deadliest_months(deaths: pd.DataFrame) -> list[DeadliestMonth]:
+    """Per event source (UCDP GED in the snapshot) of a place's conflict deaths: the monthly
+    sums (UCDP's own) and the month with the most deaths, best estimate and low–high."""
+    deaths = deaths[deaths.source.isin(EVENT_SOURCES)]
+    out = []
+    for origin, part in deaths.groupby("origin"):
+        monthly = charts.monthly_sums(part)
+        peak = monthly.loc[monthly.best.idxmax()]
+        low, high = peak["low"], peak["high"]
+        spread = (
+            f" (low {charts.format_value(low)}, high {charts.format_value(high)})"
+            if pd.notna(low) and pd.notna(high)
+            else ""
+        )
+        out.append(
+            DeadliestMonth(
+                origin=str(origin),
+                monthly=monthly,
+                best=charts.format_value(peak["best"]),
+                month=pd.Period(peak["month"], "M"),
+                spread=spread,
+                citation=str(peak["citation"]),
+            )
+        )
+    return out
+
+
+def said_deaths(reported: pd.DataFrame) -> pd.DataFrame:
+    """The deaths reports gave for the place, drawn beside an event source's monthly sums."""
+    return reported[reported.metric.isin(["civilians_killed", "conflict_fatalities"])]
+
+
+def latest_table(city_latest: pd.DataFrame) -> pd.DataFrame:
+    """The "All latest figures" table: one row per series, by metric, breakdown and site."""
+    table = city_latest.assign(period=city_latest.period_end.dt.strftime("%Y-%m-%d"))
+    return table[LATEST_COLUMNS].sort_values(["metric", "qualifier", "site"])
+
+
+def country_context(country_latest: pd.DataFrame, iso3: str) -> str | None:
+    """The country context line under a city: the country's stocks only (a flow's newest
+    figure is one day's or month's count, not context for a city); None when there are none."""
+    rows = country_latest[
+        (country_latest.qualifier == "") & ~country_latest.metric.isin(FLOW_METRICS)
+    ]
+    if rows.empty:
+        return None
+    return "Country context: " + " · ".join(
+        f"{md(metric_label(r.metric), 60)} in {md(r.country_iso3 or iso3, 60)}: "
+        f"{r.value:,.0f} ({md(r.origin, 100)}, {r.period_end:%Y})"
+        for r in rows.itertuples()
+    )
+
+
+@dataclass
+class CityView:
+    """Everything the Overview draws for one place, built once per data version and moment
+    and then only drawn: the heading, headline cards with their sparklines, the deadliest
+    months with their charts and CSVs, the latest-figures table and the country line."""
+
+    name: str  # escaped for Markdown, as the heading and the table's label show it
+    heading: str
+    caption: str
+    headlines: list[Headline]
+    sparklines: dict[str, go.Figure] = field(default_factory=dict)
+    deaths: list[tuple[DeadliestMonth, go.Figure, bytes]] = field(default_factory=list)
+    table: pd.DataFrame | None = None
+    series: int = 0
+    context: str | None = None
+    sources: list[str] = field(default_factory=list)  # for the "Sources:" line
+
+
+def city_view(
+    place_id: str,
+    place: pd.Series,
+    city_latest: pd.DataFrame,
+    *,
+    series: Callable[[str, str, str], pd.DataFrame],
+    deaths: pd.DataFrame,
+    reported: pd.DataFrame,
+    country_latest: pd.DataFrame,
+    links: Callable[[pd.DataFrame], pd.DataFrame] = lambda df: df,
+) -> CityView:
+    """One place's Overview from its data: `series(metric, qualifier, unit)` gives a headline's
+    whole series (for its sparkline), `deaths` the place's conflict deaths, `reported` its
+    reported figures, `country_latest` its country's latest figures; `links` makes the table's
+    link column safe."""
+    cards = headlines(city_latest)
+    view = CityView(
+        name=md(place["name"], 60),
+        heading=f"{md(place['name'], 60)} ({md(place['country_iso3'], 60)})",
+        caption=place_caption(place),
+        headlines=cards,
+        table=links(latest_table(city_latest)),
+        series=len(city_latest),
+        context=country_context(country_latest, place["country_iso3"]),
+        sources=city_latest["source"].unique().tolist(),
+    )
+    for card in cards:
+        points = sparkline_points(series(card.metric, card.qualifier, card.unit), card.metric)
+        if points is not None:
+            view.sparklines[card.metric] = charts.sparkline(points)
+    said = said_deaths(reported)
+    for peak in deadliest_months(deaths):
+        csv = export.neutralise(peak.monthly.assign(place=place["name"])).to_csv(index=False)
+        view.deaths.append((peak, charts.monthly_deaths_figure(peak.monthly, said), csv.encode()))
+    return view

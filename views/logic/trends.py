@@ -1,0 +1,190 @@
+"""Trends page logic: the pickers' defaults, the chart's lines (per source, per capita,
+cumulative, first-published), its subtitle, and the numbered event markers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+import plotly.graph_objects as go
+
+import charts
+from data_sources.formats import export
+from views.escape import md
+from views.logic import metric_label
+
+MAX_EVENTS = 6
+
+
+@dataclass
+class TrendChart:
+    """What the Trends chart draws: its points, the first-published lines under them, the
+    unit and subtitle, and the places left out of a per-capita view (no population)."""
+
+    points: pd.DataFrame
+    earlier: pd.DataFrame | None
+    unit_label: str
+    subtitle: str
+    without_population: list[str]
+
+
+def trend_chart(
+    data: pd.DataFrame,
+    *,
+    metric: str,
+    unit: str,
+    period: str,
+    cumulative: bool,
+    per_capita: bool,
+    site: str | None,
+    population: dict[str, float],
+    first: pd.DataFrame | None = None,
+) -> TrendChart:
+    """Aggregate `data` (one estimate per figure) for the chart. Counts from different sources
+    are different measurements of one thing and are never added: each source gets its own
+    line. Cumulative only for flows, per capita never for prices; `population` maps a city's
+    name to its residents (districts and governorates have none and are left out, and said)."""
+    kind = charts.metric_kind(metric)
+    running = cumulative and kind == "flow"
+    per_source = kind != "price" and data.origin.nunique() > 1
+    by = ("city", "origin") if per_source else ("city",)
+    points = charts.aggregate(data, metric, period, running, by=by)
+    earlier = None if first is None else charts.aggregate(first, metric, period, running, by=by)
+    subtitle = f"{unit} · {'cumulative' if running else period}"
+    if site is None and metric == "food_price":
+        subtitle += " · mean over the city's markets"
+    without: list[str] = []
+    unit_label = unit
+    if per_capita and kind != "price":
+        pop = {n: p for n, p in population.items() if pd.notna(p)}
+        without = sorted(set(points.city) - set(pop))
+        points = charts.per_capita(points, pop)
+        if earlier is not None:
+            earlier = charts.per_capita(earlier, pop)
+        subtitle += (
+            " · per 100,000 residents; denominator: GeoNames population ("
+            + ", ".join(f"{n} {int(pop[n]):,}" for n in points.city.unique())
+            + "; GeoNames gives no census year)"
+        )
+        unit_label = f"{unit} per 100,000"
+    if per_source:
+        points = points.assign(city=points.city + " · " + points.origin).drop(columns="origin")
+        if earlier is not None:
+            earlier = earlier.assign(city=earlier.city + " · " + earlier.origin)
+        subtitle += " · one line per source, never added up"
+    return TrendChart(points, earlier, unit_label, subtitle, without)
+
+
+def population(places: pd.DataFrame) -> dict[str, float]:
+    """Residents per place name, from the place table (GeoNames, cities only): the per-capita
+    denominator."""
+    return {n: p for n, p in zip(places.name, places.population, strict=True) if pd.notna(p)}
+
+
+def chart_title(metric: str, qualifier: str | None) -> str:
+    return metric_label(metric) + (f" — {qualifier}" if qualifier else "")
+
+
+def event_markers(reported: pd.DataFrame, metric: str, data: pd.DataFrame) -> pd.DataFrame:
+    """The numbered markers on the chart: other metrics' reported figures within the drawn
+    span, one per day and metric, at most MAX_EVENTS (columns date, label)."""
+    reported = reported[reported.metric != metric]
+    lo, hi = data.period_end.min(), data.period_end.max()
+    events = (
+        reported[(reported.period_end >= lo) & (reported.period_end <= hi)]
+        .drop_duplicates(["period_end", "metric"])
+        .head(MAX_EVENTS)
+    )
+    return pd.DataFrame(
+        {
+            "date": events.period_end.tolist(),
+            "label": [
+                f"{c}: {metric_label(m)} {charts.format_value(v)} ({o})"
+                for c, m, v, o in zip(
+                    events.city, events.metric, events.value, events.origin, strict=True
+                )
+            ],
+        }
+    )
+
+
+def events_caption(events: pd.DataFrame) -> str | None:
+    """The list under the chart that the markers' numbers refer to."""
+    if events.empty:
+        return None
+    return "Reported events: " + " · ".join(
+        f"**{i}** {d:%d %b %Y} {md(label, 120)}"
+        for i, (d, label) in enumerate(zip(events.date, events.label, strict=True), start=1)
+    )
+
+
+def population_note(without: list[str]) -> str | None:
+    """Which places a per-capita view leaves out, said under the chart."""
+    if not without:
+        return None
+    return (
+        "No population known for "
+        + ", ".join(md(n, 60) for n in without)
+        + ": not shown per 100,000 people."
+    )
+
+
+@dataclass
+class TrendView:
+    """The Trends chart as drawn: its lines, figure, event markers, the CSV of its points and
+    the sources it draws on."""
+
+    chart: TrendChart
+    figure: go.Figure
+    events: pd.DataFrame
+    csv: bytes
+    sources: list[str]
+
+
+def trend_view(
+    series: pd.DataFrame,
+    *,
+    metric: str,
+    qualifier: str | None,
+    unit: str,
+    period: str,
+    cumulative: bool,
+    per_capita: bool,
+    site: str | None,
+    source: str | None,
+    population: dict[str, float],
+    every: pd.DataFrame | None,
+    reported: pd.DataFrame,
+) -> TrendView | None:
+    """The whole chart from the chosen series (every estimate), `every` revision of it when
+    earlier revisions are asked for, and the places' reported figures (the event markers).
+    One estimate per figure (best, else reported, else low); None when nothing is left."""
+    data = charts.one_estimate(series)
+    if source is not None:
+        data = data[data.origin == source]
+    if data.empty:
+        return None
+    first = charts.first_published(data, every) if every is not None else None
+    chart = trend_chart(
+        data,
+        metric=metric,
+        unit=unit,
+        period=period,
+        cumulative=cumulative,
+        per_capita=per_capita,
+        site=site,
+        population=population,
+        first=first,
+    )
+    events = event_markers(reported, metric, data)
+    figure = charts.trend_figure(
+        chart.points,
+        metric=metric,
+        unit=chart.unit_label,
+        title=chart_title(metric, qualifier),
+        subtitle=chart.subtitle,
+        events=events,
+        earlier=chart.earlier,
+    )
+    csv = export.neutralise(chart.points).to_csv(index=False).encode()
+    return TrendView(chart, figure, events, csv, data.source.unique().tolist())

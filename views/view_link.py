@@ -1,0 +1,58 @@
+"""One job: the moment a view shows and the link to it. The as-of banner (which moment, how many
+figures changed since, the way back to the latest) and *Copy link to this exact view*, whose
+address holds every control of the page and the data version pinned."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+import streamlit as st
+
+from data_sources.store import asof
+from data_sources.store.engine import database_url
+from views import url_state
+from views.cached import changed_since, newest_retrieval
+from views.text import safe
+
+
+def as_of_banner() -> None:
+    """In an as-of view: what moment, how many figures changed since, a way to the latest."""
+    text = url_state.as_of_text()
+    if text:
+        moment = asof.parse_as_of(text)
+        moved = changed_since(database_url(), text)
+        st.info(
+            f"As of {safe(asof.describe(moment), 80)}: the figures the store held then. "
+            f"{moved:,} figure{'s have' if moved != 1 else ' has'} changed since.",
+            icon=":material/history:",
+        )
+        if st.button("See the latest", key="as_of_latest", icon=":material/update:"):
+            url_state.see_the_latest()
+            st.rerun()
+
+
+def copy_link() -> None:
+    """The link to this exact view: drawn after the page ran, so it holds every control the
+    page drew (defaults too, which the address itself leaves out), with the current data
+    version pinned."""
+    text = url_state.as_of_text()
+    pinned = text or newest_retrieval(database_url())
+    with st.sidebar.expander("Copy link to this exact view", icon=":material/link:"):
+        if pinned:
+            st.caption(
+                "This link shows these very figures later too, even after new figures or "
+                "revisions are stored (the figures as of "
+                f"{safe(asof.describe(asof.parse_as_of(pinned)), 80)})."
+            )
+            st.code(pinned_link(pinned), language=None, wrap_lines=True)
+        else:
+            st.caption("The store holds no figures yet.")
+
+
+def pinned_link(pinned: str) -> str:
+    """The page's address with its parameters and `as_of` set to `pinned`."""
+    params = {k: st.query_params.get_all(k) for k in st.query_params}
+    params.update(url_state.bound_values())
+    params["as_of"] = [pinned]
+    base = str(st.context.url or "").split("?")[0]
+    return f"{base}?{urlencode(params, doseq=True)}"
