@@ -22,9 +22,9 @@ from rich.console import Console
 from rich.table import Table
 
 from data_sources import settings
-from data_sources.connectors import CONNECTORS
+from data_sources.feeds import FeedClient
+from data_sources.feeds.connectors import CONNECTORS
 from data_sources.feeds.refresh import refresh
-from data_sources.http import FeedClient
 from data_sources.store.engine import make_engine
 from devtools.replay_server import FEED_KEYS, FeedServer, replay_scopes
 

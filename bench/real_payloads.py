@@ -18,7 +18,7 @@ import tempfile
 from pathlib import Path
 
 from data_sources import settings
-from data_sources.connectors import Scope
+from data_sources.feeds.connectors import Scope
 from data_sources.feeds.refresh import refresh
 from data_sources.store import query
 from data_sources.store.engine import make_engine
@@ -88,7 +88,7 @@ def run(shared: Path, feeds: list[str] | None) -> list[dict]:
             os.environ["HTTP_CACHE_TTL"] = "0"
             os.environ["HTTP_REQUESTS_PER_SECOND"] = "0"
             os.environ.update(FEED_KEYS)
-            from data_sources.connectors import CONNECTORS
+            from data_sources.feeds.connectors import CONNECTORS
 
             for cls in CONNECTORS.values():
                 os.environ[cls.base_url_setting] = server.base_url

@@ -24,9 +24,9 @@ from rich.markup import escape
 from rich.table import Table
 
 from data_sources.errors import STORE_FAILURES, StoreBusy, store_error
+from data_sources.feeds import FeedClient, FeedError
 from data_sources.formats.hxl import HXLFormatError, imported_source_name, parse_hxl_csv
 from data_sources.formats.textfile import UnreadableText, decode, open_text
-from data_sources.http import FeedClient, FeedError
 from data_sources.snapshot import load_snapshot
 from data_sources.store import query
 from data_sources.store.asof import AsOfError, describe, parse_as_of
@@ -256,7 +256,7 @@ def _stop_on_signals() -> threading.Event:
 def cmd_refresh(args: argparse.Namespace) -> int:
     from datetime import date
 
-    from data_sources.connectors import CONNECTORS
+    from data_sources.feeds.connectors import CONNECTORS
     from data_sources.feeds.refresh import default_scope
 
     try:
@@ -353,7 +353,7 @@ def _refresh_once(
 
 def _all_sources() -> list[str]:
     """Every feed, in the registry's order (imported here: the feeds load only to refresh)."""
-    from data_sources.connectors import CONNECTORS
+    from data_sources.feeds.connectors import CONNECTORS
 
     return list(CONNECTORS)
 

@@ -1,8 +1,9 @@
 """Settings for the feeds: base URLs, keys and HTTP behaviour, from the environment first and
 then from `.streamlit/secrets.toml`, never from code.
 
-Everything secret that is read through here is remembered, so that the HTTP layer can scrub it
-from every URL, log line and error message before a person sees it.
+Which settings are secret is the source registry's to say (`sources.py`); the feeds layer
+(`feeds/redact.py`) scrubs their values from every URL, log line and error message before a
+person sees them.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """The registry of sources: every fact about a source, declared once.
 
 A source's title (badges), licence, citation, link, attribution line and the settings that hold
-its credentials live here and nowhere else. The connectors (`connectors/*`) and the bundled
-snapshot (`snapshot/__init__.py`) point at their entry; scrubbing (`settings`, `http`), the
+its credentials live here and nowhere else. The connectors (`feeds/connectors/*`) and the bundled
+snapshot (`snapshot/__init__.py`) point at their entry; scrubbing (`settings`, `feeds/redact.py`), the
 pages' badges and "Sources:" captions, the ZIP's README and `snapshot/SOURCES.md` are generated
 from it. So a new feed whose key setting is declared here is scrubbed without anyone having to
 remember a second list, and SOURCES.md cannot drift from what the store records (a test renders

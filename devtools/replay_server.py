@@ -38,7 +38,7 @@ def replay_scopes() -> dict:
     """What to ask each feed for so that the replay server's fixtures answer."""
     from datetime import date
 
-    from data_sources.connectors import Scope
+    from data_sources.feeds.connectors import Scope
 
     return {
         "hapi": Scope(["SYR"]),

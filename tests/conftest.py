@@ -131,7 +131,7 @@ def feed_server():
 def feeds(feed_server, monkeypatch, tmp_path):
     """Every connector pointed at the replay server, keys set, fast and uncached HTTP."""
     from data_sources import settings
-    from data_sources.connectors import CONNECTORS
+    from data_sources.feeds.connectors import CONNECTORS
 
     feed_server.clear()
     monkeypatch.setenv("SITUATION_ROOM_SECRETS", str(tmp_path / "no-secrets.toml"))

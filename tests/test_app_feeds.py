@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from data_sources.connectors import Scope
+from data_sources.feeds.connectors import Scope
 from data_sources.feeds.refresh import RefreshJob, refresh
 from data_sources.store import lock, query
 from data_sources.store.engine import make_engine

@@ -16,7 +16,7 @@ import threading
 
 import pytest
 
-from data_sources.connectors import CONNECTORS
+from data_sources.feeds.connectors import CONNECTORS
 from devtools.replay_server import FEED_KEYS
 from tests.test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, streamlit_server
 

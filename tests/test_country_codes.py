@@ -6,10 +6,10 @@ import csv
 
 import pytest
 
-from data_sources.connectors import Scope
-from data_sources.connectors.ucdp import UcdpConnector
+from data_sources.feeds import FeedClient, FeedError
+from data_sources.feeds.connectors import Scope
+from data_sources.feeds.connectors.ucdp import UcdpConnector
 from data_sources.feeds.refresh import refresh
-from data_sources.http import FeedClient, FeedError
 from data_sources.model.countries import iso_numeric, ucdp_country_id
 from devtools.replay_server import SHARED
 

@@ -12,10 +12,10 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from data_sources.connectors import Scope
-from data_sources.connectors.acled import AcledConnector
+from data_sources.feeds import FeedClient
+from data_sources.feeds.connectors import Scope
+from data_sources.feeds.connectors.acled import AcledConnector
 from data_sources.feeds.refresh import refresh
-from data_sources.http import FeedClient
 from data_sources.store import query
 from data_sources.store.tables import observations
 from devtools.replay_server import FEED_KEYS, SHARED, Reply, replay_scopes
@@ -231,7 +231,7 @@ def test_records_repeated_across_pages_count_once(feeds, empty_engine, monkeypat
     """The second page starts with the last records of the first (the feed moved under us):
     sums over records (events at one place and day) must not count them twice."""
     monkeypatch.setenv("UCDP_PAGE_SIZE", "250")
-    monkeypatch.setattr("data_sources.connectors.hapi.PAGE", 2)
+    monkeypatch.setattr("data_sources.feeds.connectors.hapi.PAGE", 2)
     baseline = run(empty_engine, source)
     assert baseline.status == "ok" and baseline.pages >= 3
     before = fingerprint(empty_engine)
@@ -380,7 +380,7 @@ def test_fault_matrix(feeds, empty_engine, monkeypatch, source, fault):
 @pytest.mark.parametrize("source", ["hapi", "dtm", "ucdp", "acled", "unhcr", "wfp"])
 def test_every_country_of_the_scope_is_asked_for(feeds, source):
     """A country without data must not end the fetch: the next one is still asked for."""
-    from data_sources.connectors import CONNECTORS
+    from data_sources.feeds.connectors import CONNECTORS
 
     countries = ["SYR", "IRQ", "BGD", "MEX"]  # Mexico: beyond the old hand-kept code tables
     with FeedClient(source) as client:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from data_sources.http import USER_AGENT, FeedClient, FeedError, HttpConfig, redact, redact_url
+from data_sources.feeds import USER_AGENT, FeedClient, FeedError, HttpConfig, redact, redact_url
 
 PATH = "/population/v1/population/"
 

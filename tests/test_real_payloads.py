@@ -15,7 +15,7 @@ from datetime import date
 import pytest
 import sqlalchemy as sa
 
-from data_sources.connectors import Scope
+from data_sources.feeds.connectors import Scope
 from data_sources.feeds.refresh import refresh
 from data_sources.store import query
 from data_sources.store.tables import observations, series

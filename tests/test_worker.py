@@ -19,7 +19,7 @@ import pytest
 import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
-from data_sources.connectors import Scope
+from data_sources.feeds.connectors import Scope
 from data_sources.feeds.refresh import refresh
 from data_sources.store import lock, query
 from data_sources.store.engine import make_engine

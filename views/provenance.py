@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from data_sources import sources
-from data_sources.connectors import CONNECTORS
+from data_sources.feeds.connectors import CONNECTORS
 from data_sources.formats import export
 from views import escape
 from views.cached import freshness

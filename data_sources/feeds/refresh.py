@@ -26,8 +26,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 
 from data_sources import settings
-from data_sources.connectors import CONNECTORS, Connector, Scope
-from data_sources.http import FeedClient, FeedError, Stats, redact
+from data_sources.feeds import FeedClient, FeedError, Stats, redact
+from data_sources.feeds.connectors import CONNECTORS, Connector, Scope
 from data_sources.model.places import gazetteer
 from data_sources.model.validation import empty_observations
 from data_sources.store.fetches import IngestResult, close_interrupted, log_failed_fetch

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from data_sources.model.aggregate import event_figures
+from data_sources.model.aggregate import event_figures, event_places
 from data_sources.model.dates import calendar_days
 from data_sources.model.places import gazetteer
 from data_sources.model.validation import conform
@@ -52,24 +52,20 @@ def ged_figures(df: pd.DataFrame, url: str, country_iso3: str = "") -> pd.DataFr
     day = calendar_days(df["date_start"])
     # a date that is no ISO day is rejected by validation with the text as UCDP sent it
     day = day.where(day.notna(), "not an ISO date: " + text("date_start"))
-    place = pd.DataFrame(
-        {
-            "site": text("where_coordinates"),
-            "lat": df["latitude"],
-            "lon": df["longitude"],
-            "place_raw": text("where_coordinates"),
-            "admin1": text("adm_1") if "adm_1" in df else "",
-            "admin2": text("adm_2") if "adm_2" in df else "",
-            "country_iso3": country,
-            "place_kind": "locality",  # a named place: its city, else its district/governorate
-            "qualifier": violence,
-            # UCDP dates an event by its earliest and latest possible day; it is counted on
-            # its earliest, as UCDP's monthly sums count it (Aleppo's 459 deaths of
-            # 15 November - 12 December 2016 are November's), so that a month on any page
-            # is UCDP's month and an uncertain date never splits or moves an event
-            "period_start": day,
-            "period_end": day,
-        }
+    # UCDP dates an event by its earliest and latest possible day; it is counted on its
+    # earliest, as UCDP's monthly sums count it (Aleppo's 459 deaths of 15 November -
+    # 12 December 2016 are November's), so that a month on any page is UCDP's month and an
+    # uncertain date never splits or moves an event
+    place = event_places(
+        site=text("where_coordinates"),
+        lat=df["latitude"],
+        lon=df["longitude"],
+        admin1=text("adm_1") if "adm_1" in df else "",
+        admin2=text("adm_2") if "adm_2" in df else "",
+        country_iso3=country,
+        place_kind="locality",  # a named place: its city, else its district/governorate
+        day=day,
+        qualifier=violence,
     )
     # one per event, or how many events a row already sums (a streamed import)
     one = df[EVENTS_COLUMN] if EVENTS_COLUMN in df else pd.Series(1, index=df.index)

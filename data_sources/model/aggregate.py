@@ -81,6 +81,39 @@ def add_up_events(
     return out
 
 
+def event_places(
+    *,
+    site: pd.Series,
+    lat: pd.Series,
+    lon: pd.Series,
+    admin1: pd.Series | str,
+    admin2: pd.Series | str,
+    country_iso3: pd.Series | str,
+    place_kind: str,
+    day: pd.Series,
+    qualifier: pd.Series | str,
+) -> pd.DataFrame:
+    """Where and when each event happened: the frame `event_figures` stamps figures on. One
+    shape for every event feed (UCDP's API and CSVs, ACLED), so their events are placed and
+    dated alike: the reported location is the site and the place name, an event is dated by
+    one day (period start = end)."""
+    return pd.DataFrame(
+        {
+            "site": site,
+            "lat": lat,
+            "lon": lon,
+            "place_raw": site,
+            "admin1": admin1,
+            "admin2": admin2,
+            "country_iso3": country_iso3,
+            "place_kind": place_kind,
+            "qualifier": qualifier,
+            "period_start": day,
+            "period_end": day,
+        }
+    )
+
+
 def event_figures(
     place: pd.DataFrame,
     ids: pd.Series,

@@ -20,7 +20,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from data_sources.http import redact_url
+from data_sources.feeds import redact_url
 from data_sources.model.aggregate import add_up_events, summable
 from data_sources.model.dates import calendar_day
 from data_sources.model.places import Gazetteer, gazetteer

@@ -11,13 +11,17 @@ and summed per district ("sex: female"). Any country: nothing here knows a count
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pandas as pd
 
-from data_sources import settings, sources
-from data_sources.connectors.base import Batch, Connector, Scope, numeric
-from data_sources.http import FeedClient, FeedError, expect, redact_url, require_fields
+from data_sources import sources
+
+from ..auth import HeaderKeyAuth
+from ..client import FeedClient
+from ..errors import FeedError
+from .base import Batch, Connector, PageRequest, Scope, numeric
 
 COMMON = ("admin0Pcode", "numPresentIdpInd", "reportingDate", "roundNumber")
 LEVELS = {  # route -> fields that level must carry
@@ -37,26 +41,28 @@ class DtmConnector(Connector):
         "as a region) and round, split by reason and origin, with totals"
     )
 
-    def fetch(self, client: FeedClient, scope: Scope) -> Iterator[Batch]:
-        headers = {"Ocp-Apim-Subscription-Key": settings.setting("DTM_SUBSCRIPTION_KEY") or ""}
+    records_path = "result"  # one page per request: DTM v3 answers a country whole
+
+    def auth(self, client: FeedClient) -> httpx.Auth:
+        return HeaderKeyAuth("Ocp-Apim-Subscription-Key", "DTM_SUBSCRIPTION_KEY")
+
+    def requests(self, client: FeedClient, scope: Scope) -> Iterator[PageRequest]:
         for level, fields in LEVELS.items():
             url = f"{self.base_url()}/v3/displacement/{level}"
             for country in scope.countries:
                 params = {"Admin0Pcode": country}
                 if scope.since_for(country):
                     params["FromReportingDate"] = scope.since_iso(country=country)
-                payload = client.get_json(url, params=params, headers=headers)
-                shown = redact_url(str(httpx.URL(url, params=params)))
-                if isinstance(payload, dict) and payload.get("isSuccess") is False:
-                    raise FeedError(
-                        self.name,
-                        shown,
-                        "DTM answered isSuccess=false: "
-                        + "; ".join(map(str, payload.get("errorMessages") or [])),
-                    )
-                records = expect(self.name, shown, payload, "result", list)
-                require_fields(self.name, shown, records, fields)
-                yield Batch(f"displacement-{level}", shown, records)
+                yield PageRequest(url, f"displacement-{level}", params, required_fields=fields)
+
+    def check_payload(self, shown: str, payload: Any) -> None:
+        if isinstance(payload, dict) and payload.get("isSuccess") is False:
+            raise FeedError(
+                self.name,
+                shown,
+                "DTM answered isSuccess=false: "
+                + "; ".join(map(str, payload.get("errorMessages") or [])),
+            )
 
     def normalize(self, batch: Batch, scope: Scope) -> pd.DataFrame:
         df = pd.DataFrame.from_records(batch.records)

@@ -1,20 +1,21 @@
 """UNHCR Refugee Population Statistics API (no key): refugees by origin and asylum, yearly.
 
 The same numbers as the bundled snapshot, live and for any country: the normalizer is the
-snapshot's, so both paths give identical figures. Pages are `page`/`limit` with `maxPages`.
+snapshot's, so both paths give identical figures. Pages are `page`/`limit`, as many as `maxPages` says.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
-import httpx
 import pandas as pd
 
 from data_sources import sources
-from data_sources.connectors.base import Batch, Connector, Scope
 from data_sources.formats.unhcr import parse_unhcr_population
-from data_sources.http import FeedClient, expect, redact_url, require_fields
+
+from ..client import FeedClient
+from ..paging import PageNumberPaginator
+from .base import Batch, Connector, PageRequest, Scope
 
 PAGE = 10_000
 FIELDS = ("year", "coo_iso", "coa_iso", "coa_name", "refugees", "idps")
@@ -28,29 +29,18 @@ class UnhcrConnector(Connector):
         "refugees by country of origin (per asylum country and total), IDPs per country, yearly"
     )
 
-    def fetch(self, client: FeedClient, scope: Scope) -> Iterator[Batch]:
+    records_path = "items"
+    required_fields = FIELDS
+
+    def requests(self, client: FeedClient, scope: Scope) -> Iterator[PageRequest]:
         url = f"{self.base_url()}/population/v1/population/"
         for country in scope.countries:
             since = scope.since_for(country)
             first = since.year if since else 2010  # yearly figures: from the since-date's year
-            page = 1
-            while True:  # every asylum country for this origin; coa == coo are the IDPs
-                params = {
-                    "coo": country,
-                    "coa_all": "true",
-                    "yearFrom": first,
-                    "yearTo": 2100,
-                    "limit": PAGE,
-                    "page": page,
-                }
-                shown = redact_url(str(httpx.URL(url, params=params)))
-                payload = client.get_json(url, params=params)
-                records = expect(self.name, shown, payload, "items", list)
-                require_fields(self.name, shown, records, FIELDS)
-                yield Batch("population", shown, records, {"country": country})
-                if len(records) < PAGE or page >= int(payload.get("maxPages") or page):
-                    break
-                page += 1
+            # every asylum country for this origin; coa == coo are the IDPs
+            params = {"coo": country, "coa_all": "true", "yearFrom": first, "yearTo": 2100}
+            paginator = PageNumberPaginator(PAGE, total_pages_key="maxPages")
+            yield PageRequest(url, "population", params, {"country": country}, paginator)
 
     def normalize(self, batch: Batch, scope: Scope) -> pd.DataFrame:
         df = pd.DataFrame.from_records(batch.records)

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-import httpx
 import pandas as pd
 
 from data_sources import sources
-from data_sources.connectors.base import Batch, Connector, Scope, numeric
-from data_sources.http import FeedClient, FeedError, expect, redact_url, require_fields
+
+from ..client import FeedClient
+from ..errors import FeedError
+from .base import Batch, Connector, PageRequest, Scope, numeric
 
 
 class FtsConnector(Connector):
@@ -22,11 +23,10 @@ class FtsConnector(Connector):
     default_base_url = "https://api.hpc.tools"
     covers = "humanitarian funding received per country and year (USD)"
 
-    def fetch(self, client: FeedClient, scope: Scope) -> Iterator[Batch]:
+    def requests(self, client: FeedClient, scope: Scope) -> Iterator[PageRequest]:
         url = f"{self.base_url()}/v1/public/location"
-        payload = client.get_json(url)
-        locations = expect(self.name, url, payload, "data", list)
-        require_fields(self.name, url, locations, ("id", "iso3"))
+        listing = PageRequest(url, "location", records_path="data", required_fields=("id", "iso3"))
+        locations = next(self.pages(client, listing)).records
         ids = {loc["iso3"]: loc["id"] for loc in locations if loc.get("iso3")}
         flows = f"{self.base_url()}/v1/fts/flow/custom-search"
         for country in scope.countries:
@@ -35,13 +35,14 @@ class FtsConnector(Connector):
             since = scope.since_for(country)
             first = since.year if since else 2014  # one request per year: from since's year
             for year in range(first, scope.until_year() + 1):
-                params = {"locationid": ids[country], "year": year}
-                shown = redact_url(str(httpx.URL(flows, params=params)))
-                payload = client.get_json(flows, params=params)
-                incoming = expect(self.name, shown, payload, "data.incoming", dict)
-                require_fields(self.name, shown, [incoming], ("fundingTotal",))
-                yield Batch(
-                    "flow-custom-search", shown, [incoming], {"country": country, "year": year}
+                yield PageRequest(
+                    flows,
+                    "flow-custom-search",
+                    {"locationid": ids[country], "year": year},
+                    {"country": country, "year": year},
+                    records_path="data.incoming",
+                    required_fields=("fundingTotal",),
+                    one_record=True,  # a year's totals: one object, not a list
                 )
 
     def normalize(self, batch: Batch, scope: Scope) -> pd.DataFrame:

@@ -8,9 +8,11 @@ from pathlib import Path
 import pandas as pd
 
 from data_sources import settings, sources
-from data_sources.connectors.base import Batch, Connector, Scope, drop_before_since
 from data_sources.formats.hxl import HXLFormatError, parse_hxl_csv
-from data_sources.http import FeedClient, FeedError
+
+from ..client import FeedClient
+from ..errors import FeedError
+from .base import Batch, Connector, Scope, drop_before_since
 
 
 class HxlConnector(Connector):

@@ -1,9 +1,12 @@
-"""The one small interface every live feed implements.
+"""The one small interface every live feed implements, declarative in the manner of singer-sdk.
 
-A connector is declared by a few attributes (name, base-URL setting, credentials it needs,
-licence) and two hooks: `fetch` yields raw pages through the shared `FeedClient`, `normalize`
-turns one page into observation rows (pure: records in, DataFrame out, testable without HTTP).
-The refresh runs them; the store places, validates and keeps revisions.
+A connector is a few attributes — its registry entry, base-URL setting, where the records sit
+in a page (`records_path`) and which fields each must carry (`required_fields`) — plus
+`requests()` (what to ask: URL, params, paginator, per country or city), `auth()` (an
+`httpx.Auth`, feeds/auth.py) and `normalize()` (one page's records to observation rows: pure,
+testable without HTTP). The base sends every page through the shared `FeedClient`, drives the
+paginator (feeds/paging.py) and checks each page's records once. The refresh runs connectors;
+the store places, validates and keeps revisions.
 """
 
 from __future__ import annotations
@@ -15,13 +18,17 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, ClassVar
 
+import httpx
 import pandas as pd
 
 from data_sources import settings
-from data_sources.http import FeedClient
-from data_sources.model.aggregate import event_figures  # noqa: F401 - connectors import it from here
 from data_sources.model.validation import OBSERVATION_COLUMNS, conform
-from data_sources.sources import Source
+
+from ...sources import Source
+from ..checks import records_at
+from ..client import FeedClient
+from ..paging import BasePaginator, SinglePage
+from ..redact import shown_url
 
 PAGE_KEY = "_page_url"  # put on each record by normalize_all: the page it came on
 
@@ -60,6 +67,23 @@ class Batch:
     context: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass
+class PageRequest:
+    """One request a connector wants answered, however many pages long: where, with what,
+    paged how, and what its records are (each None: the connector's class attribute)."""
+
+    url: str
+    dataset: str
+    params: dict[str, Any] = field(default_factory=dict)
+    context: dict[str, Any] = field(default_factory=dict)
+    paginator: BasePaginator = field(default_factory=SinglePage)
+    method: str = "GET"
+    json_body: dict[str, Any] | None = None  # with it, the paginator's params go in the body
+    records_path: str | None = None
+    required_fields: tuple[str, ...] | None = None
+    one_record: bool = False  # `records_path` holds one object, not a list (FTS's totals)
+
+
 class Connector:
     # The feed's registry entry (`sources.py`): its name, title, licence, citation, link and
     # credentials are read from there, never declared here a second time.
@@ -74,6 +98,9 @@ class Connector:
     default_base_url: ClassVar[str]
     covers: ClassVar[str] = ""  # one line for the README and the Data page
     id_field: ClassVar[str | None] = None  # a record's identity in the feed, if it has one
+    records_path: ClassVar[str] = "data"  # dotted path to the list of records in a page
+    required_fields: ClassVar[tuple[str, ...]] = ()  # every record must carry these
+    cache: ClassVar[bool] = True  # False: never answer from, or write to, the disk cache
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -112,8 +139,69 @@ class Connector:
     def missing_settings(self) -> list[str]:
         return [n for n in self.required_settings if not settings.setting(n)]
 
-    def fetch(self, client: FeedClient, scope: Scope) -> Iterator[Batch]:
+    def auth(self, client: FeedClient) -> httpx.Auth | None:
+        """The feed's credentials (feeds/auth.py), made once per fetch; None: no key."""
+        return None
+
+    def requests(self, client: FeedClient, scope: Scope) -> Iterator[PageRequest]:
+        """What to ask the feed for `scope`, one request per country, city or table."""
         raise NotImplementedError
+
+    def fetch(self, client: FeedClient, scope: Scope) -> Iterator[Batch]:
+        """Every page of every request, in order, records checked."""
+        auth = self.auth(client)
+        for request in self.requests(client, scope):
+            yield from self.pages(client, request, auth)
+
+    def pages(
+        self, client: FeedClient, request: PageRequest, auth: httpx.Auth | None = None
+    ) -> Iterator[Batch]:
+        """The pages of one request: its paginator says which next and when to stop (a loop
+        or a runaway is a FeedError); each page's records are checked here, once."""
+        paginator = request.paginator
+        while not paginator.finished:
+            url, paging = paginator.url(request.url), paginator.params()
+            body = request.json_body
+            if body is None:
+                params = {**request.params, **paging}
+            else:
+                params, body = dict(request.params), {**body, **paging}
+            shown = self.shown_url(url, params, auth, request, paging)
+            payload = client.json(
+                request.method,
+                url,
+                params=params or None,
+                json_body=body,
+                auth=auth,
+                cache=self.cache,
+            )
+            self.check_payload(shown, payload)
+            records = records_at(
+                self.name,
+                shown,
+                payload,
+                request.records_path or self.records_path,
+                request.required_fields or self.required_fields,
+                one=request.one_record,
+            )
+            yield Batch(request.dataset, shown, records, request.context)
+            paginator.advance(payload, records, self.name, shown)
+
+    def shown_url(
+        self,
+        url: str,
+        params: dict,
+        auth: httpx.Auth | None,
+        request: PageRequest,
+        paging: dict[str, Any],
+    ) -> str:
+        """The page's URL as stored and shown: a query key where the feed expects it (masked),
+        every secret scrubbed."""
+        shown_auth = auth.shown_params() if hasattr(auth, "shown_params") else {}
+        return shown_url(url, {**shown_auth, **params})
+
+    def check_payload(self, shown: str, payload: Any) -> None:
+        """A hook for a feed that reports failure inside a 200 answer (DTM's isSuccess)."""
 
     def normalize(self, batch: Batch, scope: Scope) -> pd.DataFrame:
         raise NotImplementedError

@@ -9,14 +9,19 @@ November 2025). Reports are searched by the city's name within its country, page
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pandas as pd
 
-from data_sources import settings, sources
-from data_sources.connectors.base import Batch, Connector, Scope
-from data_sources.http import FeedClient, FeedError, expect, redact_url, require_fields
+from data_sources import sources
 from data_sources.model.places import gazetteer
+
+from ..auth import QueryKeyAuth
+from ..client import FeedClient
+from ..errors import FeedError
+from ..paging import OffsetPaginator
+from .base import Batch, Connector, PageRequest, Scope
 
 PAGE = 1000
 
@@ -28,7 +33,13 @@ class ReliefwebConnector(Connector):
     id_field = "id"
     covers = "reports published per city and week (metric 'reports'), with report links"
 
-    def fetch(self, client: FeedClient, scope: Scope) -> Iterator[Batch]:
+    records_path = "data"
+    required_fields = ("id", "fields")
+
+    def auth(self, client: FeedClient) -> httpx.Auth:
+        return QueryKeyAuth("appname", "RELIEFWEB_APPNAME")
+
+    def requests(self, client: FeedClient, scope: Scope) -> Iterator[PageRequest]:
         if not scope.cities:
             raise FeedError(
                 self.name,
@@ -36,7 +47,6 @@ class ReliefwebConnector(Connector):
                 "needs at least one city (--city): reports are counted per city name",
             )
         url = f"{self.base_url()}/v2/reports"
-        params = {"appname": settings.setting("RELIEFWEB_APPNAME") or ""}
         gaz = gazetteer()
         for city in scope.cities:
             match = gaz.find_city(city)
@@ -49,48 +59,35 @@ class ReliefwebConnector(Connector):
             ]
             if country:
                 conditions.append({"field": "primary_country.iso3", "value": country.lower()})
-            offset = 0
-            while True:
-                body = {
-                    "query": {"value": f'"{city}"', "fields": ["title", "body"]},
-                    "filter": {"operator": "AND", "conditions": conditions},
-                    "fields": {"include": ["title", "url", "date.created"]},
-                    "sort": ["date.created:asc"],
-                    "limit": PAGE,
-                    "offset": offset,
-                }
-                shown = (
-                    redact_url(str(httpx.URL(url, params=params)))
-                    + f" (query '{city}', offset {offset})"
-                )
-                payload = client.json("POST", url, params=params, json_body=body)
-                records = expect(self.name, shown, payload, "data", list)
-                require_fields(self.name, shown, records, ("id", "fields"))
-                yield Batch("reports", shown, records, {"city": city, "country": country})
-                if len(records) < PAGE:
-                    break
-                offset += PAGE
+            body = {
+                "query": {"value": f'"{city}"', "fields": ["title", "body"]},
+                "filter": {"operator": "AND", "conditions": conditions},
+                "fields": {"include": ["title", "url", "date.created"]},
+                "sort": ["date.created:asc"],
+            }
+            yield PageRequest(
+                url,
+                "reports",
+                context={"city": city, "country": country},
+                paginator=OffsetPaginator(PAGE),
+                method="POST",
+                json_body=body,
+            )
+
+    def shown_url(
+        self,
+        url: str,
+        params: dict,
+        auth: httpx.Auth | None,
+        request: PageRequest,
+        paging: dict[str, Any],
+    ) -> str:
+        """A search is a POST: the query and offset, which the URL lacks, said after it."""
+        shown = super().shown_url(url, params, auth, request, paging)
+        return shown + f" (query '{request.context['city']}', offset {paging['offset']})"
 
     def normalize(self, batch: Batch, scope: Scope) -> pd.DataFrame:
-        rows, bad = [], []
-        for rec in batch.records:
-            fields = rec["fields"] if isinstance(rec["fields"], dict) else {}
-            dates = fields.get("date") if isinstance(fields.get("date"), dict) else {}
-            # when ReliefWeb posted it; else when its publisher did (v1 answers carry only
-            # `original` when asked for it)
-            created = dates.get("created") or dates.get("original")
-            title = str(fields.get("title", ""))
-            link = str(fields.get("url") or fields.get("url_alias") or "")
-            day = pd.to_datetime(str(created)[:10], errors="coerce") if created else pd.NaT
-            if pd.isna(day):
-                why = (
-                    f"report {rec.get('id')} has no date (fields.date.created)"
-                    if not created
-                    else f"report {rec.get('id')} has an unreadable date '{created}'"
-                )
-                bad.append({"id": rec.get("id"), "title": title, "url": link, "reason": why})
-                continue
-            rows.append({"id": rec["id"], "title": title, "url": link, "created": str(created)})
+        rows, bad = _read_reports(batch.records)
         if bad:  # one bad report is a reject with its reason; the others still count
             refused = pd.DataFrame(bad)
             self.reject(
@@ -130,10 +127,9 @@ class ReliefwebConnector(Connector):
                     "row_ref": f"{batch.url} week {week.start_time.date()}",
                 }
             )
-        frame = pd.DataFrame(out)
         return self.rows(
             batch,
-            frame,
+            pd.DataFrame(out),
             metric="reports",
             unit="reports",
             qualifier="",
@@ -142,3 +138,28 @@ class ReliefwebConnector(Connector):
             country_iso3=batch.context.get("country", ""),
             source_url=f"https://reliefweb.int/updates?search={batch.context['city']}",
         )
+
+
+def _read_reports(records: list[dict]) -> tuple[list[dict], list[dict]]:
+    """Each report's id, title, link and date; a report without a readable date apart, with
+    the reason (a reject: the other reports still count)."""
+    rows, bad = [], []
+    for rec in records:
+        fields = rec["fields"] if isinstance(rec["fields"], dict) else {}
+        dates = fields.get("date") if isinstance(fields.get("date"), dict) else {}
+        # when ReliefWeb posted it; else when its publisher did (v1 answers carry only
+        # `original` when asked for it)
+        created = dates.get("created") or dates.get("original")
+        title = str(fields.get("title", ""))
+        link = str(fields.get("url") or fields.get("url_alias") or "")
+        day = pd.to_datetime(str(created)[:10], errors="coerce") if created else pd.NaT
+        if pd.isna(day):
+            why = (
+                f"report {rec.get('id')} has no date (fields.date.created)"
+                if not created
+                else f"report {rec.get('id')} has an unreadable date '{created}'"
+            )
+            bad.append({"id": rec.get("id"), "title": title, "url": link, "reason": why})
+            continue
+        rows.append({"id": rec["id"], "title": title, "url": link, "created": str(created)})
+    return rows, bad

@@ -18,11 +18,15 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+import httpx
 import pandas as pd
 
-from data_sources import settings, sources
-from data_sources.connectors.base import PAGE_KEY, Batch, Connector, Scope, numeric
-from data_sources.http import FeedClient, offset_pages, require_fields
+from data_sources import sources
+
+from ..auth import QueryKeyAuth
+from ..client import FeedClient
+from ..paging import OffsetPaginator
+from .base import PAGE_KEY, Batch, Connector, PageRequest, Scope, numeric
 
 PAGE = 10_000
 
@@ -119,28 +123,33 @@ class HapiConnector(Connector):
         "by month), WFP market prices, baseline population"
     )
 
-    def fetch(self, client: FeedClient, scope: Scope) -> Iterator[Batch]:
-        app = settings.setting("HAPI_APP_IDENTIFIER")
+    records_path = "data"
+
+    def auth(self, client: FeedClient) -> httpx.Auth:
+        return QueryKeyAuth("app_identifier", "HAPI_APP_IDENTIFIER")
+
+    def requests(self, client: FeedClient, scope: Scope) -> Iterator[PageRequest]:
         for theme in THEMES.values():
             url = f"{self.base_url()}/api/v2/{theme.route}"
             for country in scope.countries:
                 for level in theme.admin_levels:
                     params = {
-                        "app_identifier": app,
                         "location_code": country,
                         "admin_level": level,
                         "output_format": "json",
                     }
                     if theme.dated and scope.since_for(country):
                         params["start_date"] = scope.since_iso(country=country)
-                    for shown, records in offset_pages(
-                        client, url, params, records_key="data", limit=PAGE
-                    ):
-                        require_fields(self.name, shown, records, theme.fields)
-                        # the request fixes country and admin level: rows of one request
-                        # share them, and each row's link is the page it came on
-                        context = {"country": country, "admin_level": level}
-                        yield Batch(theme.dataset, shown, records, context)
+                    # the request fixes country and admin level: rows of one request share
+                    # them, and each row's link is the page it came on
+                    yield PageRequest(
+                        url,
+                        theme.dataset,
+                        params,
+                        {"country": country, "admin_level": level},
+                        OffsetPaginator(PAGE),
+                        required_fields=theme.fields,
+                    )
 
     def normalize(self, batch: Batch, scope: Scope) -> pd.DataFrame:
         df = pd.DataFrame.from_records(batch.records)
@@ -249,16 +258,8 @@ class HapiConnector(Connector):
                 keep &= (
                     df[breakdown].fillna("").astype(str).str.casefold().isin(["", "all", "total"])
                 )
-        self.skip("humanitarian needs: not intersectoral people in need in total", (~keep).sum())
-        return self.rows(
-            batch,
-            place[keep].assign(
-                metric="people_in_need",
-                qualifier="",
-                unit="people",
-                value=numeric(df.loc[keep, "population"]),
-            ),
-        )
+        reason = "humanitarian needs: not intersectoral people in need in total"
+        return self._people_in_total(batch, df, place, keep, "people_in_need", reason)
 
     def _conflict_events(self, batch: Batch, df: pd.DataFrame, place: pd.DataFrame) -> pd.DataFrame:
         kind = df["event_type"].fillna("").astype(str).str.replace("_", " ")
@@ -305,11 +306,26 @@ class HapiConnector(Connector):
         keep = (df["gender"].astype(str).str.casefold() == "all") & (
             df["age_range"].astype(str).str.casefold() == "all"
         )
-        self.skip("baseline population: a sex or age breakdown", (~keep).sum())
+        reason = "baseline population: a sex or age breakdown"
+        return self._people_in_total(batch, df, place, keep, "population", reason)
+
+    def _people_in_total(
+        self,
+        batch: Batch,
+        df: pd.DataFrame,
+        place: pd.DataFrame,
+        keep: pd.Series,
+        metric: str,
+        skip_reason: str,
+    ) -> pd.DataFrame:
+        """A count of people (`population`) per row, kept where `keep` says the row is the
+        total; the other rows (a breakdown) skipped with `skip_reason`, so the summary adds
+        up. The one shape of HAPI's needs and population tables."""
+        self.skip(skip_reason, (~keep).sum())
         return self.rows(
             batch,
             place[keep].assign(
-                metric="population",
+                metric=metric,
                 qualifier="",
                 unit="people",
                 value=numeric(df.loc[keep, "population"]),

@@ -1,8 +1,8 @@
 """UCDP Georeferenced Event Dataset (GED) API: events with best, low and high death counts.
 
 Token in the `x-ucdp-access-token` header (setting UCDP_ACCESS_TOKEN); `pagesize`/`page`
-paging with `NextPageUrl`. Records become figures in `formats.ucdp.ged_figures` (shared with
-`import` of UCDP's CSV files): deaths best/low/high, civilian deaths and one event each, by type
+paging with `NextPageUrl` (a link seen twice is an error, not a loop). Records become figures
+in `formats.ucdp.ged_figures` (shared with `import` of UCDP's CSV files): deaths best/low/high, civilian deaths and one event each, by type
 of violence, each reported location its own site; the store adds up the events at one site over
 the same dates (aggregate.py), so that two events never compete for one figure.
 """
@@ -15,10 +15,14 @@ import httpx
 import pandas as pd
 
 from data_sources import settings, sources
-from data_sources.connectors.base import Batch, Connector, Scope
 from data_sources.formats.ucdp import ged_figures
-from data_sources.http import FeedClient, FeedError, expect, redact_url, require_fields
 from data_sources.model.countries import ucdp_country_id
+
+from ..auth import HeaderKeyAuth
+from ..client import FeedClient
+from ..errors import FeedError
+from ..paging import NextLinkPaginator
+from .base import Batch, Connector, PageRequest, Scope
 
 PAGE = 1000
 FIELDS = (
@@ -41,6 +45,8 @@ class UcdpConnector(Connector):
     base_url_setting = "UCDP_BASE_URL"
     default_base_url = "https://ucdpapi.pcr.uu.se"
     id_field = "id"
+    records_path = "Result"
+    required_fields = FIELDS
     covers = (
         "conflict deaths per event location (best, low, high), civilian deaths, "
         "number of events; placed by coordinates"
@@ -49,8 +55,12 @@ class UcdpConnector(Connector):
     def version(self) -> str:
         return settings.setting("UCDP_VERSION", "25.1") or "25.1"
 
-    def fetch(self, client: FeedClient, scope: Scope) -> Iterator[Batch]:
-        headers = {"x-ucdp-access-token": settings.setting("UCDP_ACCESS_TOKEN") or ""}
+    def auth(self, client: FeedClient) -> httpx.Auth:
+        return HeaderKeyAuth("x-ucdp-access-token", "UCDP_ACCESS_TOKEN")
+
+    def requests(self, client: FeedClient, scope: Scope) -> Iterator[PageRequest]:
+        url = f"{self.base_url()}/api/gedevents/{self.version()}"
+        size = int(settings.number("UCDP_PAGE_SIZE", PAGE))
         for country in scope.countries:
             country_id = ucdp_country_id(country)  # UCDP filters by it, not by ISO3
             if country_id is None:
@@ -59,31 +69,15 @@ class UcdpConnector(Connector):
                     self.base_url(),
                     f"UCDP codes no country {country} (its country ids: ucdp_countries.csv)",
                 )
-            url = f"{self.base_url()}/api/gedevents/{self.version()}"
-            size = int(settings.number("UCDP_PAGE_SIZE", PAGE))
-            params: dict | None = {
+            first = {
                 "pagesize": size,
                 "page": 0,
                 "Country": country_id,
                 "StartDate": scope.since_iso("1989-01-01", country),
             }
-            seen: set[str] = set()
-            while url:
-                shown = redact_url(str(httpx.URL(url, params=params or {})))
-                payload = client.get_json(url, params=params, headers=headers)
-                records = expect(self.name, shown, payload, "Result", list)
-                require_fields(self.name, shown, records, FIELDS)
-                yield Batch("gedevents", shown, records, {"country": country})
-                next_url = payload.get("NextPageUrl") or ""
-                if not next_url or next_url in seen or not records:
-                    break  # next country
-                seen.add(next_url)
-                # follow the server's link, but on our base URL (a mirror or the replay server)
-                url, params = self._rebase(next_url), None
-
-    def _rebase(self, link: str) -> str:
-        parts = httpx.URL(link)
-        return str(httpx.URL(self.base_url()).copy_with(path=parts.path, query=parts.query))
+            # follow the server's link, but on our base URL (a mirror or the replay server)
+            paginator = NextLinkPaginator("NextPageUrl", first, rebase=self.base_url())
+            yield PageRequest(url, "gedevents", context={"country": country}, paginator=paginator)
 
     def normalize(self, batch: Batch, scope: Scope) -> pd.DataFrame:
         df = pd.DataFrame.from_records(batch.records)

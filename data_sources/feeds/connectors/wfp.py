@@ -12,9 +12,11 @@ from collections.abc import Iterator
 import pandas as pd
 
 from data_sources import sources
-from data_sources.connectors.base import Batch, Connector, Scope, drop_before_since
 from data_sources.formats.hxl import HXLFormatError, parse_hxl_csv
-from data_sources.http import FeedClient, FeedError, expect, require_fields
+
+from ..client import FeedClient
+from ..errors import FeedError
+from .base import Batch, Connector, PageRequest, Scope, drop_before_since
 
 # HDX names the WFP datasets after its own country names.
 HDX_COUNTRY_SLUG = {
@@ -46,19 +48,22 @@ class WfpConnector(Connector):
     default_base_url = "https://data.humdata.org"
     covers = "market prices per commodity, local currency and USD, monthly; placed by coordinates"
 
+    records_path = "result.resources"
+    required_fields = ("name", "url")
+
     def fetch(self, client: FeedClient, scope: Scope) -> Iterator[Batch]:
+        """Per country: the dataset's resource list (one JSON page), then its CSV file."""
         for country in scope.countries:
             slug = HDX_COUNTRY_SLUG.get(country, country.lower())
             url = f"{self.base_url()}/api/3/action/package_show"
+            listing = PageRequest(url, "package", {"id": f"wfp-food-prices-for-{slug}"})
             try:
-                payload = client.get_json(url, params={"id": f"wfp-food-prices-for-{slug}"})
+                resources = next(self.pages(client, listing)).records
             except FeedError as exc:
                 if exc.status != 404:
                     raise
                 self.notes.append(f"HDX has no WFP price dataset for {country}")
                 continue
-            resources = expect(self.name, url, payload, "result.resources", list)
-            require_fields(self.name, url, resources, ("name", "url"))
             wanted = f"wfp_food_prices_{country.lower()}.csv"
             match = [
                 r
@@ -74,8 +79,7 @@ class WfpConnector(Connector):
                     + ")",
                     field="result.resources",
                 )
-            csv_url = self._local(match[0]["url"])
-            response = client.get_text(csv_url)
+            response = client.get_text(self._local(match[0]["url"]))
             yield Batch(
                 "prices", response.url, [response.text()], {"country": country, "name": wanted}
             )
