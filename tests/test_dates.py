@@ -177,3 +177,17 @@ def test_figures_with_mixed_time_zones_are_validated_on_their_utc_day():
     good, rejected = validate(rows.assign(period_end=rows["period_start"]))
     assert good["period_start"].dt.strftime("%Y-%m-%d").tolist() == ["2017-01-08", "2017-01-08"]
     assert rejected["reason"].tolist() == ["unreadable period start '08/01/2017 garbage'"]
+
+
+def test_a_value_that_is_no_day_is_kept_as_sent_for_its_reject_reason():
+    """A normalizer's period keeps what the feed sent when it is no ISO day, so validation's
+    reject quotes it; a real day is the calendar day (an offset counts on its UTC day)."""
+    from data_sources.model.dates import days_or_text
+
+    sent = pd.Series(["2016-11-30T23:30:00-05:00", "30/11/2016", None, "2023-01-01T00:00:00"])
+    assert days_or_text(sent).tolist() == [
+        "2016-12-01",
+        "not an ISO date: 30/11/2016",
+        "not an ISO date: ",
+        "2023-01-01",
+    ]

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from data_sources.feeds import USER_AGENT, FeedClient, FeedError, HttpConfig, redact, redact_url
+from data_sources.feeds import USER_AGENT, FeedClient, FeedError, HttpConfig
+from data_sources.redact import redact, redact_url
 
 PATH = "/population/v1/population/"
 

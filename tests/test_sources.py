@@ -15,10 +15,11 @@ import pytest
 import sqlalchemy as sa
 
 from data_sources import settings, sources
-from data_sources.feeds import FeedError, redact, redact_url
+from data_sources.feeds import FeedError
 from data_sources.feeds.connectors import CONNECTORS, Connector
 from data_sources.formats import export
 from data_sources.formats.hxl import parse_hxl_csv
+from data_sources.redact import redact, redact_url
 from data_sources.snapshot import MANIFEST, SNAPSHOT_DIR, sources_md
 from data_sources.store.ingest import ingest
 

@@ -73,7 +73,7 @@ def html(text: object, limit: int | None = None) -> str:
 
 def link(url: object) -> str | None:
     """A URL for a dataframe link column: http(s) only, credentials removed; else None."""
-    from data_sources.feeds import redact_url
+    from data_sources.redact import redact_url
 
     text = plain(url).strip()
     if not re.match(r"(?i)https?://", text):

@@ -19,9 +19,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from data_sources.feeds import redact
 from data_sources.feeds.connectors import CONNECTORS
 from data_sources.feeds.refresh import RefreshJob, configured_sources, default_scope, describe_run
+from data_sources.redact import redact
 from data_sources.store import lock
 from views import access, common
 

@@ -15,10 +15,10 @@ from typing import Any
 
 import httpx
 
-from .. import settings
-from .checks import expect
-from .errors import FeedError
-from .redact import add_issued_secret
+from data_sources import settings
+from data_sources.feeds.checks import expect
+from data_sources.feeds.errors import FeedError
+from data_sources.redact import add_issued_secret
 
 
 class HeaderKeyAuth(httpx.Auth):

@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 
-from .redact import redact_url
+from data_sources.redact import redact_url
 
 
 @dataclass

@@ -9,10 +9,10 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from .errors import FeedError, snippet
+from data_sources.feeds.errors import FeedError, snippet
 
 if TYPE_CHECKING:
-    from .client import Response
+    from data_sources.feeds.client import Response
 
 
 def _is_html(body: bytes) -> bool:

@@ -20,11 +20,11 @@ from urllib.parse import urlsplit
 import httpx
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 
-from .. import settings
-from .cache import ResponseCache
-from .checks import check_csv, decode_json
-from .errors import FeedError, snippet
-from .redact import shown_url
+from data_sources import settings
+from data_sources.feeds.cache import ResponseCache
+from data_sources.feeds.checks import check_csv, decode_json
+from data_sources.feeds.errors import FeedError, snippet
+from data_sources.redact import shown_url
 
 USER_AGENT = (
     "SituationRoom/0.2 (humanitarian situation dashboard; +https://github.com/situation-room)"

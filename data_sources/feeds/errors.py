@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from .redact import redact, redact_url
+from data_sources.redact import redact, redact_url
 
 
 class FeedError(Exception):

@@ -16,8 +16,8 @@ from typing import Any
 
 import httpx
 
-from .. import settings
-from .errors import FeedError
+from data_sources import settings
+from data_sources.feeds.errors import FeedError
 
 DEFAULT_MAX_PAGES = 10_000
 

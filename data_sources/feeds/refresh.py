@@ -26,10 +26,11 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 
 from data_sources import settings
-from data_sources.feeds import FeedClient, FeedError, Stats, redact
+from data_sources.feeds import FeedClient, FeedError, Stats
 from data_sources.feeds.connectors import CONNECTORS, Connector, Scope
 from data_sources.model.places import gazetteer
 from data_sources.model.validation import empty_observations
+from data_sources.redact import redact
 from data_sources.store.fetches import IngestResult, close_interrupted, log_failed_fetch
 from data_sources.store.ingest import ingest
 from data_sources.store.lock import DbLock, LockHeld

@@ -18,7 +18,7 @@ from datetime import datetime
 import pandas as pd
 
 from data_sources import sources
-from data_sources.feeds import redact_url
+from data_sources.redact import redact_url
 from data_sources.store.changes import CHANGE_COLUMNS
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from data_sources.model.aggregate import event_figures, event_places
-from data_sources.model.dates import calendar_days
+from data_sources.model.dates import days_or_text
 from data_sources.model.places import gazetteer
 from data_sources.model.validation import conform
 
@@ -49,9 +49,7 @@ def ged_figures(df: pd.DataFrame, url: str, country_iso3: str = "") -> pd.DataFr
         names = text("country")
         codes = {n: gazetteer().country(n) or n for n in names.unique()}
         country = names.map(codes)
-    day = calendar_days(df["date_start"])
-    # a date that is no ISO day is rejected by validation with the text as UCDP sent it
-    day = day.where(day.notna(), "not an ISO date: " + text("date_start"))
+    day = days_or_text(df["date_start"])  # no ISO day: rejected, quoting what UCDP sent
     # UCDP dates an event by its earliest and latest possible day; it is counted on its
     # earliest, as UCDP's monthly sums count it (Aleppo's 459 deaths of 15 November -
     # 12 December 2016 are November's), so that a month on any page is UCDP's month and an

@@ -45,6 +45,14 @@ def calendar_days(values: pd.Series) -> pd.Series:
     return pd.Series(out, index=values.index, dtype=object)
 
 
+def days_or_text(values: pd.Series) -> pd.Series:
+    """`calendar_days`, keeping a value that is no ISO date as the source sent it, so that
+    validation rejects that row quoting it (a normalizer's `period_start`)."""
+    days = calendar_days(values)
+    sent = values.astype(object).where(values.notna(), "").astype(str)
+    return days.where(days.notna(), "not an ISO date: " + sent)
+
+
 def calendar_days64(values) -> np.ndarray:
     """`calendar_days` as numpy days (NaT where no day), for readers of many stored dates:
     each distinct value is parsed once, then spread by index (1M stored dates of 3,000

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from data_sources.feeds import redact_url
+from data_sources.redact import redact_url
 from data_sources.store.tables import fetch_log, locks, meta
 
 

@@ -20,11 +20,11 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from data_sources.feeds import redact_url
 from data_sources.model.aggregate import add_up_events, summable
 from data_sources.model.dates import calendar_day
 from data_sources.model.places import Gazetteer, gazetteer
 from data_sources.model.validation import validate
+from data_sources.redact import redact_url
 from data_sources.store.fetches import (
     IngestResult,
     _now,

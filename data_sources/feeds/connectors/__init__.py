@@ -7,7 +7,7 @@ from data_sources.feeds.connectors.base import Batch, Connector, Scope
 from data_sources.feeds.connectors.dtm import DtmConnector
 from data_sources.feeds.connectors.fts import FtsConnector
 from data_sources.feeds.connectors.hapi import HapiConnector
-from data_sources.feeds.connectors.hxl import HxlConnector
+from data_sources.feeds.connectors.hxl_urls import HxlConnector
 from data_sources.feeds.connectors.reliefweb import ReliefwebConnector
 from data_sources.feeds.connectors.ucdp import UcdpConnector
 from data_sources.feeds.connectors.unhcr import UnhcrConnector

@@ -16,14 +16,14 @@ import httpx
 import pandas as pd
 
 from data_sources import sources
+from data_sources.feeds.auth import OAuthPasswordAuth
+from data_sources.feeds.client import FeedClient
+from data_sources.feeds.connectors.base import Batch, Connector, PageRequest, Scope
+from data_sources.feeds.errors import FeedError
+from data_sources.feeds.paging import PageNumberPaginator
 from data_sources.model.aggregate import event_figures, event_places
 from data_sources.model.countries import iso_numeric
-
-from ..auth import OAuthPasswordAuth
-from ..client import FeedClient
-from ..errors import FeedError
-from ..paging import PageNumberPaginator
-from .base import Batch, Connector, PageRequest, Scope
+from data_sources.model.dates import days_or_text
 
 PAGE = 5000
 FIELDS = (
@@ -95,7 +95,7 @@ class AcledConnector(Connector):
             admin2=df.get("admin2", ""),
             country_iso3=batch.context.get("country", ""),
             place_kind="city",
-            day=df["event_date"].astype(str).str[:10],
+            day=days_or_text(df["event_date"]),
             qualifier=df["event_type"].fillna("").astype(str),
         )
         one = pd.Series(1, index=df.index)

@@ -22,13 +22,12 @@ import httpx
 import pandas as pd
 
 from data_sources import settings
+from data_sources.feeds.checks import records_at
+from data_sources.feeds.client import FeedClient
+from data_sources.feeds.paging import BasePaginator, SinglePage
 from data_sources.model.validation import OBSERVATION_COLUMNS, conform
-
-from ...sources import Source
-from ..checks import records_at
-from ..client import FeedClient
-from ..paging import BasePaginator, SinglePage
-from ..redact import shown_url
+from data_sources.redact import shown_url
+from data_sources.sources import Source
 
 PAGE_KEY = "_page_url"  # put on each record by normalize_all: the page it came on
 

@@ -17,11 +17,11 @@ import httpx
 import pandas as pd
 
 from data_sources import sources
-
-from ..auth import HeaderKeyAuth
-from ..client import FeedClient
-from ..errors import FeedError
-from .base import Batch, Connector, PageRequest, Scope, numeric
+from data_sources.feeds.auth import HeaderKeyAuth
+from data_sources.feeds.client import FeedClient
+from data_sources.feeds.connectors.base import Batch, Connector, PageRequest, Scope, numeric
+from data_sources.feeds.errors import FeedError
+from data_sources.model.dates import days_or_text
 
 COMMON = ("admin0Pcode", "numPresentIdpInd", "reportingDate", "roundNumber")
 LEVELS = {  # route -> fields that level must carry
@@ -77,7 +77,7 @@ class DtmConnector(Connector):
             known = ~values.str.strip().str.casefold().isin(MISSING)
             parts.append((label + ": " + values).where(known, ""))
         qualifier = (parts[0] + "; " + parts[1]).str.strip("; ")
-        day = df["reportingDate"].astype(str).str[:10]
+        day = days_or_text(df["reportingDate"])
         if batch.dataset.endswith("admin1"):  # a governorate: a region of its own, not a city
             kind, raw = "region", df["admin1Name"] + ", " + df["admin0Name"]
             admin2, pcode = "", df["admin1Pcode"]

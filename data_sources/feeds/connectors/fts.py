@@ -11,10 +11,9 @@ from collections.abc import Iterator
 import pandas as pd
 
 from data_sources import sources
-
-from ..client import FeedClient
-from ..errors import FeedError
-from .base import Batch, Connector, PageRequest, Scope, numeric
+from data_sources.feeds.client import FeedClient
+from data_sources.feeds.connectors.base import Batch, Connector, PageRequest, Scope, numeric
+from data_sources.feeds.errors import FeedError
 
 
 class FtsConnector(Connector):

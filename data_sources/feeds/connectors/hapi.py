@@ -22,11 +22,18 @@ import httpx
 import pandas as pd
 
 from data_sources import sources
-
-from ..auth import QueryKeyAuth
-from ..client import FeedClient
-from ..paging import OffsetPaginator
-from .base import PAGE_KEY, Batch, Connector, PageRequest, Scope, numeric
+from data_sources.feeds.auth import QueryKeyAuth
+from data_sources.feeds.client import FeedClient
+from data_sources.feeds.connectors.base import (
+    PAGE_KEY,
+    Batch,
+    Connector,
+    PageRequest,
+    Scope,
+    numeric,
+)
+from data_sources.feeds.paging import OffsetPaginator
+from data_sources.model.dates import days_or_text
 
 PAGE = 10_000
 
@@ -181,12 +188,11 @@ class HapiConnector(Connector):
                 "admin1": admin1,
                 "admin2": admin2,
                 "pcode": df.get("admin2_code", blank).fillna("").where(~country_level, ""),
-                "period_start": df["reference_period_start"].astype(str).str[:10],
+                "period_start": days_or_text(df["reference_period_start"]),
                 # an open-ended reference period (baseline population) is a figure at its start
-                "period_end": df["reference_period_end"]
-                .fillna(df["reference_period_start"])
-                .astype(str)
-                .str[:10],
+                "period_end": days_or_text(
+                    df["reference_period_end"].fillna(df["reference_period_start"])
+                ),
                 "row_ref": df["row_ref"],
                 "source_url": df["source_url"],
                 "quote": self._flags(df),

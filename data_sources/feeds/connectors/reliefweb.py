@@ -15,13 +15,13 @@ import httpx
 import pandas as pd
 
 from data_sources import sources
+from data_sources.feeds.auth import QueryKeyAuth
+from data_sources.feeds.client import FeedClient
+from data_sources.feeds.connectors.base import Batch, Connector, PageRequest, Scope
+from data_sources.feeds.errors import FeedError
+from data_sources.feeds.paging import OffsetPaginator
+from data_sources.model.dates import calendar_day, calendar_days
 from data_sources.model.places import gazetteer
-
-from ..auth import QueryKeyAuth
-from ..client import FeedClient
-from ..errors import FeedError
-from ..paging import OffsetPaginator
-from .base import Batch, Connector, PageRequest, Scope
 
 PAGE = 1000
 
@@ -111,7 +111,7 @@ class ReliefwebConnector(Connector):
         )
         if reports.empty:
             return self.rows(batch, pd.DataFrame())
-        day = pd.to_datetime(reports["created"].str[:10], errors="coerce")
+        day = pd.to_datetime(calendar_days(reports["created"]), errors="coerce")
         reports["week"] = day.dt.to_period("W-SUN")
         out = []
         for week, part in reports.groupby("week"):
@@ -152,7 +152,7 @@ def _read_reports(records: list[dict]) -> tuple[list[dict], list[dict]]:
         created = dates.get("created") or dates.get("original")
         title = str(fields.get("title", ""))
         link = str(fields.get("url") or fields.get("url_alias") or "")
-        day = pd.to_datetime(str(created)[:10], errors="coerce") if created else pd.NaT
+        day = pd.Timestamp(calendar_day(created)) if created and calendar_day(created) else pd.NaT
         if pd.isna(day):
             why = (
                 f"report {rec.get('id')} has no date (fields.date.created)"

@@ -15,14 +15,13 @@ import httpx
 import pandas as pd
 
 from data_sources import settings, sources
+from data_sources.feeds.auth import HeaderKeyAuth
+from data_sources.feeds.client import FeedClient
+from data_sources.feeds.connectors.base import Batch, Connector, PageRequest, Scope
+from data_sources.feeds.errors import FeedError
+from data_sources.feeds.paging import NextLinkPaginator
 from data_sources.formats.ucdp import ged_figures
 from data_sources.model.countries import ucdp_country_id
-
-from ..auth import HeaderKeyAuth
-from ..client import FeedClient
-from ..errors import FeedError
-from ..paging import NextLinkPaginator
-from .base import Batch, Connector, PageRequest, Scope
 
 PAGE = 1000
 FIELDS = (

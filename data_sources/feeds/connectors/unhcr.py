@@ -11,11 +11,10 @@ from collections.abc import Iterator
 import pandas as pd
 
 from data_sources import sources
+from data_sources.feeds.client import FeedClient
+from data_sources.feeds.connectors.base import Batch, Connector, PageRequest, Scope
+from data_sources.feeds.paging import PageNumberPaginator
 from data_sources.formats.unhcr import parse_unhcr_population
-
-from ..client import FeedClient
-from ..paging import PageNumberPaginator
-from .base import Batch, Connector, PageRequest, Scope
 
 PAGE = 10_000
 FIELDS = ("year", "coo_iso", "coa_iso", "coa_name", "refugees", "idps")

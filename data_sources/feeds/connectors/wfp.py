@@ -12,11 +12,16 @@ from collections.abc import Iterator
 import pandas as pd
 
 from data_sources import sources
+from data_sources.feeds.client import FeedClient
+from data_sources.feeds.connectors.base import (
+    Batch,
+    Connector,
+    PageRequest,
+    Scope,
+    drop_before_since,
+)
+from data_sources.feeds.errors import FeedError
 from data_sources.formats.hxl import HXLFormatError, parse_hxl_csv
-
-from ..client import FeedClient
-from ..errors import FeedError
-from .base import Batch, Connector, PageRequest, Scope, drop_before_since
 
 # HDX names the WFP datasets after its own country names.
 HDX_COUNTRY_SLUG = {

@@ -1,4 +1,5 @@
-"""Secrets out of every text a person or the store sees: URLs, log lines, error messages.
+"""Secrets out of every text a person or the store sees: URLs, log lines, error messages (used by
+every layer: feeds, the store's fetch log, exports and pages).
 
 Configured secrets (the registry's secret settings, passwords inside configured URLs and
 DATABASE_URL), tokens a feed issues at run time (ACLED's OAuth), user-info in URLs and key
@@ -12,7 +13,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import httpx
 
-from .. import settings, sources
+from data_sources import settings, sources
 
 # Query parameters that carry a secret whatever the feed; each source adds its own
 # in the registry (`sources.py`), read at every redaction (`sensitive_params`).

@@ -8,11 +8,10 @@ from pathlib import Path
 import pandas as pd
 
 from data_sources import settings, sources
+from data_sources.feeds.client import FeedClient
+from data_sources.feeds.connectors.base import Batch, Connector, Scope, drop_before_since
+from data_sources.feeds.errors import FeedError
 from data_sources.formats.hxl import HXLFormatError, parse_hxl_csv
-
-from ..client import FeedClient
-from ..errors import FeedError
-from .base import Batch, Connector, Scope, drop_before_since
 
 
 class HxlConnector(Connector):
