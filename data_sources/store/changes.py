@@ -156,20 +156,24 @@ def changes(engine: Engine, since: datetime, until: datetime | None = None) -> p
     return out[CHANGE_COLUMNS].reset_index(drop=True)
 
 
+def _in_window(engine: Engine, since: datetime, until: datetime | None) -> sa.ColumnElement:
+    """A revision stored, or a figure withdrawn, after `since` and up to `until` (None: now)."""
+    o = observations.c
+    after_since = sa.or_(o.retrieved_at > bind(engine, since), o.withdrawn_at > bind(engine, since))
+    if until is None:
+        return after_since
+    at = bind(engine, until)
+    return sa.and_(
+        after_since,
+        sa.or_(o.retrieved_at <= at, sa.and_(o.withdrawn_at.is_not(None), o.withdrawn_at <= at)),
+    )
+
+
 def _touched(engine: Engine, since: datetime, until: datetime | None) -> pd.DataFrame:
     """The keys of the figures a revision or a withdrawal touched after `since` up to
     `until` (None: now)."""
     o = observations.c
-    after_since = sa.or_(o.retrieved_at > bind(engine, since), o.withdrawn_at > bind(engine, since))
-    window = after_since
-    if until is not None:
-        at = bind(engine, until)
-        window = sa.and_(
-            after_since,
-            sa.or_(
-                o.retrieved_at <= at, sa.and_(o.withdrawn_at.is_not(None), o.withdrawn_at <= at)
-            ),
-        )
+    window = _in_window(engine, since, until)
     return _dated(
         _frame(engine, sa.select(o.series_id, o.period_start, o.period_end).where(window))
     ).drop_duplicates()
@@ -351,16 +355,7 @@ def _classified(engine: Engine, since: datetime, until: datetime | None):
     """`changes` in SQL, as a subquery: every figure touched in the window, joined to what was
     shown at `since` (old) and at `until` (new), kept when added, withdrawn or moved."""
     o = observations.c
-    after_since = sa.or_(o.retrieved_at > bind(engine, since), o.withdrawn_at > bind(engine, since))
-    window = after_since
-    if until is not None:
-        at = bind(engine, until)
-        window = sa.and_(
-            after_since,
-            sa.or_(
-                o.retrieved_at <= at, sa.and_(o.withdrawn_at.is_not(None), o.withdrawn_at <= at)
-            ),
-        )
+    window = _in_window(engine, since, until)
     touched = sa.select(o.series_id, o.period_start, o.period_end).where(window).distinct()
     touched = touched.subquery("touched")
     old, new = observations.alias("old"), observations.alias("new")
