@@ -43,6 +43,8 @@ def cold(playwright, who: str, workdir: Path) -> tuple[float, float]:
             return up, time.perf_counter() - s.started
     finally:
         browser.close()
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{db}{suffix}").unlink(missing_ok=True)
 
 
 def warm(playwright, db: Path, visits: int, rounds: int) -> dict[str, list[float]]:
@@ -91,9 +93,7 @@ def report(
         + ("(met)" if trends["ours"] - trends["floor"] <= 300 else "(NOT met)"),
         "",
         "every cold start (up, chart) s: "
-        + "; ".join(
-            f"{w} " + ", ".join(f"({u:.1f}, {c:.1f})" for u, c in colds[w]) for w in colds
-        ),
+        + "; ".join(f"{w} " + ", ".join(f"({u:.1f}, {c:.1f})" for u, c in colds[w]) for w in colds),
         "every Trends view ms: "
         + "; ".join(f"{w} " + ", ".join(f"{v:.0f}" for v in warms[w]) for w in warms),
     ]
