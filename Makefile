@@ -36,11 +36,13 @@ install-bench: $(BIN)/python
 
 # `make bench` runs 1M and 10M observations (long); `make bench QUICK=1` finishes in a few
 # minutes (its last tables: bench/last_quick.txt). Three tables: latency, ingest, browser and the
-# floor gaps; server CPU per fresh view against the one-chart page and peer 1; views/s.
+# floor gaps; server CPU per fresh view against the one-chart page and peer 1; views/s; the two
+# floor gaps measured alternating ours and the one-chart page (before/after: bench/last_floors.txt).
 bench: install-bench chromium
 	$(BIN)/python -m bench.run $(if $(QUICK),--quick,) $(if $(SIZES),--sizes $(SIZES),)
 	$(BIN)/python -m bench.server_cpu $(if $(QUICK),--quick,)
 	$(BIN)/python -m bench.concurrency $(if $(QUICK),--quick,)
+	$(BIN)/python -m bench.floors
 
 # server CPU per fresh view of every page, the one-chart page and peer 1, in one run
 bench-cpu: install-bench chromium

@@ -473,25 +473,19 @@ class QuietHandler(http.server.SimpleHTTPRequestHandler):
 
 def cold_start(workdir: Path, fig: Figure, quick: bool = False) -> None:
     """Server start to the first chart drawn: ours on a fresh store (which loads the bundled
-    snapshot) and the one-chart reference page, each in its own browser (quick mode too: the
-    floor gap needs both)."""
+    snapshot) and the one-chart reference page, each in its own browser, alternating (ours,
+    reference, ours, …) so both see the same load on a shared machine; the floor gap is a
+    difference of medians (quick mode too: two rounds). `bench.floors` does the same with the
+    time to "server up" apart, and the Trends gap."""
     from playwright.sync_api import sync_playwright
 
-    db = workdir / "cold.sqlite"
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{db}{suffix}").unlink(missing_ok=True)
+    from bench.floors import cold
+
     with sync_playwright() as p:
-        for who, script, extra in (
-            ("ours", "app.py", {"DATABASE_URL": f"sqlite:///{db}"}),
-            ("reference", "bench/floor_app.py", {}),
-        ):
-            browser = launch(p)
-            with server(script, extra) as (base, _, start):
-                page = browser.new_page()
-                page.goto(base + "/")
-                page.wait_for_function(CHART_DRAWN, timeout=120_000)
-                getattr(fig, who).append(time.perf_counter() - start)
-            browser.close()
+        for _ in range(2 if quick else 3):
+            for who in ("ours", "reference"):
+                _, seconds = cold(p, "ours" if who == "ours" else "floor", workdir)
+                getattr(fig, who).append(seconds)
 
 
 def floor_gap(measured: Figure, gap: Figure) -> None:

@@ -114,9 +114,9 @@ def test_a_store_with_figures_or_edited_files_takes_the_ingest_path(loaded_url, 
     empty.dispose()
 
 
-@pytest.mark.parametrize("backend", ["postgresql"])
 def test_the_copy_checks_foreign_keys_all_the_same(store_url):
-    # the foreign keys are dropped for the COPY and added back: they must be back, and checked
+    # the foreign keys are off for the copy (SQLite) or dropped for the COPY (PostgreSQL):
+    # they must be back on afterwards, and checked
     engine = make_engine(store_url)
     load_snapshot(engine)
     with engine.connect() as conn:
@@ -124,4 +124,31 @@ def test_the_copy_checks_foreign_keys_all_the_same(store_url):
     assert sorted(k["referred_table"] for k in keys) == ["fetch_log", "provenance", "series"]
     with pytest.raises(sa.exc.IntegrityError), engine.begin() as conn:
         conn.exec_driver_sql("UPDATE observations SET series_id = 999999 WHERE revision = 1")
+    engine.dispose()
+
+
+def test_a_dangling_row_in_the_tables_is_refused_and_nothing_is_copied(
+    store_url, tmp_path, monkeypatch
+):
+    # the foreign keys are checked once after the copy: a figure of a series the tables do
+    # not hold fails the whole copy, which leaves the store empty
+    import shutil
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    for file in prebuilt.PREBUILT_DIR.iterdir():
+        shutil.copy(file, tmp_path / file.name)
+    obs = pq.read_table(tmp_path / "observations.parquet")
+    ids = obs.column("series_id").to_pylist()
+    ids[-1] = 999_999_999
+    pq.write_table(obs.set_column(0, "series_id", pa.array(ids)), tmp_path / "observations.parquet")
+    monkeypatch.setattr(prebuilt, "PREBUILT_DIR", tmp_path)
+    engine = make_engine(store_url)
+    # PostgreSQL's COPY runs on the driver's cursor: its own IntegrityError
+    with pytest.raises((sa.exc.IntegrityError, engine.dialect.dbapi.IntegrityError)):
+        prebuilt.copy_into(engine)
+    with engine.connect() as conn:
+        for name in ("places", "series", "observations"):
+            assert conn.exec_driver_sql(f"SELECT COUNT(*) FROM {name}").scalar() == 0
     engine.dispose()

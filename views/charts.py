@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import plotly.express as px
+import plotly.colors
 import plotly.graph_objects as go
 
 from data_sources.model.combine import metric_kind
@@ -75,7 +75,7 @@ def trend_figure(
     Traces, event lines and their numbers are handed to plotly as plain dicts in one call:
     adding them one by one (add_trace, add_vline, add_annotation) validated the whole figure
     each time and was the slowest step of the Trends page."""
-    palette = px.colors.qualitative.Safe
+    palette = plotly.colors.qualitative.Safe
     groups = list(dict.fromkeys(agg[color].tolist())) if not agg.empty else []
     traces = []
     for i, name in enumerate(groups):
@@ -235,7 +235,7 @@ def compare_figure(df: pd.DataFrame, *, unit: str, title: str) -> go.Figure:
     """Every origin (organisation or feed) as its own series; a figure covering a span is drawn
     as a bar from its start to its end so a reader sees what period each source counted."""
     fig = go.Figure()
-    palette = px.colors.qualitative.Bold
+    palette = plotly.colors.qualitative.Bold
     symbols = {
         "low": "triangle-up",
         "high": "triangle-down",

@@ -81,39 +81,69 @@ def usable(engine: Engine, fingerprint: str) -> bool:
 
 def copy_into(engine: Engine) -> pd.DataFrame:
     """Copy every table in one transaction; return the snapshot's fetch log rows.
-    SQLite: rows go to the driver as Arrow's plain Python values (4x faster than through
-    pandas). PostgreSQL: each table as one COPY (see `_copy_postgresql`)."""
+    SQLite: rows go to the driver as Arrow's plain Python values (see `_copy_sqlite`).
+    PostgreSQL: each table as one COPY (see `_copy_postgresql`)."""
     import pyarrow.parquet as pq
 
     now = datetime.now(UTC).replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")
-    postgres = engine.dialect.name == "postgresql"
-    log = None
+    data = {
+        table.name: _with_defaults(table, pq.read_table(PREBUILT_DIR / f"{table.name}.parquet"))
+        for table in TABLES
+    }
+    log = data["fetch_log"].to_pandas()
+    for col in STAMPED["fetch_log"]:
+        log[col] = now
+    if engine.dialect.name != "postgresql":
+        _copy_sqlite(engine, data, now)
+        return log
     with engine.begin() as conn:
-        if postgres:  # the tables hold naive UTC text for times: read them as UTC
-            conn.exec_driver_sql("SET LOCAL TIME ZONE 'UTC'")
+        conn.exec_driver_sql("SET LOCAL TIME ZONE 'UTC'")  # times are naive UTC text
         for table in TABLES:
-            data = _with_defaults(table, pq.read_table(PREBUILT_DIR / f"{table.name}.parquet"))
-            if table.name == "fetch_log":
-                log = data.to_pandas()
-                for col in STAMPED["fetch_log"]:
-                    log[col] = now
-            if not data.num_rows:
-                continue
-            if postgres:
-                _copy_postgresql(conn, table, data, now)
-                continue
-            columns = {name: data.column(name).to_pylist() for name in data.column_names}
-            for col in STAMPED.get(table.name, ()):
-                columns[col] = [now] * data.num_rows
-            names = ", ".join(f'"{c}"' for c in columns)
-            marks = ", ".join("?" for _ in columns)
-            conn.exec_driver_sql(
-                f"INSERT INTO {table.name} ({names}) VALUES ({marks})",
-                list(zip(*columns.values(), strict=True)),
-            )
-        if postgres:
-            _reset_sequences(conn)
+            if data[table.name].num_rows:
+                _copy_postgresql(conn, table, data[table.name], now)
+        _reset_sequences(conn)
     return log
+
+
+def _copy_sqlite(engine: Engine, data: dict, now: str) -> None:
+    """All tables in one transaction on the driver's connection, with foreign keys checked
+    once at the end (`PRAGMA foreign_key_check`, one pass) instead of row by row: the row by
+    row lookups were half of the copy's time (300,000 rows: 1.6 s → 0.9 s). A violation rolls
+    the whole copy back, so nothing is left unchecked. SQLite changes `foreign_keys` only
+    outside a transaction, and the connection goes back to the pool with them on again."""
+    with engine.connect() as conn:
+        raw = conn.connection.dbapi_connection
+        raw.execute("PRAGMA foreign_keys=OFF")
+        try:
+            raw.execute("BEGIN IMMEDIATE")
+            try:
+                for table in TABLES:
+                    _insert_sqlite(raw, table.name, data[table.name], now)
+                broken = raw.execute("PRAGMA foreign_key_check").fetchone()
+                if broken:
+                    raise sa.exc.IntegrityError(
+                        "PRAGMA foreign_key_check", None, ValueError(f"{broken}")
+                    )
+                raw.execute("COMMIT")
+            except BaseException:
+                raw.execute("ROLLBACK")
+                raise
+        finally:
+            raw.execute("PRAGMA foreign_keys=ON")
+
+
+def _insert_sqlite(raw, name: str, data, now: str) -> None:
+    """One table's rows, streamed to `executemany` (no list of every row held at once)."""
+    if not data.num_rows:
+        return
+    columns = {col: data.column(col).to_pylist() for col in data.column_names}
+    for col in STAMPED.get(name, ()):
+        columns[col] = [now] * data.num_rows
+    names = ", ".join(f'"{c}"' for c in columns)
+    marks = ", ".join("?" for _ in columns)
+    raw.executemany(
+        f"INSERT INTO {name} ({names}) VALUES ({marks})", zip(*columns.values(), strict=True)
+    )
 
 
 def _with_defaults(table: sa.Table, data):
