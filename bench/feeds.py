@@ -122,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
             str(report.requests),
             f"{rows:,}",
             f"{rows / normalize_s:,.0f}",
-            f"{report.fetched / total_s:,.0f}",
+            f"{report.rows_in / total_s:,.0f}",
             f"{total_s:.2f}",
             report.status + (f" {report.error[:40]}" if report.error else ""),
         )

@@ -429,14 +429,14 @@ def _summary(reports: list) -> None:
             r.source,
             f"[{colour}]{r.status}[/{colour}]",
             r.since,
-            f"{r.fetched:,}",
-            f"{r.new:,}",
-            f"{r.revised:,}",
-            f"{r.rejected:,}",
+            f"{r.rows_in:,}",
+            f"{r.rows_new:,}",
+            f"{r.rows_revised:,}",
+            f"{r.rows_rejected:,}",
             str(r.pages),
             str(r.pages_new),
-            str(r.not_modified),
-            str(r.cached),
+            str(r.pages_not_modified),
+            str(r.pages_cached),
             str(r.requests),
             str(r.retries),
             f"{r.rows_per_second:,.0f}",
@@ -444,8 +444,8 @@ def _summary(reports: list) -> None:
         )
     Console(width=200).print(table)
     line = "; ".join(
-        f"{r.source} {r.status} {r.new} new, {r.pages_new} pages new, {r.not_modified} unchanged "
-        f"(304), {r.cached} cached, {r.requests} requests, asked {r.since}"
+        f"{r.source} {r.status} {r.rows_new} new, {r.pages_new} pages new, {r.pages_not_modified} unchanged "
+        f"(304), {r.pages_cached} cached, {r.requests} requests, asked {r.since}"
         for r in reports
     )
     for r in reports:  # where every row went: rows in = stored + added up + rejected

@@ -173,9 +173,9 @@ def test_refresh_job_keeps_progress_per_source(feeds, store):
     # the page's table says where every row went, as the command line does
     unhcr = next(r for r in job.reports if r.source == "unhcr")
     assert job.state["unhcr"]["rows"] == unhcr.balance()
-    stored = unhcr.new + unhcr.revised + unhcr.unchanged
-    assert unhcr.balance().startswith(f"{unhcr.fetched:,} rows in = {stored:,} stored")
-    assert unhcr.fetched == unhcr.accounted and stored > 0
+    stored = unhcr.rows_new + unhcr.rows_revised + unhcr.rows_unchanged
+    assert unhcr.balance().startswith(f"{unhcr.rows_in:,} rows in = {stored:,} stored")
+    assert unhcr.rows_in == unhcr.rows_accounted and stored > 0
     assert job.state["fts"]["status"] == "failed"  # FTS lists no Syria in the recorded file
     assert "FTS lists no location with ISO3 SYR" in job.state["fts"]["error"]
 

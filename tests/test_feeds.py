@@ -68,7 +68,7 @@ def fingerprint(engine) -> str:
 # -- real values, placed on cities ------------------------------------------------------------
 def test_hapi_food_price_equals_the_wfp_file(feeds, empty_engine):
     report = run(empty_engine, "hapi")
-    assert report.status == "ok" and report.new > 0
+    assert report.status == "ok" and report.rows_new > 0
     hapi = series(
         empty_engine,
         "Aleppo",
@@ -237,9 +237,9 @@ def test_records_repeated_across_pages_count_once(feeds, empty_engine, monkeypat
     before = fingerprint(empty_engine)
     feeds.fault(DATA_PATH[source], "overlap", arg=5, after=1)
     report = run(empty_engine, source)
-    assert report.status == "ok" and report.new == 0 and report.revised == 0
+    assert report.status == "ok" and report.rows_new == 0 and report.rows_revised == 0
     # the same figures as before: none counted twice, none refused as conflicting
-    assert (report.fetched, report.rejected) == (baseline.fetched, baseline.rejected)
+    assert (report.rows_in, report.rows_rejected) == (baseline.rows_in, baseline.rows_rejected)
     assert fingerprint(empty_engine) == before
 
 
@@ -247,7 +247,7 @@ def test_value_changed_between_refreshes_becomes_a_revision(feeds, empty_engine)
     assert run(empty_engine, "fts").new == 1
     feeds.fault(DATA_PATH["fts"], "change_value", arg=("fundingTotal", 2))
     report = run(empty_engine, "fts")
-    assert report.status == "ok" and report.revised == 1
+    assert report.status == "ok" and report.rows_revised == 1
     with empty_engine.connect() as conn:
         rows = conn.execute(
             sa.select(
@@ -326,7 +326,7 @@ EXPECTED_ERROR = {
 def test_fault_matrix(feeds, empty_engine, monkeypatch, source, fault):
     monkeypatch.setenv("HTTP_ATTEMPTS", "3")
     baseline = run(empty_engine, source)
-    assert baseline.status == "ok" and baseline.new > 0
+    assert baseline.status == "ok" and baseline.rows_new > 0
     before = fingerprint(empty_engine)
     path = DATA_PATH[source]
     arg = {
@@ -347,7 +347,7 @@ def test_fault_matrix(feeds, empty_engine, monkeypatch, source, fault):
     report = run(empty_engine, source)
     if fault in TRANSIENT:
         assert report.status == "ok", report.error
-        assert report.retries == 1 and report.new == 0 and report.revised == 0
+        assert report.retries == 1 and report.rows_new == 0 and report.rows_revised == 0
     elif fault in BROKEN:
         assert report.status == "failed"
         assert EXPECTED_ERROR[fault] in report.error and report.error.startswith(f"{source}: ")
@@ -355,7 +355,7 @@ def test_fault_matrix(feeds, empty_engine, monkeypatch, source, fault):
         if "field" in fault:
             assert f"'{A_FIELD[source]}'" in report.error
     elif fault == "empty_page" or fault == "duplicate":
-        assert report.status == "ok" and report.new == 0 and report.revised == 0
+        assert report.status == "ok" and report.rows_new == 0 and report.rows_revised == 0
     assert fingerprint(empty_engine) == before
 
     # always: every attempt fails, the source is reported failed, the store is untouched
@@ -415,7 +415,7 @@ def test_every_country_of_the_scope_is_asked_for(feeds, source):
 
 def test_country_without_a_wfp_dataset_is_a_note_not_a_failure(feeds, empty_engine):
     report = run(empty_engine, "wfp", Scope(["IRQ", "SYR"]))
-    assert report.status == "ok" and report.new > 0
+    assert report.status == "ok" and report.rows_new > 0
     assert report.notes == "HDX has no WFP price dataset for IRQ"
 
 

@@ -165,7 +165,7 @@ def test_issued_tokens_never_reach_the_store(feeds, empty_engine):
     report = refresh(empty_engine, ["acled"], SCOPES["acled"])[0]
     feeds.expire_tokens()
     again = refresh(empty_engine, ["acled"], SCOPES["acled"])[0]
-    assert report.status == again.status == "ok" and report.new > 0
+    assert report.status == again.status == "ok" and report.rows_new > 0
     issued = {t.removeprefix("refresh-") for t in feeds.tokens} | feeds.tokens
     assert len(issued) >= 2
     dump = store_dump(empty_engine)

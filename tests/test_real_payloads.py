@@ -32,8 +32,8 @@ needs_shared = pytest.mark.skipif(
 def balanced(report) -> None:
     """The summary's account adds up: every row in is stored, added up, repeated or rejected."""
     assert report.status == "ok", report.error
-    assert report.fetched == report.accounted, report.balance()
-    assert report.balance().startswith(f"{report.fetched:,} rows in = ")
+    assert report.rows_in == report.rows_accounted, report.balance()
+    assert report.balance().startswith(f"{report.rows_in:,} rows in = ")
 
 
 def serve_hapi(feeds, countries: set[str]) -> None:
@@ -57,7 +57,7 @@ def test_hapi_real_rows_keep_their_country_page_and_flags(real_hapi, empty_engin
     real_hapi.hapi_omit_admin_level = True
     report = refresh(empty_engine, ["hapi"], Scope(["SYR", "NGA", "XKX"]))[0]
     balanced(report)
-    assert report.new > 0
+    assert report.rows_new > 0
     figures = query.series_frame(
         empty_engine, query.all_places(empty_engine).place_id.tolist(), "conflict_events"
     )
@@ -125,7 +125,7 @@ def test_dtm_v3_real_chad_keeps_sex_reason_and_origin(feeds, empty_engine):
     assert fouli["reason: Natural disaster; from: Lac"] == 4146
     # the district's totals, summed over its splits
     assert (fouli[""], fouli["sex: male"], fouli["sex: female"]) == (116338, 48732, 67606)
-    assert report.new > 0
+    assert report.rows_new > 0
 
 
 def test_reliefweb_recorded_reports_count_and_a_bad_one_is_a_reject(feeds, empty_engine):
@@ -141,7 +141,7 @@ def test_reliefweb_recorded_reports_count_and_a_bad_one_is_a_reject(feeds, empty
     finally:
         feeds.data["reliefweb"] = saved
     balanced(report)
-    assert (report.new, report.rejected) == (1, 1)
+    assert (report.rows_new, report.rows_rejected) == (1, 1)
     cities = query.cities(empty_engine)
     place = cities.loc[cities.name == "Kathmandu", "place_id"].tolist()
     weekly = query.series_frame(empty_engine, place, "reports")
@@ -166,7 +166,7 @@ def test_unhcr_recorded_record_with_masked_origin_is_a_reject(feeds, empty_engin
     finally:
         feeds.data["unhcr"] = saved
     balanced(report)
-    assert report.new > 0
+    assert report.rows_new > 0
     assert report.reject_reasons == {"origin is not the country asked for (SYR):": 1}
     reason = query.rejected(empty_engine, source="unhcr").reason.tolist()
     assert reason == ["origin is not the country asked for (SYR): '-'"]
@@ -187,7 +187,7 @@ def test_every_feed_accounts_for_every_row(feeds, empty_engine, source):
 
     report = refresh(empty_engine, [source], replay_scopes()[source])[0]
     balanced(report)
-    assert report.fetched > 0
+    assert report.rows_in > 0
 
 
 def test_the_command_line_states_each_feeds_account(feeds, store_url, monkeypatch, capsys):

@@ -205,11 +205,11 @@ def test_second_scheduled_run_asks_only_for_new_periods(feeds, engine, feed, mon
     country = scope.countries[0]
     if feed == "hxl":  # a sheet's rows are stored under its own source (here wfp): no newest
         assert newest == {}  # period of "hxl" to start from; the whole file, revalidated
-        assert second.not_modified == len(second_requests) == len(first_requests) == 1
-        assert second.fetched == first.fetched and second.new == 0
+        assert second.pages_not_modified == len(second_requests) == len(first_requests) == 1
+        assert second.rows_in == first.rows_in and second.rows_new == 0
         print(
             f"REQUESTS hxl: first 1, incremental 1 (If-None-Match, 304); records "
-            f"{first.fetched} -> {second.fetched}"
+            f"{first.rows_in} -> {second.rows_in}"
         )
         return
     since = newest[country] - timedelta(days=90)
@@ -231,16 +231,16 @@ def test_second_scheduled_run_asks_only_for_new_periods(feeds, engine, feed, mon
     elif feed in expected:
         assert set(asked) == {expected[feed]}, asked
     else:  # whole files: the same requests, revalidated, and rows filtered on our side
-        assert second.not_modified == len(second_requests) == len(first_requests)
-        assert second.fetched < first.fetched or since <= date(2017, 1, 1)
-    assert second.new == 0  # nothing new in the replayed data; nothing stored twice
+        assert second.pages_not_modified == len(second_requests) == len(first_requests)
+        assert second.rows_in < first.rows_in or since <= date(2017, 1, 1)
+    assert second.rows_new == 0  # nothing new in the replayed data; nothing stored twice
     if feed == "ucdp":
         assert len(second_requests) < len(first_requests)
     report = (
         f"REQUESTS {feed}: first {len(first_requests)} "
         f"({', '.join(sorted({_params(feed, r) for r in first_requests}))}), "
         f"incremental {len(second_requests)} ({', '.join(sorted(set(asked)))}); records "
-        f"{first.fetched} -> {second.fetched}; 304s {second.not_modified}"
+        f"{first.rows_in} -> {second.rows_in}; 304s {second.pages_not_modified}"
     )
     print(report)
 

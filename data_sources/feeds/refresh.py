@@ -39,47 +39,35 @@ Progress = Callable[[str, str, dict], None]  # (source, event, details)
 
 
 @dataclass
-class SourceReport:
-    source: str
-    status: str  # ok | failed | skipped
-    fetched: int = 0
-    new: int = 0
-    revised: int = 0
-    unchanged: int = 0
-    rejected: int = 0
-    pages: int = 0
-    requests: int = 0
-    retries: int = 0
-    not_modified: int = 0  # pages revalidated with a 304: unchanged, not downloaded again
-    cached: int = 0  # pages served from the disk cache without asking the server
-    seconds: float = 0.0
-    error: str = ""
-    notes: str = ""  # e.g. a country the feed does not cover: said, not failed
+class SourceReport(IngestResult):
+    """One feed's refresh: the load's own account (`IngestResult`: rows in, new, revised,
+    unchanged, added up, repeated, rejected, pages, requests, 304s, cache hits) plus what only a
+    refresh knows."""
+
     records: int = 0  # records the feed sent, over all pages
-    added_up: int = 0  # event rows summed with others of the same place, day and breakdown
-    repeated: int = 0  # identical copies of one figure, kept once
-    reject_reasons: dict = field(default_factory=dict)
+    retries: int = 0
+    seconds: float = 0.0
+    notes: str = ""  # e.g. a country the feed does not cover: said, not failed
     skipped: dict = field(default_factory=dict)  # records that give no figure, by reason
     since: str = ""  # what was asked for: "full", or the since-date(s) per country
 
     @property
     def pages_new(self) -> int:
         """Pages the server sent in full (HTTP 200)."""
-        return max(0, self.pages - self.not_modified - self.cached)
+        return max(0, self.pages - self.pages_not_modified - self.pages_cached)
 
     @property
-    def accounted(self) -> int:
-        """Rows that ended somewhere; equals `fetched` (rows in) for a stored feed."""
-        stored = self.new + self.revised + self.unchanged
-        return stored + self.added_up + self.repeated + self.rejected
+    def rows_stored(self) -> int:
+        return self.rows_new + self.rows_revised + self.rows_unchanged
 
     def balance(self) -> str:
         """The summary's account: rows in = stored + added up + rejected, and named skips."""
         text = (
-            f"{self.fetched:,} rows in = {self.new + self.revised + self.unchanged:,} stored "
-            f"({self.new:,} new, {self.revised:,} revised, {self.unchanged:,} unchanged)"
-            f" + {self.added_up:,} added up + {self.repeated:,} repeated"
-            f" + {self.rejected:,} rejected"
+            f"{self.rows_in:,} rows in = {self.rows_stored:,} stored "
+            f"({self.rows_new:,} new, {self.rows_revised:,} revised, "
+            f"{self.rows_unchanged:,} unchanged)"
+            f" + {self.rows_added_up:,} added up + {self.rows_repeated:,} repeated"
+            f" + {self.rows_rejected:,} rejected"
         )
         if self.reject_reasons:
             text += " (" + ", ".join(f"{n:,} {r}" for r, n in self.reject_reasons.items()) + ")"
@@ -89,7 +77,7 @@ class SourceReport:
 
     @property
     def rows_per_second(self) -> float:
-        return self.fetched / self.seconds if self.seconds else 0.0
+        return self.rows_in / self.seconds if self.seconds else 0.0
 
 
 def default_scope(
@@ -321,49 +309,41 @@ def _store(
     """Write one feed's rows in one transaction (or log why there are none) and report."""
     name, stats = got.connector.name, got.stats
 
-    def finish(status: str, **fields) -> SourceReport:
-        fetched = fields.pop("fetched_rows", len(got.data))
+    def finish(result: IngestResult, **fields) -> SourceReport:
         report = SourceReport(
-            name, status, fetched=fetched, records=got.records, pages=stats.pages,
-            requests=stats.requests,
-            retries=stats.retries, not_modified=stats.not_modified, cached=stats.cache_hits,
+            **result.as_dict(), records=got.records, retries=stats.retries,
             seconds=time.perf_counter() - got.started, since=got.asked, **fields,
         )  # fmt: skip
         progress(name, "done", {"report": report})
         return report
 
+    http = {
+        "pages": stats.pages,
+        "requests": stats.requests,
+        "pages_not_modified": stats.not_modified,
+        "pages_cached": stats.cache_hits,
+    }
+
+    def unstored(status: str, error: str, rows_in: int = len(got.data)) -> IngestResult:
+        return IngestResult(name, got.target, status=status, error=error, rows_in=rows_in, **http)
+
     if got.status == "fetched" and halted():
-        return finish("skipped", error=halted())
+        return finish(unstored("skipped", halted()))
     if got.status == "skipped":
-        return finish("skipped", error=got.error)
+        return finish(unstored("skipped", got.error))
     close_interrupted(engine, name)
     if got.status == "failed":
-        log_failed_fetch(
-            engine,
-            IngestResult(
-                source=name, target=got.target, error=got.error, pages=stats.pages,
-                requests=stats.requests, pages_not_modified=stats.not_modified,
-                pages_cached=stats.cache_hits,
-            ),
-        )  # fmt: skip
-        return finish("failed", error=got.error)
+        log_failed_fetch(engine, unstored("failed", got.error, rows_in=0))
+        return finish(unstored("failed", got.error))
     progress(name, "storing", {"rows": len(got.data)})
     refused = got.connector.rejected_rows()
     try:
         result = ingest(
-            engine, got.data, source=name, target=got.target, pages=stats.pages,
-            requests=stats.requests, pages_not_modified=stats.not_modified,
-            pages_cached=stats.cache_hits, pre_rejected=refused,
-        )  # fmt: skip
+            engine, got.data, source=name, target=got.target, pre_rejected=refused, **http
+        )
     except Exception as exc:  # noqa: BLE001 - ingest logged it and rolled back
-        return finish("failed", error=f"{name}: could not store: {type(exc).__name__}: {exc}")
-    return finish(
-        "ok", new=result.rows_new, revised=result.rows_revised, unchanged=result.rows_unchanged,
-        rejected=result.rows_rejected, notes="; ".join(got.connector.notes),
-        added_up=result.rows_added_up, repeated=result.rows_repeated,
-        reject_reasons=dict(result.reject_reasons), skipped=dict(got.connector.skipped),
-        fetched_rows=result.rows_in,
-    )  # fmt: skip
+        return finish(unstored("failed", f"{name}: could not store: {type(exc).__name__}: {exc}"))
+    return finish(result, notes="; ".join(got.connector.notes), skipped=dict(got.connector.skipped))
 
 
 class RefreshJob:
@@ -422,9 +402,9 @@ class RefreshJob:
             entry.update(
                 status=report.status,
                 error=report.error or report.notes,
-                new=report.new,
-                revised=report.revised,
-                rejected=report.rejected,
+                new=report.rows_new,
+                revised=report.rows_revised,
+                rejected=report.rows_rejected,
                 # where every row went (rows in = stored + added up + rejected), as on the CLI
                 rows=report.balance() if report.status == "ok" else "",
             )
