@@ -244,7 +244,7 @@ def test_records_repeated_across_pages_count_once(feeds, empty_engine, monkeypat
 
 
 def test_value_changed_between_refreshes_becomes_a_revision(feeds, empty_engine):
-    assert run(empty_engine, "fts").new == 1
+    assert run(empty_engine, "fts").rows_new == 1
     feeds.fault(DATA_PATH["fts"], "change_value", arg=("fundingTotal", 2))
     report = run(empty_engine, "fts")
     assert report.status == "ok" and report.rows_revised == 1
