@@ -167,3 +167,22 @@ def drop_source(url: str, source: str) -> None:
         conn.execute(observations.delete().where(observations.c.series_id.in_(ids)))
         conn.execute(series.delete().where(series.c.source == source))
     engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's Chromium through Playwright (never a downloaded browser), one per test module;
+    tests open their own pages in it."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.test_browser import CHROMIUM, CHROMIUM_ARGS
+
+    with sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture(scope="module")
+def chromium(browser):
+    return browser

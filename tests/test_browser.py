@@ -64,16 +64,6 @@ def site(request):
         yield base
 
 
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
 def open_page(browser, url: str, shot: str, charts: int):
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     page.goto(url)

@@ -11,7 +11,7 @@ import pytest
 from data_sources import cli
 
 from .test_asof import SHEET, WEEK
-from .test_browser import ARTIFACTS, CHROMIUM, browser, streamlit_server  # noqa: F401
+from .test_browser import ARTIFACTS, streamlit_server
 
 pytestmark = pytest.mark.browser
 

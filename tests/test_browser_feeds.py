@@ -9,7 +9,7 @@ import pytest
 
 from data_sources.feeds.connectors import CONNECTORS
 from devtools.replay_server import FEED_KEYS
-from tests.test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, open_page, streamlit_server
+from tests.test_browser import ARTIFACTS, CHROMIUM, open_page, streamlit_server
 
 pytestmark = [
     pytest.mark.browser,
@@ -35,16 +35,6 @@ def live_server(loaded_url, tmp_path, feed_server):
     with streamlit_server(env) as base:
         yield base
     feed_server.clear()
-
-
-@pytest.fixture
-def chromium():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 def test_refresh_now_from_the_data_page(live_server, chromium):

@@ -10,7 +10,7 @@ from urllib.parse import quote
 
 import pytest
 
-from tests.test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, open_page, streamlit_server
+from tests.test_browser import ARTIFACTS, CHROMIUM, open_page, streamlit_server
 from tests.test_hostile import (
     ALEPPO,
     MARKERS,
@@ -34,16 +34,6 @@ def hostile_server(loaded_db, tmp_path_factory):
     import_corpus(url)
     with streamlit_server({"DATABASE_URL": url}) as base:
         yield base, url
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 # elements made of the corpus, if it were live: links to its address, bold, headings, colour

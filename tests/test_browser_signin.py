@@ -18,7 +18,7 @@ import pytest
 
 from data_sources.feeds.connectors import CONNECTORS
 from devtools.replay_server import FEED_KEYS
-from tests.test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, streamlit_server
+from tests.test_browser import ARTIFACTS, CHROMIUM, streamlit_server
 
 pytestmark = [
     pytest.mark.browser,
@@ -84,16 +84,6 @@ def signin_server(oidc_provider, loaded_db, feed_server, tmp_path_factory):
     with streamlit_server(env, ("--secrets.files", str(secrets))) as base:
         yield base
     feed_server.clear()
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 def shot(page, name: str) -> None:

@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from tests.test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, open_page, streamlit_server
+from tests.test_browser import ARTIFACTS, CHROMIUM, open_page, streamlit_server
 
 pytestmark = [
     pytest.mark.browser,
@@ -23,16 +23,6 @@ def base(loaded_db, tmp_path_factory):
     shutil.copyfile(loaded_db, db)
     with streamlit_server({"DATABASE_URL": f"sqlite:///{db}"}) as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 def params(url: str) -> dict[str, list[str]]:

@@ -23,7 +23,7 @@ from devtools.streamlit_server import free_port, running, start
 from devtools.streamlit_server import stop as stop_server
 
 from .conftest import ROOT, drop_source
-from .test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
+from .test_browser import ARTIFACTS, CHROMIUM
 
 FIXTURES = ROOT / "tests" / "fixtures" / "ucdp_mosul"
 BEFORE = FIXTURES / "before" / "conflict_data_irq.csv"  # Mosul events, December 2016
@@ -59,16 +59,6 @@ def start_server(database_url: str, port: int | None = None) -> subprocess.Popen
 def server(database_url: str):
     with running("app.py", {"DATABASE_URL": database_url}) as started:
         yield started.base
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 # the Trends chart's points as plotly holds them in the page: {trace name: {x: y}}
