@@ -56,7 +56,6 @@ UNREACHABLE = [
 # driver wording for a store whose write lock another process held too long (SQLite's busy
 # timeout, PostgreSQL's lock_timeout)
 BUSY = r"database is locked|database table is locked|lock timeout"
-DEFAULT_LOCK_TIMEOUT = 60.0
 
 
 def lock_timeout() -> float:
@@ -64,7 +63,7 @@ def lock_timeout() -> float:
     before giving up with `StoreBusy` (SQLite holds one writer at a time; default 60)."""
     from data_sources.settings import number
 
-    return max(0.1, number("STORE_LOCK_TIMEOUT", DEFAULT_LOCK_TIMEOUT))
+    return max(0.1, number("STORE_LOCK_TIMEOUT"))
 
 
 # driver wording for a store that answers but does not hold the expected tables

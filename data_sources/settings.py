@@ -13,7 +13,7 @@ import tomllib
 from functools import lru_cache
 from pathlib import Path
 
-from data_sources import sources
+from data_sources import settings_registry, sources
 
 SECRETS_FILE = Path(".streamlit") / "secrets.toml"
 
@@ -27,7 +27,7 @@ def secret_names() -> tuple[str, ...]:
 
 @lru_cache(maxsize=1)
 def _secrets_file() -> dict[str, str]:
-    path = Path(os.environ.get("SITUATION_ROOM_SECRETS", SECRETS_FILE))
+    path = Path(os.environ.get("SITUATION_ROOM_SECRETS") or SECRETS_FILE)
     if not path.is_file():
         return {}
     with path.open("rb") as fh:
@@ -36,17 +36,27 @@ def _secrets_file() -> dict[str, str]:
 
 
 def setting(name: str, default: str | None = None) -> str | None:
-    """A setting's value: environment variable, else secrets.toml, else `default`."""
+    """A setting's value: environment variable, else secrets.toml, else `default`, else the
+    registry's default (`settings_registry.py`, the one place defaults are written).
+
+    A name the registry does not declare raises `UnknownSetting`, so no setting can be read
+    without appearing in the generated reference."""
+    declared = settings_registry.get(name)
+    default = declared.default if default is None else default
     value = os.environ.get(name)
     if value is None or value == "":
         value = _secrets_file().get(name.upper())
     return value if value not in (None, "") else default
 
 
-def number(name: str, default: float) -> float:
-    raw = setting(name)
+def number(name: str, default: float | None = None) -> float:
+    """A numeric setting (the registry's default unless `default` is given); a value that is
+    not a number is a one-line error naming the setting."""
+    raw = setting(name) if default is None else setting(name, str(default))
+    if raw is None:
+        raise ValueError(f"setting {name} must be set to a number")
     try:
-        return float(raw) if raw is not None else default
+        return float(raw)
     except ValueError as exc:
         raise ValueError(f"setting {name} must be a number, got '{raw}'") from exc
 

@@ -57,17 +57,16 @@ class HttpConfig:
 
     @classmethod
     def from_settings(cls) -> HttpConfig:
-        n = settings.number
         return cls(
-            connect_timeout=n("HTTP_CONNECT_TIMEOUT", 5.0),
-            read_timeout=n("HTTP_READ_TIMEOUT", 30.0),
-            attempts=int(n("HTTP_ATTEMPTS", 4)),
-            backoff_base=n("HTTP_BACKOFF_BASE", 1.0),
-            backoff_max=n("HTTP_BACKOFF_MAX", 30.0),
-            retry_after_max=n("HTTP_RETRY_AFTER_MAX", 120.0),
-            requests_per_second=n("HTTP_REQUESTS_PER_SECOND", 4.0),
-            cache_dir=Path(settings.setting("HTTP_CACHE_DIR", "data/http_cache")),
-            cache_ttl=n("HTTP_CACHE_TTL", 900.0),
+            connect_timeout=settings.number("HTTP_CONNECT_TIMEOUT"),
+            read_timeout=settings.number("HTTP_READ_TIMEOUT"),
+            attempts=int(settings.number("HTTP_ATTEMPTS")),
+            backoff_base=settings.number("HTTP_BACKOFF_BASE"),
+            backoff_max=settings.number("HTTP_BACKOFF_MAX"),
+            retry_after_max=settings.number("HTTP_RETRY_AFTER_MAX"),
+            requests_per_second=settings.number("HTTP_REQUESTS_PER_SECOND"),
+            cache_dir=Path(settings.setting("HTTP_CACHE_DIR") or "data/http_cache"),
+            cache_ttl=settings.number("HTTP_CACHE_TTL"),
         )
 
 

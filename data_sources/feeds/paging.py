@@ -19,12 +19,10 @@ import httpx
 from data_sources import settings
 from data_sources.feeds.errors import FeedError
 
-DEFAULT_MAX_PAGES = 10_000
-
 
 def max_pages() -> int:
     """The most pages one request may run to: a feed that never stops is a fault, not data."""
-    return int(settings.number("FEED_MAX_PAGES", DEFAULT_MAX_PAGES))
+    return int(settings.number("FEED_MAX_PAGES"))
 
 
 class BasePaginator:

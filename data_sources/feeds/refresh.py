@@ -88,7 +88,7 @@ def default_scope(
 ) -> Scope:
     """Countries asked for, plus those of the cities asked for; defaults from settings
     (REFRESH_COUNTRIES, REFRESH_CITIES), else Iraq and Syria with Mosul and Aleppo."""
-    cities = cities or _listed("REFRESH_CITIES", "Aleppo,Mosul")
+    cities = cities or _listed(settings.setting("REFRESH_CITIES"))
     chosen = [c.upper() for c in (countries or [])]
     gaz = gazetteer()
     for city in cities:
@@ -99,12 +99,12 @@ def default_scope(
         if countries is None or not countries:
             chosen.append(iso)
     if not chosen:
-        chosen = _listed("REFRESH_COUNTRIES", "IRQ,SYR")
+        chosen = _listed(settings.setting("REFRESH_COUNTRIES"))
     return Scope(countries=list(dict.fromkeys(chosen)), cities=cities, since=since, until=until)
 
 
-def _listed(name: str, default: str) -> list[str]:
-    return [v.strip() for v in (settings.setting(name, default) or "").split(",") if v.strip()]
+def _listed(value: str | None) -> list[str]:
+    return [v.strip() for v in (value or "").split(",") if v.strip()]
 
 
 def configured_sources() -> list[str]:
@@ -114,7 +114,7 @@ def configured_sources() -> list[str]:
 def overlap_days() -> int:
     """REFRESH_OVERLAP_DAYS (default 90): how far back before the newest stored period an
     incremental refresh asks again, so that revised figures are picked up."""
-    return int(settings.number("REFRESH_OVERLAP_DAYS", 90))
+    return int(settings.number("REFRESH_OVERLAP_DAYS"))
 
 
 def incremental_scope(engine: Engine, source: str, scope: Scope, overlap: int) -> Scope:
@@ -170,7 +170,7 @@ def refresh(
     unknown = [s for s in sources if s not in CONNECTORS]
     if unknown:
         raise ValueError(f"unknown source(s) {', '.join(unknown)}; known: " + ", ".join(CONNECTORS))
-    workers = parallel or int(settings.number("REFRESH_PARALLEL", 4))
+    workers = parallel or int(settings.number("REFRESH_PARALLEL"))
     overlap = overlap_days() if overlap is None else overlap
     connectors = [CONNECTORS[name]() for name in sources]
     scopes = {

@@ -9,15 +9,13 @@ from sqlalchemy.engine import Engine
 
 from data_sources.store.tables import meta
 
-DEFAULT_DATABASE_URL = "sqlite:///data/situation_room.sqlite"
-
 
 def database_url() -> str:
     """DATABASE_URL from the environment or the top level of .streamlit/secrets.toml (where
     Streamlit Community Cloud keeps it), else the embedded SQLite file."""
     from data_sources.settings import setting
 
-    return setting("DATABASE_URL", DEFAULT_DATABASE_URL) or DEFAULT_DATABASE_URL
+    return setting("DATABASE_URL") or ""
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:

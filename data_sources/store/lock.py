@@ -40,7 +40,7 @@ REFRESH = "refresh"
 
 def lease_seconds() -> float:
     """The lease length (setting REFRESH_LOCK_LEASE, seconds): how long a dead holder blocks."""
-    return max(1.0, settings.number("REFRESH_LOCK_LEASE", 120.0))
+    return max(1.0, settings.number("REFRESH_LOCK_LEASE"))
 
 
 def _now() -> datetime:
@@ -262,7 +262,7 @@ PAGE_COOLDOWN = "page-refresh-cooldown"
 def cooldown_seconds() -> float:
     """REFRESH_COOLDOWN: at least this long between two refreshes started from the page
     (default 10 minutes; an interval like 10m, 1h or plain seconds; 0 turns it off)."""
-    raw = (settings.setting("REFRESH_COOLDOWN", "10m") or "10m").strip().lower()
+    raw = (settings.setting("REFRESH_COOLDOWN") or "10m").strip().lower()
     units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
     unit = raw[-1:] if raw[-1:] in units else "s"
     number = raw[:-1] if raw[-1:] in units else raw

@@ -44,7 +44,7 @@ class DtmConnector(Connector):
     records_path = "result"  # one page per request: DTM v3 answers a country whole
 
     def auth(self, client: FeedClient) -> httpx.Auth:
-        return HeaderKeyAuth("Ocp-Apim-Subscription-Key", "DTM_SUBSCRIPTION_KEY")
+        return HeaderKeyAuth("Ocp-Apim-Subscription-Key", setting_name="DTM_SUBSCRIPTION_KEY")
 
     def requests(self, client: FeedClient, scope: Scope) -> Iterator[PageRequest]:
         for level, fields in LEVELS.items():

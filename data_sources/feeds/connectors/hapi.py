@@ -133,7 +133,7 @@ class HapiConnector(Connector):
     records_path = "data"
 
     def auth(self, client: FeedClient) -> httpx.Auth:
-        return QueryKeyAuth("app_identifier", "HAPI_APP_IDENTIFIER")
+        return QueryKeyAuth("app_identifier", setting_name="HAPI_APP_IDENTIFIER")
 
     def requests(self, client: FeedClient, scope: Scope) -> Iterator[PageRequest]:
         for theme in THEMES.values():

@@ -37,7 +37,7 @@ class ReliefwebConnector(Connector):
     required_fields = ("id", "fields")
 
     def auth(self, client: FeedClient) -> httpx.Auth:
-        return QueryKeyAuth("appname", "RELIEFWEB_APPNAME")
+        return QueryKeyAuth("appname", setting_name="RELIEFWEB_APPNAME")
 
     def requests(self, client: FeedClient, scope: Scope) -> Iterator[PageRequest]:
         if not scope.cities:

@@ -23,7 +23,6 @@ from data_sources.feeds.paging import NextLinkPaginator
 from data_sources.formats.ucdp import ged_figures
 from data_sources.model.countries import ucdp_country_id
 
-PAGE = 1000
 FIELDS = (
     "id",
     "latitude",
@@ -52,14 +51,14 @@ class UcdpConnector(Connector):
     )
 
     def version(self) -> str:
-        return settings.setting("UCDP_VERSION", "25.1") or "25.1"
+        return settings.setting("UCDP_VERSION") or "25.1"
 
     def auth(self, client: FeedClient) -> httpx.Auth:
-        return HeaderKeyAuth("x-ucdp-access-token", "UCDP_ACCESS_TOKEN")
+        return HeaderKeyAuth("x-ucdp-access-token", setting_name="UCDP_ACCESS_TOKEN")
 
     def requests(self, client: FeedClient, scope: Scope) -> Iterator[PageRequest]:
         url = f"{self.base_url()}/api/gedevents/{self.version()}"
-        size = int(settings.number("UCDP_PAGE_SIZE", PAGE))
+        size = int(settings.number("UCDP_PAGE_SIZE"))
         for country in scope.countries:
             country_id = ucdp_country_id(country)  # UCDP filters by it, not by ISO3
             if country_id is None:
