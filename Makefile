@@ -7,7 +7,7 @@ SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 EVERY  ?= 6h
 
-.PHONY: run serve worker test bench bench-cpu bench-concurrency bench-feeds floors install install-test install-bench chromium postgresql lint format clean
+.PHONY: run serve worker test docs install-docs bench bench-cpu bench-concurrency bench-feeds floors install install-test install-bench chromium postgresql lint format clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,9 @@ postgresql:
 	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
 	  $(SUDO) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq postgresql >/dev/null; }
+
+install-docs: $(BIN)/python
+	$(BIN)/python -m pip install -q -e '.[docs]'
 
 install-bench: $(BIN)/python
 	$(BIN)/python -m pip install -q -e '.[bench]'
@@ -70,9 +73,15 @@ worker: $(BIN)/python
 	$(BIN)/python -m pip install -q -e '.[postgres]'
 	PYTHON=$(BIN)/python REFRESH_EVERY=$(EVERY) scripts/start-worker
 
+# The docs site (mkdocs.yml, docs/): built strictly into site/; the settings and CLI pages are
+# generated from the code at build time (docs/hooks.py). `make docs SERVE=1` serves it live.
+docs: install-docs
+	$(BIN)/mkdocs $(if $(SERVE),serve,build --strict --clean)
+
 test: install-test chromium postgresql
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mkdocs build --strict --clean
 	$(BIN)/python -m pytest
 
 # The version floors in pyproject.toml, checked: every direct dependency at its lowest allowed
@@ -92,4 +101,4 @@ format:
 	$(BIN)/ruff check --fix .
 
 clean:
-	rm -rf data test-artifacts .pytest_cache
+	rm -rf data test-artifacts .pytest_cache site

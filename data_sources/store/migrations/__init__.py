@@ -12,10 +12,10 @@ advisory lock; SQLite: `BEGIN IMMEDIATE`, the database's write lock), in one tra
 - a store at a revision this release does not know (made by a newer release), or whose tables
   match no released schema, raises `StoreError` saying what is wrong and what to do.
 
-Adding a revision (a new column or table in `store.py`): see README.md in this folder. In
+Adding a revision (a new column or table in `tables.py`): see README.md in this folder. In
 short, copy the newest file in `versions/`, number it next (`0003_...py`, `revision = "0003"`,
 `down_revision = "0002"`), write `upgrade()` out explicitly (never import `store.metadata`),
-and run `pytest tests/test_migrations.py`: it fails until `store.py` and head agree.
+and run `pytest tests/test_migrations.py`: it fails until `tables.py` and head agree.
 """
 
 from __future__ import annotations
