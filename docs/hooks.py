@@ -57,7 +57,9 @@ def settings_markdown() -> str:
         lines += ["", f"## {group}", "", "| setting | default | secret | read by | meaning |"]
         lines.append("|---|---|---|---|---|")
         for s in entries:
-            default = "*(unset)*" if s.default is None else f"`{s.default}`" if s.default else '`""`'
+            default = (
+                "*(unset)*" if s.default is None else f"`{s.default}`" if s.default else '`""`'
+            )
             lines.append(
                 f"| `{s.name}` | {default} | {'yes' if s.secret else 'no'} | {_cell(s.read_by)}"
                 f" | {_cell(s.meaning)} |"
