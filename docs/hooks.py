@@ -90,6 +90,7 @@ def _subcommands(parser: argparse.ArgumentParser) -> dict[str, argparse.Argument
 def cli_markdown() -> str:
     """The command-line reference: the parser's own help, command by command."""
     _this_checkout()
+    from data_sources import cli
     from data_sources.cli import build_parser
 
     old = os.environ.get("COLUMNS")
@@ -101,9 +102,9 @@ def cli_markdown() -> str:
             "# Command line",
             "",
             "`python -m data_sources COMMAND …` (in a checkout: `.venv/bin/python -m data_sources`),",
-            "generated from the parser in `data_sources/cli.py`. Exit status: 0 done, 1 failed",
-            "(a feed, an unusable store), 2 bad input (nothing written), 3 the store or the",
-            "refresh lock busy; 130/143 stopped by Ctrl-C/SIGTERM.",
+            "generated from the parser in `data_sources/cli.py` and its docstring.",
+            "",
+            " ".join(cli.__doc__.split("\n\n", 1)[1].split()),
             "",
             "```text",
             parser.format_help().rstrip(),

@@ -7,6 +7,7 @@ that succeeds can still get wrong.
 
 from __future__ import annotations
 
+import argparse
 import importlib.util
 import re
 import subprocess
@@ -56,6 +57,8 @@ def test_the_cli_page_is_the_parsers_help_for_every_command():
     for name, sub in commands.items():
         assert f"## `{name}`" in page
         for action in sub._actions:
+            if action.help == argparse.SUPPRESS:  # hidden on purpose (a test's switch)
+                continue
             for option in action.option_strings:
                 assert option in page, (name, option)
 

@@ -67,6 +67,7 @@ def apply(step: Step, root: Path) -> None:
 
 
 def copy_repo(dest: Path) -> Path:
+    dest.mkdir(parents=True)
     for name in COPIED:
         src = ROOT / name
         if src.is_dir():
