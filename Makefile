@@ -62,7 +62,7 @@ bench-feeds: install-test
 run: install
 	$(BIN)/streamlit run app.py --server.port $(PORT)
 
-# Hosted: the same scripts the containers run (README "Hosting for a team"). The worker
+# Hosted: the same scripts the containers run (docs/hosting.md). The worker
 # refreshes every configured feed every EVERY (`make worker EVERY=30m`), incrementally, one
 # run at a time across every process sharing the store; SIGTERM/Ctrl-C ends it.
 serve: $(BIN)/python

@@ -140,7 +140,7 @@ def test_page_recipe_opens_the_new_page_from_the_apps_navigation(tmp_path):
     root = copy_repo(tmp_path / "copy")
     for step in steps("add-a-page.md"):
         apply(step, root)
-    code = APP_TEST.format(app=str(root / "app.py"), page=str(root / "views/sources_page.py"))
+    code = APP_TEST.format(app=str(root / "app.py"), page=str(root / "views/sources.py"))
     done = run_in(root, "-c", code, url=f"sqlite:///{tmp_path / 'store.sqlite'}")
     assert done.returncode == 0, done.stdout + done.stderr
     from data_sources import sources
@@ -156,7 +156,7 @@ def test_page_recipe_without_the_navigation_step_fails(tmp_path):
     """The navigation step is needed: without it `switch_page` finds no such page."""
     root = copy_repo(tmp_path / "copy")
     apply(steps("add-a-page.md")[0], root)  # the page file only
-    code = APP_TEST.format(app=str(root / "app.py"), page=str(root / "views/sources_page.py"))
+    code = APP_TEST.format(app=str(root / "app.py"), page=str(root / "views/sources.py"))
     done = run_in(root, "-c", code, url=f"sqlite:///{tmp_path / 'store.sqlite'}")
     assert "TITLE ['Sources']" not in done.stdout
 

@@ -1,8 +1,9 @@
 """Sign-in (Streamlit's own `st.login`, OpenID Connect) and what each visitor may do.
 
 Sign-in is on when Streamlit's secrets hold an `[auth]` section (redirect_uri, cookie_secret,
-client_id, client_secret, server_metadata_url; see README "Sign-in and roles"); without it the
-app runs as before, for a local run. The role comes from data_sources.roles (EDITORS, VIEWERS).
+client_id, client_secret, server_metadata_url; see docs/hosting.md, "Sign-in and roles");
+without it the app runs as before, for a local run. The role comes from data_sources.roles
+(EDITORS, VIEWERS).
 """
 
 from __future__ import annotations
