@@ -190,3 +190,19 @@ def test_every_setting_read_as_a_number_has_a_numeric_default():
     assert "HTTP_ATTEMPTS" in numeric
     for name in numeric:
         assert float(settings_registry.default(name) or "nan") >= 0, name
+
+
+def test_http_config_defaults_are_the_registry_defaults(monkeypatch, tmp_path):
+    """`HttpConfig()` (tests build one directly) and `HttpConfig.from_settings()` with nothing
+    set agree: the dataclass's defaults cannot drift from the documented ones."""
+    from data_sources.feeds.client import HttpConfig
+
+    monkeypatch.setenv("SITUATION_ROOM_SECRETS", str(tmp_path / "none.toml"))
+    for s in settings_registry.SETTINGS:
+        if s.name.startswith("HTTP_"):
+            monkeypatch.delenv(s.name, raising=False)
+    settings.reload()
+    try:
+        assert HttpConfig.from_settings() == HttpConfig()
+    finally:
+        settings.reload()
