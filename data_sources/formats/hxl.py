@@ -432,6 +432,11 @@ def _base_rows(
         }
     )
     base["place_raw"] = base["place_raw"].where(base["place_raw"] != "", base["admin2"])
+    # a row placed only by its admin-1 area (a COD admin-1 table, an incident at province
+    # precision) is a figure of that governorate, not of a city
+    by_admin1 = (base["place_raw"] == "") & (base["admin1"] != "")
+    base.loc[by_admin1, "place_raw"] = base.loc[by_admin1, "admin1"]
+    base.loc[by_admin1, "place_kind"] = "governorate"
     if date_i is None and start_i is None and year_i is not None:
         year = col(year_i)
         whole = year.str.fullmatch(r"\d{4}")

@@ -111,6 +111,11 @@ FIGURE_TABLE: list[FigureRow] = [
 ]
 
 
+# hashtags of counts: a column of one that is not read is listed by the import (place, date
+# and description columns are read elsewhere or are not figures)
+FIGURE_HASHTAGS = frozenset({r.pattern.hashtag for r in FIGURE_TABLE} | {"#indicator"})
+
+
 @dataclass(frozen=True)
 class Column:
     """One tagged column as the reader sees it."""
@@ -239,7 +244,8 @@ def read_columns(
         else:
             row, breakdown, reason = read_column(column)
             if row is None:
-                reading.ignored.append((column, reason))
+                if column.hashtag in FIGURE_HASHTAGS:  # a count the table does not read
+                    reading.ignored.append((column, reason))
                 continue
             figure = FigureColumn(column, row.metric, row.unit, breakdown)
         by_figure.setdefault((figure.metric, figure.breakdown), []).append(figure)
@@ -267,7 +273,7 @@ PLACE_TABLE: dict[str, list[TagPattern]] = {
     field_name: [TagPattern.parse(p) for p in patterns]
     for field_name, patterns in {
         "country_iso3": ["#country+code", "#country+iso", "#country+iso3", "#country_iso"],
-        "admin1": ["#adm1+name", "#admin1+name", "#admin1-code"],
+        "admin1": ["#adm1+name", "#admin1+name", "#adm1-code", "#admin1-code"],
         "admin2": ["#adm2+name", "#admin2+name", "#admin2-code"],
         "pcode": ["#adm2+code", "#admin2+code"],
         "lat": ["#geo+lat", "#lat"],
