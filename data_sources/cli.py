@@ -26,6 +26,7 @@ from rich.table import Table
 from data_sources.errors import STORE_FAILURES, StoreBusy, store_error
 from data_sources.feeds import FeedClient, FeedError
 from data_sources.formats.hxl import HXLFormatError, imported_source_name, parse_hxl_csv
+from data_sources.formats.hxl_tags import parse_choices
 from data_sources.formats.textfile import UnreadableText, decode, open_text
 from data_sources.snapshot import load_snapshot
 from data_sources.store import query
@@ -122,6 +123,11 @@ def cmd_import(args: argparse.Namespace) -> int:
         console.print(f"[red]nothing imported: {escape(str(exc))}[/red]", soft_wrap=True)
         return 2
     try:
+        choices = parse_choices(args.column)
+    except ValueError as exc:
+        console.print(f"[red]nothing imported: {escape(str(exc))}[/red]", soft_wrap=True)
+        return 2
+    try:
         frame = parse_hxl_csv(
             text,
             name=name,
@@ -130,6 +136,8 @@ def cmd_import(args: argparse.Namespace) -> int:
             source_url=args.target if "://" in args.target else "",
             citation=args.citation or name,
             licence=args.licence or "",
+            columns=choices,
+            period=args.period,
         )
     except HXLFormatError as exc:
         console.print(
@@ -152,6 +160,8 @@ def cmd_import(args: argparse.Namespace) -> int:
         complete=not frame.attrs.get("selection", False),
     )
     report(result)
+    for column, why in frame.attrs.get("columns_ignored", []):
+        Console().print(f"  column not read: {escape(column)}: {escape(why)}", soft_wrap=True)
     return 0
 
 
@@ -650,6 +660,18 @@ def _add_import(sub: argparse._SubParsersAction) -> None:
     imp.add_argument("--citation")
     imp.add_argument(
         "--licence", help="the file's licence as its publisher states it (default: unknown)"
+    )
+    imp.add_argument(
+        "--column",
+        action="append",
+        metavar="HEADER_OR_TAG=METRIC",
+        help="read a column as METRIC (or =skip to leave it out) where the file's columns are "
+        "ambiguous; repeatable",
+    )
+    imp.add_argument(
+        "--period",
+        metavar="YEAR|YYYY-MM|YYYY-MM-DD",
+        help="the period a file without a date column is of (e.g. 2021 for a population file)",
     )
     imp.set_defaults(func=cmd_import)
 

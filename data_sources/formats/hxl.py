@@ -20,10 +20,13 @@ from typing import TextIO
 
 import pandas as pd
 
+from data_sources.formats import hxl_tags
+from data_sources.formats.hxl_tags import AmbiguousColumns, Column, read_columns
 from data_sources.formats.roundtrip import is_export, parse_export
 from data_sources.formats.ucdp import EVENTS_COLUMN, GED_COLUMNS, GED_USED, ged_figures
 from data_sources.model.aggregate import EVENT, FLOWS, is_event_list
-from data_sources.model.dates import parse_dates
+from data_sources.model.dates import parse_dates, period_bounds
+from data_sources.model.metrics import METRICS
 from data_sources.model.places import gazetteer
 from data_sources.model.validation import conform
 
@@ -58,20 +61,9 @@ class Tag:
         )
 
 
-# Count columns of figure sheets: (hashtag, required attributes, excluded attributes) -> metric.
-FIGURE_TAGS: list[tuple[str, tuple[str, ...], tuple[str, ...], str, str]] = [
-    ("#affected", ("idps",), (), "idps", "people"),
-    ("#affected", ("returnees",), (), "returnees", "people"),
-    ("#affected", ("refugees",), (), "refugees_from", "people"),
-    ("#affected", ("killed", "civilians"), (), "civilians_killed", "people"),
-    ("#affected", ("killed",), ("civilians",), "conflict_fatalities", "people"),
-    ("#affected", ("injured",), (), "civilians_injured", "people"),
-    ("#inneed", (), (), "people_in_need", "people"),
-    ("#population", (), (), "population", "people"),
-    ("#event", ("num",), (), "conflict_events", "events"),
-]
-
 UNKNOWN_LICENCE = "unknown"
+# the metrics whose event lists also count conflict events (one per row)
+CONFLICT_CASUALTIES = frozenset({"conflict_fatalities", "civilians_killed", "civilians_injured"})
 # header names of an event's id where a sheet has no #event+code tag
 EVENT_ID_HEADERS = frozenset(("event_id", "event_id_cnty", "event_id_no_cnty", "event_code"))
 
@@ -256,10 +248,15 @@ def parse_hxl_csv(
     source_url: str = "",
     citation: str = "",
     licence: str = "",
+    columns: dict[str, str] | None = None,
+    period: str | None = None,
 ) -> pd.DataFrame:
     """Normalized observations from an HXL-tagged CSV text or text stream (see module
     docstring). A UCDP GED table's events come already added up (its attrs say how many
-    rows were, for `store.ingest` to count)."""
+    rows were, for `store.ingest` to count). `columns` are the user's choices for ambiguous
+    columns ({header or tag: metric or "skip"}, see hxl_tags); `period` ("2021", "2021-03"
+    or "2021-03-15") dates a file that has no date column. The tagged columns not read are
+    in `attrs["columns_ignored"]` (column, reason)."""
     header, tags, chunks = read_hxl_rows(text, name)
     given_source, source = source, source or imported_source_name(name)
     if not country_iso3:
@@ -294,17 +291,81 @@ def parse_hxl_csv(
         return frame[index].astype(str).str.strip()
 
     provenance = {"source_url": source_url, "citation": citation, "licence": licence}
-    base, start, end = _base_rows(tags, col, frame, name, country_iso3, provenance)
+    described = _columns(header, tags)
+    base, start, end = _base_rows(tags, described, col, frame, name, country_iso3, provenance)
+    if period:
+        start, end = _given_period(period, tags, base, name)
+    elif _date_columns(tags) == (None, None, None):
+        raise HXLFormatError(
+            name,
+            2,
+            "",
+            "no date column (#date, #date+start or #date+year); for a file without dates, "
+            "give the period its figures are of: --period 2021 (a year), 2021-03 (a month) "
+            "or 2021-03-15 (a day)",
+        )
     item_i = _find(tags, "#item", "name")
     value_i = _find(tags, "#value", exclude=("usd",))
+    ignored: list = []
     if item_i is not None and value_i is not None:
         out = _price_rows(base, tags, col, item_i, value_i, start, end)
     else:
-        out = _figure_rows(base, tags, col, start, end, name)
+        try:
+            reading = read_columns(described, columns or {}, {m: _unit_of(m) for m in METRICS})
+        except (AmbiguousColumns, ValueError) as exc:
+            raise HXLFormatError(name, 2, "", str(exc)) from exc
+        ignored = reading.ignored
+        out = _figure_rows(base, reading, col, start, end, name)
         if is_event_list(out, has_event_ids=_has_event_ids(tags, header)):
             out = _as_events(out, base, start, end, tags)
     out["source"] = source
-    return conform(out)
+    out = conform(out)
+    out.attrs["columns_ignored"] = [(c.describe(), why) for c, why in ignored]
+    return out
+
+
+def _columns(header: list[str], tags: list[Tag | None]) -> list[Column]:
+    """The tagged columns, for the tag table (hxl_tags) to read."""
+    return [
+        Column(i, header[i], tag.hashtag + "".join(f"+{a}" for a in sorted(tag.attributes)),
+               tag.hashtag, tag.attributes)
+        for i, tag in enumerate(tags)
+        if tag is not None
+    ]  # fmt: skip
+
+
+def _unit_of(metric: str) -> str:
+    """The unit a chosen column's figures take (`--column`): events, else people."""
+    return "events" if metric == "conflict_events" else "people"
+
+
+def _given_period(
+    period: str, tags: list, base: pd.DataFrame, name: str
+) -> tuple[pd.Series, pd.Series]:
+    """`--period` as every row's period; refused for a file that dates its own rows (the
+    file's dates win; a second date would be a guess)."""
+    if _date_columns(tags) != (None, None, None):
+        raise HXLFormatError(
+            name, 2, "", "the file has its own date column; --period is for files without one"
+        )
+    bounds = period_bounds(period)
+    if bounds is None:
+        raise HXLFormatError(
+            name, 0, "", f"--period {period!r}: give a year (2021), a month (2021-03) or a day"
+        )
+    first, last = bounds
+    return (
+        pd.Series(first, index=base.index, dtype=object),
+        pd.Series(last, index=base.index, dtype=object),
+    )
+
+
+def _date_columns(tags: list) -> tuple[int | None, int | None, int | None]:
+    """(date, start, year) columns: a day, a period's start, or only a year."""
+    date_i = _find(tags, "#date", exclude=("start", "end", "year", "month", "reported"))
+    start_i = _find(tags, "#date", "start", exclude=("year", "month"))
+    year_i = _find(tags, "#date", "year", exclude=("month",))
+    return date_i, start_i, year_i
 
 
 def _has_event_ids(tags: list, header: list[str]) -> bool:
@@ -330,30 +391,38 @@ def _tagged_frame(tags: list, chunks, base_name: str) -> pd.DataFrame:
 
 
 def _base_rows(
-    tags: list, col, frame: pd.DataFrame, name: str, country_iso3: str, provenance: dict
+    tags: list,
+    columns: list[Column],
+    col,
+    frame: pd.DataFrame,
+    name: str,
+    country_iso3: str,
+    provenance: dict,
 ) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
     """What every figure of a row shares (place, site, provenance) and the row's period
-    start and end; a sheet without a date column is refused."""
-    date_i = _find(tags, "#date", exclude=("start", "end", "year", "month", "reported"))
-    start_i = _find(tags, "#date", "start", exclude=("year", "month"))
+    start and end (a year column's row covers its year; no date column: empty, for
+    `--period` to fill, else the sheet is refused)."""
+    date_i, start_i, year_i = _date_columns(tags)
     end_i = _find(tags, "#date", "end", exclude=("year", "month"))
-    if date_i is None and start_i is None:
-        raise HXLFormatError(name, 2, "", "no date column (#date or #date+start)")
     market_i = _find(tags, "#loc", "market", "name")
     if market_i is None:
         market_i = _find(tags, "#name", "market")
     loc_i = market_i if market_i is not None else _find(tags, "#loc", "name")
+
+    def place(field_name: str, default: str = "") -> pd.Series:
+        return col(hxl_tags.find_place_column(columns, field_name), default)
+
     base = pd.DataFrame(
         {
             "dataset": Path(name).stem,
-            "admin1": col(_find(tags, "#adm1", "name")),
-            "admin2": col(_find(tags, "#adm2", "name")),
-            "pcode": col(_find(tags, "#adm2", "code")),
+            "admin1": place("admin1"),
+            "admin2": place("admin2"),
+            "pcode": place("pcode"),
             "place_raw": col(loc_i),
             "site": col(market_i),
-            "lat": col(_find(tags, "#geo", "lat")),
-            "lon": col(_find(tags, "#geo", "lon")),
-            "country_iso3": col(_find(tags, "#country", "code"), country_iso3),
+            "lat": place("lat"),
+            "lon": place("lon"),
+            "country_iso3": place("country_iso3", country_iso3),
             "source_url": provenance["source_url"],
             "citation": provenance["citation"],
             "licence": provenance["licence"] or UNKNOWN_LICENCE,
@@ -363,6 +432,17 @@ def _base_rows(
         }
     )
     base["place_raw"] = base["place_raw"].where(base["place_raw"] != "", base["admin2"])
+    # a row placed only by its admin-1 area (a COD admin-1 table, an incident at province
+    # precision) is a figure of that governorate, not of a city
+    by_admin1 = (base["place_raw"] == "") & (base["admin1"] != "")
+    base.loc[by_admin1, "place_raw"] = base.loc[by_admin1, "admin1"]
+    base.loc[by_admin1, "place_kind"] = "governorate"
+    if date_i is None and start_i is None and year_i is not None:
+        year = col(year_i)
+        whole = year.str.fullmatch(r"\d{4}")
+        return base, (year + "-01-01").where(whole, year), (year + "-12-31").where(whole, year)
+    if date_i is None and start_i is None:
+        return base, pd.Series(None, index=base.index), pd.Series(None, index=base.index)
     start = col(start_i if start_i is not None else date_i)
     end = col(end_i if end_i is not None else date_i)
     return base, start, end
@@ -380,6 +460,11 @@ def _as_events(out, base, start, end, tags) -> pd.DataFrame:
     out = out.assign(row_kind=out["metric"].map(lambda m: EVENT if m in FLOWS else ""))
     if _find(tags, "#event", "num") is not None:
         return out
+    if not out["metric"].isin(CONFLICT_CASUALTIES).any():
+        # an incident list of attacks on health care or education: its rows are incidents of
+        # that kind, not "conflict events" (the Insecurity Insight files mix conflict,
+        # political and other violence)
+        return out
     count = base.assign(
         metric="conflict_events",
         qualifier="",
@@ -392,73 +477,98 @@ def _as_events(out, base, start, end, tags) -> pd.DataFrame:
     return pd.concat([out, count], ignore_index=True)
 
 
-def _month_bounds(dates: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """WFP dates a monthly price at the 15th; the figure covers the calendar month."""
+def _month_bounds(dates: pd.Series, series_key: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """WFP dates a monthly price at the 15th; the figure covers the calendar month. A series
+    (market, commodity, unit, price type) with several dates in one month is priced weekly:
+    each of its figures covers its ISO week (Monday to Sunday), not the month, so that four
+    weekly prices are four figures, not one month's "conflicting" values."""
     parsed = parse_dates(dates, formats=("mixed",))
-    start = parsed.dt.to_period("M").dt.start_time.dt.date.astype(object)
-    end = parsed.dt.to_period("M").dt.end_time.dt.date.astype(object)
+    # a year no calendar holds (0000-01-15): no date, so the row is rejected quoting it
+    parsed = parsed.where(parsed.dt.year >= 1)
+    month = parsed.dt.to_period("M")
+    weekly = (
+        pd.DataFrame({"key": series_key, "month": month, "day": parsed})
+        .dropna()
+        .groupby(["key", "month"])["day"]
+        .transform("nunique")
+        .reindex(parsed.index, fill_value=1)
+        > 1
+    )
+    week = parsed.dt.to_period("W-SUN")
+    start = month.dt.start_time.where(~weekly, week.dt.start_time)
+    end = month.dt.end_time.where(~weekly, week.dt.end_time)
+    start, end = (s.dt.date.astype(object).where(parsed.notna()) for s in (start, end))
     # keep the raw text where it did not parse, so the reject shows what was sent
     return start.where(parsed.notna(), dates), end.where(parsed.notna(), dates)
 
 
 def _price_rows(base, tags, col, item_i, value_i, start, end) -> pd.DataFrame:
+    """Prices, each under its metric (hxl_tags.price_metric: food, fuel, exchange rate,
+    wage, water). An exchange rate is local currency per US dollar (WFP's unit "USD/LCU"
+    with the price in the local currency), so its "USD price" (about 1) is not read."""
     commodity = col(item_i)
+    category = col(_find(tags, "#item", "type"))
+    metric = pd.Series(
+        [hxl_tags.price_metric(c, k) for c, k in zip(commodity, category, strict=True)],
+        index=commodity.index,
+        dtype=object,
+    )
     price_type = col(_find(tags, "#item", "price", "type"), "Retail")
     qualifier = commodity + ", " + price_type.str.lower()
     unit = col(_find(tags, "#item", "unit"))
-    currency_i = _find(tags, "#currency")
-    currency = col(currency_i, "")
-    period_start, period_end = _month_bounds(start)
-    frames = []
-    local = base.assign(
-        metric="food_price",
-        qualifier=qualifier,
-        value=col(value_i),
-        unit=currency + "/" + unit,
-        period_start=period_start,
-        period_end=period_end,
-    )
-    frames.append(local)
+    currency = col(_find(tags, "#currency"), "")
+    rate = metric == "exchange_rate"
+    local_unit = (currency + "/" + unit).where(~rate, currency + "/USD")
+    key = base["site"] + "|" + base["place_raw"] + "|" + qualifier + "|" + local_unit
+    period_start, period_end = _month_bounds(start, key)
+    frames = [
+        base.assign(
+            metric=metric,
+            qualifier=qualifier,
+            value=col(value_i),
+            unit=local_unit,
+            period_start=period_start,
+            period_end=period_end,
+        )
+    ]
     usd_i = _find(tags, "#value", "usd")
     if usd_i is not None:
         frames.append(
             base.assign(
-                metric="food_price",
+                metric=metric,
                 qualifier=qualifier,
                 value=col(usd_i),
                 unit="USD/" + unit,
                 period_start=period_start,
                 period_end=period_end,
-            )
+            )[~rate]
         )
     return pd.concat(frames, ignore_index=True)
 
 
-def _figure_rows(base, tags, col, start, end, name) -> pd.DataFrame:
-    frames = []
-    used: set[int] = set()
-    for hashtag, attrs, exclude, metric, unit in FIGURE_TAGS:
-        i = _find(tags, hashtag, *attrs, exclude=exclude)
-        if i is None or i in used:
-            continue
-        used.add(i)
-        frames.append(
-            base.assign(
-                metric=metric,
-                qualifier="",
-                value=col(i),
-                unit=unit,
-                period_start=start,
-                period_end=end,
-            )
+def _figure_rows(base, reading, col, start, end, name) -> pd.DataFrame:
+    """One figure per row and figure column (hxl_tags.read_columns): the total with an empty
+    qualifier, a breakdown (sex, age) with the breakdown as its qualifier."""
+    frames = [
+        base.assign(
+            metric=figure.metric,
+            qualifier=figure.breakdown,
+            value=col(figure.column.index),
+            unit=figure.unit,
+            period_start=start,
+            period_end=end,
         )
+        for figure in reading.figures
+    ]
     if not frames:
-        known = ", ".join(f"{h}+{'+'.join(a)}" if a else h for h, a, *_ in FIGURE_TAGS)
+        known = ", ".join(str(r.pattern) for r in hxl_tags.FIGURE_TABLE)
+        not_read = "; ".join(f"{c.describe()}: {why}" for c, why in reading.ignored[:5])
         raise HXLFormatError(
             name,
             2,
             "",
             f"no figure column recognised; tag one of: {known}, "
-            "or #item+name with #value for prices",
+            "or #item+name with #value for prices"
+            + (f" (columns not read: {not_read})" if not_read else ""),
         )
     return pd.concat(frames, ignore_index=True)

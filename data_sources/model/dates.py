@@ -131,3 +131,18 @@ def parse_dates(values: pd.Series, formats: tuple[str, ...] = ("ISO8601", "mixed
     if getattr(values.dt, "tz", None) is not None:
         values = values.dt.tz_convert("UTC").dt.tz_localize(None)
     return values
+
+
+def period_bounds(text: str) -> tuple[str, str] | None:
+    """The first and last day (ISO text) of a period written as a year ("2021"), a month
+    ("2021-03") or a day ("2021-03-15"); None for anything else or a day no calendar holds.
+    For files without a date column (`import --period`)."""
+    text = (text or "").strip()
+    if re.fullmatch(r"\d{4}", text) and int(text) >= 1:
+        return f"{text}-01-01", f"{text}-12-31"
+    if re.fullmatch(r"\d{4}-\d{2}", text) and int(text[:4]) >= 1 and 1 <= int(text[5:]) <= 12:
+        month = pd.Period(text, freq="M")
+        return month.start_time.date().isoformat(), month.end_time.date().isoformat()
+    if PLAIN_DAY.fullmatch(text) and calendar_day(text) is not None and int(text[:4]) >= 1:
+        return text, text
+    return None
