@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from data_sources.model.estimates import ESTIMATE_PREFERENCE, bounds, one_estimate
-from data_sources.model.markets import EACH, MEDIAN, market_summary
+from data_sources.model.markets import EACH, MEDIAN, market_summary, median_market
 from data_sources.model.overlaps import figure_kinds, metric_kind, supersede_contained
 from data_sources.model.periods import FREQUENCIES, bins, labels, text
 
@@ -30,9 +30,11 @@ __all__ = [
     "aggregate",
     "chart_points",
     "group_keys",
+    "median_market",
     "metric_kind",
     "one_estimate",
     "place_month",
+    "supersede_contained",
 ]
 
 PER_CAPITA = 100_000
@@ -223,7 +225,10 @@ def place_month(df: pd.DataFrame, metric: str, month: str) -> pd.DataFrame:
     within = df[(df["period_start"] >= start) & (df["period_end"] <= end)]
     places = within.drop_duplicates("place_id").set_index("place_id")
     points = chart_points(
-        within.drop(columns=["lat", "lon", "population"]), metric, "month", markets=MEDIAN,
+        within.drop(columns=["lat", "lon", "population"]),
+        metric,
+        "month",
+        markets=MEDIAN,
         by=("place_id", "city"),
     )
     points = points[~points["spans"]]
