@@ -71,8 +71,8 @@ def aggregate(
     keys = group_keys(df, metric, by)
     if df.empty:
         return pd.DataFrame(columns=[*keys, *POINT_COLUMNS, "period_start"])
-    df = supersede_contained(df)
     freq = FREQUENCIES.get(period, "M")
+    df = _superseded(df, freq)
     rows = _sorted_rows(df, metric, keys, freq)
     group, uniq, first_row = _groups(rows, keys)
     n = len(uniq)
@@ -94,6 +94,19 @@ def aggregate(
         out["period"].to_numpy(), out["period_start"].to_numpy(), out["spans"].to_numpy(), freq
     )
     return out.reindex(columns=[*keys, *POINT_COLUMNS, "period_start"])
+
+
+def _superseded(df: pd.DataFrame, freq: str) -> pd.DataFrame:
+    """The figures without those a containing report of the same source and series supersedes
+    within the point they fall in (the same period, or the same end for a figure kept whole)."""
+    if len(df) < 2:
+        return df
+    end = df["period_end"].to_numpy("datetime64[ns]")
+    bin_start, bin_end = bins(end, freq)
+    spans = df["period_start"].to_numpy("datetime64[ns]") < bin_start
+    placed = df.assign(_point=np.where(spans, end, bin_end), _spans=spans)
+    kept = supersede_contained(placed, within=("_point", "_spans"))
+    return kept.drop(columns=["_point", "_spans"])
 
 
 def _sorted_rows(df: pd.DataFrame, metric: str, keys: list[str], freq: str) -> dict:

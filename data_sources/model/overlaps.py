@@ -46,15 +46,17 @@ def figure_kinds(df: pd.DataFrame, metric: str) -> np.ndarray:
     return out
 
 
-def supersede_contained(df: pd.DataFrame) -> pd.DataFrame:
+def supersede_contained(df: pd.DataFrame, within: tuple[str, ...] = ()) -> pd.DataFrame:
     """Drop every figure whose span lies within the span of another figure of the same source
-    and series (the containing report supersedes it). Disjoint spans are all kept.
+    and series, and of the same `within` columns (a chart's period: a report as of 11 June and
+    the next as of 28 June are two points of a running total, each in its own period). The
+    containing report supersedes the contained one; disjoint spans are all kept.
 
     Sorted by start, then longest first, a figure is contained exactly when some earlier figure
     of its series ends on or after its end: a running maximum per series, no pairwise check."""
     if len(df) < 2:
         return df
-    keys = [k for k in SERIES_KEYS if k in df]
+    keys = [k for k in SERIES_KEYS if k in df] + list(within)
     work = df.sort_values(
         [*keys, "period_start", "period_end"], ascending=[True] * (len(keys) + 1) + [False]
     )

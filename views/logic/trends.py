@@ -75,9 +75,9 @@ def trend_chart(
         )
         unit_label = f"{unit} per 100,000"
     per_source = data.origin.nunique() > 1
-    points = _line_names(points, per_source, markets)
+    points = _line_names(points, per_source, markets, site)
     if earlier is not None:
-        earlier = _line_names(earlier, per_source, markets)
+        earlier = _line_names(earlier, per_source, markets, site)
     if per_source:
         subtitle += " · one line per source, never added up"
     return TrendChart(points, earlier, unit_label, subtitle, without)
@@ -92,11 +92,15 @@ def _per_capita(points: pd.DataFrame, pop: dict[str, float]) -> pd.DataFrame:
     return out
 
 
-def _line_names(points: pd.DataFrame, per_source: bool, markets: str) -> pd.DataFrame:
-    """Each line's name: the city, then its market (one line per market), then its source
-    when several sources are drawn."""
+def _line_names(
+    points: pd.DataFrame, per_source: bool, markets: str, site: str | None
+) -> pd.DataFrame:
+    """Each line's name: the city, then its market (one line per market, unless one market
+    was chosen), then its source when several sources are drawn."""
     name = points["city"].astype(str)
-    if "site" in points and markets == combine.EACH:
+    if site is not None:
+        pass
+    elif "site" in points and markets == combine.EACH:
         site = points["site"].fillna("").astype(str)
         name = name.where(site == "", name + " · " + site)
     elif "markets" in points:
