@@ -442,7 +442,19 @@ def monthly_deaths_figure(monthly: pd.DataFrame, reported: pd.DataFrame) -> go.F
                 x=reported["period_end"],
                 y=reported["value"],
                 mode="markers",
-                name="reported figures",
+                name="reported totals, each over its own period (right axis)",
+                **(
+                    {
+                        "error_y": {
+                            "type": "data",
+                            "symmetric": False,
+                            "array": (reported["high"] - reported["value"]).fillna(0).clip(lower=0),
+                            "arrayminus": np.zeros(len(reported)),
+                        }
+                    }
+                    if "high" in reported and reported["high"].notna().any()
+                    else {}
+                ),
                 marker={"size": 11, "symbol": "diamond", "color": "#d62728"},
                 yaxis="y2",  # a report covers its own period, often months: its own scale
                 customdata=np.column_stack(

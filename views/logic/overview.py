@@ -201,8 +201,14 @@ def deadliest_months(deaths: pd.DataFrame) -> list[DeadliestMonth]:
 
 
 def said_deaths(reported: pd.DataFrame) -> pd.DataFrame:
-    """The deaths reports gave for the place, drawn beside an event source's monthly sums."""
-    return reported[reported.metric.isin(["civilians_killed", "conflict_fatalities"])]
+    """The deaths reports gave for the place, drawn beside an event source's monthly sums:
+    one point per report (its drawn estimate; a range's high bound as `high`, never a second
+    point), each a total over its own period, not a month's."""
+    deaths = reported[reported.metric.isin(["civilians_killed", "conflict_fatalities"])]
+    drawn = combine.one_estimate(deaths)
+    keys = [k for k in ["origin", "qualifier", "site", "period_start", "period_end"] if k in deaths]
+    high = deaths[deaths.estimate == "high"][[*keys, "value"]].rename(columns={"value": "high"})
+    return drawn.merge(high, on=keys, how="left") if not drawn.empty else drawn.assign(high=None)
 
 
 def latest_table(city_latest: pd.DataFrame) -> pd.DataFrame:
