@@ -19,7 +19,12 @@ import pandas as pd
 
 from data_sources.model.estimates import ESTIMATE_PREFERENCE, bounds, one_estimate
 from data_sources.model.markets import EACH, MEDIAN, market_summary, median_market
-from data_sources.model.overlaps import figure_kinds, metric_kind, supersede_contained
+from data_sources.model.overlaps import (
+    figure_kinds,
+    metric_kind,
+    series_codes,
+    supersede_contained,
+)
 from data_sources.model.periods import FREQUENCIES, bins, labels, text
 
 __all__ = [
@@ -79,11 +84,11 @@ def aggregate(
     out = pd.DataFrame(
         {
             **{k: rows[k][first_row] for k in keys},
-            "period": uniq[:, len(keys)].view("datetime64[ns]"),
+            "period": uniq[:, 0].view("datetime64[ns]"),
             "value": _values(rows, group, n),
             "figures": np.bincount(group, minlength=n),
             "source": rows["origin"][first_row],
-            "spans": uniq[:, len(keys) + 1].astype(bool),
+            "spans": uniq[:, 1].astype(bool),
             "kind": _group_kind(rows["kind"], group, n),
             **_provenance(rows, group, n),
         }
@@ -104,9 +109,7 @@ def _superseded(df: pd.DataFrame, freq: str) -> pd.DataFrame:
     end = df["period_end"].to_numpy("datetime64[ns]")
     bin_start, bin_end = bins(end, freq)
     spans = df["period_start"].to_numpy("datetime64[ns]") < bin_start
-    placed = df.assign(_point=np.where(spans, end, bin_end), _spans=spans)
-    kept = supersede_contained(placed, within=("_point", "_spans"))
-    return kept.drop(columns=["_point", "_spans"])
+    return supersede_contained(df, within=(np.where(spans, end, bin_end), spans))
 
 
 def _sorted_rows(df: pd.DataFrame, metric: str, keys: list[str], freq: str) -> dict:
@@ -134,10 +137,14 @@ def _sorted_rows(df: pd.DataFrame, metric: str, keys: list[str], freq: str) -> d
 
 
 def _groups(rows: dict, keys: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Group codes in sorted key order: the keys, then the period, then whether a span."""
-    parts = [pd.factorize(rows[k], sort=True)[0] for k in keys]
-    codes = np.column_stack([*parts, rows["when"].view(np.int64), rows["spans"].astype(np.int64)])
-    uniq, first_row, group = np.unique(codes, axis=0, return_index=True, return_inverse=True)
+    """Group codes in sorted key order: the keys, then the period, then whether a span.
+    Returns each row's group, per group its period and span flag, and its first row."""
+    columns = [rows[k] for k in keys] + [rows["when"].view(np.int64), rows["spans"]]
+    code = series_codes(columns, sort=True)
+    _, first_row, group = np.unique(code, return_index=True, return_inverse=True)
+    uniq = np.column_stack(
+        [rows["when"].view(np.int64)[first_row], rows["spans"][first_row].astype(np.int64)]
+    )
     return group.ravel(), uniq, first_row
 
 

@@ -38,33 +38,59 @@ def figure_kinds(df: pd.DataFrame, metric: str) -> np.ndarray:
     out = np.full(len(df), kind, dtype=object)
     if kind != "flow" or df.empty:
         return out
-    said = pd.Series("", index=df.index, dtype=object)
+    said = np.zeros(len(df), dtype=bool)
     for col in ("qualifier", "quote"):
-        if col in df:
-            said = said + " " + df[col].fillna("").astype(str)
-    out[said.str.contains(TO_DATE).to_numpy(bool)] = "to_date"
+        if col in df:  # a few distinct texts among thousands of rows: each read once
+            codes, texts = pd.factorize(df[col].fillna("").astype(str))
+            hits = np.array([bool(TO_DATE.search(t)) for t in texts] + [False])
+            said |= hits[codes]
+    out[said] = "to_date"
     return out
 
 
-def supersede_contained(df: pd.DataFrame, within: tuple[str, ...] = ()) -> pd.DataFrame:
+def series_codes(columns: list[np.ndarray], sort: bool = False) -> np.ndarray:
+    """One integer per distinct combination of the columns' values; with `sort`, in the
+    lexicographic order of the columns' values (a mixed-radix number of sorted codes)."""
+    code = np.zeros(len(columns[0]) if columns else 0, dtype=np.int64)
+    size = 1
+    for column in columns:
+        part, uniq = pd.factorize(column, sort=sort)
+        n = len(uniq) + 1
+        if size * n > 2**62:  # too many combinations for one integer: renumber first
+            code = pd.factorize(code, sort=True)[0].astype(np.int64)
+            size = int(code.max()) + 1
+        code = code * n + (part + 1)
+        size *= n
+    return code
+
+
+def supersede_contained(df: pd.DataFrame, within: tuple[np.ndarray, ...] = ()) -> pd.DataFrame:
     """Drop every figure whose span lies within the span of another figure of the same source
-    and series, and of the same `within` columns (a chart's period: a report as of 11 June and
+    and series, and of the same `within` codes (a chart's point: a report as of 11 June and
     the next as of 28 June are two points of a running total, each in its own period). The
     containing report supersedes the contained one; disjoint spans are all kept.
 
-    Sorted by start, then longest first, a figure is contained exactly when some earlier figure
-    of its series ends on or after its end: a running maximum per series, no pairwise check."""
+    Sorted by series, start, then longest first, a figure is contained exactly when some
+    earlier figure of its series ends on or after its end: a running maximum, no pairwise
+    check. In numpy (group codes, days as integers): a chart's few thousand figures in about a
+    millisecond, where a pandas groupby over ten key columns took most of a second."""
     if len(df) < 2:
         return df
-    keys = [k for k in SERIES_KEYS if k in df] + list(within)
-    work = df.sort_values(
-        [*keys, "period_start", "period_end"], ascending=[True] * (len(keys) + 1) + [False]
-    )
-    ends = work["period_end"]
-    series = [work[k] for k in keys] or [pd.Series(0, index=work.index)]
-    before = ends.groupby(series, dropna=False, sort=False).cummax()
-    before = before.groupby(series, dropna=False, sort=False).shift()
-    contained = (before >= ends).to_numpy(bool)
-    if not contained.any():
-        return df
-    return df.loc[work.index[~contained]].sort_index()
+    parts = [
+        pd.factorize(df[k].to_numpy(dtype=object, na_value=""))[0] for k in SERIES_KEYS if k in df
+    ]
+    parts += [pd.factorize(np.asarray(w))[0] for w in within]
+    if parts:
+        series = np.unique(np.column_stack(parts), axis=0, return_inverse=True)[1].ravel()
+    else:
+        series = np.zeros(len(df), dtype=np.int64)
+    start = df["period_start"].to_numpy("datetime64[D]").view(np.int64)
+    end = df["period_end"].to_numpy("datetime64[D]").view(np.int64)
+    order = np.lexsort((-end, start, series))
+    # offset each series far above the previous one's days, so one running max serves all
+    span = int(end.max() - min(start.min(), end.min())) + 2
+    shifted = (end - end.min() + 1)[order] + series[order].astype(np.int64) * span
+    before = np.concatenate([[np.iinfo(np.int64).min], np.maximum.accumulate(shifted)[:-1]])
+    contained = np.zeros(len(df), dtype=bool)
+    contained[order] = before >= shifted
+    return df if not contained.any() else df[~contained]
