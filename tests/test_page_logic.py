@@ -82,7 +82,7 @@ def test_country_context_holds_stocks_only(store):
     assert "Conflict fatalities" not in line and "Civilians killed" not in line
 
 
-def test_sparkline_needs_two_points_and_averages_markets():
+def test_sparkline_needs_two_points_and_never_averages_markets():
     one = pd.DataFrame({"period_end": pd.to_datetime(["2016-12-31"]), "value": [3500.0]})
     assert overview.sparkline_points(one, "idps") is None
     two_markets = pd.DataFrame(
