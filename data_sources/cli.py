@@ -202,10 +202,41 @@ def cmd_series(args: argparse.Namespace) -> int:
             + f". Metrics held: {', '.join(metrics)}[/red]"
         )
         return 1
+    if args.period:
+        return _print_points(df, args)
     out = df[SERIES_OUTPUT].copy()
     out["retrieved_at"] = out["retrieved_at"].dt.strftime("%Y-%m-%dT%H:%M:%S.%f")
     for col in ("period_start", "period_end"):
         out[col] = out[col].dt.strftime("%Y-%m-%d")
+    if args.format == "json":
+        sys.stdout.write(out.to_json(orient="records", force_ascii=False, indent=1) + "\n")
+    else:
+        sys.stdout.write(out.to_csv(index=False))
+    return 0
+
+
+# the columns `series --period` prints: the points a chart draws, by the one rule
+POINT_OUTPUT = [
+    "city", "origin", "site", "period_label", "period_start", "period", "value", "low", "high",
+    "figures", "kind", "spans", "markets", "citation",
+]  # fmt: skip
+
+
+def _print_points(df, args: argparse.Namespace) -> int:
+    """The series combined per period as the pages combine it (`combine.chart_points`): the
+    drawn estimate with its low–high, contained spans superseded, one row per source and, for
+    a price, per market (or the median market with `--markets median`)."""
+    from data_sources.formats.export import neutralise
+    from data_sources.model import combine
+
+    points = combine.chart_points(
+        df, args.metric, args.period, args.cumulative, markets=args.markets
+    )
+    out = points.reindex(columns=[c for c in POINT_OUTPUT if c in points or c != "markets"])
+    out = out.rename(columns={"period": "period_end"})
+    for col in ("period_start", "period_end"):
+        out[col] = out[col].dt.strftime("%Y-%m-%d")
+    out = neutralise(out)
     if args.format == "json":
         sys.stdout.write(out.to_json(orient="records", force_ascii=False, indent=1) + "\n")
     else:
@@ -692,6 +723,20 @@ def _add_series(sub: argparse._SubParsersAction) -> None:
     ser.add_argument("--unit", help="e.g. SYP/KG or USD/KG for prices")
     ser.add_argument("--format", choices=["csv", "json"], default="csv")
     ser.add_argument("--as-of", metavar="WHEN", help=AS_OF_HELP)
+    ser.add_argument(
+        "--period",
+        choices=["week", "month", "year"],
+        help="print the points a chart draws per period (docs/how-figures-combine.md), not "
+        "every figure",
+    )
+    ser.add_argument("--cumulative", action="store_true", help="with --period: running totals")
+    ser.add_argument(
+        "--markets",
+        choices=["each", "median"],
+        default="each",
+        help="with --period, for prices: one row per market (default) or the median market "
+        "with the cheapest and dearest as low and high",
+    )
     ser.set_defaults(func=cmd_series)
 
 

@@ -104,8 +104,11 @@ def test_overview_shows_mosul_and_aleppo_deaths_per_month_with_ucdp_citation(app
     assert any(m.get("2016-11") == 1160.0 for m in months)  # Aleppo
     assert all(CITATION in str(b["customdata"][0][4]) for b in bars)  # the hover's citation
     # the reported figures beside them: AP's "at least 9,000" civilians for the battle
-    said = [t for t in _traces(at) if t.get("name") == "reported figures"]
+    # drawn once at its low bound with the high as its bar (was: 9,000 and 11,000 as two
+    # points), a total over its own period on the right axis
+    said = [t for t in _traces(at) if str(t.get("name")).startswith("reported totals, each over")]
     assert any(9000.0 in t["y"] for t in said)
+    assert not any(11000.0 in t["y"] for t in said)
 
 
 def test_trends_shows_ucdp_months_for_the_default_cities(app):

@@ -81,7 +81,8 @@ def test_weeks_end_on_sunday_years_hold_their_figures_and_citations_are_kept():
     assert yearly.citation.tolist() == ["WFP VAM", "WFP VAM"]  # the first one given
 
 
-def test_a_point_made_of_several_sources_names_them_all():
+def test_figures_of_different_sources_are_never_added():
+    """(Was: one point of 30 named "ICRC, OCHA", the sum of two sources.)"""
     df = frame(
         [
             ["Homs", "2017-03-01", "2017-03-01", 10, "OCHA", ""],
@@ -90,8 +91,8 @@ def test_a_point_made_of_several_sources_names_them_all():
         ]
     )
     out = combine.aggregate(df, "civilians_killed", "month")
-    assert out.source.tolist() == ["ICRC, OCHA", "OCHA"]
-    assert out.value.tolist() == [30, 30]
+    assert out.source.tolist() == ["ICRC", "OCHA", "OCHA"]
+    assert out.value.tolist() == [20, 10, 30]
     per_source = combine.aggregate(df, "civilians_killed", "month", by=("city", "origin"))
     assert per_source[["origin", "value"]].values.tolist() == [
         ["ICRC", 20],

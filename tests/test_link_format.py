@@ -42,7 +42,7 @@ def test_old_codes_become_the_labels_shown():
         "revisions": ["true"],
         "cumulative": ["false"],
         "percapita": ["true"],
-        "market": ["all markets (mean)"],
+        "market": ["each market"],  # markets are no longer averaged: each one is shown
         "qualifier": ["(total)"],
         "place": ["Mosul"],
         "source": ["(all)"],

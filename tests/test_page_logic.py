@@ -41,7 +41,8 @@ def test_overview_headlines_values_changes_and_ranges(store):
     )
 
 
-def test_a_price_headline_is_the_mean_over_the_citys_markets(store):
+def test_a_price_headline_is_the_median_market_never_the_mean(store):
+    """(Was: the mean over the city's markets, 244 SYP/KG, a price no market had.)"""
     latest = query.latest(store, [ALEPPO])
     row = overview.headline_row(latest, "food_price")
     wheat = latest[
@@ -50,9 +51,14 @@ def test_a_price_headline_is_the_mean_over_the_citys_markets(store):
         & (latest.unit == "SYP/KG")
     ]
     newest = wheat[wheat.period_end == wheat.period_end.max()]
-    assert row["value"] == pytest.approx(newest.value.mean())
-    assert row["site"] == f"mean of {len(newest)} market(s)" and len(newest) > 1
-    assert cards(store, ALEPPO)["Food price"].value == "244 SYP/KG"
+    assert len(newest) > 1 and newest.origin.nunique() == 1
+    ordered = sorted(newest.value)
+    median_low = ordered[(len(ordered) - 1) // 2]
+    assert row["value"] == median_low and median_low in set(newest.value)
+    assert row["site"].startswith(f"median of {len(newest)} market(s), lowest ")
+    card = cards(store, ALEPPO)["Food price"]
+    assert card.value == f"{median_low:,.0f} SYP/KG"
+    assert f"highest {max(ordered):,.0f}" in card.caption
 
 
 def test_a_flows_headline_leaves_out_one_days_events(store):
@@ -76,7 +82,7 @@ def test_country_context_holds_stocks_only(store):
     assert "Conflict fatalities" not in line and "Civilians killed" not in line
 
 
-def test_sparkline_needs_two_points_and_averages_markets():
+def test_sparkline_needs_two_points_and_never_averages_markets():
     one = pd.DataFrame({"period_end": pd.to_datetime(["2016-12-31"]), "value": [3500.0]})
     assert overview.sparkline_points(one, "idps") is None
     two_markets = pd.DataFrame(
@@ -86,7 +92,8 @@ def test_sparkline_needs_two_points_and_averages_markets():
         }
     )
     points = overview.sparkline_points(two_markets, "food_price")
-    assert points.value.tolist() == [1862.5, 300.0]
+    # the lower middle market, a price a market had (was: 1,862.5, their mean)
+    assert points.value.tolist() == [225.0, 300.0]
 
 
 def test_trend_lines_per_source_per_capita_never_added(store):
@@ -108,7 +115,7 @@ def test_trend_lines_per_source_per_capita_never_added(store):
     )
     # OCHA's 68,550 and IOM's 68,112 in November 2016 are two lines, never 136,662
     lines = dict(
-        zip(chart.points.city + " " + chart.points.period_label, chart.points.value, strict=True)
+        zip(chart.points.line + " " + chart.points.period_label, chart.points.value, strict=True)
     )
     assert lines["Mosul · UN OCHA Nov 2016"] == pytest.approx(68_550 / 1_683_000 * 100_000)
     assert lines["Mosul · IOM Nov 2016"] == pytest.approx(68_112 / 1_683_000 * 100_000)
@@ -147,8 +154,8 @@ def test_trend_cumulative_only_for_flows(store):
         population={"Aleppo": 2e6},
         **kwargs,
     )
-    # a price never adds up nor is divided by residents; the subtitle says it is a mean
-    assert price.subtitle == "SYP/KG · year · mean over the city's markets"
+    # a price never adds up nor is divided by residents; markets are never averaged
+    assert price.subtitle == "SYP/KG · year · one line per market"
     assert price.unit_label == "SYP/KG"
 
 
@@ -204,7 +211,7 @@ def test_map_offers_every_month_and_only_places_with_a_bubble(store):
         "2017-01",
         "2017-02",
     ]
-    points = pd.DataFrame({"source": ["wfp,reported", "wfp"]})
+    points = pd.DataFrame({"source": ["wfp", "reported"]})  # one source per bubble
     assert map_logic.sources(points) == ["reported", "wfp"]
     assert map_logic.caption(points, "2016-12").startswith("2 places with a figure in 2016-12;")
 

@@ -18,9 +18,26 @@ from data_sources.model.metrics import METRICS
 from views.escape import html as _h
 
 HOVER = (
-    "<b>%{customdata[0]}</b><br>%{y:,.4~g} %{customdata[1]}<br>period: %{customdata[2]}"
-    "<br>source: %{customdata[3]}<br>%{customdata[4]}<extra></extra>"
+    "<b>%{customdata[0]}</b><br>%{y:,.4~g} %{customdata[1]}%{customdata[5]}"
+    "<br>period: %{customdata[2]}<br>source: %{customdata[3]}<br>%{customdata[4]}<extra></extra>"
 )
+
+
+def range_text(points: pd.DataFrame) -> np.ndarray:
+    """The hover's low–high line of each point ("" where its source gives no range): the
+    range of an estimate set, or a price's cheapest and dearest market."""
+    if "low" not in points or "high" not in points:
+        return np.full(len(points), "", dtype=object)
+    what = "markets" if "markets" in points else "estimates"
+    return np.array(
+        [
+            f"<br>range ({what}): {format_value(lo)}–{format_value(hi)}"
+            if pd.notna(lo) and pd.notna(hi) and lo != hi
+            else ""
+            for lo, hi in zip(points["low"], points["high"], strict=True)
+        ],
+        dtype=object,
+    )
 
 
 def _h_all(values) -> np.ndarray:
@@ -55,6 +72,25 @@ def _with_revisions(sub: pd.DataFrame) -> np.ndarray:
         ],
         dtype=object,
     )
+
+
+def _band(points: pd.DataFrame) -> dict:
+    """Low–high as error bars around the drawn value, where the source gives a range."""
+    if "low" not in points or not points["low"].notna().any():
+        return {}
+    value = points["value"].to_numpy(float)
+    high = np.nan_to_num(points["high"].to_numpy(float) - value, nan=0.0).clip(min=0)
+    low = np.nan_to_num(value - points["low"].to_numpy(float), nan=0.0).clip(min=0)
+    return {
+        "error_y": {
+            "type": "data",
+            "symmetric": False,
+            "array": high,
+            "arrayminus": low,
+            "thickness": 1,
+            "width": 3,
+        }
+    }
 
 
 def trend_figure(
@@ -97,22 +133,26 @@ def trend_figure(
                     _with_revisions(sub),
                     _h_all(sub["source"].to_numpy(dtype=object)),
                     _h_all(sub["citation"].to_numpy(dtype=object)),
+                    range_text(sub),
                 ]
             )
             colour = palette[i % len(palette)]
+            # running totals ("to date", kept whole) are joined as the running total they are
+            running = spans and "kind" in sub and (sub["kind"] == "to_date").all() and len(sub) > 1
             traces.append(
                 {
                     "type": "scatter",
                     "x": sub["period"],
                     "y": sub["value"],
-                    "mode": mode,
+                    "mode": "lines+markers" if running else mode,
                     "name": _h(name),
                     "legendgroup": _h(name),
                     "showlegend": not spans or len(sub) == len(part),
-                    "line": {"color": colour, "width": 2},
+                    "line": {"color": colour, "width": 2, "dash": "dash" if running else "solid"},
                     "marker": {"symbol": symbol, "size": 10 if spans else 6, "color": colour},
                     "customdata": custom,
                     "hovertemplate": HOVER,
+                    **_band(sub),
                 }
             )
     for i, name in enumerate(groups):
@@ -326,11 +366,18 @@ def map_figure(
                     "line": {"width": 1, "color": "#7b241c"},
                 },
                 customdata=np.column_stack(
-                    [_h_all(points["city"]), points["value"].to_numpy(dtype=object)]
+                    [
+                        _h_all(points["city"]),
+                        points["value"].to_numpy(dtype=object),
+                        range_text(points),
+                        _h_all(points["source"])
+                        if "source" in points
+                        else _h_all([""] * len(points)),
+                    ]
                 ),
                 hovertemplate="<b>%{customdata[0]}</b><br>%{customdata[1]:,.4~g} "
                 + _h(unit)
-                + "<extra></extra>",
+                + "%{customdata[2]}<br>source: %{customdata[3]}<extra></extra>",
             )
         )
     fig.update_geos(
@@ -395,7 +442,19 @@ def monthly_deaths_figure(monthly: pd.DataFrame, reported: pd.DataFrame) -> go.F
                 x=reported["period_end"],
                 y=reported["value"],
                 mode="markers",
-                name="reported figures",
+                name="reported totals, each over its own period (right axis)",
+                **(
+                    {
+                        "error_y": {
+                            "type": "data",
+                            "symmetric": False,
+                            "array": (reported["high"] - reported["value"]).fillna(0).clip(lower=0),
+                            "arrayminus": np.zeros(len(reported)),
+                        }
+                    }
+                    if "high" in reported and reported["high"].notna().any()
+                    else {}
+                ),
                 marker={"size": 11, "symbol": "diamond", "color": "#d62728"},
                 yaxis="y2",  # a report covers its own period, often months: its own scale
                 customdata=np.column_stack(

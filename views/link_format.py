@@ -25,7 +25,12 @@ MULTI = ("cities",)
 UNTOUCHED = ("as_of", "since", "until")  # read by the pages themselves, never by a widget
 MAX_CITIES = 20
 OLD_LABELS = {  # a code an old link holds → the label today's widget shows for it
-    "market": {"(all)": "all markets (mean)"},
+    "market": {
+        "(all)": "each market",
+        "(median)": "median of markets (min–max)",
+        # links copied before markets stopped being averaged: the view that replaced it
+        "all markets (mean)": "each market",
+    },
     "qualifier": {"": "(total)"},
 }
 TRUTH = {"1": "true", "0": "false", "true": "true", "false": "false"}

@@ -65,22 +65,44 @@ def drawn(
     qualifier: str | None,
     unit: str | None,
 ) -> tuple:
-    """The month's points and their map, built once per choice, data version and moment and
-    shared by every viewer (figures are drawn, never changed)."""
-    here = common.map_points(url, metric, month, qualifier, unit)
-    figure = charts.map_figure(
-        here,
+    """The month's points of every source, built once per choice, data version and moment
+    and shared by every viewer (figures are drawn, never changed)."""
+    return common.map_points(url, metric, month, qualifier, unit)
+
+
+@st.cache_resource(ttl=6 * 3600, max_entries=64, show_spinner=False)
+def drawn_map(
+    url: str,
+    version: str,
+    when: str | None,
+    metric: str,
+    month: str,
+    qualifier: str | None,
+    unit: str | None,
+    source: str | None,
+):
+    """One source's bubbles on the map, built once per choice (as `drawn`) and source."""
+    here = drawn(url, version, when, metric, month, qualifier, unit)
+    return charts.map_figure(
+        logic.of_source(here, source),
         metric_label=logic.title(metric, qualifier),
         unit=unit,
         period_label=pd.Period(month).strftime("%B %Y"),
     )
-    return here, figure
 
 
-here, figure = drawn(
+every_source = drawn(
     url, common.data_version(), common.as_of_text(), metric, month, qualifier, unit
+)
+source = None
+options = logic.source_options(every_source)
+if len(options) > 1:
+    source = common.url_select("Source", options, "source", options[0], what="source")
+here = logic.of_source(every_source, source)
+figure = drawn_map(
+    url, common.data_version(), common.as_of_text(), metric, month, qualifier, unit, source
 )
 st.plotly_chart(figure, key="map_chart", width="stretch", config=charts.MAP_CONFIG)
 st.caption(logic.caption(here, month))
-st.dataframe(here[["city", "value", "figures", "source"]], hide_index=True, width="stretch")
+st.dataframe(logic.table(here), hide_index=True, width="stretch")
 common.attribution(logic.sources(here))

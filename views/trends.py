@@ -11,6 +11,8 @@ from views import common
 from views.logic import trends as logic
 
 ALL = "(all)"
+MEDIAN = "(median)"
+MARKET_VIEWS = {ALL: "each market", MEDIAN: "median of markets (min–max)"}
 
 st.title("Trends")
 common.show_link_problems()
@@ -30,6 +32,7 @@ with c1:
 rows = cat[cat.metric == metric]
 kind = combine.metric_kind(metric)
 qualifier = site = unit = None
+markets = combine.EACH
 with c2:
     qualifiers = sorted(rows.qualifier.unique())
     label = "Commodity" if metric == "food_price" else "Breakdown"
@@ -52,13 +55,14 @@ with c4:
     if metric == "food_price" and len(sites) > 1:
         site = common.url_select(
             "Market",
-            [ALL, *sites],
+            [ALL, MEDIAN, *sites],
             "market",
             ALL,
-            format_func=lambda s: "all markets (mean)" if s == ALL else s,
+            format_func=lambda s: MARKET_VIEWS.get(s, s),
             what="market",
         )
-        site = None if site == ALL else site
+        markets = combine.MEDIAN if site == MEDIAN else combine.EACH
+        site = None if site in MARKET_VIEWS else site
 
 c5, c6, c7, c8 = st.columns(4)
 with c5:
@@ -108,7 +112,7 @@ def drawn(
     """The chart for one choice, built once per data version and moment and shared by every
     viewer (figures are drawn, never changed): building it was most of a view's CPU. The
     queries read the version and moment of the run that asked, which are in the key."""
-    metric, qualifier, site, unit, period, cumulative, per_capita, source, earlier = choice
+    metric, qualifier, site, unit, period, cumulative, per_capita, source, earlier, markets = choice
     return logic.trend_view(
         common.series(url, place_ids, metric, qualifier, site, unit),
         metric=metric,
@@ -126,6 +130,7 @@ def drawn(
         # events are other metrics' reported figures; most cities have none, and then the
         # (cached) empty answer for no place stands in for a query
         reported=common.reported(url, place_ids if has_reports else ()),
+        markets=markets,
     )
 
 
@@ -134,7 +139,7 @@ view = drawn(
     common.data_version(),
     common.as_of_text(),
     tuple(place_ids),
-    (metric, qualifier, site, unit, period, cumulative, per_capita, source, show_earlier),
+    (metric, qualifier, site, unit, period, cumulative, per_capita, source, show_earlier, markets),
     bool((cat.source == "reported").any()),
 )
 if view is None:

@@ -1,39 +1,61 @@
-"""How figures combine into a chart's points, by the metric's kind: one estimate per source, periods (flows add up, stocks keep the last count, prices average), cumulative and per-capita values, monthly sums, and where sources disagree. Pure: DataFrame in, DataFrame out."""
+"""How figures combine into the points a page, a download or the CLI shows: one module, one
+rule per kind of figure (docs/how-figures-combine.md holds the table).
+
+- estimate sets (best/low/high, a reported range): the best is drawn, else the reported
+  figure, else the low bound; low and high go beside it (`low`, `high`), never averaged, and
+  `figures` counts reports, not estimates (`estimates.py`);
+- flows: disjoint spans add up; a span containing another of the same source and series
+  supersedes it (`overlaps.py`); a figure "to date" is a running total, never summed;
+- stocks: the last count in the period;
+- prices: a market's own observations average; markets are never averaged together: one
+  point per market, or the median with min–max (`markets.py`);
+- sources: never added or averaged: every point is one source's.
+Pure: DataFrame in, DataFrame out."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
-from data_sources.model.metrics import METRICS
+from data_sources.model.estimates import ESTIMATE_PREFERENCE, bounds, one_estimate
+from data_sources.model.markets import EACH, MEDIAN, market_summary, median_market
+from data_sources.model.overlaps import (
+    figure_kinds,
+    metric_kind,
+    series_codes,
+    supersede_contained,
+)
+from data_sources.model.periods import FREQUENCIES, bins, labels, text
 
-FREQUENCIES = {"week": "W", "month": "M", "year": "Y"}
-
+__all__ = [
+    "EACH",
+    "ESTIMATE_PREFERENCE",
+    "FREQUENCIES",
+    "MEDIAN",
+    "aggregate",
+    "chart_points",
+    "group_keys",
+    "median_market",
+    "metric_kind",
+    "one_estimate",
+    "place_month",
+    "supersede_contained",
+]
 
 PER_CAPITA = 100_000
+POINT_COLUMNS = ["period", "period_label", "value", "low", "high", "figures", "source"]
+POINT_COLUMNS += ["citation", "spans", "kind", "revisions"]
 
 
-def metric_kind(metric: str) -> str:
-    return METRICS[metric].kind if metric in METRICS else "stock"
-
-
-ESTIMATE_PREFERENCE = {"best": 0, "reported": 1, "low": 2, "high": 3}
-
-
-def one_estimate(df: pd.DataFrame) -> pd.DataFrame:
-    """One figure per source, breakdown, site and period for a trend line: the best estimate,
-    else the reported figure, else the "at least" (low) bound, else the high one. A source's
-    low and high bounds for one period must never be added up; the Compare page shows them
-    all as a range."""
-    if df.empty:
-        return df
-    if df["estimate"].nunique(dropna=False) == 1:  # one kind of estimate: nothing to choose
-        return df
-    rank = df["estimate"].map(ESTIMATE_PREFERENCE).fillna(9)
-    keys = ["origin", "qualifier", "site", "period_start", "period_end"]
-    keys = [k for k in keys if k in df]
-    best = rank.groupby([df[k] for k in keys], dropna=False).transform("min")
-    return df[rank == best]
+def group_keys(df: pd.DataFrame, metric: str, by: tuple[str, ...]) -> list[str]:
+    """The columns a point is one of: those asked for, plus the source (figures of different
+    sources are never combined) and, for a price, the market (markets are never averaged)."""
+    keys = list(by)
+    if "origin" in df and "origin" not in keys:
+        keys.append("origin")
+    if metric_kind(metric) == "price" and "site" in df and "site" not in keys:
+        keys.append("site")
+    return keys
 
 
 def aggregate(
@@ -43,135 +65,198 @@ def aggregate(
     cumulative: bool = False,
     by: tuple[str, ...] = ("city",),
 ) -> pd.DataFrame:
-    """One value per group and period. Returns columns: *by, period, period_label, value,
-    figures (count), source, citation, spans (True for a multi-period figure kept whole),
-    revisions (the most revisions any of the point's figures has had; 1: none revised).
+    """One value per group (`group_keys`) and period, from figures of one estimate (see
+    `chart_points` for the whole rule). Columns: the keys, period, period_label, value,
+    figures (reports), source, citation, spans (True for a figure longer than the period,
+    kept whole), kind (flow, to_date, stock, price), revisions (most revisions any of the
+    point's figures has had).
 
     Written with numpy group codes rather than a pandas groupby: a chart holds a few hundred
-    figures, where pandas' fixed cost per operation (about 30 of them) was most of the page's
-    run time."""
-    cols = [
-        *by,
-        "period",
-        "period_label",
-        "value",
-        "figures",
-        "source",
-        "citation",
-        "spans",
-        "revisions",
-    ]
+    figures, where pandas' fixed cost per operation was most of the page's run time."""
+    keys = group_keys(df, metric, by)
     if df.empty:
-        return pd.DataFrame(columns=cols)
+        return pd.DataFrame(columns=[*keys, *POINT_COLUMNS, "period_start"])
     freq = FREQUENCIES.get(period, "M")
-    kind = metric_kind(metric)
-    # stable order by period end: "last" is the latest figure, "first" the earliest
+    df = _superseded(df, freq)
+    rows = _sorted_rows(df, metric, keys, freq)
+    group, uniq, first_row = _groups(rows, keys)
+    n = len(uniq)
+    out = pd.DataFrame(
+        {
+            **{k: rows[k][first_row] for k in keys},
+            "period": uniq[:, 0].view("datetime64[ns]"),
+            "value": _values(rows, group, n),
+            "figures": np.bincount(group, minlength=n),
+            "source": rows["origin"][first_row],
+            "spans": uniq[:, 1].astype(bool),
+            "kind": _group_kind(rows["kind"], group, n),
+            **_provenance(rows, group, n),
+        }
+    )
+    if cumulative:
+        out = _running_total(out, keys)
+    out["period_label"] = labels(
+        out["period"].to_numpy(), out["period_start"].to_numpy(), out["spans"].to_numpy(), freq
+    )
+    return out.reindex(columns=[*keys, *POINT_COLUMNS, "period_start"])
+
+
+def _superseded(df: pd.DataFrame, freq: str) -> pd.DataFrame:
+    """The figures without those a containing report of the same source and series supersedes
+    within the point they fall in (the same period, or the same end for a figure kept whole)."""
+    if len(df) < 2:
+        return df
+    end = df["period_end"].to_numpy("datetime64[ns]")
+    bin_start, bin_end = bins(end, freq)
+    spans = df["period_start"].to_numpy("datetime64[ns]") < bin_start
+    return supersede_contained(df, within=(np.where(spans, end, bin_end), spans))
+
+
+def _sorted_rows(df: pd.DataFrame, metric: str, keys: list[str], freq: str) -> dict:
+    """The figures as arrays, in a stable order by period end (the last is the latest), with
+    the bin each falls in; a figure starting before its bin keeps its own end (a span)."""
     order = np.argsort(df["period_end"].to_numpy("datetime64[ns]"), kind="stable")
     end = df["period_end"].to_numpy("datetime64[ns]")[order]
     start = df["period_start"].to_numpy("datetime64[ns]")[order]
-    value = df["value"].to_numpy(float)[order]
-    origin = _text(df["origin"] if "origin" in df else df.get("source"), len(df))[order]
-    citation = _text(df.get("citation"), len(df))[order]
-    bin_start, bin_end = _bins(end, freq)
+    bin_start, bin_end = bins(end, freq)
     spans = start < bin_start
-    when = np.where(spans, end, bin_end)
-    # group codes in sorted key order: by columns, then period, then spans
-    by_text = {c: _text(df[c], len(df))[order] for c in by}
-    parts = [pd.factorize(by_text[c], sort=True)[0] for c in by]
-    keys = np.column_stack([*parts, when.view(np.int64), spans.astype(np.int64)])
-    uniq, first_row, group = np.unique(keys, axis=0, return_index=True, return_inverse=True)
-    group = group.ravel()
-    n = len(uniq)
-    figures = np.bincount(group, minlength=n)
-    if kind == "flow":
-        values = np.bincount(group, weights=value, minlength=n)
-    elif kind == "price":
-        values = np.bincount(group, weights=value, minlength=n) / figures
-    else:
-        last = np.zeros(n, dtype=np.int64)
-        np.maximum.at(last, group, np.arange(len(group)))
-        values = value[last]
-    earliest = np.full(n, np.iinfo(np.int64).max)
-    np.minimum.at(earliest, group, start.view(np.int64))
-    revision = (
-        df["revision"].to_numpy(np.int64)[order] if "revision" in df else np.ones(len(df), np.int64)
+    origin = text(df["origin"] if "origin" in df else df.get("source"), len(df))[order]
+    rows = {k: text(df[k], len(df))[order] for k in keys}
+    revision = df["revision"].to_numpy(np.int64) if "revision" in df else np.ones(len(df), int)
+    return {
+        **rows,
+        "origin": origin,
+        "start": start,
+        "when": np.where(spans, end, bin_end),
+        "spans": spans,
+        "value": df["value"].to_numpy(float)[order],
+        "kind": figure_kinds(df, metric)[order],
+        "citation": text(df.get("citation"), len(df))[order],
+        "revision": revision[order],
+    }
+
+
+def _groups(rows: dict, keys: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Group codes in sorted key order: the keys, then the period, then whether a span.
+    Returns each row's group, per group its period and span flag, and its first row."""
+    columns = [rows[k] for k in keys] + [rows["when"].view(np.int64), rows["spans"]]
+    code = series_codes(columns, sort=True)
+    _, first_row, group = np.unique(code, return_index=True, return_inverse=True)
+    uniq = np.column_stack(
+        [rows["when"].view(np.int64)[first_row], rows["spans"][first_row].astype(np.int64)]
     )
+    return group.ravel(), uniq, first_row
+
+
+def _group_kind(kind: np.ndarray, group: np.ndarray, n: int) -> np.ndarray:
+    """A point's kind: "to_date" when any of its figures is a running total, else its
+    figures' (one metric, one kind)."""
+    out = np.full(n, "", dtype=object)
+    out[group] = kind
+    to_date = np.zeros(n, bool)
+    to_date[group[kind == "to_date"]] = True
+    out[to_date] = "to_date"
+    return out
+
+
+def _values(rows: dict, group: np.ndarray, n: int) -> np.ndarray:
+    """A flow's disjoint figures add up; a price is the mean of one market's observations;
+    a stock, and a running total ("to date"), is its latest figure."""
+    value, kind = rows["value"], rows["kind"]
+    last = np.zeros(n, dtype=np.int64)
+    np.maximum.at(last, group, np.arange(len(group)))
+    latest = value[last]
+    count = np.bincount(group, minlength=n)
+    total = np.bincount(group, weights=value, minlength=n)
+    point_kind = _group_kind(kind, group, n)
+    return np.select(
+        [point_kind == "flow", point_kind == "price"], [total, total / count], default=latest
+    )
+
+
+def _provenance(rows: dict, group: np.ndarray, n: int) -> dict[str, np.ndarray]:
+    """Per point: the first citation given, the most revisions of any figure, the earliest
+    start (a span's label)."""
+    earliest = np.full(n, np.iinfo(np.int64).max)
+    np.minimum.at(earliest, group, rows["start"].view(np.int64))
     revisions = np.ones(n, dtype=np.int64)
-    np.maximum.at(revisions, group, revision)
+    np.maximum.at(revisions, group, rows["revision"])
+    citation = rows["citation"]
     cited = np.full(n, len(group))
     has = citation != ""
     np.minimum.at(cited, group[has], np.flatnonzero(has))
-    out = pd.DataFrame(
-        {
-            **{c: by_text[c][first_row] for c in by},
-            "period": uniq[:, len(by)].view("datetime64[ns]"),
-            "value": values,
-            "figures": figures,
-            "source": origin[first_row],
-            "citation": np.append(citation, "")[cited],
-            "spans": uniq[:, len(by) + 1].astype(bool),
-            "revisions": revisions,
-            "period_start": earliest.view("datetime64[ns]"),
-        }
+    return {
+        "citation": np.append(citation, "")[cited],
+        "revisions": revisions,
+        "period_start": earliest.view("datetime64[ns]"),
+    }
+
+
+def _running_total(out: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Cumulative view: a flow's points per period summed as they come; a figure kept whole
+    (a span) and a "to date" figure are running totals already and are left as they are."""
+    flows = (~out["spans"]) & (out["kind"] == "flow")
+    if flows.any():
+        out.loc[flows, "value"] = out[flows].groupby(keys)["value"].cumsum()
+    return out
+
+
+def chart_points(
+    df: pd.DataFrame,
+    metric: str,
+    period: str = "month",
+    cumulative: bool = False,
+    by: tuple[str, ...] = ("city",),
+    markets: str = EACH,
+) -> pd.DataFrame:
+    """The points of a chart or download from every estimate of the chosen series: the drawn
+    estimate aggregated (`aggregate`), `low` and `high` the same aggregation of the low and
+    high bounds where the source gives them (NaN where not). Prices: one point per market
+    (`markets=EACH`) or the median market with min–max as `low`/`high` (`MEDIAN`)."""
+    points = aggregate(one_estimate(df), metric, period, cumulative, by)
+    keys = group_keys(df, metric, by)
+    join = [*keys, "period", "spans"]
+    for bound in ("low", "high"):
+        part = bounds(df, bound)
+        if part.empty or points.empty:
+            points[bound] = np.nan
+            continue
+        other = aggregate(part, metric, period, cumulative, by)[[*join, "value"]]
+        points = points.drop(columns=bound).merge(
+            other.rename(columns={"value": bound}), on=join, how="left"
+        )
+    points = points.reindex(columns=[*keys, *POINT_COLUMNS, "period_start"])
+    if markets == MEDIAN and metric_kind(metric) == "price" and "site" in keys:
+        points = market_summary(points, keys)
+        points = points.reindex(columns=[*keys, *POINT_COLUMNS, "period_start", "markets"])
+    return points
+
+
+def place_month(df: pd.DataFrame, metric: str, month: str) -> pd.DataFrame:
+    """One calendar month (YYYY-MM) per place and source, as the Map draws it: the month's
+    figures (those within it; longer figures are left out) combined by `chart_points`, and a
+    place's markets as the median with min–max. `df` holds the month's figures with
+    place_id, city, lat, lon and population."""
+    keys = ("place_id", "city", "lat", "lon", "population")
+    if df.empty:
+        return pd.DataFrame(columns=[*keys, "origin", *POINT_COLUMNS, "markets"])
+    start = pd.Period(month, "M").start_time
+    end = pd.Period(month, "M").end_time.normalize()
+    within = df[(df["period_start"] >= start) & (df["period_end"] <= end)]
+    places = within.drop_duplicates("place_id").set_index("place_id")
+    points = chart_points(
+        within.drop(columns=["lat", "lon", "population"]),
+        metric,
+        "month",
+        markets=MEDIAN,
+        by=("place_id", "city"),
     )
-    # sources per point: one in nearly every group, so join names only where there are more
-    origin_code, origin_names = pd.factorize(origin)
-    pairs = np.unique(group * (len(origin_names) + 1) + origin_code)
-    if len(pairs) > n:
-        per_group = pairs // (len(origin_names) + 1)
-        names = np.asarray(origin_names, dtype=object)[pairs % (len(origin_names) + 1)]
-        for g in np.flatnonzero(np.bincount(per_group, minlength=n) > 1):
-            out.loc[g, "source"] = ", ".join(sorted(map(str, names[per_group == g])))
-    if cumulative and kind == "flow":
-        binned = ~out["spans"]
-        out.loc[binned, "value"] = out[binned].groupby(list(by))["value"].cumsum()
-    out["period_label"] = _labels(
-        out["period"].to_numpy(), out["period_start"].to_numpy(), out["spans"].to_numpy(), freq
-    )
-    return out.reindex(columns=cols)
-
-
-def _text(column: pd.Series | None, length: int) -> np.ndarray:
-    """A text column as plain Python strings ("" for missing), or all "" when absent."""
-    if column is None:
-        return np.full(length, "", dtype=object)
-    return column.to_numpy(dtype=object, na_value="")
-
-
-def _bins(end: np.ndarray, freq: str) -> tuple[np.ndarray, np.ndarray]:
-    """Start and last day of the week (Monday to Sunday), month or year holding each date."""
-    days = end.astype("datetime64[D]")
-    if freq == "W":
-        monday = days - ((days.view(np.int64) + 3) % 7)  # 1970-01-01 was a Thursday
-        return monday.astype("datetime64[ns]"), (monday + 6).astype("datetime64[ns]")
-    unit = "datetime64[M]" if freq == "M" else "datetime64[Y]"
-    first = days.astype(unit)
-    return (
-        first.astype("datetime64[D]").astype("datetime64[ns]"),
-        ((first + 1).astype("datetime64[D]") - 1).astype("datetime64[ns]"),
-    )
-
-
-MONTHS = np.array(
-    ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"],
-    dtype=object,
-)
-
-
-def _labels(period: np.ndarray, start: np.ndarray, spans: np.ndarray, freq: str) -> np.ndarray:
-    """ "Mar 2017", "2017", "week ending 2017-03-05"; a figure kept whole: "start to end"."""
-    day = np.datetime_as_string(period.astype("datetime64[D]")).astype(object)
-    year = np.array([d[:4] for d in day], dtype=object)
-    if freq == "W":
-        label = "week ending " + day
-    elif freq == "M":
-        label = MONTHS[period.astype("datetime64[M]").view(np.int64) % 12] + " " + year
-    else:
-        label = year
-    if spans.any():
-        first = np.datetime_as_string(start.astype("datetime64[D]")).astype(object)
-        label[spans] = first[spans] + " to " + day[spans]
-    return label
+    points = points[~points["spans"]]
+    for col in ("lat", "lon", "population"):
+        points[col] = points["place_id"].map(places[col])
+    if "markets" not in points:
+        points["markets"] = np.nan
+    return points.reset_index(drop=True)
 
 
 def per_capita(

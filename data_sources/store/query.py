@@ -599,89 +599,69 @@ def map_points(
     unit: str | None = None,
     as_of: datetime | None = None,
 ) -> pd.DataFrame:
-    """Per city, the figures of one calendar month (YYYY-MM) combined in the database.
+    """Per place and source, the figures of one calendar month (YYYY-MM), combined by the
+    one rule (`combine.place_month`): the best estimate with its low–high, flows without
+    contained spans, a place's markets as the median with min–max, sources never averaged.
+    Figures that cover more than the month are left out. Largest value first."""
+    from data_sources.model import combine
 
-    Each series is first reduced to the month (flows add up, stocks keep the last count, prices
-    average); a city with several series (markets, sources) shows their mean. Figures that
-    cover more than the month are left out. Only cities' rows leave the database.
-    """
-    per_series = _month_per_series(engine, metric, month, qualifier, unit, as_of)
-    q = (
-        sa.select(
-            place_label().label("city"),
-            places.c.lat,
-            places.c.lon,
-            places.c.population,
-            sa.func.avg(per_series.c.value).label("value"),
-            # a whole number on both: PostgreSQL's sum of counts is numeric (Decimal)
-            sa.cast(sa.func.sum(per_series.c.n), sa.Integer).label("figures"),
-            _text_agg(engine, series.c.source).label("source"),
-        )
-        .select_from(
-            per_series.join(series, series.c.series_id == per_series.c.series_id).join(
-                places, places.c.place_id == series.c.place_id
-            )
-        )
-        .where(places.c.lat.is_not(None), places.c.lon.is_not(None))  # what the map can locate
-        .group_by(
-            places.c.place_id,
-            places.c.name,
-            places.c.kind,
-            places.c.lat,
-            places.c.lon,
-            places.c.population,
-        )
-        .order_by(sa.desc("value"), places.c.name)  # ties in the same order on every backend
+    rows = month_figures(engine, metric, month, qualifier, unit, as_of)
+    out = combine.place_month(rows, metric, month)
+    return out.sort_values(["value", "city", "origin"], ascending=[False, True, True]).reset_index(
+        drop=True
     )
-    return _frame(engine, q)
 
 
-def _month_per_series(
+def month_figures(
     engine: Engine,
     metric: str,
     month: str,
     qualifier: str | None,
     unit: str | None,
     as_of: datetime | None,
-) -> sa.Subquery:
-    """Each matching series reduced to one value for the month, by the metric's kind: a
-    stock's last count, a flow's sum, a price's mean; with how many figures it is made of."""
-    from data_sources.model.metrics import METRICS
-
+) -> pd.DataFrame:
+    """Every figure within one calendar month of the matching series at places the map can
+    locate, every estimate, with its place's point and population."""
     start = pd.Period(month, "M").start_time.date()
     end = pd.Period(month, "M").end_time.date()
-    kind = METRICS[metric].kind if metric in METRICS else "stock"
     o = observations.c
     ids = _matching_series(metric, qualifier, unit).subquery()
-    in_month = sa.select(o.series_id, o.value, o.period_end).where(
-        o.series_id.in_(sa.select(ids.c.series_id)),
-        visible(engine, as_of),
-        o.period_start >= start,
-        o.period_end <= end,
+    q = (
+        sa.select(
+            series.c.place_id,
+            place_label().label("city"),
+            places.c.lat,
+            places.c.lon,
+            places.c.population,
+            series.c.source,
+            series.c.dataset,
+            series.c.qualifier,
+            series.c.site,
+            series.c.unit,
+            series.c.estimate,
+            o.period_start,
+            o.period_end,
+            o.value,
+        )
+        .select_from(
+            observations.join(series, series.c.series_id == o.series_id).join(
+                places, places.c.place_id == series.c.place_id
+            )
+        )
+        .where(
+            o.series_id.in_(sa.select(ids.c.series_id)),
+            visible(engine, as_of),
+            o.period_start >= start,
+            o.period_end <= end,
+            places.c.lat.is_not(None),
+            places.c.lon.is_not(None),
+        )
     )
-    if kind == "stock":
-        ranked = in_month.add_columns(
-            sa.func.row_number()
-            .over(partition_by=o.series_id, order_by=o.period_end.desc())
-            .label("rn")
-        ).subquery()
-        per_series = sa.select(
-            ranked.c.series_id, ranked.c.value.label("value"), sa.literal(1).label("n")
-        ).where(ranked.c.rn == 1)
-    else:
-        agg = sa.func.sum if kind == "flow" else sa.func.avg
-        sub = in_month.subquery()
-        per_series = sa.select(
-            sub.c.series_id, agg(sub.c.value).label("value"), sa.func.count().label("n")
-        ).group_by(sub.c.series_id)
-    return per_series.subquery()
-
-
-def _text_agg(engine: Engine, column):
-    """Distinct values joined by commas, in each dialect's spelling."""
-    if engine.dialect.name == "postgresql":
-        return sa.func.string_agg(sa.distinct(column), sa.literal_column("','"))
-    return sa.func.group_concat(sa.distinct(column))
+    df = _frame(engine, q)
+    for col in ("period_start", "period_end"):
+        df[col] = pd.to_datetime(df[col])
+    df["origin"] = df["dataset"].where(df["source"] == "reported", df["source"])
+    return df
 
 
 def count_observations(

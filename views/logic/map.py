@@ -25,14 +25,46 @@ def title(metric: str, qualifier: str | None) -> str:
 
 
 def caption(points: pd.DataFrame, month: str) -> str:
+    """What the bubbles are: one source's figures, the best estimate with its range, a
+    place's markets as their median with the cheapest and dearest."""
+    markets = "markets" in points and points["markets"].notna().any()
     return (
         f"{len(points)} places with a figure in {month}; bubble area grows with the value. "
-        "Where a place has several series (markets or sources) the bubble shows their mean. "
-        "Districts and governorates are drawn at the point their source gives, else at their "
-        "seat city, and left out when neither is known."
+        "One source at a time (sources are never averaged or added: pick another above). "
+        + (
+            "Where a place has several markets the bubble is their median; the table gives "
+            "the cheapest and dearest (low, high). "
+            if markets
+            else "Where a source gives a range (best, low, high) the bubble is its best "
+            "estimate and the table gives the range. "
+        )
+        + "Districts and governorates are drawn at the point their source gives, else at "
+        "their seat city, and left out when neither is known."
     )
 
 
+def source_options(points: pd.DataFrame) -> list[str]:
+    """The sources the month has figures from, the one covering most places first."""
+    if points.empty:
+        return []
+    counts = points.groupby("origin")["place_id"].nunique()
+    return sorted(counts.index, key=lambda o: (-counts[o], o))
+
+
+def of_source(points: pd.DataFrame, source: str | None) -> pd.DataFrame:
+    """The bubbles of one source (all when None: there is only one)."""
+    return points if source is None else points[points["origin"] == source]
+
+
+TABLE = ["city", "site", "value", "low", "high", "markets", "figures", "source"]
+
+
+def table(points: pd.DataFrame) -> pd.DataFrame:
+    """The table under the map: each bubble's value, its range and what it is made of."""
+    cols = [c for c in TABLE if c in points and (c != "markets" or points[c].notna().any())]
+    return points[cols]
+
+
 def sources(points: pd.DataFrame) -> list[str]:
-    """The sources the bubbles draw on (a bubble's `source` lists several, comma-separated)."""
-    return sorted({x for v in points.source for x in str(v).split(",")})
+    """The sources the bubbles draw on (one per bubble)."""
+    return sorted({str(v) for v in points.source})

@@ -53,7 +53,8 @@ class Headline:
 
 def headline_row(city_latest: pd.DataFrame, metric: str) -> pd.Series | None:
     """The figure that heads `metric` for one city, from its latest figures: a price is the
-    mean over the city's markets in the newest month (local currency, wheat flour); a flow
+    median of the city's markets in the newest month (local currency, wheat flour; one source,
+    the one with most markets), labelled with the cheapest and dearest market; a flow
     leaves out event sources (one day's events is no headline); else the newest, largest
     figure, with the low–high range its source gives for the same thing."""
     rows = city_latest[city_latest.metric == metric]
@@ -62,9 +63,17 @@ def headline_row(city_latest: pd.DataFrame, metric: str) -> pd.Series | None:
         if rows.empty:
             return None
         newest = rows[rows.period_end == rows.period_end.max()]
+        counts = newest.origin.value_counts()
+        newest = newest[newest.origin == sorted(counts.index, key=lambda o: (-counts[o], o))[0]]
         row = newest.iloc[0].copy()
-        row["value"], row["previous"] = newest.value.mean(), newest.previous.mean()
-        row["site"] = f"mean of {len(newest)} market(s)"
+        row["value"] = combine.median_market(newest.value)
+        row["previous"] = combine.median_market(newest.previous)
+        row["site"] = (
+            f"median of {len(newest)} market(s), lowest {charts.format_value(newest.value.min())}"
+            f", highest {charts.format_value(newest.value.max())}"
+            if len(newest) > 1
+            else newest.site.iloc[0]
+        )
         return row
     if metric in FLOWS:
         rows = rows[~rows.source.isin(EVENT_SOURCES)]
@@ -109,7 +118,8 @@ def headline(metric: str, row: pd.Series) -> Headline:
         f"{md(row['origin'], 100)}, {row['period_end']:%d %b %Y}. "
         f"{md(row['citation'], 300)}",
         caption=f"{row['period_end']:%d %b %Y} · {md(row['origin'], 100)}"
-        + (f" · {md(row['qualifier'], 100)}" if row["qualifier"] else ""),
+        + (f" · {md(row['qualifier'], 100)}" if row["qualifier"] else "")
+        + (f" · {md(row['site'], 100)}" if str(row["site"]).startswith("median of") else ""),
         qualifier=row["qualifier"],
         unit=row["unit"],
     )
@@ -122,10 +132,18 @@ def headlines(city_latest: pd.DataFrame) -> list[Headline]:
 
 
 def sparkline_points(trend: pd.DataFrame, metric: str) -> pd.DataFrame | None:
-    """The points of a headline's sparkline (a price: the mean over markets per date); None
+    """The points of a headline's sparkline: one source's (the one with most figures; sources
+    are never mixed), its drawn estimate only (never low and high in turn), figures contained
+    in a longer report of the source left out; a price: the median market per date. None
     when there is no line to draw (fewer than two points)."""
+    if "origin" in trend and not trend.empty:
+        counts = trend.origin.value_counts()
+        trend = trend[trend.origin == sorted(counts.index, key=lambda o: (-counts[o], o))[0]]
+    trend = combine.one_estimate(trend)
     if metric == "food_price":
-        trend = trend.groupby("period_end", as_index=False)["value"].mean()
+        trend = trend.groupby("period_end", as_index=False)["value"].agg(combine.median_market)
+    elif "period_start" in trend:
+        trend = combine.supersede_contained(trend)
     return trend if len(trend) > 1 else None
 
 
@@ -183,8 +201,14 @@ def deadliest_months(deaths: pd.DataFrame) -> list[DeadliestMonth]:
 
 
 def said_deaths(reported: pd.DataFrame) -> pd.DataFrame:
-    """The deaths reports gave for the place, drawn beside an event source's monthly sums."""
-    return reported[reported.metric.isin(["civilians_killed", "conflict_fatalities"])]
+    """The deaths reports gave for the place, drawn beside an event source's monthly sums:
+    one point per report (its drawn estimate; a range's high bound as `high`, never a second
+    point), each a total over its own period, not a month's."""
+    deaths = reported[reported.metric.isin(["civilians_killed", "conflict_fatalities"])]
+    drawn = combine.one_estimate(deaths)
+    keys = [k for k in ["origin", "qualifier", "site", "period_start", "period_end"] if k in deaths]
+    high = deaths[deaths.estimate == "high"][[*keys, "value"]].rename(columns={"value": "high"})
+    return drawn.merge(high, on=keys, how="left") if not drawn.empty else drawn.assign(high=None)
 
 
 def latest_table(city_latest: pd.DataFrame) -> pd.DataFrame:

@@ -40,40 +40,74 @@ def trend_chart(
     site: str | None,
     population: dict[str, float],
     first: pd.DataFrame | None = None,
+    markets: str = combine.EACH,
 ) -> TrendChart:
-    """Aggregate `data` (one estimate per figure) for the chart. Counts from different sources
-    are different measurements of one thing and are never added: each source gets its own
-    line. Cumulative only for flows, per capita never for prices; `population` maps a city's
-    name to its residents (districts and governorates have none and are left out, and said)."""
+    """The chart's points from every estimate of the chosen series (`combine.chart_points`):
+    one line per city and source (sources are never added or averaged), for a price one per
+    market (`markets=EACH`, the default) or the median market with its min–max (`MEDIAN`).
+    Cumulative only for flows, per capita never for prices; `population` maps a city's name to
+    its residents (districts and governorates have none and are left out, and said)."""
     kind = combine.metric_kind(metric)
     running = cumulative and kind == "flow"
-    per_source = kind != "price" and data.origin.nunique() > 1
-    by = ("city", "origin") if per_source else ("city",)
-    points = combine.aggregate(data, metric, period, running, by=by)
-    earlier = None if first is None else combine.aggregate(first, metric, period, running, by=by)
+    points = combine.chart_points(data, metric, period, running, markets=markets)
+    earlier = None
+    if first is not None:
+        earlier = combine.chart_points(first, metric, period, running, markets=markets)
     subtitle = f"{unit} · {'cumulative' if running else period}"
-    if site is None and metric == "food_price":
-        subtitle += " · mean over the city's markets"
+    if site is None and kind == "price" and "site" in points:
+        subtitle += (
+            " · median of the city's markets, band: cheapest to dearest market"
+            if markets == combine.MEDIAN
+            else " · one line per market"
+        )
     without: list[str] = []
     unit_label = unit
     if per_capita and kind != "price":
         pop = {n: p for n, p in population.items() if pd.notna(p)}
         without = sorted(set(points.city) - set(pop))
-        points = combine.per_capita(points, pop)
+        points = _per_capita(points, pop)
         if earlier is not None:
-            earlier = combine.per_capita(earlier, pop)
+            earlier = _per_capita(earlier, pop)
         subtitle += (
             " · per 100,000 residents; denominator: GeoNames population ("
             + ", ".join(f"{n} {int(pop[n]):,}" for n in points.city.unique())
             + "; GeoNames gives no census year)"
         )
         unit_label = f"{unit} per 100,000"
+    per_source = data.origin.nunique() > 1
+    points = _line_names(points, per_source, markets, site)
+    if earlier is not None:
+        earlier = _line_names(earlier, per_source, markets, site)
     if per_source:
-        points = points.assign(city=points.city + " · " + points.origin).drop(columns="origin")
-        if earlier is not None:
-            earlier = earlier.assign(city=earlier.city + " · " + earlier.origin)
         subtitle += " · one line per source, never added up"
     return TrendChart(points, earlier, unit_label, subtitle, without)
+
+
+def _per_capita(points: pd.DataFrame, pop: dict[str, float]) -> pd.DataFrame:
+    """Value and its low–high range per 100,000 residents."""
+    out = combine.per_capita(points, pop)
+    for bound in ("low", "high"):
+        if bound in out:
+            out[bound] = out[bound] / out["city"].map(pop) * combine.PER_CAPITA
+    return out
+
+
+def _line_names(
+    points: pd.DataFrame, per_source: bool, markets: str, site: str | None
+) -> pd.DataFrame:
+    """Each line's name: the city, then its market (one line per market, unless one market
+    was chosen), then its source when several sources are drawn."""
+    name = points["city"].astype(str)
+    if site is not None:
+        pass
+    elif "site" in points and markets == combine.EACH:
+        site = points["site"].fillna("").astype(str)
+        name = name.where(site == "", name + " · " + site)
+    elif "markets" in points:
+        name = name + " · median of markets"
+    if per_source:
+        name = name + " · " + points["origin"].astype(str)
+    return points.assign(line=name)
 
 
 def population(places: pd.DataFrame) -> dict[str, float]:
@@ -156,13 +190,13 @@ def trend_view(
     population: dict[str, float],
     every: pd.DataFrame | None,
     reported: pd.DataFrame,
+    markets: str = combine.EACH,
 ) -> TrendView | None:
     """The whole chart from the chosen series (every estimate), `every` revision of it when
     earlier revisions are asked for, and the places' reported figures (the event markers).
-    One estimate per figure (best, else reported, else low); None when nothing is left."""
-    data = combine.one_estimate(series)
-    if source is not None:
-        data = data[data.origin == source]
+    The drawn estimate per figure (best, else reported, else low) with its low–high range;
+    None when nothing is left."""
+    data = series if source is None else series[series.origin == source]
     if data.empty:
         return None
     first = combine.first_published(data, every) if every is not None else None
@@ -176,8 +210,9 @@ def trend_view(
         site=site,
         population=population,
         first=first,
+        markets=markets,
     )
-    events = event_markers(reported, metric, data)
+    events = event_markers(reported, metric, combine.one_estimate(data))
     figure = charts.trend_figure(
         chart.points,
         metric=metric,
@@ -186,6 +221,7 @@ def trend_view(
         subtitle=chart.subtitle,
         events=events,
         earlier=chart.earlier,
+        color="line",
     )
     csv = export.neutralise(chart.points).to_csv(index=False).encode()
     return TrendView(chart, figure, events, csv, data.source.unique().tolist())
