@@ -87,6 +87,11 @@ def report(result: IngestResult) -> None:
             f"  {result.rows_withdrawn:,} figures withdrawn: held by the previous import of this "
             "dataset, not by this one (kept, shown by as-of views before now)"
         )
+    if result.placed_by:
+        Console().print(
+            "  placed: "
+            + ", ".join(f"{count:,} rows by {how}" for how, count in result.placed_by.items())
+        )
     for reason, count in result.reject_reasons.items():
         Console().print(f"  rejected {count:,}: {reason}")
 

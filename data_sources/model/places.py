@@ -36,6 +36,10 @@ NEAREST_CITY_RADIUS_KM = 10.0
 # country (a row with coordinates but no country); farther, the row is a reject. GeoNames'
 # cities of 5,000 people are denser than this almost everywhere people live.
 COUNTRY_RADIUS_KM = 60.0
+# farther out (up to this), the nearest city's country is the row's only when the row's own
+# admin names are that country's areas in OCHA's COD list: two pieces of evidence agree
+# (WFP's Ghazni market lies 62 km from the nearest city, in Ghazni province, Afghanistan)
+COUNTRY_NAMES_RADIUS_KM = 150.0
 # an event within this distance of a city of another country than the one its source
 # names is in that country (UCDP's `country` is the conflict's: its Gaza City events are
 # coded "Israel"; see `Gazetteer.event_country`)
@@ -593,18 +597,21 @@ class Gazetteer:
         area = _cod().by_pcode(row.get("pcode", ""))
         if area:
             return area.iso3, ""
+        name = raw or row.get("admin2") or row.get("admin1") or ""
         if point:
-            at, km = self.country_at(float(point[0]), float(point[1]))
-            if at:
+            lat, lon = float(point[0]), float(point[1])
+            at, km = self.country_at(lat, lon, COUNTRY_NAMES_RADIUS_KM)
+            if at and (km <= COUNTRY_RADIUS_KM or self.cod_by_names(row, at) is not None):
                 return at, ""
             return "", (
-                f"no country for '{raw}': no city within {COUNTRY_RADIUS_KM:g} km of "
-                f"({point[0]}, {point[1]}) (nearest {km:.0f} km); give the file a country "
-                "column or --country"
+                f"no country: no city within {COUNTRY_RADIUS_KM:g} km of its coordinates nor "
+                "admin names of the nearest city's country; give the file a country column "
+                f"or import it with --country ISO3: '{name}' at ({lat}, {lon}), nearest city "
+                f"{km:.0f} km"
             )
         return "", (
-            f"no country for '{raw or row.get('admin2') or row.get('admin1')}': the file has "
-            "no country column and no coordinates; import it with --country ISO3"
+            "no country: the file has no country column and the row no coordinates; import "
+            f"it with --country ISO3: '{name}'"
         )
 
     def _by_pcode(self, row: dict, iso3: str) -> tuple[Match | None, str] | None:
