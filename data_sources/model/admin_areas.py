@@ -34,13 +34,15 @@ class Area:
     parent: str  # the parent's p-code (the country's ISO3 for an admin 1 area)
 
 
-def _skeleton(key: str) -> str:
-    """A folded name's consonants (`admin_key` first), doubled ones once, without the
-    letters transliterations write as vowels or drop (w, y, h): "ninawa" and "ninewa" are
-    "nn", "mawsil" and "mosul" "msl", "tall-afar" and "telafar" "tlfr", "dahuk" and "duhok"
-    "dk". Only ever used when it names one area of a level in one country."""
-    bare = re.sub(r"[aeiouywh\-]+", "", key)
-    return re.sub(r"(.)\1+", r"\1", bare)
+def _skeleton(key: str, loose: bool = False) -> str:
+    """A folded name's consonants (`admin_key` first): "ninawa" and "ninewa" are "nnw";
+    `loose` also drops the letters transliterations write for vowels or leave out (w, y,
+    h) and writes doubled ones once: "mawsil" and "mosul" are "msl", "tall-afar" and
+    "telafar" "tlfr". Only used when it names one area of a level (and
+    parent) in one country, and when it has three letters or more."""
+    if not loose:
+        return re.sub(r"[aeiouy\-]+", "", key)
+    return re.sub(r"(.)\1+", r"\1", re.sub(r"[aeiouywh\-]+", "", key))
 
 
 class AdminAreas:
@@ -52,19 +54,21 @@ class AdminAreas:
             area = Area(str(pcode).upper(), str(iso3).upper(), int(level), str(name), str(parent))
             self.areas[area.pcode] = area
         # name indexes per country, built on first use (folding 32k names takes seconds)
-        self._indexes: dict[str, tuple[dict, dict]] = {}
+        self._indexes: dict[str, tuple[dict, dict, dict]] = {}
 
-    def _index(self, iso3: str) -> tuple[dict, dict]:
-        """(folded name -> p-codes, consonants -> p-codes) of one country's areas."""
+    def _index(self, iso3: str) -> tuple[dict, dict, dict]:
+        """(folded name, consonants, loose consonants) -> p-codes, of one country's areas."""
         if iso3 not in self._indexes:
             by_key: dict[tuple[int, str], list[str]] = {}
             by_skeleton: dict[tuple[int, str], list[str]] = {}
+            by_loose: dict[tuple[int, str], list[str]] = {}
             for area in self.areas.values():
                 if area.iso3 == iso3:
                     key = admin_key(area.name)
                     by_key.setdefault((area.level, key), []).append(area.pcode)
                     by_skeleton.setdefault((area.level, _skeleton(key)), []).append(area.pcode)
-            self._indexes[iso3] = (by_key, by_skeleton)
+                    by_loose.setdefault((area.level, _skeleton(key, True)), []).append(area.pcode)
+            self._indexes[iso3] = (by_key, by_skeleton, by_loose)
         return self._indexes[iso3]
 
     @property
@@ -80,8 +84,13 @@ class AdminAreas:
         if not name or not iso3:
             return None
         key = admin_key(name)
-        by_key, by_skeleton = self._index(iso3.upper())
-        for index, wanted in ((by_key, key), (by_skeleton, _skeleton(key))):
+        by_key, by_skeleton, by_loose = self._index(iso3.upper())
+        tries = [(by_key, key)]
+        # a skeleton of one or two letters ("Of": "f") would meet too many other names
+        for index, skeleton in ((by_skeleton, _skeleton(key)), (by_loose, _skeleton(key, True))):
+            if len(skeleton) >= 3:
+                tries.append((index, skeleton))
+        for index, wanted in tries:
             codes = index.get((level, wanted), [])
             if parent:
                 codes = [c for c in codes if self.areas[c].parent == parent]

@@ -240,13 +240,26 @@ class Gazetteer:
             return "", km
         return str(self.cities.country_iso3.iloc[i]), km
 
-    def event_country(self, lat: float, lon: float, iso3: str) -> str:
-        """The country an event's point is in: the source's `iso3`, unless the point lies
-        within `EVENT_COUNTRY_RADIUS_KM` of a city of another country (UCDP codes an event
-        by its conflict's country: Gaza City, Ramallah and Beirut events of the Israel
-        conflict are "Israel"; GeoNames puts those cities in PSE and LBN)."""
-        at, _ = self.country_at(lat, lon, EVENT_COUNTRY_RADIUS_KM)
-        return at or iso3
+    def event_country(self, lat: float, lon: float, iso3: str, row: dict | None = None) -> str:
+        """The country an event's point is in. UCDP codes an event by its conflict's country:
+        Gaza City, Ramallah and Beirut events of the Israel conflict are "Israel". The point
+        is in another country when (1) its nearest city, within `EVENT_COUNTRY_RADIUS_KM`, is
+        another country's, (2) the source country's nearest city is more than twice as far,
+        and (3) the row's admin 1 name is not one of the source country's areas in the COD
+        list (an Idlib event 5 km from a Turkish town stays Syrian: UCDP names its
+        governorate). Otherwise the source's country."""
+        at, km = self.country_at(lat, lon, EVENT_COUNTRY_RADIUS_KM)
+        if not at or at == iso3:
+            return iso3
+        own = self.cities[self.cities.country_iso3 == iso3]
+        if len(own):
+            own_km = haversine_km(lat, lon, own.lat.to_numpy(), own.lon.to_numpy()).min()
+            if own_km <= 2 * km:
+                return iso3
+        admin1 = admin_name((row or {}).get("admin1", ""))
+        if admin1 and _cod().find(iso3, 1, admin1) is not None:
+            return iso3
+        return at
 
     def _far(self, match: Match | None, point: tuple | None) -> bool:
         """Whether a city match lies farther than `LOCALITY_RADIUS_KM` from the row's point."""
@@ -591,7 +604,7 @@ class Gazetteer:
         its country over its source's (`event_country`); a row without a country takes its
         p-code's, else its point's; a name alone is never looked up in the whole world."""
         if point and kind == "locality" and iso3:
-            return self.event_country(float(point[0]), float(point[1]), iso3), ""
+            return self.event_country(float(point[0]), float(point[1]), iso3, row), ""
         if iso3:
             return iso3, ""
         area = _cod().by_pcode(row.get("pcode", ""))
