@@ -232,3 +232,20 @@ def test_hapi_car_drc_districts_by_pcode(feeds, empty_engine):
     )
     got = got.groupby(["pcode", "qualifier", "month"]).value.sum()
     assert got.to_dict() == {k: float(v) for k, v in raw_sum.items()}
+
+
+def test_a_border_event_named_in_its_governorate_stays_in_its_country(gaz):
+    """A real UCDP Syria row (GED Syria, id 315983, bundled snapshot): Ras al Ayn town, 5 km
+    from Ceylanpınar, Turkey, in "Al Hasakah Governorate": it stays in Syria (it went to a
+    Turkish "Ras al Ayn" district when the nearest city alone decided)."""
+    row = {
+        "place_raw": "Ras al Ayn town", "place_kind": "locality", "country_iso3": "SYR",
+        "admin1": "Al Hasakah Governorate", "admin2": "Ras al Ayn district",
+        "lat": 36.850336, "lon": 40.070555,
+    }  # fmt: skip
+    match, why = gaz.resolve_one(row)
+    assert match is not None, why
+    assert gaz.place_record(match.place_id)["country_iso3"] == "SYR"
+    assert gaz.event_country(36.850336, 40.070555, "SYR", row) == "SYR"
+    # naming no governorate, the point alone decides: the nearest city is Turkish
+    assert gaz.event_country(36.850336, 40.070555, "SYR", {}) == "TUR"

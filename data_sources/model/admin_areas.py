@@ -78,9 +78,12 @@ class AdminAreas:
     def by_pcode(self, pcode: str) -> Area | None:
         return self.areas.get((pcode or "").strip().upper())
 
-    def find(self, iso3: str, level: int, name: str, parent: str = "") -> Area | None:
+    def find(
+        self, iso3: str, level: int, name: str, parent: str = "", exact: bool = False
+    ) -> Area | None:
         """The one area of that level and country with that name (under `parent`, a p-code,
-        when given); None when there is none or more than one."""
+        when given; by the folded name only when `exact`); None when there is none or more
+        than one."""
         if not name or not iso3:
             return None
         key = admin_key(name)
@@ -88,7 +91,7 @@ class AdminAreas:
         tries = [(by_key, key)]
         # a skeleton of one or two letters ("Of": "f") would meet too many other names
         for index, skeleton in ((by_skeleton, _skeleton(key)), (by_loose, _skeleton(key, True))):
-            if len(skeleton) >= 3:
+            if len(skeleton) >= 3 and not exact:
                 tries.append((index, skeleton))
         for index, wanted in tries:
             codes = index.get((level, wanted), [])

@@ -245,9 +245,9 @@ class Gazetteer:
         Gaza City, Ramallah and Beirut events of the Israel conflict are "Israel". The point
         is in another country when (1) its nearest city, within `EVENT_COUNTRY_RADIUS_KM`, is
         another country's, (2) the source country's nearest city is more than twice as far,
-        and (3) the row's admin 1 name is not one of the source country's areas in the COD
-        list (an Idlib event 5 km from a Turkish town stays Syrian: UCDP names its
-        governorate). Otherwise the source's country."""
+        and (3) the row names no governorate, or names one of that other country's areas in
+        the COD list ("Gaza Strip", "Beirut"). A Ras al Ayn event 5 km from a Turkish town,
+        which UCDP puts in "Al Hasakah Governorate", stays Syrian. Otherwise the source's."""
         at, km = self.country_at(lat, lon, EVENT_COUNTRY_RADIUS_KM)
         if not at or at == iso3:
             return iso3
@@ -257,7 +257,9 @@ class Gazetteer:
             if own_km <= 2 * km:
                 return iso3
         admin1 = admin_name((row or {}).get("admin1", ""))
-        if admin1 and _cod().find(iso3, 1, admin1) is not None:
+        # the other country's own spelling, exactly: consonants alone would meet too often
+        # across two languages (Syria's "Al Hasakah" and Turkey's "Hasköy")
+        if admin1 and not any(_cod().find(at, lvl, admin1, exact=True) for lvl in (1, 2)):
             return iso3
         return at
 
