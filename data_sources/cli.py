@@ -61,6 +61,15 @@ def _read(target: str, encoding: str | None = None) -> tuple[str | TextIO, str]:
 EXPORT_IN_ZIP = "figures_hxl.csv"
 
 
+# how the summary names each way of placing (places.Match.method)
+PLACED_BY = {
+    "pcode": "p-code",
+    "admin names": "admin names (COD)",
+    "district": "district name (not in the COD list)",
+    "governorate": "governorate name (not in the COD list)",
+}
+
+
 def report(result: IngestResult) -> None:
     table = Table(title=f"{result.source}: {result.target}")
     for col in ("rows in", "new", "revised", "unchanged", "rejected"):
@@ -87,6 +96,14 @@ def report(result: IngestResult) -> None:
         Console().print(
             f"  {result.rows_withdrawn:,} figures withdrawn: held by the previous import of this "
             "dataset, not by this one (kept, shown by as-of views before now)"
+        )
+    if result.placed_by:
+        Console().print(
+            "  placed: "
+            + ", ".join(
+                f"{count:,} rows by {PLACED_BY.get(how, how)}"
+                for how, count in result.placed_by.items()
+            )
         )
     for reason, count in result.reject_reasons.items():
         Console().print(f"  rejected {count:,}: {reason}")

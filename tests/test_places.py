@@ -10,7 +10,7 @@ ALEPPO, MOSUL = "geonames:170063", "geonames:99072"
     "name,country,expected",
     [
         ("Aleppo", "SYR", ALEPPO),
-        ("Halab", "", ALEPPO),
+        ("Halab", "SYR", ALEPPO),
         ("حلب", "SYR", ALEPPO),
         ("Al-Mawsil", "IRQ", MOSUL),
         ("الموصل", "IRQ", MOSUL),

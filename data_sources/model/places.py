@@ -1,10 +1,16 @@
 """Put every figure on a place: a GeoNames city, a district or governorate, a country, or a
-named region.
+named region; always in the row's own country, near the row's own coordinates.
 
 Sources name places in many ways (p-codes, admin names, Arabic or Latin spellings, market
-coordinates). We try the most precise key first: p-code or curated alias, then coordinates
-(nearest city within a radius), then the exact name, then a fuzzy match whose score is recorded.
-What still cannot be placed is returned with a reason so the store can keep it as a reject.
+coordinates). A row's country comes first: the file's (a country column, HDX's per-country
+file name, `--country`), else the country its coordinates lie in (the country of the nearest
+GeoNames city within `COUNTRY_RADIUS_KM`); a row with neither is a reject, never matched
+against the world. Then the most precise key: a p-code (OCHA's COD list, `admin_areas.py`, or
+a curated alias naming the seat city), coordinates (nearest city within a radius), the name
+(exact, then a fuzzy match whose score is recorded), never a city of that name farther than
+`LOCALITY_RADIUS_KM` from the row's coordinates, and last the district or governorate the row
+names (found in the COD list by name within the country). What still cannot be placed is
+returned with a reason so the store can keep it as a reject. See docs/places.md.
 """
 
 from __future__ import annotations
@@ -26,6 +32,18 @@ from data_sources.model.validation import PLACE_COLUMNS
 ALIASES_FILE = Path(__file__).with_name("place_aliases.csv")
 MIN_CITY_POPULATION = 5000
 NEAREST_CITY_RADIUS_KM = 10.0
+# how far from its nearest city a point may lie for that city's country to be the point's
+# country (a row with coordinates but no country); farther, the row is a reject. GeoNames'
+# cities of 5,000 people are denser than this almost everywhere people live.
+COUNTRY_RADIUS_KM = 60.0
+# farther out (up to this), the nearest city's country is the row's only when the row's own
+# admin names are that country's areas in OCHA's COD list: two pieces of evidence agree
+# (WFP's Ghazni market lies 62 km from the nearest city, in Ghazni province, Afghanistan)
+COUNTRY_NAMES_RADIUS_KM = 150.0
+# an event within this distance of a city of another country than the one its source
+# names is in that country (UCDP's `country` is the conflict's: its Gaza City events are
+# coded "Israel"; see `Gazetteer.event_country`)
+EVENT_COUNTRY_RADIUS_KM = 15.0
 FUZZY_THRESHOLD = 88.0
 _EARTH_RADIUS_KM = 6371.0
 
@@ -127,7 +145,10 @@ def slug(text: str) -> str:
 @dataclass(frozen=True)
 class Match:
     place_id: str
-    method: str  # pcode | alias | coordinates | name | fuzzy | country | region
+    # pcode | alias | coordinates | name | fuzzy | admin names (a COD district/governorate
+    # found by its name) | district | governorate (an area named by a row, not in the COD
+    # list) | country | region
+    method: str
     score: float  # 100 for exact keys; fuzzy ratio; distance-based for coordinates
 
 
@@ -192,6 +213,65 @@ class Gazetteer:
                         index.setdefault(key, []).append(int(gid))
             self._name_index[country_iso3] = index
         return index
+
+    def _primary(self, country_iso3: str) -> dict[str, list[int]]:
+        """Folded primary name -> city ids of one country (no alternate names): a district's
+        seat is the city its name is, not one that merely lists it as a variant (GeoNames
+        gives Boma the alternate name "Bolobo", a district 700 km away)."""
+        key = "primary:" + country_iso3
+        index = self._name_index.get(key)
+        if index is None:
+            pool = self.cities[self.cities.country_iso3 == country_iso3]
+            index = {}
+            for gid, name in zip(pool.geonames_id, pool.name, strict=True):
+                index.setdefault(normalize_name(name), []).append(int(gid))
+            self._name_index[key] = index
+        return index
+
+    def country_at(
+        self, lat: float, lon: float, radius_km: float = COUNTRY_RADIUS_KM
+    ) -> tuple[str, float]:
+        """(ISO3 of the country a point lies in, km to its nearest city): the country of the
+        nearest GeoNames city, "" when none lies within `radius_km`."""
+        distance = haversine_km(lat, lon, self.cities.lat.to_numpy(), self.cities.lon.to_numpy())
+        i = int(np.argmin(distance))
+        km = float(distance[i])
+        if km > radius_km:
+            return "", km
+        return str(self.cities.country_iso3.iloc[i]), km
+
+    def event_country(self, lat: float, lon: float, iso3: str, row: dict | None = None) -> str:
+        """The country an event's point is in. UCDP codes an event by its conflict's country:
+        Gaza City, Ramallah and Beirut events of the Israel conflict are "Israel". The point
+        is in another country when (1) its nearest city, within `EVENT_COUNTRY_RADIUS_KM`, is
+        another country's, (2) the source country's nearest city is more than twice as far,
+        and (3) the row names no governorate, or names one of that other country's areas in
+        the COD list ("Gaza Strip", "Beirut"). A Ras al Ayn event 5 km from a Turkish town,
+        which UCDP puts in "Al Hasakah Governorate", stays Syrian. Otherwise the source's."""
+        at, km = self.country_at(lat, lon, EVENT_COUNTRY_RADIUS_KM)
+        if not at or at == iso3:
+            return iso3
+        own = self.cities[self.cities.country_iso3 == iso3]
+        if len(own):
+            own_km = haversine_km(lat, lon, own.lat.to_numpy(), own.lon.to_numpy()).min()
+            if own_km <= 2 * km:
+                return iso3
+        admin1 = admin_name((row or {}).get("admin1", ""))
+        # the other country's own spelling, exactly: consonants alone would meet too often
+        # across two languages (Syria's "Al Hasakah" and Turkey's "Hasköy")
+        if admin1 and not any(_cod().find(at, lvl, admin1, exact=True) for lvl in (1, 2)):
+            return iso3
+        return at
+
+    def _far(self, match: Match | None, point: tuple | None) -> bool:
+        """Whether a city match lies farther than `LOCALITY_RADIUS_KM` from the row's point."""
+        if match is None or point is None or not match.place_id.startswith("geonames:"):
+            return False
+        city = self.cities.loc[int(match.place_id.split(":")[1])]
+        km = haversine_km(
+            float(point[0]), float(point[1]), np.array([city.lat]), np.array([city.lon])
+        )
+        return bool(km[0] > LOCALITY_RADIUS_KM)
 
     # -- single lookups -------------------------------------------------------------------
     def city_place_id(self, geonames_id: int) -> str:
@@ -335,6 +415,8 @@ class Gazetteer:
         parent: str = "",
         lat: float | None = None,
         lon: float | None = None,
+        parent_pcode: str = "",
+        method: str = "",
     ) -> Match | None:
         """A district (level 2) or governorate (level 1) as a place of its own.
 
@@ -343,8 +425,8 @@ class Gazetteer:
         p-code's curated alias names, else the city of the same name in the country (Iraq's
         and Syria's districts and governorates are named after their seats); its point is
         the one the source gives for the area itself (`lat`/`lon`), else its seat's, else
-        none (the Map then leaves it out). Its parent is the governorate `parent` names (for
-        a district), else the country."""
+        none (the Map then leaves it out). Its parent is the governorate of `parent_pcode`
+        (a COD area), else the one `parent` names (for a district), else the country."""
         own = admin_name(name)
         if not own and not pcode:
             return None
@@ -352,11 +434,27 @@ class Gazetteer:
         place_id = f"adm{level}:{country_iso3}:{key}"[:64]
         if place_id not in self.admin_areas:
             seat = self.by_alias(pcode) if pcode else None
-            seat = seat or (self.by_name(own, country_iso3) if own and country_iso3 else None)
+            if not seat and own and country_iso3:
+                ids = self._primary(country_iso3).get(normalize_name(own))
+                if ids:
+                    best = self.cities.loc[ids].sort_values("population", ascending=False)
+                    seat = Match(self.city_place_id(best.geonames_id.iloc[0]), "name", 100.0)
             seat_city = self.cities.loc[int(seat.place_id.split(":")[1])] if seat else None
             parent_id = f"country:{country_iso3}" if country_iso3 in self.countries else None
-            if level == 2 and admin_name(parent):
-                up = self.admin_place(1, parent, country_iso3)
+            if level == 2 and parent_pcode:
+                up_area = _cod().by_pcode(parent_pcode)
+                up = self.admin_place(
+                    1, up_area.name if up_area else parent, country_iso3, pcode=parent_pcode
+                )
+                parent_id = up.place_id if up else parent_id
+            elif level == 2 and admin_name(parent):
+                # a district the COD list lacks, in a governorate it has: the COD governorate
+                up_area = _cod().find(country_iso3, 1, admin_name(parent))
+                up = (
+                    self.cod_place(up_area, "admin names")
+                    if up_area
+                    else self.admin_place(1, parent, country_iso3)
+                )
                 parent_id = up.place_id if up else parent_id
             has_point = lat is not None and lon is not None and not (pd.isna(lat) or pd.isna(lon))
             self.admin_areas[place_id] = {
@@ -378,10 +476,49 @@ class Gazetteer:
             record = self.admin_areas[place_id]
             if record["lat"] is None or record["seat_id"] is not None:
                 record["lat"], record["lon"] = float(lat), float(lon)
-        return Match(place_id, ADMIN_KINDS[level], 100.0)
+        return Match(place_id, method or ADMIN_KINDS[level], 100.0)
+
+    def cod_place(self, area, method: str, lat=None, lon=None) -> Match | None:
+        """The place of a COD area (`admin_areas.Area`): id by its p-code, its COD name, its
+        parent governorate by p-code."""
+        return self.admin_place(
+            area.level,
+            area.name,
+            area.iso3,
+            pcode=area.pcode,
+            parent_pcode=area.parent if area.level == 2 else "",
+            lat=lat,
+            lon=lon,
+            method=method,
+        )
+
+    def cod_by_names(
+        self, row: dict, iso3: str, level: int = 0, name: str = "", point: tuple | None = None
+    ) -> Match | None:
+        """The COD area a row's admin names are in its country: the district `admin2` (or
+        `name` at level 2) names under the governorate `admin1` names, else (no district
+        name) that governorate; None when the country has no COD list or a name is not in
+        it unambiguously (the caller then keys the area by its folded name)."""
+        cod = _cod()
+        admin1 = name if level == 1 and name else row.get("admin1", "")
+        a1 = cod.find(iso3, 1, admin1) if admin1 else None
+        lat, lon = point or (None, None)
+        if level == 1:
+            return self.cod_place(a1, "admin names", lat, lon) if a1 else None
+        admin2 = name if level == 2 and name else row.get("admin2", "")
+        if admin2:
+            a2 = cod.find(iso3, 2, admin2, parent=a1.pcode if a1 else "")
+            return self.cod_place(a2, "admin names", lat, lon) if a2 else None
+        if level == 2:
+            return None
+        return self.cod_place(a1, "admin names") if a1 else None
 
     def _admin_fallback(self, row: dict, iso3: str) -> Match | None:
-        """The district, else the governorate, that a row names beside its locality."""
+        """The district, else the governorate, that a row names beside its locality: the COD
+        area of those names in the row's country, else an area keyed by the folded name."""
+        found = self.cod_by_names(row, iso3)
+        if found:
+            return found
         if row.get("admin2") or row.get("pcode"):
             return self.admin_place(
                 2,
@@ -444,6 +581,12 @@ class Gazetteer:
         if has_point and not (-90 <= lat <= 90 and -180 <= lon <= 180):
             return None, f"coordinates out of range ({lat}, {lon})"
         point = (lat, lon) if has_point else None
+        iso3, why = self._row_country(row, kind, raw, iso3, point)
+        if not iso3:
+            return None, why
+        by_pcode = self._by_pcode(row, iso3)
+        if by_pcode is not None:
+            return by_pcode
         if kind in ("district", "governorate"):
             found = self._admin_area(row, kind, raw, iso3)
             return (found, "") if found else (None, f"no {kind} name or code")
@@ -456,9 +599,60 @@ class Gazetteer:
                 return found, ""
         return self._city(row, raw, core, word, iso3, point)
 
+    def _row_country(
+        self, row: dict, kind: str, raw: str, iso3: str, point: tuple | None
+    ) -> tuple[str, str]:
+        """(the row's country, "" and the reason when it has none). An event's point decides
+        its country over its source's (`event_country`); a row without a country takes its
+        p-code's, else its point's; a name alone is never looked up in the whole world."""
+        if point and kind == "locality" and iso3:
+            return self.event_country(float(point[0]), float(point[1]), iso3, row), ""
+        if iso3:
+            return iso3, ""
+        area = _cod().by_pcode(row.get("pcode", ""))
+        if area:
+            return area.iso3, ""
+        name = raw or row.get("admin2") or row.get("admin1") or ""
+        if point:
+            lat, lon = float(point[0]), float(point[1])
+            at, km = self.country_at(lat, lon, COUNTRY_NAMES_RADIUS_KM)
+            if at and (km <= COUNTRY_RADIUS_KM or self.cod_by_names(row, at) is not None):
+                return at, ""
+            return "", (
+                f"no country: no city within {COUNTRY_RADIUS_KM:g} km of its coordinates nor "
+                "admin names of the nearest city's country; give the file a country column "
+                f"or import it with --country ISO3: '{name}' at ({lat}, {lon}), nearest city "
+                f"{km:.0f} km"
+            )
+        return "", (
+            "no country: the file has no country column and the row no coordinates; import "
+            f"it with --country ISO3: '{name}'"
+        )
+
+    def _by_pcode(self, row: dict, iso3: str) -> tuple[Match | None, str] | None:
+        """A row's p-code: the seat city a curated alias names, else the COD area of that
+        code (a reject when the code is another country's); None when the row has no p-code
+        the COD list or the aliases know."""
+        pcode = row.get("pcode", "")
+        if not pcode:
+            return None
+        alias = self.by_alias(pcode)
+        if alias:
+            return Match(alias.place_id, "pcode", 100.0), ""
+        area = _cod().by_pcode(pcode)
+        if area is None:
+            return None
+        if area.iso3 != iso3:
+            return None, f"p-code '{pcode}' is in {area.iso3}, not in the row's country {iso3}"
+        return self.cod_place(area, "pcode"), ""
+
     def _admin_area(self, row: dict, kind: str, raw: str, iso3: str) -> Match | None:
-        """A district or governorate row: the area by p-code or by name in its country."""
+        """A district or governorate row: the COD area of its names in its country, else the
+        area keyed by its folded name."""
         level = 2 if kind == "district" else 1
+        found = self.cod_by_names(row, iso3, level, raw)
+        if found:
+            return found
         return self.admin_place(
             level,
             raw or row.get("admin2" if level == 2 else "admin1", ""),
@@ -475,6 +669,15 @@ class Gazetteer:
         area = row.get("admin1" if level == 1 else "admin2", "")
         itself = not area or admin_key(area) == admin_key(raw)
         lat, lon = point if point and itself else (None, None)
+        cod = self.cod_by_names(
+            row,
+            iso3,
+            level,
+            admin_name(raw) if itself else area,
+            (lat, lon) if lat is not None else None,
+        )
+        if cod:
+            return cod
         return self.admin_place(
             level,
             raw if itself else area,
@@ -514,14 +717,17 @@ class Gazetteer:
         names = [n for n in (raw, row.get("admin2", "")) if n]
         if word:  # "Mosul town": the name as written first (a "Kuwait City"), then without
             names = [raw, core, *names[1:]]
+        too_far = []
         for name in names:
             found = self.by_alias(name) or self.by_name(name, iso3)
-            if found:
+            if found and not self._far(found, point):
                 return found, ""
+            if found:
+                too_far.append(name)
         candidate = None
         if names:
             found, candidate, score = self.by_fuzzy(core or names[0], iso3)
-            if found:
+            if found and not self._far(found, point):
                 return found, ""
         found = self._admin_fallback(row, iso3)
         if found:
@@ -529,6 +735,8 @@ class Gazetteer:
         if not names:
             return None, near or "no place name, code or coordinates"
         why = f"no city matches '{names[0]}'" + (f" in {iso3}" if iso3 else "")
+        if too_far:
+            why += f" within {LOCALITY_RADIUS_KM:g} km of its coordinates"
         if candidate:
             why += f" (closest '{candidate}', score {score:.0f} < {FUZZY_THRESHOLD:g})"
         return None, "; ".join(x for x in (why, near) if x)
@@ -578,6 +786,13 @@ def haversine_km(lat: float, lon: float, lats: np.ndarray, lons: np.ndarray) -> 
     dphi, dlmb = p2 - p1, np.radians(lons - lon)
     a = np.sin(dphi / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dlmb / 2) ** 2
     return 2 * _EARTH_RADIUS_KM * np.arcsin(np.sqrt(a))
+
+
+def _cod():
+    """OCHA's p-code list (imported here: `admin_areas` folds names with this module)."""
+    from data_sources.model.admin_areas import admin_areas
+
+    return admin_areas()
 
 
 @lru_cache(maxsize=1)

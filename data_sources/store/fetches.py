@@ -40,6 +40,9 @@ class IngestResult:
     # figures of the dataset that a complete re-read (`ingest(complete=True)`) no longer held
     rows_withdrawn: int = 0
     reject_reasons: dict[str, int] = field(default_factory=dict)
+    # rows placed by each way of placing (places.Match.method: pcode, coordinates, name,
+    # admin names, ...); with the rejects' reasons, where every row's place came from
+    placed_by: dict[str, int] = field(default_factory=dict)
 
     @property
     def rows_accounted(self) -> int:

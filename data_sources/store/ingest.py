@@ -219,6 +219,7 @@ def ingest(
         codes: dict[str, np.ndarray] = {}
         good, bad = validate(normalized, codes)
         rows, combos, unplaced = _place_combos(good, gaz, codes)
+        result.placed_by = placed_by(rows, combos)
         refused = [f for f in (pre_rejected, bad, unplaced) if f is not None and not f.empty]
         retrieved = retrieved_at or _now()
 
@@ -413,6 +414,14 @@ def _place_combos(
         }
     )
     return rows, placed, unplaced
+
+
+def placed_by(rows: pd.DataFrame, combos: pd.DataFrame) -> dict[str, int]:
+    """Rows placed by each method (`places.Match.method`), most first."""
+    if rows.empty:
+        return {}
+    methods = combos["match_method"].reindex(rows["combo"].to_numpy())
+    return {str(k): int(v) for k, v in methods.value_counts().items()}
 
 
 def _store_observations(

@@ -2,8 +2,9 @@
 
 Every call carries `app_identifier` (setting HAPI_APP_IDENTIFIER, base64 of "app:email" as
 HAPI issues it). Pages are `limit`/`offset` of up to 10,000 rows, wrapped as `{"data": [...]}`.
-Admin-2 rows are placed on the city that is the district's seat (p-code aliases, then name);
-admin-0 rows stay country figures. Admin-1 rows are not requested: a governorate is neither a
+Admin-2 rows are placed by their p-code: the district itself (OCHA's COD p-code list, see
+`model/admin_areas.py`), or the seat city a curated alias names for that code; admin-0 rows
+stay country figures. Admin-1 rows are not requested: a governorate is neither a
 city nor a country, and its figure is already the sum of the districts we keep.
 
 Rows carry no provenance of their own, so each keeps the request it came from (country, admin
