@@ -63,7 +63,8 @@ def test_fresh_store_from_prebuilt_tables_equals_the_ingested_one(
     ucdp = results[4]  # Iraq: 7,473 events, 5 figures each, in total and by type
     assert ucdp.rows_in == 74_730
     assert ucdp.rows_in == ucdp.rows_new + ucdp.rows_rejected + ucdp.rows_added_up
-    assert ucdp.rows_rejected == 2_480 and ucdp.rows_added_up == 10_360
+    # 50 Iraq-coded border events whose point is in Turkey are placed there, not rejected
+    assert ucdp.rows_rejected == 2_430 and ucdp.rows_added_up == 10_360
     slow = make_engine(loaded_url)  # the raw files through ingest
     for name in (t.name for t in prebuilt.TABLES):
         pd.testing.assert_frame_equal(table(fast, name), table(slow, name), obj=name)
