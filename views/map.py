@@ -80,7 +80,12 @@ def drawn(
 here, figure = drawn(
     url, common.data_version(), common.as_of_text(), metric, month, qualifier, unit
 )
-st.plotly_chart(figure, key="map_chart", width="stretch", config=charts.MAP_CONFIG)
+st.plotly_chart(
+    figure,
+    key="map_chart",
+    width="stretch",
+    config=charts.map_config(st.get_option("server.baseUrlPath")),
+)
 st.caption(logic.caption(here, month))
 st.dataframe(here[["city", "value", "figures", "source"]], hide_index=True, width="stretch")
 common.attribution(logic.sources(here))
