@@ -661,3 +661,127 @@ def test_parts_reach_a_real_postgresql_and_a_wrong_password_leaks_nothing(
     said = wrong.stdout + wrong.stderr
     assert wrong.returncode == 1 and "the user or password was refused" in said, said
     assert_no_fragment(said, password)
+
+
+# --- behind nginx under a base path: every page, every request -------------------------------
+
+NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+BASE_PATH = "situation-room"
+PAGES = ["", "trends", "compare", "map", "data"]
+CHARTED = {"trends", "compare", "map"}  # the pages that draw a plotly chart
+
+
+def nginx_config(app_port: int, listen: int, folder: Path) -> str:
+    """deploy/nginx.conf as it is, with only what differs on a test machine changed: the port
+    it listens on, the app processes it sends to, and folders a non-root user may write."""
+    text = (ROOT / "deploy/nginx.conf").read_text()
+    text = re.sub(r"listen 80;", f"listen 127.0.0.1:{listen};", text)
+    text, servers = re.subn(r"(?m)^(\s*)server 127\.0\.0\.1:\d+;\n", "", text)
+    assert servers >= 1, "deploy/nginx.conf names no app process"
+    text = text.replace(
+        "hash $situation_room_key consistent;",
+        f"hash $situation_room_key consistent;\n        server 127.0.0.1:{app_port};",
+    )
+    text = text.replace("/var/log/nginx/", f"{folder}/")
+    temp = "".join(
+        f"    {kind}_temp_path {folder}/{kind};\n"
+        for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+    )
+    return text.replace("http {\n", "http {\n" + temp, 1) + ""
+
+
+@pytest.fixture
+def behind_nginx(loaded_url, tmp_path):
+    """The app as scripts/start-app serves it under /situation-room/, behind Debian's nginx
+    running the repo's config; yields nginx's base URL."""
+    assert Path(NGINX).exists(), "nginx missing: make nginx"
+    app_port, listen = _free_port(), _free_port()
+    env = _env(
+        DATABASE_URL=loaded_url,
+        HOST="127.0.0.1",
+        PORT=str(app_port),
+        STREAMLIT_SERVER_BASE_URL_PATH=BASE_PATH,
+    )
+    app = subprocess.Popen(
+        [str(ROOT / SCRIPTS["app"])],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    conf = tmp_path / "nginx.conf"
+    conf.write_text(nginx_config(app_port, listen, tmp_path))
+    pid = tmp_path / "nginx.pid"
+    nginx = [NGINX, "-p", str(tmp_path), "-c", str(conf), "-g", f"pid {pid}; daemon off;"]
+    proxy = subprocess.Popen(nginx, stderr=subprocess.PIPE, text=True)
+    base = f"http://127.0.0.1:{listen}/{BASE_PATH}"
+    try:
+        deadline = time.monotonic() + 180
+        while True:
+            assert app.poll() is None and proxy.poll() is None, proxy.stderr.read()
+            try:
+                if httpx.get(f"{base}/_stcore/health", timeout=2).text == "ok":
+                    break
+            except httpx.HTTPError:
+                pass
+            assert time.monotonic() < deadline, "the app never answered through nginx"
+            time.sleep(0.5)
+        yield base
+    finally:
+        proxy.terminate()
+        proxy.wait(timeout=30)
+        os.killpg(app.pid, signal.SIGTERM)
+        app.wait(timeout=30)
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_every_page_through_nginx_under_a_base_path(backend, behind_nginx, browser):
+    """Every page opened in Chromium through nginx at /situation-room/: a chart drawn, the Map's
+    outline fetched from under the base path and drawn, and no request of any page answered
+    4xx/5xx (the outline at /app/static/ would be a 404 that leaves the map blank)."""
+    redirect = httpx.get(behind_nginx, timeout=10)  # /situation-room without its slash
+    assert redirect.status_code == 301 and redirect.headers["location"].endswith(f"/{BASE_PATH}/")
+    context = browser.new_context()
+    failed: list[str] = []
+    outlines: list[str] = []
+    for name in PAGES:  # each opened as a deep link (a fresh page load), as a shared link is
+        page = context.new_page()
+        page.on(
+            "response",
+            lambda r: failed.append(f"{r.status} {r.url}") if r.status >= 400 else None,
+        )
+        page.on(
+            "requestfailed",
+            lambda r: (
+                failed.append(f"{r.failure} {r.url}")
+                if "ERR_ABORTED" not in (r.failure or "")
+                else None
+            ),
+        )
+        page.on(
+            "response",
+            lambda r: outlines.append(f"{r.status} {r.url}") if "world_110m" in r.url else None,
+        )
+        page.goto(f"{behind_nginx}/{name}", wait_until="networkidle")
+        if name in CHARTED:
+            page.wait_for_selector(".js-plotly-plot .main-svg", timeout=180_000)
+        else:
+            page.wait_for_selector("[data-testid='stMainBlockContainer'] h1", timeout=180_000)
+        if name == "map":
+            page.wait_for_function(
+                "document.querySelectorAll('.js-plotly-plot .geo path.land, "
+                ".js-plotly-plot .geo .countries path').length > 0",
+                timeout=120_000,
+            )
+            assert outlines and all(
+                o.startswith("200 ") and f"/{BASE_PATH}/app/static/" in o for o in outlines
+            ), outlines
+        page.wait_for_load_state("networkidle")
+        assert not page.locator("[data-testid='stException']").count(), name
+        page.close()
+    cookies = {c["name"] for c in context.cookies()}
+    assert "situation_room_upstream" in cookies  # the sticky-session key nginx hands out
+    context.close()
+    assert not failed, failed
