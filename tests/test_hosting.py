@@ -12,6 +12,7 @@ import sys
 import time
 
 import httpx
+import pandas as pd
 import pytest
 import sqlalchemy as sa
 import yaml
@@ -785,3 +786,126 @@ def test_every_page_through_nginx_under_a_base_path(backend, behind_nginx, brows
     assert "situation_room_upstream" in cookies  # the sticky-session key nginx hands out
     context.close()
     assert not failed, failed
+
+
+# --- the recipe's as-of example ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_as_of_before_the_first_retrieval_is_explained(backend, loaded_url, monkeypatch):
+    """The hosting docs' as-of example (the day after the snapshot's retrieval) shows figures;
+    a moment before the store's first retrieval (the old example, 2016-12-16, a period the
+    figures describe, not a moment they were retrieved) says why the page is empty."""
+    from data_sources import settings
+    from data_sources.snapshot import RETRIEVED
+    from tests.apptest import open_page
+
+    monkeypatch.setenv("DATABASE_URL", loaded_url)
+    settings.reload()
+    example = (RETRIEVED + pd.Timedelta(days=1)).strftime("%Y-%m-%d")
+    assert f"as_of={example}" in (ROOT / "docs/hosting.md").read_text()
+    shown = open_page(as_of=example)
+    assert not shown.warning and not shown.exception
+    assert any("the figures the store held then" in i.value for i in shown.info)
+    early = open_page(as_of="2016-12-16")
+    said = " ".join(w.value for w in early.warning).replace("\\", "")
+    assert "first figures were retrieved 2026-11-24" in said, said
+
+
+def test_systemd_units_start_the_tested_scripts():
+    """deploy/*.service: one unit for the app and one for the worker, each ExecStart one of the
+    scripts the tests above run, with the store given as parts in its EnvironmentFile."""
+    import configparser
+
+    found = {}
+    for unit in sorted((ROOT / "deploy").glob("*.service")):
+        parser = configparser.ConfigParser(strict=False, interpolation=None)
+        parser.optionxform = str
+        parser.read_string(unit.read_text())
+        exec_start = parser["Service"]["ExecStart"].split()
+        found[unit.name] = exec_start[0].rsplit("/", 2)[-2:]
+        assert parser["Service"]["EnvironmentFile"], unit.name
+        assert parser["Install"]["WantedBy"] == "multi-user.target"
+    assert found == {
+        "situation-room-app.service": SCRIPTS["app"].split("/"),
+        "situation-room-worker.service": SCRIPTS["worker"].split("/"),
+    }
+
+
+def test_nginx_config_is_complete_and_accepted_by_nginx(tmp_path):
+    """deploy/nginx.conf is a whole file (`events {}`, `http {}`) that `nginx -t` accepts, with
+    the websocket headers and cookie-based stickiness (not ip_hash)."""
+    text = (ROOT / "deploy/nginx.conf").read_text()
+    assert re.search(r"(?m)^http \{", text) and re.search(r"(?m)^events \{", text)
+    assert "proxy_set_header Upgrade $http_upgrade;" in text
+    assert "proxy_set_header Connection $connection_upgrade;" in text
+    assert "hash $situation_room_key consistent;" in text and "ip_hash;" not in text
+    conf = tmp_path / "nginx.conf"
+    conf.write_text(nginx_config(8501, _free_port(), tmp_path))
+    done = subprocess.run(
+        [NGINX, "-t", "-p", str(tmp_path), "-c", str(conf), "-g", f"pid {tmp_path}/pid;"],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_requirements_install_and_the_app_opens_on_postgresql(
+    backend, clean_venv, pg_server, tmp_path
+):
+    """What Community Cloud does: requirements.txt into a clean venv (pip), then the app from
+    that venv on PostgreSQL given as parts with a password full of URL characters; the page is
+    served and the store prepared (migrations, the snapshot)."""
+    password = PASSWORDS[2]
+    role = _scram_role(pg_server, password)
+    port = _free_port()
+    python = str(clean_venv / "bin/python")
+    env = _env(
+        PYTHON=python,
+        PYTHONPATH="",
+        HOST="127.0.0.1",
+        PORT=str(port),
+        POSTGRES_HOST="127.0.0.1",
+        POSTGRES_PORT=str(pg_server.port),
+        POSTGRES_USER=role,
+        POSTGRES_PASSWORD=password,
+        POSTGRES_DB=role,
+    )
+    env.pop("DATABASE_URL", None)
+    log = tmp_path / "app.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            [str(ROOT / SCRIPTS["app"])],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        deadline = time.monotonic() + 600
+        while True:
+            assert proc.poll() is None, log.read_text()[-3000:]
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/_stcore/health", timeout=2).text == "ok":
+                    break
+            except httpx.HTTPError:
+                pass
+            assert time.monotonic() < deadline, log.read_text()[-3000:]
+            time.sleep(0.5)
+        page = httpx.get(f"http://127.0.0.1:{port}/trends", timeout=10)
+        assert page.status_code == 200 and "<noscript>" in page.text
+        url = sa.URL.create(
+            "postgresql+psycopg",
+            username=role,
+            password=password,
+            host="127.0.0.1",
+            port=pg_server.port,
+            database=role,
+        )
+        assert _figures(url) > 50_000
+        assert_no_fragment(log.read_text(), password)
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=30)
