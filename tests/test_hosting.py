@@ -619,7 +619,8 @@ def _scram_role(pg_server, password: str) -> str:
     admin = sa.create_engine(pg_server.url(), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.exec_driver_sql("SET password_encryption = 'scram-sha-256'")
-        conn.execute(sa.text(f"CREATE ROLE {name} LOGIN PASSWORD :pw").bindparams(pw=password))
+        literal = "'" + password.replace("'", "''") + "'"  # DDL takes no bound parameters
+        conn.exec_driver_sql(f"CREATE ROLE {name} LOGIN PASSWORD {literal}".replace("%", "%%"))
         conn.exec_driver_sql(f"CREATE DATABASE {name} OWNER {name}")
     hba = Path(pg_server.data) / "pg_hba.conf"
     hba.write_text(f"host all {name} 127.0.0.1/32 scram-sha-256\n" + hba.read_text())
