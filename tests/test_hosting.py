@@ -319,6 +319,7 @@ def emulated_build(root: Path, stage: Path, venv: Path) -> list[str]:
     context = build_context(root)
     done, workdir = [], None
     users = stage.parent / "users"
+    users.parent.mkdir(parents=True, exist_ok=True)
     users.write_text("")
     for instruction, args in dockerfile_steps((root / "Dockerfile").read_text()):
         if instruction == "WORKDIR":
@@ -413,7 +414,9 @@ def test_the_build_fails_where_an_engine_would(clean_venv, tmp_path):
     """The emulation is no rubber stamp: the Dockerfile before issue 20 (`COPY charts.py
     app.py ./`, charts.py having moved to views/) stops at that COPY."""
     root = tmp_path / "ctx"
-    shutil.copytree(ROOT, root, ignore=shutil.ignore_patterns(".venv", ".git", "data"))
+    shutil.copytree(
+        ROOT, root, ignore=shutil.ignore_patterns(".venv", ".git", "data", "test-artifacts")
+    )
     text = (root / "Dockerfile").read_text()
     (root / "Dockerfile").write_text(
         text.replace(
