@@ -7,7 +7,7 @@ SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 EVERY  ?= 6h
 
-.PHONY: run serve worker test docs install-docs bench bench-cpu bench-concurrency bench-feeds floors install install-test install-bench chromium postgresql lint format clean
+.PHONY: run serve worker test docs install-docs bench bench-cpu bench-concurrency bench-feeds floors install install-test install-bench chromium postgresql nginx lint format clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,12 @@ postgresql:
 
 install-docs: $(BIN)/python
 	$(BIN)/python -m pip install -q -e '.[docs]'
+
+# The hosting tests start Debian's nginx with deploy/nginx.conf in front of the app.
+nginx:
+	@command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || { \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq nginx >/dev/null; }
 
 install-bench: $(BIN)/python
 	$(BIN)/python -m pip install -q -e '.[bench]'
@@ -78,7 +84,7 @@ worker: $(BIN)/python
 docs: install-docs
 	$(BIN)/mkdocs $(if $(SERVE),serve,build --strict --clean)
 
-test: install-test chromium postgresql
+test: install-test chromium postgresql nginx
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mkdocs build --strict --clean

@@ -28,10 +28,11 @@ from data_sources.feeds import FeedClient, FeedError
 from data_sources.formats.hxl import HXLFormatError, imported_source_name, parse_hxl_csv
 from data_sources.formats.hxl_tags import parse_choices
 from data_sources.formats.textfile import UnreadableText, decode, open_text
+from data_sources.snapshot import fingerprint as snapshot_fingerprint
 from data_sources.snapshot import load_snapshot
 from data_sources.store import query
 from data_sources.store.asof import AsOfError, describe, parse_as_of
-from data_sources.store.engine import database_url, make_engine, open_store
+from data_sources.store.engine import make_engine, open_store
 from data_sources.store.fetches import IngestResult, close_abandoned
 from data_sources.store.ingest import ingest
 
@@ -516,8 +517,14 @@ def cmd_load_snapshot(args: argparse.Namespace) -> int:
     _stop_loads_on_signals()
     engine = open_store()
     close_abandoned(engine)  # the copy of prebuilt tables does not go through ingest
-    for result in load_snapshot(engine, force=args.force):
+    results = load_snapshot(engine, force=args.force)
+    for result in results:
         report(result)
+    if not results:  # a second start, or another process loaded it while this one waited
+        console.print(
+            f"load-snapshot: the bundled snapshot ({snapshot_fingerprint()}) is already in the "
+            "store; nothing to load"
+        )
     return 0
 
 
@@ -537,12 +544,15 @@ def cmd_sources(args: argparse.Namespace) -> int:
 
 def cmd_migrate(args: argparse.Namespace) -> int:
     """Bring the store's schema to this release's (`--check`: only say whether it is)."""
-    from data_sources.errors import StoreError
+    from data_sources.errors import OPEN_FAILURES, StoreError, store_error
     from data_sources.store import migrations
 
     out = Console()
     try:
-        engine = make_engine(migrate=False)
+        try:
+            engine = make_engine(migrate=False)
+        except OPEN_FAILURES as exc:  # a driver not installed, a URL that is not one: one line
+            raise store_error(exc) from None
         head = migrations.head()
         before = migrations.current_revision(engine)
         if args.check:
@@ -563,7 +573,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
         out.print(f"after:  revision {after}" + (" (up to date)" if after == head else ""))
         return 0
     except StoreError as exc:
-        console.print(f"[red]{exc}[/red]")
+        console.print(f"[red]{escape(str(exc))}[/red]", soft_wrap=True)
         return 1
 
 
@@ -674,7 +684,7 @@ def main(argv: list[str] | None = None) -> int:
         console.print(f"stopped by {stopped}: nothing of the load under way was stored")
         return 128 + stopped.signum
     except STORE_FAILURES as exc:  # the host's to fix: say what and how, without a traceback
-        error = store_error(exc, database_url())
+        error = store_error(exc)
         console.print(f"[red]{escape(str(error))}[/red]", soft_wrap=True)
         return BUSY if isinstance(error, StoreBusy) else 1
 

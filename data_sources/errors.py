@@ -34,7 +34,8 @@ OPEN_FAILURES: tuple[type[Exception], ...] = (
 )
 
 CHECK_URL = (
-    "Check DATABASE_URL (host, port, database, user and password) and that the database "
+    "Check DATABASE_URL, or POSTGRES_HOST, POSTGRES_PORT, POSTGRES_USER, POSTGRES_PASSWORD and "
+    "POSTGRES_DB (host, port, user, password, database), and that the database "
     "server is running."
 )
 # driver wording -> the reason in plain words, for a store that cannot be reached
@@ -74,14 +75,20 @@ WRONG_SCHEMA = (
 
 
 def shown_url(url: str | sa.URL) -> str:
-    """The URL as a person may see it: the password replaced by ***."""
+    """The URL as a person may see it: the password replaced by ***. A URL that SQLAlchemy
+    reads differently from what was written (an unquoted `@` or `/` in the password) is not
+    shown at all: its "host" and "database" would be pieces of the password."""
+    from data_sources.store.engine import check_url
+
     try:
+        if isinstance(url, str):
+            check_url(url)
         return sa.make_url(url).render_as_string(hide_password=True)
-    except sa.exc.ArgumentError:
-        return "(unreadable)"
+    except (sa.exc.ArgumentError, StoreError):
+        return "(not shown: it cannot be read as a URL)"
 
 
-def store_error(exc: BaseException, url: str | sa.URL) -> StoreError:
+def store_error(exc: BaseException, url: str | sa.URL | None = None) -> StoreError:
     """A store failure in plain words, naming the store (never its password) and what to do.
 
     Already a StoreError: kept as it is. A driver error is sorted into "cannot reach the
@@ -90,6 +97,10 @@ def store_error(exc: BaseException, url: str | sa.URL) -> StoreError:
     right to create them, a file that is not a database)."""
     if isinstance(exc, StoreError):
         return exc
+    if url is None:
+        from data_sources.store.engine import database_url
+
+        url = database_url()
     where = shown_url(url)
     if isinstance(exc, sa.exc.ArgumentError):  # includes an unknown driver name
         return StoreError(

@@ -70,20 +70,36 @@ def number(name: str, default: float | None = None) -> float:
 def secret_values() -> list[str]:
     """Every configured secret value, longest first (so a value that contains another is
     scrubbed whole)."""
-    values = {setting(n) for n in secret_names()}
-    values.add(database_password())
+    values = {setting(n) for n in secret_names()} | database_passwords()
     return sorted((v for v in values if v and len(v) >= 4), key=len, reverse=True)
 
 
-def database_password() -> str | None:
-    """The password inside DATABASE_URL: a credential like any key, scrubbed the same way."""
-    from urllib.parse import urlsplit
+def database_passwords() -> set[str]:
+    """The store's password in every form it may appear in a text: POSTGRES_PASSWORD as typed
+    and percent-encoded (as inside the URL built from it), and the password inside DATABASE_URL
+    as written, decoded, and as SQLAlchemy reads it (which differs when it is badly quoted).
+    Credentials like any key, scrubbed the same way."""
+    from urllib.parse import quote, unquote
 
+    found: set[str] = set()
+    typed = setting("POSTGRES_PASSWORD")
+    if typed:
+        found |= {typed, quote(typed, safe=""), quote(typed, safe=" +")}
     url = setting("DATABASE_URL")
-    try:
-        return urlsplit(url).password if url else None
-    except ValueError:
-        return None
+    if url and "://" in url and "@" in url:
+        userinfo = url.partition("://")[2].rpartition("@")[0]
+        written = userinfo.partition(":")[2]
+        if written:
+            found |= {written, unquote(written)}
+        try:
+            import sqlalchemy as sa
+
+            read = sa.make_url(url).password
+        except Exception:  # noqa: BLE001 - an unreadable URL has no password to add
+            read = None
+        if read:
+            found.add(str(read))
+    return found
 
 
 def reload() -> None:

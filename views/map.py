@@ -102,7 +102,12 @@ here = logic.of_source(every_source, source)
 figure = drawn_map(
     url, common.data_version(), common.as_of_text(), metric, month, qualifier, unit, source
 )
-st.plotly_chart(figure, key="map_chart", width="stretch", config=charts.MAP_CONFIG)
+st.plotly_chart(
+    figure,
+    key="map_chart",
+    width="stretch",
+    config=charts.map_config(st.get_option("server.baseUrlPath")),
+)
 st.caption(logic.caption(here, month))
 st.dataframe(logic.table(here), hide_index=True, width="stretch")
 common.attribution(logic.sources(here))

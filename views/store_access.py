@@ -95,6 +95,6 @@ def store_guard(step: Callable[[], object]) -> bool:
     try:
         step()
     except STORE_FAILURES as exc:
-        st.error(str(store_error(exc, database_url())), icon=":material/database:")
+        st.error(str(store_error(exc)), icon=":material/database:")
         return False
     return True

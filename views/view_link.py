@@ -11,7 +11,7 @@ import streamlit as st
 from data_sources.store import asof
 from data_sources.store.engine import database_url
 from views import url_state
-from views.cached import changed_since, newest_retrieval
+from views.cached import changed_since, newest_retrieval, oldest_retrieval
 from views.text import safe
 
 
@@ -26,6 +26,15 @@ def as_of_banner() -> None:
             f"{moved:,} figure{'s have' if moved != 1 else ' has'} changed since.",
             icon=":material/history:",
         )
+        first = oldest_retrieval(database_url())
+        if first and moment < asof.parse_as_of(first):
+            st.warning(
+                f"Nothing to show as of this moment: the store's first figures were retrieved "
+                f"{safe(asof.describe(asof.parse_as_of(first)), 80)}. An as-of moment is when "
+                "figures were retrieved, not the period they describe: pick a moment after "
+                "that, or see the latest.",
+                icon=":material/history_toggle_off:",
+            )
         if st.button("See the latest", key="as_of_latest", icon=":material/update:"):
             url_state.see_the_latest()
             st.rerun()

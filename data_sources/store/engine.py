@@ -10,12 +10,100 @@ from sqlalchemy.engine import Engine
 from data_sources.store.tables import meta
 
 
+# the parts a host (or compose.yaml) gives instead of a URL; any special character in them is
+# quoted by SQLAlchemy's URL.create, so a password is never half-read as a host or a path
+POSTGRES_PARTS = ("POSTGRES_HOST", "POSTGRES_PORT", "POSTGRES_USER", "POSTGRES_PASSWORD")
+POSTGRES_DRIVER = "postgresql+psycopg"
+
+
 def database_url() -> str:
-    """DATABASE_URL from the environment or the top level of .streamlit/secrets.toml (where
-    Streamlit Community Cloud keeps it), else the embedded SQLite file."""
+    """Where the store is, in this order: DATABASE_URL (environment, else the top level of
+    .streamlit/secrets.toml, where Streamlit Community Cloud keeps it); else a PostgreSQL URL
+    built from POSTGRES_HOST, POSTGRES_PORT, POSTGRES_USER, POSTGRES_PASSWORD and POSTGRES_DB
+    (compose.yaml passes these, so a password is typed once and never pasted into a URL by
+    hand); else the embedded SQLite file. Raises StoreError (without the password) for parts
+    that make no URL, e.g. a POSTGRES_PORT that is not a number."""
     from data_sources.settings import setting
 
-    return setting("DATABASE_URL") or ""
+    given = setting("DATABASE_URL", default="")
+    if given:
+        return given
+    host = setting("POSTGRES_HOST")
+    if not host:
+        from data_sources.settings_registry import BY_NAME
+
+        return BY_NAME["DATABASE_URL"].default or ""
+    return postgres_url(
+        host=host,
+        port=setting("POSTGRES_PORT"),
+        user=setting("POSTGRES_USER"),
+        password=setting("POSTGRES_PASSWORD"),
+        database=setting("POSTGRES_DB"),
+    )
+
+
+def postgres_url(
+    *,
+    host: str,
+    port: str | None = None,
+    user: str | None = None,
+    password: str | None = None,
+    database: str | None = None,
+) -> str:
+    """The URL of a PostgreSQL store from its parts, every character of the password quoted
+    (`@` `/` `#` `:` `%` `?` `&` `+` and spaces), as a string that SQLAlchemy reads back to the
+    same parts."""
+    from data_sources.errors import StoreError
+
+    try:
+        number = int(port) if port not in (None, "") else 5432
+    except ValueError:
+        raise StoreError(
+            f"POSTGRES_PORT must be a port number (like 5432), not {port!r}."
+        ) from None
+    if not 0 < number < 65536:
+        raise StoreError(f"POSTGRES_PORT must be between 1 and 65535, not {number}.")
+    url = sa.URL.create(
+        POSTGRES_DRIVER,
+        username=user or None,
+        password=password or None,
+        host=host,
+        port=number,
+        database=database or user or None,
+    )
+    return url.render_as_string(hide_password=False)
+
+
+def check_url(url: str) -> None:
+    """Refuse a URL SQLAlchemy would read differently from what was written: a password with an
+    unquoted `@`, `/`, `#` or `?` (`postgresql://me:p@ss/w#rd@db/x`) is otherwise read as
+    part of a host and a database name, and would be shown to every visitor in the "cannot
+    reach" message. The message names no part of the URL (any part may hold the password)."""
+    from urllib.parse import unquote
+
+    from data_sources.errors import StoreError
+
+    scheme, sep, rest = url.partition("://")
+    if not sep or "@" not in rest:
+        return
+    userinfo = rest.rpartition("@")[0]
+    user, colon, password = userinfo.partition(":")
+    try:
+        parsed = sa.make_url(url)
+    except sa.exc.ArgumentError:
+        parsed = None
+    if (
+        parsed is None
+        or (parsed.username or "") != unquote(user)
+        or (colon and (parsed.password or "") != unquote(password))
+    ):
+        raise StoreError(
+            f"DATABASE_URL ({scheme}://…, not shown) cannot be read: its user name or password "
+            "holds a character that must be percent-encoded in a URL (@ / # ? %). Set "
+            "POSTGRES_HOST, POSTGRES_PORT, POSTGRES_USER, POSTGRES_PASSWORD and POSTGRES_DB "
+            'instead (they need no quoting), or quote the password: python3 -c "import '
+            "urllib.parse, getpass; print(urllib.parse.quote(getpass.getpass(), safe=''))\"."
+        )
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:
@@ -38,6 +126,7 @@ def make_engine(url: str | None = None, *, migrate: bool = True) -> Engine:
     this release cannot use raises `errors.StoreError`. `migrate=False` leaves the schema
     as it is (for `python -m data_sources migrate --check`)."""
     url = url or database_url()
+    check_url(url)
     parsed = sa.make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
@@ -83,8 +172,9 @@ def open_store(url: str | None = None) -> Engine:
     traceback. The app and the command line open the store through here."""
     from data_sources.errors import OPEN_FAILURES, store_error
 
-    url = url or database_url()
     try:
+        url = url or database_url()
+        check_url(url)
         return make_engine(_with_connect_timeout(url))
     except OPEN_FAILURES as exc:
         raise store_error(exc, url) from None

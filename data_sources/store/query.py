@@ -6,7 +6,7 @@ so that the same code serves the app, the command line, tests and benchmarks.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 import numpy as np
 import pandas as pd
@@ -794,3 +794,13 @@ def _aware(value):
     stamp = pd.Timestamp(value)
     stamp = stamp.tz_localize(UTC) if stamp.tzinfo is None else stamp.tz_convert(UTC)
     return stamp.to_pydatetime()
+
+
+def oldest_retrieval(engine: Engine):
+    """When the store's first figure was retrieved: an as-of moment before it shows nothing,
+    and the as-of banner says so instead of an empty dashboard. None for an empty store."""
+    with engine.connect() as conn:
+        moment = conn.execute(sa.select(sa.func.min(observations.c.retrieved_at))).scalar()
+    if moment is not None and moment.tzinfo is None:  # SQLite returns naive UTC
+        moment = moment.replace(tzinfo=UTC)
+    return moment
