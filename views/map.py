@@ -22,7 +22,7 @@ def mappable(url: str, version: str, when: str | None):
     return logic.mappable(common.catalogue_all(url))
 
 
-cat = mappable(url, common.data_version(), common.as_of_text())
+cat = mappable(url, common.data_version(), common.as_of_key())
 if cat.empty:
     st.info("No city figures stored yet.")
     st.stop()
@@ -77,9 +77,7 @@ def drawn(
     return here, figure
 
 
-here, figure = drawn(
-    url, common.data_version(), common.as_of_text(), metric, month, qualifier, unit
-)
+here, figure = drawn(url, common.data_version(), common.as_of_key(), metric, month, qualifier, unit)
 st.plotly_chart(figure, key="map_chart", width="stretch", config=charts.MAP_CONFIG)
 st.caption(logic.caption(here, month))
 st.dataframe(here[["city", "value", "figures", "source"]], hide_index=True, width="stretch")

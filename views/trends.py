@@ -132,7 +132,7 @@ def drawn(
 view = drawn(
     url,
     common.data_version(),
-    common.as_of_text(),
+    common.as_of_key(),
     tuple(place_ids),
     (metric, qualifier, site, unit, period, cumulative, per_capita, source, show_earlier),
     bool((cat.source == "reported").any()),
