@@ -19,12 +19,16 @@ import zipfile
 from pathlib import Path
 from typing import TextIO
 
+import sqlalchemy as sa
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
+from data_sources import settings
 from data_sources.errors import STORE_FAILURES, StoreBusy, store_error
 from data_sources.feeds import FeedClient, FeedError
+from data_sources.formats import textfile
 from data_sources.formats.hxl import HXLFormatError, imported_source_name, parse_hxl_csv
 from data_sources.formats.hxl_tags import parse_choices
 from data_sources.formats.textfile import UnreadableText, decode, open_text
@@ -49,14 +53,40 @@ def _read(target: str, encoding: str | None = None) -> tuple[str | TextIO, str]:
             response = client.get_text(target, cache=False)
         return decode(response.body, name, encoding), name
     path = Path(target)
+    textfile.open_regular(path, path.name).close()  # a FIFO, a device, too large: refused
     if zipfile.is_zipfile(path):  # the Data page's ZIP: its HXL file is the figures
-        with zipfile.ZipFile(path) as archive:
-            if EXPORT_IN_ZIP not in archive.namelist():
-                raise OSError(f"no {EXPORT_IN_ZIP} in it (not a Situation Room export)")
-            data = archive.read(EXPORT_IN_ZIP)
         name = f"{path.name}/{EXPORT_IN_ZIP}"
-        return decode(data, name, encoding), name
+        return decode(_zip_member(path, name), name, encoding), name
     return open_text(path, encoding), path.name
+
+
+ZIP_MAX_RATIO = 100  # a CSV deflates 5–20 times; a bomb's member, hundreds to millions
+
+
+def _zip_member(path: Path, name: str) -> bytes:
+    """The export's HXL member, read with the byte limit after its header passed the size
+    and ratio checks; a corrupt archive or member is UnreadableText, never a traceback."""
+    import zlib
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            try:
+                info = archive.getinfo(EXPORT_IN_ZIP)
+            except KeyError:
+                raise OSError(f"no {EXPORT_IN_ZIP} in it (not a Situation Room export)") from None
+            limit = textfile.max_bytes()
+            if info.file_size > limit:
+                raise textfile.too_large(name, limit)
+            ratio = settings.number("ZIP_MAX_RATIO", ZIP_MAX_RATIO)
+            if info.file_size > 1_000_000 and info.file_size > ratio * max(info.compress_size, 1):
+                raise UnreadableText(
+                    f"{name}: expands {info.file_size / max(info.compress_size, 1):,.0f} times "
+                    f"(more than ZIP_MAX_RATIO, {ratio:g}): not an export of this app, refused"
+                )
+            with archive.open(info) as member:
+                return textfile.read_limited(member, name, limit)
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError) as exc:
+        raise UnreadableText(f"{name}: a corrupt or unsupported ZIP ({exc})") from None
 
 
 EXPORT_IN_ZIP = "figures_hxl.csv"
@@ -72,7 +102,8 @@ PLACED_BY = {
 
 
 def report(result: IngestResult) -> None:
-    table = Table(title=f"{result.source}: {result.target}")
+    # a file's name, a --source and a reject's reason are the file's words: text, never markup
+    table = Table(title=Text(f"{result.source}: {result.target}"))
     for col in ("rows in", "new", "revised", "unchanged", "rejected"):
         table.add_column(col, justify="right")
     table.add_row(
@@ -107,7 +138,7 @@ def report(result: IngestResult) -> None:
             )
         )
     for reason, count in result.reject_reasons.items():
-        Console().print(f"  rejected {count:,}: {reason}")
+        Console().print(Text(f"  rejected {count:,}: {reason}"))
 
 
 class Stopped(KeyboardInterrupt):
@@ -198,7 +229,7 @@ def cmd_series(args: argparse.Namespace) -> int:
     if match.empty:
         known = ", ".join(query.cities(engine)["name"].head(15))
         console.print(
-            f"[red]no figures stored for city '{args.city}'. Cities with data: {known}…[/red]"
+            Text(f"no figures stored for city '{args.city}'. Cities with data: {known}…", "red")
         )
         return 1
     df = query.series_frame(
@@ -213,12 +244,13 @@ def cmd_series(args: argparse.Namespace) -> int:
     )
     if df.empty:
         metrics = sorted(query.catalogue(engine, match["place_id"].tolist())["metric"].unique())
-        console.print(
-            f"[red]no '{args.metric}' figures for {args.city}"
+        said = (
+            f"no '{args.metric}' figures for {args.city}"
             + (f" with qualifier '{args.qualifier}'" if args.qualifier else "")
             + (f" as of {describe(args.as_of)}" if args.as_of else "")
-            + f". Metrics held: {', '.join(metrics)}[/red]"
+            + f". Metrics held: {', '.join(metrics)}"
         )
+        console.print(Text(said, "red"))
         return 1
     if args.period:
         return _print_points(df, args)
@@ -324,12 +356,12 @@ def cmd_refresh(args: argparse.Namespace) -> int:
         scope = default_scope(args.country, args.city, since, until)
         every = parse_every(args.every) if args.every else None
     except ValueError as exc:
-        console.print(f"[red]{exc}[/red]")
+        console.print(Text(str(exc), style="red"))
         return 2
     unknown = [s for s in (args.source or []) if s not in CONNECTORS]
     if unknown:
         console.print(
-            f"[red]unknown source {', '.join(unknown)}; known: {', '.join(CONNECTORS)}[/red]"
+            Text(f"unknown source {', '.join(unknown)}; known: {', '.join(CONNECTORS)}", "red")
         )
         return 2
     engine = make_engine()
@@ -375,7 +407,6 @@ def _refresh_once(
 ) -> int:
     """One refresh under the store's lock: 0 ok, 1 a feed failed, 3 (one-shot) or 0 (worker)
     when another refresh holds the lock and did not finish within --wait seconds."""
-    from data_sources import settings
     from data_sources.feeds.refresh import describe_run
     from data_sources.store.lock import DbLock, LockHeld
 
@@ -396,10 +427,12 @@ def _refresh_once(
         return 0 if scheduled else BUSY
     try:
         console.print(
-            f"refreshing {', '.join(sources)} for {', '.join(scope.countries)}"
-            + (f" ({', '.join(scope.cities)})" if scope.cities else "")
-            + (f" since {scope.since}" if scope.since else "")
-            + (" (full history)" if args.full and not scope.since else "")
+            Text(
+                f"refreshing {', '.join(sources)} for {', '.join(scope.countries)}"
+                + (f" ({', '.join(scope.cities)})" if scope.cities else "")
+                + (f" since {scope.since}" if scope.since else "")
+                + (" (full history)" if args.full and not scope.since else "")
+            )
         )
         reports = _refresh_with_progress(engine, sources, scope, args, stop, lock)
     finally:
@@ -460,7 +493,7 @@ def _refresh_with_progress(engine, sources: list[str], scope, args, stop, lock) 
                     task,
                     total=1,
                     completed=1,
-                    description=r.status + (f": {r.error[:60]}" if r.error else ""),
+                    description=escape(r.status + (f": {r.error[:60]}" if r.error else "")),
                 )
 
         return refresh(
@@ -468,7 +501,7 @@ def _refresh_with_progress(engine, sources: list[str], scope, args, stop, lock) 
         )
 
 
-def _summary(reports: list) -> None:
+def _summary(reports: list, out: Console | None = None) -> None:
     """The table a person reads after a run: rows, and pages new (200), unchanged (304) and
     served from the cache, so that a refresh that re-downloaded nothing says so."""
     table = Table(title="refresh")
@@ -486,8 +519,8 @@ def _summary(reports: list) -> None:
         colour = {"ok": "green", "failed": "red"}.get(r.status, "yellow")
         table.add_row(
             r.source,
-            f"[{colour}]{r.status}[/{colour}]",
-            r.since,
+            Text(r.status, style=colour),
+            Text(str(r.since)),
             f"{r.rows_in:,}",
             f"{r.rows_new:,}",
             f"{r.rows_revised:,}",
@@ -499,9 +532,9 @@ def _summary(reports: list) -> None:
             str(r.requests),
             str(r.retries),
             f"{r.rows_per_second:,.0f}",
-            r.error or (f"note: {r.notes}" if r.notes else ""),
+            Text(r.error or (f"note: {r.notes}" if r.notes else "")),  # a feed's words
         )
-    Console(width=200).print(table)
+    (out or Console(width=200)).print(table)
     line = "; ".join(
         f"{r.source} {r.status} {r.rows_new} new, {r.pages_new} pages new, {r.pages_not_modified} unchanged "
         f"(304), {r.pages_cached} cached, {r.requests} requests, asked {r.since}"
@@ -573,7 +606,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
         out.print(f"after:  revision {after}" + (" (up to date)" if after == head else ""))
         return 0
     except StoreError as exc:
-        console.print(f"[red]{escape(str(exc))}[/red]", soft_wrap=True)
+        console.print(Text(str(exc), "red"), soft_wrap=True)
         return 1
 
 
@@ -683,7 +716,9 @@ def main(argv: list[str] | None = None) -> int:
     except Stopped as stopped:
         console.print(f"stopped by {stopped}: nothing of the load under way was stored")
         return 128 + stopped.signum
-    except STORE_FAILURES as exc:  # the host's to fix: say what and how, without a traceback
+    # the host's to fix: say what and how, without a traceback (an ArgumentError: a
+    # DATABASE_URL such as postgres://, whichever command opened the store first)
+    except (*STORE_FAILURES, sa.exc.ArgumentError) as exc:
         error = store_error(exc)
         console.print(f"[red]{escape(str(error))}[/red]", soft_wrap=True)
         return BUSY if isinstance(error, StoreBusy) else 1

@@ -103,9 +103,11 @@ def store_error(exc: BaseException, url: str | sa.URL | None = None) -> StoreErr
         url = database_url()
     where = shown_url(url)
     if isinstance(exc, sa.exc.ArgumentError):  # includes an unknown driver name
+        heroku = str(url).startswith("postgres:")  # the old spelling some hosts still hand out
         return StoreError(
             f"DATABASE_URL {where} is not a database URL this release understands ({exc}). "
-            "Use sqlite:///path/to/file.sqlite or postgresql+psycopg://user:password@host:5432/db."
+            + ("Write postgresql+psycopg:// where it says postgres://. " if heroku else "")
+            + "Use sqlite:///path/to/file.sqlite or postgresql+psycopg://user:password@host:5432/db."
         )
     if isinstance(exc, ImportError):
         return StoreError(

@@ -312,3 +312,215 @@ def test_load_snapshot_marks_loads_of_dead_processes_interrupted(store_url):
         "interrupted: the process ended before this load committed; nothing of it was stored",
     )
     assert rows == {900_001: interrupted, 900_002: interrupted, 900_003: ("running", None)}
+
+
+# --- issue 19, item 6: every input of the hostile corpus is one line and an exit status ---
+
+
+def _run(url: str, *args: str, timeout: float = 60, **env: str) -> subprocess.CompletedProcess:
+    """The CLI as a user runs it, with extra settings; a hang fails the test (TimeoutExpired)."""
+    return subprocess.run(
+        [sys.executable, "-m", "data_sources", *args],
+        cwd=ROOT,
+        env={**os.environ, "DATABASE_URL": url, "COLUMNS": "200", **env},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def _refused(done: subprocess.CompletedProcess, status: int = 2) -> str:
+    assert done.returncode == status, (done.returncode, done.stderr)
+    return one_line(done)
+
+
+ENCODINGS_NOT_TEXT = ["rot13", "base64", "zlib", "hex", "undefined", "uu", "bz2"]
+
+
+def test_encodings_that_are_not_text_encodings_are_refused(tmp_path, store_url):
+    sheet = _sheet(tmp_path, WFP_HEADER + ROWS)
+    for codec in ENCODINGS_NOT_TEXT:
+        line = _refused(_run(store_url, "import", str(sheet), "--encoding", codec))
+        assert line == (
+            f"nothing imported: {sheet.name}: '{codec}' is not a text encoding (name one such "
+            "as utf-8, latin-1, cp1252, utf-16)"
+        )
+    line = _refused(_run(store_url, "import", str(sheet), "--encoding", "utf-16"))
+    assert line.startswith(f"nothing imported: {sheet.name}: cannot be read as UTF-16 (")
+    assert observations(store_url) == 0 and fetch_rows(store_url) == []
+
+
+def _export_zip(path: Path, member: bytes) -> Path:
+    import zipfile
+
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("figures_hxl.csv", member)
+    return path
+
+
+def test_a_zip_with_a_corrupt_member_is_refused(tmp_path, store_url):
+    archive = _export_zip(tmp_path / "export.zip", ((WFP_HEADER + ROWS) * 50).encode())
+    data = bytearray(archive.read_bytes())
+    for at in (60, 80, 100):  # inside the deflated member, after its local header
+        data[at] ^= 0xFF
+    archive.write_bytes(bytes(data))
+    line = _refused(_run(store_url, "import", str(archive)))
+    assert line.startswith(
+        "nothing imported: export.zip/figures_hxl.csv: a corrupt or unsupported ZIP ("
+    )
+    assert observations(store_url) == 0 and fetch_rows(store_url) == []
+
+
+def _bomb(path: Path, megabytes: int) -> Path:
+    """A ZIP whose member inflates to `megabytes` MB of newlines (about 1,000 times its size),
+    written through zipfile in 1 MB blocks: never held whole in memory."""
+    import zipfile
+
+    with (
+        zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive,
+        archive.open("figures_hxl.csv", "w", force_zip64=True) as member,
+    ):
+        block = b"\n" * (1 << 20)
+        for _ in range(megabytes):
+            member.write(block)
+    return path
+
+
+def test_a_zip_bomb_is_refused_by_ratio_and_by_size(tmp_path, store_url):
+    bomb = _bomb(tmp_path / "bomb.zip", 40)
+    assert bomb.stat().st_size < 200_000  # 40 MB in under 200 KB
+    line = _refused(_run(store_url, "import", str(bomb)))
+    assert line.startswith("nothing imported: bomb.zip/figures_hxl.csv: expands ")
+    assert "times (more than ZIP_MAX_RATIO, 100): not an export of this app, refused" in line
+    # past the ratio (a member whose header understates it): the size limit, while reading
+    line = _refused(
+        _run(store_url, "import", str(bomb), ZIP_MAX_RATIO="1e9", IMPORT_MAX_BYTES="5000000")
+    )
+    assert line.startswith(
+        "nothing imported: bomb.zip/figures_hxl.csv: larger than 5,000,000 bytes, the most an "
+        "import reads"
+    )
+    assert observations(store_url) == 0 and fetch_rows(store_url) == []
+
+
+def test_devices_fifos_and_directories_are_refused_without_reading(tmp_path, store_url):
+    fifo = tmp_path / "prices.csv"
+    os.mkfifo(fifo)  # nobody writes to it: opening it for reading would wait forever
+    for path, kind in (
+        (Path("/dev/zero"), "a device"),
+        (Path("/dev/null"), "a device"),
+        (fifo, "a named pipe (FIFO)"),
+        (tmp_path, "a directory"),
+    ):
+        for extra in ((), ("--encoding", "latin-1")):
+            line = _refused(_run(store_url, "import", str(path), *extra, timeout=60))
+            assert line == (
+                f"nothing imported: {path.name}: {kind}, not a file: only regular files are "
+                "imported"
+            )
+    assert observations(store_url) == 0 and fetch_rows(store_url) == []
+
+
+def test_a_file_over_the_byte_limit_is_refused_before_it_is_parsed(tmp_path, store_url):
+    # one real row repeated (the corpus's 300 MB file; a 1 MB limit shows the same rule)
+    row = ROWS.splitlines(keepends=True)[1]
+    sheet = tmp_path / "wfp_food_prices_syr.csv"
+    with sheet.open("w", encoding="utf-8") as out:
+        out.write(WFP_HEADER)
+        out.write(row * (2_000_000 // len(row)))
+    limit = {"IMPORT_MAX_BYTES": "1000000"}
+    line = _refused(_run(store_url, "import", str(sheet), **limit))
+    assert line == (
+        "nothing imported: wfp_food_prices_syr.csv: larger than 1,000,000 bytes, the most an "
+        "import reads (split the file, or raise IMPORT_MAX_BYTES if the machine has the memory: "
+        "about 25 times the file)"
+    )
+    one_long_line = tmp_path / "one_line.csv"
+    one_long_line.write_text(WFP_HEADER + row.strip() * (2_000_000 // len(row)))
+    assert _refused(_run(store_url, "import", str(one_long_line), **limit)).startswith(
+        "nothing imported: one_line.csv: larger than 1,000,000 bytes"
+    )
+    assert observations(store_url) == 0 and fetch_rows(store_url) == []
+
+
+def test_a_nul_byte_after_the_first_64_kb_refuses_the_file(tmp_path, store_url):
+    body = ROWS * (70_000 // len(ROWS) + 1)  # the real rows again and again, past 64 KB
+    last = ROWS.splitlines()[1].replace("Aleppo", "Ale\x00ppo", 1)
+    sheet = _sheet(tmp_path, WFP_HEADER + body + last + "\n")
+    at = (WFP_HEADER + body).count("\n") + 1
+    assert len((WFP_HEADER + body).encode()) > 64 * 1024
+    for extra in ((), ("--encoding", "latin-1")):
+        line = _refused(_run(store_url, "import", str(sheet), *extra))
+        assert line == (
+            f"nothing imported: {sheet.name}: not a text file (a NUL byte on line {at:,}; a "
+            "spreadsheet's .xlsx, a zip or an image?): export it as CSV UTF-8 and import that"
+        )
+    assert observations(store_url) == 0 and fetch_rows(store_url) == []
+
+
+def test_a_clock_no_day_has_is_rejected_not_moved_to_the_next_day(tmp_path, store_url):
+    import pandas as pd
+
+    from data_sources.model.dates import calendar_days
+
+    said = ["2016-01-15T25:00", "2016-01-15T12:75", "2016-01-15T12:00+99:00", "2016-01-15T24:00"]
+    assert calendar_days(pd.Series(said)).tolist() == [None] * 4
+    assert calendar_days(pd.Series(["2016-01-15T23:59", "2016-01-15T22:00-03:00"])).tolist() == [
+        "2016-01-15",
+        "2016-01-16",
+    ]
+    # a column that mixes offsets is read day by day: there T25:00 once became 16 January
+    rows = ROWS.replace("2016-01-15", "2016-01-15T25:00", 1).replace(
+        "2016-02-15", "2016-02-15T00:00+00:00"
+    )
+    done = _run(store_url, "import", str(_sheet(tmp_path, WFP_HEADER + rows)))
+    assert done.returncode == 0, done.stderr
+    engine = sa.create_engine(store_url)
+    with engine.connect() as conn:
+        reasons = [r[0] for r in conn.execute(sa.text("SELECT reason FROM rejects"))]
+    engine.dispose()
+    assert "unreadable period start '2016-01-15T25:00'" in reasons
+
+
+def test_postgres_scheme_is_one_line_for_every_command(tmp_path):
+    url = "postgres://situation:canary-pw-1@127.0.0.1:9/store"
+    for command in (["migrate"], ["migrate", "--check"], ["refresh", "--source", "wfp"],
+                    ["import", str(_sheet(tmp_path, WFP_HEADER + ROWS))], ["load-snapshot"],
+                    ["series", "--city", "Aleppo", "--metric", "food_price"]):  # fmt: skip
+        line = _refused(_run(url, *command), status=1)
+        assert line.startswith("DATABASE_URL postgres://situation:***@127.0.0.1:9/store is not")
+        assert "Write postgresql+psycopg:// where it says postgres://." in line
+        assert "canary-pw-1" not in line
+
+
+MARKUP = "[link=https://evil.example/]click[/link][bold red]"
+
+
+def test_file_names_and_sources_print_as_text_not_markup(tmp_path, store_url):
+    named = tmp_path / f"{MARKUP.replace('/', '')}.csv"
+    named.write_text(WFP_HEADER + ROWS, encoding="utf-8")
+    done = _run(store_url, "import", str(named), "--source", MARKUP)
+    assert done.returncode == 0, done.stderr
+    title = " ".join(done.stdout.split())
+    assert MARKUP in title  # the brackets shown as they are, not taken as a link and a style
+    assert named.name in done.stdout.replace("\n", "").replace(" ", "") or named.stem[:20] in title
+    with_reasons = tmp_path / "rejects.csv"
+    with_reasons.write_text(WFP_HEADER + ROWS.replace("2016-01-15", MARKUP.replace(",", ""), 1))
+    done = _run(store_url, "import", str(with_reasons))
+    assert done.returncode == 0, done.stderr
+    assert MARKUP in done.stdout  # the reject's reason quotes the cell as text
+
+
+def test_a_feeds_error_prints_as_text_in_the_refresh_summary():
+    from rich.console import Console
+
+    from data_sources import cli
+    from data_sources.feeds.refresh import SourceReport
+
+    report = SourceReport(
+        source="hapi", target="x", status="failed", error=f"HTTP 500 from the feed: {MARKUP}"
+    )
+    console = Console(record=True, width=400, force_terminal=True)
+    cli._summary([report], out=console)
+    assert MARKUP in console.export_text()
+    assert "evil.example" not in console.export_html(inline_styles=True).split(MARKUP)[0]

@@ -29,6 +29,8 @@ EDITOR = "editor@example.org"
 VIEWER = "viewer@partner.example"  # listed by domain
 OUTSIDER = "outsider@elsewhere.example"
 UNVERIFIED = "unverified@example.org"  # an editor's domain, but the provider has not verified it
+STRING_FALSE = "string-false@example.org"  # an editor's domain, `"email_verified": "false"`
+LOOK_ALIKE = "\u017fam@partner.example"  # ſam: Unicode case folding made it a viewer
 MAIN = "[data-testid='stMainBlockContainer']"
 SIDEBAR = "[data-testid='stSidebar']"
 
@@ -40,10 +42,16 @@ def oidc_provider():
     import oidc_provider_mock
     import werkzeug.serving
 
-    unverified = oidc_provider_mock.User(
-        sub=UNVERIFIED, claims={"email": UNVERIFIED, "email_verified": False}
-    )
-    provider = oidc_provider_mock.app(require_nonce=True, user_claims=[unverified])
+    def user(sub: str, verified: object) -> oidc_provider_mock.User:
+        return oidc_provider_mock.User(sub=sub, claims={"email": sub, "email_verified": verified})
+
+    users = [
+        user(UNVERIFIED, False),
+        user(STRING_FALSE, "false"),  # the claim as a string: not the boolean true
+        user(LOOK_ALIKE, True),
+        *(user(sub, True) for sub in (EDITOR, VIEWER, OUTSIDER)),
+    ]
+    provider = oidc_provider_mock.app(require_nonce=True, user_claims=users)
     server = werkzeug.serving.make_server("127.0.0.1", 0, provider, threaded=True)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1})
     thread.start()
@@ -205,4 +213,15 @@ def test_unverified_address_is_refused_even_in_an_editors_domain(signin_server, 
     main.get_by_text("the sign-in provider has not verified the address").wait_for(timeout=30_000)
     assert page.get_by_role("button", name="Refresh now").count() == 0
     assert page.locator("[data-testid='stDataFrame']").count() == 0
+    page.context.close()
+
+
+@pytest.mark.parametrize("email", [STRING_FALSE, LOOK_ALIKE])
+def test_a_string_claim_and_a_look_alike_address_are_refused(signin_server, chromium, email):
+    page = sign_in(chromium, signin_server, email)
+    main = page.locator(MAIN)
+    main.get_by_text("access refused").first.wait_for(timeout=60_000)
+    assert page.get_by_role("link", name="Data").count() == 0
+    assert page.locator(".js-plotly-plot").count() == 0
+    assert page.get_by_role("button", name="Refresh now").count() == 0
     page.context.close()

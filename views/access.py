@@ -37,15 +37,25 @@ def current_role() -> str:
     configured = auth_configured()
     user = _user() if configured else {}
     signed_in = bool(user.get("is_logged_in"))
-    verified = user.get("email_verified")
     return roles.role_for(
         user.get("email") if signed_in else None,
         settings.setting("EDITORS"),
         settings.setting("VIEWERS"),
         configured,
         signed_in=signed_in,
-        email_verified=verified if isinstance(verified, bool) else None,
+        email_verified=user.get("email_verified", roles.MISSING),  # as the provider sent it
+        claim_not_sent_by_provider=configured and _provider_skips_claim(),
     )
+
+
+def _provider_skips_claim() -> bool:
+    """Whether the operator named this provider in PROVIDERS_WITHOUT_EMAIL_VERIFIED."""
+    named = roles.parse_list(settings.setting("PROVIDERS_WITHOUT_EMAIL_VERIFIED"))
+    try:
+        provider = _provider() or "default"
+    except Exception:  # noqa: BLE001 - no readable [auth]: nothing to trust
+        return False
+    return roles.normalise(provider) in named
 
 
 def may_refresh() -> bool:
@@ -80,7 +90,8 @@ def sign_in_page() -> None:
     if role == roles.REFUSED:
         why = (
             "the sign-in provider has not verified the address you signed in with"
-            if _user().get("email_verified") is False
+            if _user().get("email_verified", roles.MISSING) is not True
+            and not _provider_skips_claim()
             else "the address you signed in with is not on this dashboard's list of viewers"
         )
         st.error(

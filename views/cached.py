@@ -12,7 +12,7 @@ import streamlit as st
 from data_sources.formats import export
 from data_sources.store import asof, changes, query
 from views.store_access import data_version, engine_for
-from views.url_state import as_of_text
+from views.url_state import as_of_key
 
 CACHE = {"ttl": 6 * 3600, "max_entries": 64, "show_spinner": False}
 
@@ -155,7 +155,7 @@ def _oldest_retrieval(url: str, version: str) -> str | None:
 # version this script run draws (read once, at the top of the run: `start_run`) and for the
 # moment the view is as of (`as_of_text`, None for now).
 def city_table(url: str) -> pd.DataFrame:
-    return _city_table(url, data_version(), as_of_text())
+    return _city_table(url, data_version(), as_of_key())
 
 
 def place_table(url: str) -> pd.DataFrame:
@@ -163,7 +163,7 @@ def place_table(url: str) -> pd.DataFrame:
 
 
 def catalogue(url: str, place_ids: tuple[str, ...]) -> pd.DataFrame:
-    return _catalogue(url, data_version(), as_of_text(), place_ids)
+    return _catalogue(url, data_version(), as_of_key(), place_ids)
 
 
 def series(
@@ -179,12 +179,12 @@ def series(
     """The figures shown (as of the view's moment); with `revisions`, every revision
     retrieved by then."""
     return _series(
-        url, data_version(), as_of_text(), place_ids, metric, qualifier, site, unit, revisions
+        url, data_version(), as_of_key(), place_ids, metric, qualifier, site, unit, revisions
     )
 
 
 def latest(url: str, place_ids: tuple[str, ...]) -> pd.DataFrame:
-    return _latest(url, data_version(), as_of_text(), tuple(place_ids))
+    return _latest(url, data_version(), as_of_key(), tuple(place_ids))
 
 
 def series_at(
@@ -196,26 +196,26 @@ def series_at(
 
 
 def reported(url: str, place_ids: tuple[str, ...]) -> pd.DataFrame:
-    return _reported(url, data_version(), as_of_text(), place_ids)
+    return _reported(url, data_version(), as_of_key(), place_ids)
 
 
 def map_points(
     url: str, metric: str, month: str, qualifier: str | None, unit: str | None
 ) -> pd.DataFrame:
-    return _map_points(url, data_version(), as_of_text(), metric, month, qualifier, unit)
+    return _map_points(url, data_version(), as_of_key(), metric, month, qualifier, unit)
 
 
 def period_bounds(url: str, metric: str, qualifier: str | None, unit: str | None):
-    return _period_bounds(url, data_version(), as_of_text(), metric, qualifier, unit)
+    return _period_bounds(url, data_version(), as_of_key(), metric, qualifier, unit)
 
 
 def catalogue_all(url: str) -> pd.DataFrame:
-    return _catalogue_all(url, data_version(), as_of_text())
+    return _catalogue_all(url, data_version(), as_of_key())
 
 
 def freshness(url: str) -> pd.DataFrame:
     """Badges depend on the clock too (fresh turns stale): kept 30 s at most."""
-    return _freshness(url, data_version(), as_of_text())
+    return _freshness(url, data_version(), as_of_key())
 
 
 def change_view(url: str, since: str, until: str | None, rows: int) -> tuple[str, pd.DataFrame]:

@@ -43,11 +43,13 @@ from views.store_access import (
     engine_for,
     start_run,
     store_guard,
+    store_moments,
     watch_for_new_data,
 )
 from views.text import plain, safe
 from views.url_state import (
     as_of,
+    as_of_key,
     as_of_text,
     begin_run,
     link_problem,
@@ -63,6 +65,7 @@ __all__ = [
     "_what_changed",
     "as_of",
     "as_of_banner",
+    "as_of_key",
     "as_of_text",
     "attribution",
     "begin_run",
@@ -96,6 +99,7 @@ __all__ = [
     "show_link_problems",
     "start_run",
     "store_guard",
+    "store_moments",
     "translate_link",
     "url_select",
     "url_text",

@@ -21,7 +21,7 @@ def catalogue(url: str, version: str, when: str | None) -> tuple:
     return cat, logic.place_names(common.place_table(url)), set(logic.multi_source(cat).place_id)
 
 
-cat, names, multi = catalogue(url, common.data_version(), common.as_of_text())
+cat, names, multi = catalogue(url, common.data_version(), common.as_of_key())
 place_options = logic.place_options(multi, names, st.session_state.get("place_ids", []))
 if not place_options:
     st.info("No place has figures from more than one source yet.")
@@ -63,7 +63,7 @@ def drawn(
 view = drawn(
     url,
     common.data_version(),
-    common.as_of_text(),
+    common.as_of_key(),
     place,
     metric,
     unit,

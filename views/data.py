@@ -96,10 +96,11 @@ def rejects(url: str, version: str) -> tuple[int, pd.DataFrame]:
 
 
 @st.cache_data(ttl=6 * 3600, max_entries=4, show_spinner=False)
-def refresh_start(url: str, version: str) -> str | None:
-    """The start of the newest successful load (the change list's default "Since"): a load
-    that finishes moves the data version, so the version fixes it."""
-    moment = changes.last_refresh_start(common.engine_for(url))
+def refresh_start(url: str, version: str, when: str | None) -> str | None:
+    """The start of the newest successful load finished by the view's moment (the change
+    list's default "Since", before its default "Until"): a load that finishes moves the
+    data version, so the version fixes it."""
+    moment = changes.last_refresh_start(common.engine_for(url), asof.parse_as_of(when))
     return asof.format_as_of(moment) if moment else None
 
 
@@ -138,7 +139,7 @@ chosen_ids = export.chosen_places(
     None if source == ALL else source,
 )
 total, figures = shown(
-    url, common.data_version(), common.as_of_text(), tuple(chosen_ids), metric, source
+    url, common.data_version(), common.as_of_key(), tuple(chosen_ids), metric, source
 )
 
 st.write(logic.match_line(total))
@@ -161,7 +162,7 @@ st.dataframe(
         ),
     },
 )
-chosen = (url, common.data_version(), common.as_of_text(), tuple(chosen_ids), metric, source)
+chosen = (url, common.data_version(), common.as_of_key(), tuple(chosen_ids), metric, source)
 d1, d2, d3 = st.columns(3)
 # Files are built when a button is clicked (and cached), not on every page view.
 d1.download_button(
@@ -195,7 +196,7 @@ st.caption(
 )
 revised_only = st.toggle("Only figures with more than one revision", value=True, key="revised_only")
 table = revision_history(
-    url, common.data_version(), common.as_of_text(), tuple(chosen_ids), metric, source, revised_only
+    url, common.data_version(), common.as_of_key(), tuple(chosen_ids), metric, source, revised_only
 )
 st.dataframe(
     common.link_column(table),
@@ -206,7 +207,7 @@ st.dataframe(
 )
 
 st.subheader("What changed", anchor="what-changed")
-default_since = refresh_start(url, common.data_version())
+default_since = refresh_start(url, common.data_version(), common.as_of_key())
 w1, w2 = st.columns(2)
 since_text = w1.text_input(
     "Since (date or UTC time)",
@@ -224,6 +225,9 @@ window_typed = logic.change_window(since_text, until_text)
 if window_typed.error:
     st.error(window_typed.error)
 since, until = window_typed.since, window_typed.until
+since, said = logic.since_within_store(since, common.store_moments())
+if said:
+    st.info(said)
 if since is not None:
     st.query_params["since"] = asof.format_as_of(since)
     if until is not None:

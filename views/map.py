@@ -22,7 +22,7 @@ def mappable(url: str, version: str, when: str | None):
     return logic.mappable(common.catalogue_all(url))
 
 
-cat = mappable(url, common.data_version(), common.as_of_text())
+cat = mappable(url, common.data_version(), common.as_of_key())
 if cat.empty:
     st.info("No city figures stored yet.")
     st.stop()
@@ -92,7 +92,7 @@ def drawn_map(
 
 
 every_source = drawn(
-    url, common.data_version(), common.as_of_text(), metric, month, qualifier, unit
+    url, common.data_version(), common.as_of_key(), metric, month, qualifier, unit
 )
 source = None
 options = logic.source_options(every_source)
@@ -100,7 +100,7 @@ if len(options) > 1:
     source = common.url_select("Source", options, "source", options[0], what="source")
 here = logic.of_source(every_source, source)
 figure = drawn_map(
-    url, common.data_version(), common.as_of_text(), metric, month, qualifier, unit, source
+    url, common.data_version(), common.as_of_key(), metric, month, qualifier, unit, source
 )
 st.plotly_chart(
     figure,

@@ -39,7 +39,7 @@ def city_view(url: str, version: str, when: str | None, place_id: str) -> logic.
     )
 
 
-version, when = common.data_version(), common.as_of_text()
+version, when = common.data_version(), common.as_of_key()
 sources: list[str] = []
 for place_id in place_ids:
     view = city_view(url, version, when, place_id)

@@ -12,7 +12,7 @@ import streamlit as st
 
 from data_sources.errors import STORE_FAILURES, store_error
 from data_sources.snapshot import load_snapshot
-from data_sources.store import query
+from data_sources.store import asof, query
 from data_sources.store.engine import database_url, open_store
 from views.text import safe
 
@@ -45,6 +45,18 @@ def start_run() -> str:
 def data_version() -> str:
     version = st.session_state.get(VERSION)
     return version if version is not None else start_run()
+
+
+@st.cache_data(ttl=6 * 3600, max_entries=4, show_spinner=False)
+def _moments(url: str, version: str) -> list:
+    """The store's moments (`asof.store_moments`), once per data version: a load moves the
+    version, and only a load adds a moment."""
+    return asof.store_moments(engine_for(url))
+
+
+def store_moments() -> list:
+    """Every moment at which this store's view changed, oldest first (see asof.snap)."""
+    return _moments(database_url(), data_version())
 
 
 def watch_for_new_data() -> None:

@@ -137,7 +137,7 @@ def drawn(
 view = drawn(
     url,
     common.data_version(),
-    common.as_of_text(),
+    common.as_of_key(),
     tuple(place_ids),
     (metric, qualifier, site, unit, period, cumulative, per_capita, source, show_earlier, markets),
     bool((cat.source == "reported").any()),

@@ -159,7 +159,10 @@ def as_of_text() -> str | None:
         text = ""
         if raw is not None and raw.strip():
             try:
-                text = asof.format_as_of(asof.parse_as_of(raw))
+                moment, said = asof.clamp(asof.parse_as_of(raw), _store_moments())
+                text = asof.format_as_of(moment) if moment else ""
+                if said:
+                    link_problem(said)
             except asof.AsOfError as exc:
                 link_problem(f"The link's as_of: {safe(str(exc), 200)} Showing the latest figures.")
         st.session_state[AS_OF] = text
@@ -174,6 +177,28 @@ def as_of_text() -> str | None:
 
 def as_of() -> datetime | None:
     return asof.parse_as_of(as_of_text())
+
+
+def _store_moments() -> list:
+    """The store's moments; none (no clamping, no snapping) when the store cannot be read:
+    the page's own store guard says why."""
+    from views.store_access import store_moments
+
+    try:
+        return store_moments()
+    except Exception:  # noqa: BLE001 - an unreachable store is reported by store_guard
+        return []
+
+
+def as_of_key() -> str | None:
+    """The view's moment as the cached queries take it: the newest store moment at or
+    before the link's (`asof.snap`). Every link between two loads names the same view, so
+    they share one cache entry: the cache holds at most one entry per load, whatever times
+    the links arrive with, and a new `as_of` costs what a cached view costs."""
+    text = as_of_text()
+    if text is None:
+        return None
+    return asof.format_as_of(asof.snap(asof.parse_as_of(text), _store_moments()))
 
 
 def see_the_latest() -> None:

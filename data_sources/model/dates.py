@@ -96,6 +96,13 @@ def _days_of(text: pd.Series) -> pd.Series:
     first = ((year - 1970) * 12 + month - 1).astype("datetime64[M]")
     days = first.astype("datetime64[D]") + (mday - 1).astype("timedelta64[D]")
     real = (month >= 1) & (month <= 12) & (mday >= 1) & (days.astype("datetime64[M]") == first)
+    # a clock that no day has (T25:00, T12:75, an offset of +99:00) is no time at all, not
+    # "the next day": the row is rejected naming it
+    hour, minute = (parts.loc[matched, k].fillna("0").astype(int).to_numpy() for k in "hm")
+    zone = parts.loc[matched, "zone"].fillna("").str.replace(":", "", regex=False)
+    zone_h = zone.str.slice(1, 3).replace("", "0").astype(int).to_numpy()
+    zone_m = zone.str.slice(3, 5).replace("", "0").astype(int).to_numpy()
+    real &= (hour <= 23) & (minute <= 59) & (zone_h <= 23) & (zone_m <= 59)
     days = days + _utc_shift(parts[matched])
     out[np.flatnonzero(matched)[real]] = np.datetime_as_string(days[real], unit="D")
     return pd.Series(out, index=text.index, dtype=object)

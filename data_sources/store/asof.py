@@ -52,9 +52,10 @@ def parse_as_of(text: str | None) -> datetime | None:
 def format_as_of(moment: datetime) -> str:
     """The shortest text that `parse_as_of` reads back as the same moment (for links)."""
     moment = moment.astimezone(UTC)
+    # isoformat, not strftime: glibc's %Y writes the year 1 as "1", which reads back as no date
     if moment.time() == time.max:
-        return moment.strftime("%Y-%m-%d")
-    text = moment.strftime("%Y-%m-%dT%H:%M:%S")
+        return moment.date().isoformat()
+    text = moment.replace(tzinfo=None, microsecond=0).isoformat()
     return text + (f".{moment.microsecond:06d}" if moment.microsecond else "")
 
 
@@ -101,3 +102,67 @@ def visible(conn_or_engine, moment: datetime | None, table=observations):
 
 def one_microsecond_before(moment: datetime) -> datetime:
     return moment - timedelta(microseconds=1)
+
+
+# -- a link's moment, within the store's own span ---------------------------------------------
+def _aware(value) -> datetime:
+    """A stored stamp as an aware UTC time (SQLite hands back naive UTC text or datetimes)."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def store_moments(conn_or_engine) -> list[datetime]:
+    """Every moment at which what the store shows changed: each distinct retrieval and
+    withdrawal stamp of a figure and each end of a load (the freshness table's), oldest
+    first. Between two of them every as-of view is the same view (`visible` compares
+    `retrieved_at` and `withdrawn_at` with the moment, `freshness` `finished_at`)."""
+    from data_sources.store.tables import fetch_log
+
+    o, f = observations.c, fetch_log.c
+    stamps = sa.union(
+        sa.select(o.retrieved_at.label("at")).distinct(),
+        sa.select(o.withdrawn_at.label("at")).where(o.withdrawn_at.is_not(None)).distinct(),
+        sa.select(f.finished_at.label("at")).where(f.finished_at.is_not(None)),
+    ).subquery()
+    query = sa.select(stamps.c.at).distinct()
+    if hasattr(conn_or_engine, "connect"):
+        with conn_or_engine.connect() as conn:
+            rows = conn.execute(query).scalars().all()
+    else:
+        rows = conn_or_engine.execute(query).scalars().all()
+    return sorted({_aware(r) for r in rows})
+
+
+def snap(moment: datetime | None, moments: list[datetime]) -> datetime | None:
+    """The newest store moment at or before `moment`: the same view as `moment`, under a key
+    shared by every moment between two loads (so a cache holds one entry per load, whatever
+    times the links name). None (now) stays None; a moment before the first stays as it is."""
+    if moment is None or not moments:
+        return moment
+    from bisect import bisect_right
+
+    at = bisect_right(moments, moment)
+    return moments[at - 1] if at else moment
+
+
+def clamp(
+    moment: datetime | None, moments: list[datetime], name: str = "as_of"
+) -> tuple[datetime | None, str | None]:
+    """A link's moment kept within the store's span [first figure, newest change]: before
+    the first, the first (nothing was held earlier); at or after the newest change, None (the
+    latest figures: the same view). The message says so; None when the moment was inside."""
+    if moment is None or not moments:
+        return moment, None
+    first, last = moments[0], moments[-1]
+    if moment < first:
+        return first, (
+            f"The link's {name} is before the store's first figures ({describe(first)}): "
+            "showing the figures as of then."
+        )
+    if moment >= last and name == "as_of":
+        return None, (
+            f"The link's {name} is after the store's newest change ({describe(last)}): "
+            "showing the latest figures."
+        )
+    return moment, None

@@ -59,18 +59,19 @@ HISTORY_COLUMNS = [
 ]
 
 
-def last_refresh_start(engine: Engine) -> datetime | None:
-    """The start of the newest successful load: "since the last refresh" is what it (and any
-    load after it) changed. Loads told to stamp their figures earlier (the bundled snapshot)
-    are covered from just before their earliest figure."""
+def last_refresh_start(engine: Engine, before: datetime | None = None) -> datetime | None:
+    """The start of the newest successful load (finished by `before`, for a view as of
+    then): "since the last refresh" is what it (and any load after it) changed. Loads told
+    to stamp their figures earlier (the bundled snapshot) are covered from just before their
+    earliest figure."""
+    from data_sources.store.asof import bind
+
     f = fetch_log.c
     with engine.connect() as conn:
-        row = conn.execute(
-            sa.select(f.fetch_id, f.started_at)
-            .where(f.status == "ok", f.finished_at.is_not(None))
-            .order_by(f.finished_at.desc())
-            .limit(1)
-        ).first()
+        q = sa.select(f.fetch_id, f.started_at).where(f.status == "ok", f.finished_at.is_not(None))
+        if before is not None:
+            q = q.where(f.finished_at <= bind(engine, before))
+        row = conn.execute(q.order_by(f.finished_at.desc()).limit(1)).first()
         if row is None:
             return None
         earliest = conn.execute(

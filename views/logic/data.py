@@ -61,6 +61,20 @@ def change_window(since_text: str, until_text: str) -> Window:
     return Window(since, until)
 
 
+def since_within_store(
+    since: datetime | None, moments: list[datetime]
+) -> tuple[datetime | None, str | None]:
+    """A "Since" before the store's first figure (`since=0001-01-01`) starts just before it:
+    the same changes (nothing was stored earlier), and no date older than the store reaches
+    a query or a date library. The message says so."""
+    if since is None or not moments or since >= moments[0]:
+        return since, None
+    first = moments[0]
+    return asof.one_microsecond_before(first), (
+        f"“Since” is before the store's first figures: counting from them ({asof.describe(first)})."
+    )
+
+
 def window_line(since: datetime, until: datetime | None, counted: str) -> str:
     """The line above the change list: the window and the counts per kind of change."""
     return (
