@@ -75,14 +75,27 @@ WRONG_SCHEMA = (
 
 
 def shown_url(url: str | sa.URL) -> str:
-    """The URL as a person may see it: the password replaced by ***."""
+    """The URL as a person may see it: the password replaced by ***, in the user-info and in
+    the query (`?password=`, which libpq honours too)."""
+    from data_sources.redact import redact_url
+
     try:
-        return sa.make_url(url).render_as_string(hide_password=True)
+        return redact_url(sa.make_url(url).render_as_string(hide_password=True))
     except sa.exc.ArgumentError:
         return "(unreadable)"
 
 
 def store_error(exc: BaseException, url: str | sa.URL) -> StoreError:
+    """`_store_error`, its message scrubbed whole (a driver or parser may quote the URL, its
+    `?password=` included)."""
+    from data_sources.redact import redact
+
+    found = _store_error(exc, url)
+    message = redact(str(found))
+    return found if message == str(found) else type(found)(message)
+
+
+def _store_error(exc: BaseException, url: str | sa.URL) -> StoreError:
     """A store failure in plain words, naming the store (never its password) and what to do.
 
     Already a StoreError: kept as it is. A driver error is sorted into "cannot reach the
@@ -148,4 +161,6 @@ def _driver_message(exc: BaseException, url: str | sa.URL) -> str:
         password = None
     if password:
         line = line.replace(str(password), "***")
-    return line[:300]
+    from data_sources.redact import redact
+
+    return redact(line)[:300]  # scrubbed whole, then cut

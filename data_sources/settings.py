@@ -55,19 +55,25 @@ def secret_values() -> list[str]:
     """Every configured secret value, longest first (so a value that contains another is
     scrubbed whole)."""
     values = {setting(n) for n in secret_names()}
-    values.add(database_password())
+    values |= set(database_passwords())
     return sorted((v for v in values if v and len(v) >= 4), key=len, reverse=True)
 
 
-def database_password() -> str | None:
-    """The password inside DATABASE_URL: a credential like any key, scrubbed the same way."""
-    from urllib.parse import urlsplit
+def database_passwords() -> list[str]:
+    """The passwords inside DATABASE_URL: the user-info one and any `?password=` (libpq takes
+    the password from the query too); credentials like any key, scrubbed the same way."""
+    from urllib.parse import parse_qsl, urlsplit
 
     url = setting("DATABASE_URL")
+    if not url:
+        return []
     try:
-        return urlsplit(url).password if url else None
+        parts = urlsplit(url)
+        found = [parts.password or ""]
     except ValueError:
-        return None
+        return []
+    found += [v for k, v in parse_qsl(parts.query) if k.lower() in ("password", "passfile")]
+    return [v for v in found if v]
 
 
 def reload() -> None:
