@@ -65,6 +65,16 @@ def is_sensitive_param(name: str) -> bool:
     return name.lower() in sensitive_params() or bool(_PARAM_SHAPE.fullmatch(name))
 
 
+def is_credential_header(name: str) -> bool:
+    """Whether a request header carries a credential by its name: `Authorization`, cookies,
+    and any `…-Key` / `…-Token` / `…-Secret` (DTM's `Ocp-Apim-Subscription-Key`, UCDP's
+    `x-ucdp-access-token`, `X-Api-Key`)."""
+    lowered = name.lower()
+    return lowered in {"authorization", "proxy-authorization", "cookie"} or bool(
+        _PARAM_SHAPE.fullmatch(lowered)
+    )
+
+
 # user-info in any URL inside a text: "https://user:password@host/…" → "https://user:***@host/…"
 # (the name stays, as in the store's own messages), but "https://token@host/…" and
 # "https://TOKEN:x@host/…" (a token sent as the user name) → "https://***@host/…"
