@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import html
 import json
+import logging
 import re
 from functools import lru_cache
 from urllib.parse import parse_qsl, quote, quote_plus, urlencode, urlsplit, urlunsplit
@@ -239,3 +240,38 @@ def redact_url(url: str) -> str:
         masked = [(k, "***" if is_sensitive_param(k) else v) for k, v in pairs]
         query = urlencode(masked, safe="*")
     return redact(urlunsplit(parts._replace(netloc=netloc, query=query)))
+
+
+class RedactingFilter(logging.Filter):
+    """Every record of a logger scrubbed before any handler formats it: httpx logs each
+    request's URL (`HTTP Request: GET https://…?app_identifier=…`) at INFO, which a hosting
+    setup that turns INFO on would otherwise print whole."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        scrubbed = redact(message)
+        if scrubbed != message:
+            record.msg, record.args = scrubbed, ()
+        return True
+
+
+# a filter acts only on records of its own logger, not on those its children propagate: each
+# logger that writes request lines or headers (httpcore logs response headers at DEBUG)
+GUARDED_LOGGERS = (
+    "httpx",
+    "httpcore",
+    "httpcore.connection",
+    "httpcore.http11",
+    "httpcore.http2",
+    "httpcore.proxy",
+    "httpcore.socks",
+    "data_sources",
+)
+
+
+def guard_loggers(names: tuple[str, ...] = GUARDED_LOGGERS) -> None:
+    """Install `RedactingFilter` on the loggers that see requests (once each)."""
+    for name in names:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, RedactingFilter) for f in logger.filters):
+            logger.addFilter(RedactingFilter())

@@ -25,12 +25,15 @@ from data_sources.feeds.cache import ResponseCache
 from data_sources.feeds.checks import check_csv, decode_json
 from data_sources.feeds.errors import FeedError, snippet
 from data_sources.redact import (
+    guard_loggers,
     is_credential_header,
     is_sensitive_param,
     redact_url,
     secrets,
     shown_url,
 )
+
+guard_loggers()  # httpx logs every URL it sends: scrubbed before any handler sees it
 
 USER_AGENT = (
     "SituationRoom/0.2 (humanitarian situation dashboard; +https://github.com/situation-room)"

@@ -187,5 +187,5 @@ def trend_view(
         events=events,
         earlier=chart.earlier,
     )
-    csv = export.neutralise(chart.points).to_csv(index=False).encode()
+    csv = export.csv_bytes(chart.points)
     return TrendView(chart, figure, events, csv, data.source.unique().tolist())
