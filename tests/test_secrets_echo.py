@@ -154,6 +154,10 @@ def test_no_fragment_of_any_canary_reaches_any_sink(
     from views import access
 
     monkeypatch.setattr(access, "auth_configured", lambda: True)
+    monkeypatch.setattr(
+        "streamlit.config._config_options", dict(__import__("streamlit").config._config_options)
+    )
+    __import__("streamlit").config.set_option("client.showErrorDetails", "full")
     monkeypatch.setenv("DATABASE_URL", loaded_url)
     monkeypatch.setenv("EDITORS", "ed@example.org")
     monkeypatch.setenv("VIEWERS", "@partner.example")
@@ -162,7 +166,7 @@ def test_no_fragment_of_any_canary_reaches_any_sink(
             at = prepare(page, **params)
             at.user = {"is_logged_in": True, "email": email, "email_verified": True}
             at.run()
-            assert not at.exception, [e.message for e in at.exception]
+            assert not at.exception, [(e.message, e.stack_trace) for e in at.exception]
             sinks[f"{page} as {who}"] = page_text(at)
     # every download
     for fmt in ("csv", "hxl", "zip"):
