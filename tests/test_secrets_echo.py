@@ -27,6 +27,7 @@ from urllib.parse import quote, quote_plus, unquote_plus
 
 import pytest
 import sqlalchemy as sa
+from streamlit import config
 
 from data_sources import settings, sources
 from data_sources.errors import store_error
@@ -118,7 +119,7 @@ def cli(url: str, *args: str) -> subprocess.CompletedProcess:
 
 
 def test_no_fragment_of_any_canary_reaches_any_sink(
-    canaries, feeds, loaded_url, caplog, monkeypatch
+    canaries, feeds, loaded_url, caplog, monkeypatch, request
 ):
     keyed = keyed_sources()
     assert {"hapi", "dtm", "ucdp", "acled", "reliefweb", "hxl"} <= set(keyed)
@@ -154,10 +155,9 @@ def test_no_fragment_of_any_canary_reaches_any_sink(
     from views import access
 
     monkeypatch.setattr(access, "auth_configured", lambda: True)
-    monkeypatch.setattr(
-        "streamlit.config._config_options", dict(__import__("streamlit").config._config_options)
-    )
-    __import__("streamlit").config.set_option("client.showErrorDetails", "full")
+    details = config.get_option("client.showErrorDetails")
+    config.set_option("client.showErrorDetails", "full")  # a failure says what it was
+    request.addfinalizer(lambda: config.set_option("client.showErrorDetails", details))
     monkeypatch.setenv("DATABASE_URL", loaded_url)
     monkeypatch.setenv("EDITORS", "ed@example.org")
     monkeypatch.setenv("VIEWERS", "@partner.example")
