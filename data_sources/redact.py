@@ -152,7 +152,7 @@ def _base64_cores(secret: str) -> set[str]:
             text = encode(b"\0" * shift + raw).decode()
             whole = (shift + len(raw)) // 3 * 4  # characters of complete groups
             core = text[4 if shift else 0 : whole]
-            if len(core) >= 4:
+            if len(core) >= 6:  # shorter runs would match ordinary text; they hold ≤ 3 bytes
                 cores.add(core)
     return cores
 

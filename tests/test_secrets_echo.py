@@ -17,7 +17,9 @@ user-info), while a redirect within the feed's origin keeps them."""
 from __future__ import annotations
 
 import base64
+import html
 import io
+import json
 import logging
 import os
 import subprocess
@@ -243,3 +245,44 @@ def _dtm_auth():
     from data_sources.feeds.auth import HeaderKeyAuth
 
     return HeaderKeyAuth("Ocp-Apim-Subscription-Key", "DTM_SUBSCRIPTION_KEY")
+
+
+ECHO_FORMS = {
+    "raw": lambda s: s,
+    "percent-encoded": lambda s: quote(s, safe=""),
+    "percent-encoded, lower-case hex": lambda s: quote(s, safe="").lower(),
+    "form-encoded": quote_plus,
+    "upper-case": str.upper,
+    "lower-case": str.lower,
+    "base64": lambda s: base64.b64encode(s.encode()).decode(),
+    "base64 of user:secret": lambda s: base64.b64encode(b"analyst:" + s.encode()).decode(),
+    "url-safe base64": lambda s: base64.urlsafe_b64encode(s.encode()).decode(),
+    "JSON-escaped": lambda s: json.dumps(s)[1:-1],
+    "HTML-escaped": html.escape,
+}
+
+
+def test_every_echo_form_of_every_secret_is_scrubbed(canaries):
+    """The matrix at the level of `redact`: each secret setting × each echo form, and a
+    secret straddling the 120th character of an error snippet."""
+    from data_sources.feeds.errors import snippet
+    from data_sources.redact import redact
+
+    through = []
+    for name in sources.secret_settings():
+        secret = canaries[name]
+        for form, encode in ECHO_FORMS.items():
+            if leaks(redact(f"echo: {encode(secret)} end"), {name: secret}):
+                through.append((name, form))
+        if leaks(snippet("x" * 80 + " error for app_identifier=" + secret), {name: secret}):
+            through.append((name, "cut at 120 characters"))
+    assert through == []
+    # signed links and a token as user name, configured or not
+    from data_sources.redact import redact_url
+
+    shown = redact_url(os.environ["HXL_URLS"])
+    assert leaks(shown, {k: v for k, v in canaries.items() if k.startswith("HXL")}) == {}
+    other = redact_url(
+        "https://x.example/f?sig=ZZsigQQ77&X-Amz-Credential=AKIAQ7&x_api_token=TTok7"
+    )
+    assert other == "https://x.example/f?sig=***&X-Amz-Credential=***&x_api_token=***"
