@@ -6,6 +6,10 @@ from data_sources import roles
 from views import access, common
 
 st.set_page_config(page_title="Situation Room", page_icon="🛰️", layout="wide")
+# st.dataframe's own "Download as CSV" (and clipboard copy) writes cells unguarded: a feed's
+# `=HYPERLINK(…)` would run in a spreadsheet. Off, whatever config.toml is read; the app's own
+# downloads are spreadsheet-safe (data_sources/formats/export.py).
+st.set_option("client.disableDataExport", True)
 
 OVERVIEW = st.Page(
     "views/overview.py",

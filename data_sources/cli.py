@@ -261,7 +261,9 @@ def cmd_series(args: argparse.Namespace) -> int:
     if args.format == "json":
         sys.stdout.write(out.to_json(orient="records", force_ascii=False, indent=1) + "\n")
     else:
-        sys.stdout.write(out.to_csv(index=False))
+        from data_sources.formats import export
+
+        sys.stdout.write(export.csv_bytes(out).decode("utf-8"))
     return 0
 
 

@@ -75,20 +75,32 @@ WRONG_SCHEMA = (
 
 
 def shown_url(url: str | sa.URL) -> str:
-    """The URL as a person may see it: the password replaced by ***. A URL that SQLAlchemy
-    reads differently from what was written (an unquoted `@` or `/` in the password) is not
-    shown at all: its "host" and "database" would be pieces of the password."""
+    """The URL as a person may see it: the password replaced by ***, in the user-info and in
+    the query (`?password=`, which libpq honours too). A URL that SQLAlchemy reads differently
+    from what was written (an unquoted `@` or `/` in the password) is not shown at all: its
+    "host" and "database" would be pieces of the password."""
+    from data_sources.redact import redact_url
     from data_sources.store.engine import check_url
 
     try:
         if isinstance(url, str):
             check_url(url)
-        return sa.make_url(url).render_as_string(hide_password=True)
+        return redact_url(sa.make_url(url).render_as_string(hide_password=True))
     except (sa.exc.ArgumentError, StoreError):
         return "(not shown: it cannot be read as a URL)"
 
 
 def store_error(exc: BaseException, url: str | sa.URL | None = None) -> StoreError:
+    """`_store_error`, its message scrubbed whole (a driver or parser may quote the URL, its
+    `?password=` included)."""
+    from data_sources.redact import redact
+
+    found = _store_error(exc, url)
+    message = redact(str(found))
+    return found if message == str(found) else type(found)(message)
+
+
+def _store_error(exc: BaseException, url: str | sa.URL | None = None) -> StoreError:
     """A store failure in plain words, naming the store (never its password) and what to do.
 
     Already a StoreError: kept as it is. A driver error is sorted into "cannot reach the
@@ -160,4 +172,6 @@ def _driver_message(exc: BaseException, url: str | sa.URL) -> str:
         password = None
     if password:
         line = line.replace(str(password), "***")
-    return line[:300]
+    from data_sources.redact import redact
+
+    return redact(line)[:300]  # scrubbed whole, then cut

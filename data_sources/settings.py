@@ -77,9 +77,10 @@ def secret_values() -> list[str]:
 def database_passwords() -> set[str]:
     """The store's password in every form it may appear in a text: POSTGRES_PASSWORD as typed
     and percent-encoded (as inside the URL built from it), and the password inside DATABASE_URL
-    as written, decoded, and as SQLAlchemy reads it (which differs when it is badly quoted).
-    Credentials like any key, scrubbed the same way."""
-    from urllib.parse import quote, unquote
+    as written, decoded, as SQLAlchemy reads it (which differs when it is badly quoted), and
+    any `?password=` (libpq takes the password from the query too). Credentials like any key,
+    scrubbed the same way."""
+    from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
     found: set[str] = set()
     typed = setting("POSTGRES_PASSWORD")
@@ -99,6 +100,12 @@ def database_passwords() -> set[str]:
             read = None
         if read:
             found.add(str(read))
+    if url:
+        try:
+            query = urlsplit(url).query
+        except ValueError:
+            query = ""
+        found |= {v for k, v in parse_qsl(query) if k.lower() in ("password", "passfile") and v}
     return found
 
 

@@ -70,6 +70,8 @@ FAULTS = (
     "change_value",
     "wrong_type",
     "overlap",
+    "echo",  # answer `arg` (default 400) with the request echoed (see `_echo`)
+    "redirect",  # answer 307 to `arg` + this path + this query (the query echoed)
 )
 
 
@@ -403,6 +405,17 @@ class FeedServer:
                         b"<!DOCTYPE html><html><body><h1>Scheduled maintenance</h1></body></html>",
                         "text/html",
                     )
+                if fault and fault.kind == "echo":
+                    return self._send(
+                        int(fault.arg or 400),
+                        _echo(self.path, req),
+                        "text/plain; charset=utf-8",
+                        {"X-Echo": _echo(self.path, req, header=True).decode("latin-1")},
+                    )
+                if fault and fault.kind == "redirect":
+                    return self._send(
+                        307, b"", "text/plain", {"Location": str(fault.arg) + self.path}
+                    )
                 if fault and fault.kind == "empty_body":
                     return self._send(200, b"", "application/json")
                 if route is None:
@@ -480,6 +493,29 @@ HAPI_ROUTES = {
     "food-security-nutrition-poverty/food-prices-market-monitor": "food-prices",
     "geography-infrastructure/baseline-population": "baseline-population",
 }
+
+
+def _echo(raw_path: str, req: Request, header: bool = False) -> bytes:
+    """What a careless or hostile feed says back about a request, the way real ones do: the
+    request line as received (percent-encoded) first, then decoded, upper-cased, every header
+    (an `Authorization: Basic …` is base64 of `user:secret`), each header value in base64, and
+    the body. A header echo is one line of ASCII."""
+    from base64 import b64encode
+    from urllib.parse import unquote_plus
+
+    decoded = unquote_plus(raw_path)
+    parts = [
+        f"bad request {raw_path}",
+        f"decoded {decoded}",
+        f"upper {decoded.upper()}",
+        *(f"{k}: {v}" for k, v in req.headers.items()),
+        *(f"{k}~b64: {b64encode(v.encode()).decode()}" for k, v in req.headers.items()),
+        f"body {req.body.decode('utf-8', 'replace')}",
+    ]
+    text = " | ".join(parts)
+    if header:
+        return text.encode("ascii", "replace").replace(b"\r", b" ").replace(b"\n", b" ")
+    return text.encode()
 
 
 def _records(payload: Any) -> list | None:

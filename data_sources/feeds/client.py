@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote_plus, urlsplit
 
 import httpx
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
@@ -24,7 +24,16 @@ from data_sources import settings
 from data_sources.feeds.cache import ResponseCache
 from data_sources.feeds.checks import check_csv, decode_json
 from data_sources.feeds.errors import FeedError, snippet
-from data_sources.redact import shown_url
+from data_sources.redact import (
+    guard_loggers,
+    is_credential_header,
+    is_sensitive_param,
+    redact_url,
+    secrets,
+    shown_url,
+)
+
+guard_loggers()  # httpx logs every URL it sends: scrubbed before any handler sees it
 
 USER_AGENT = (
     "SituationRoom/0.2 (humanitarian situation dashboard; +https://github.com/situation-room)"
@@ -136,7 +145,7 @@ class FeedClient:
         self._client = httpx.Client(
             timeout=httpx.Timeout(self.config.read_timeout, connect=self.config.connect_timeout),
             headers={"User-Agent": USER_AGENT, "Accept-Encoding": "gzip"},
-            follow_redirects=True,
+            follow_redirects=False,  # followed by `_send_once`, credentials kept to their origin
             transport=transport,
         )
         self._cache = ResponseCache(self.config.cache_dir / feed)
@@ -219,7 +228,7 @@ class FeedClient:
         LIMITER.wait(urlsplit(url).netloc, self.config.requests_per_second, self._sleep)
         self.stats.requests += 1
         try:
-            response = self._client.request(method, url, **kwargs)
+            response = self._follow(self._client.request(method, url, **kwargs), kwargs["auth"])
         except httpx.TimeoutException as exc:
             raise _Retryable(f"timed out ({type(exc).__name__})") from exc
         except httpx.TransportError as exc:
@@ -231,6 +240,24 @@ class FeedClient:
                 response.status_code,
             )
         return response
+
+    def _follow(self, response: httpx.Response, auth: Any) -> httpx.Response:
+        """Redirects followed by hand, so that the feed's credentials stay with the feed's
+        origin (scheme, host, port of the first request): a hop to another origin goes without
+        the auth object, without any header it or the connector set that carries a credential
+        (`Authorization`, DTM's `Ocp-Apim-Subscription-Key`, UCDP's `x-ucdp-access-token`, …)
+        and without any credential query parameter. httpx itself strips only `Authorization`."""
+        origin = response.request.url
+        for _ in range(MAX_REDIRECTS):
+            following = response.next_request
+            if following is None:
+                return response
+            response.close()
+            if same_origin(following.url, origin):
+                response = self._client.send(following, auth=auth)
+            else:
+                response = self._client.send(without_credentials(following), auth=None)
+        raise FeedError(self.feed, redact_url(str(origin)), f"more than {MAX_REDIRECTS} redirects")
 
     def _refuse_errors(self, response: httpx.Response, shown: str) -> None:
         """A 4xx as a FeedError: refused credentials said as such, else the body's start."""
@@ -303,6 +330,35 @@ class FeedClient:
         response = self.request("GET", url, **kwargs)
         self.stats.pages += 1
         return check_csv(self.feed, response)
+
+
+MAX_REDIRECTS = 10
+
+
+def same_origin(a: httpx.URL, b: httpx.URL) -> bool:
+    return (a.scheme, a.host, a.port) == (b.scheme, b.host, b.port)
+
+
+def without_credentials(request: httpx.Request) -> httpx.Request:
+    """`request` as it may go to another origin: no header that carries a credential (by name,
+    or by holding a configured or issued secret), no credential query parameter, no body that
+    holds a secret (a token form forwarded by a 307)."""
+    held = secrets()
+    headers = {
+        k: v
+        for k, v in request.headers.items()
+        if not is_credential_header(k)
+        and k.lower() != "content-length"
+        and not any(s in v for s in held)
+    }
+    url = request.url
+    for name, value in list(url.params.multi_items()):
+        if is_sensitive_param(name) or any(s in value for s in held):
+            url = url.copy_remove_param(name)
+    body = request.read()
+    if any(s.encode() in body for s in held) or any(quote_plus(s).encode() in body for s in held):
+        body = b""
+    return httpx.Request(request.method, url, headers=headers, content=body)
 
 
 def _retry_after(value: str | None) -> float | None:

@@ -27,6 +27,7 @@ class FeedError(Exception):
 
 
 def snippet(text: str, size: int = 120) -> str:
-    """The start of a body as plain text, quoted: enough to recognise an error page."""
-    flat = " ".join(re.sub(r"<[^>]+>", " ", text).split())
+    """The start of a body as plain text, quoted: enough to recognise an error page. Scrubbed
+    whole before it is cut: the cut end of a secret would no longer match it (issue 19)."""
+    flat = redact(" ".join(re.sub(r"<[^>]+>", " ", text).split()))
     return f"'{flat[:size]}{'…' if len(flat) > size else ''}'"

@@ -2,10 +2,11 @@
 
 Pure functions (DataFrame in, bytes out) so the files a user downloads are testable as files.
 
-Every file is safe to open in a spreadsheet: a text cell that starts with `=`, `+`, `-`, `@`, a
-tab or a carriage return would be read as a formula (`=HYPERLINK(…)`, `=cmd|…`), so it gets a
+Every file is safe to open in a spreadsheet (`csv_bytes`, the one writer): a text cell that
+starts with `=`, `+`, `-`, `@` (or their fullwidth look-alikes), a tab, a carriage return or a
+line feed would be read as a formula (`=HYPERLINK(…)`, `=cmd|…`), so it gets a
 leading `'` (OWASP's advice); numbers stay numbers (a numeric column is never touched, nor a
-text cell that is just a number such as `-12.5`). Links lose their credentials (`redact_url`).
+text cell that is just a number such as `-12.5`); a line break inside a cell is always quoted. Links lose their credentials (`redact_url`).
 """
 
 from __future__ import annotations
@@ -77,7 +78,14 @@ EXPORT_COLUMNS = {
 }
 
 
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# what a spreadsheet reads as the start of a formula: `= + - @`, their fullwidth (＝ ＋ － ＠)
+# and small (﹦ ﹢ ﹣ ﹫) look-alikes, which some spreadsheets fold to ASCII on import, and a
+# leading tab, carriage return or line feed (spreadsheets drop it, then read what follows)
+FORMULA_START = (
+    "=", "+", "-", "@", "\t", "\r", "\n",
+    "\uff1d", "\uff0b", "\uff0d", "\uff20",
+    "\ufe66", "\ufe62", "\ufe63", "\ufe6b",
+)  # fmt: skip
 _NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 
 
@@ -110,17 +118,30 @@ def _tidy(df: pd.DataFrame) -> pd.DataFrame:
     for col in ("period_start", "period_end"):
         out[col] = pd.to_datetime(out[col]).dt.strftime("%Y-%m-%d")
     out["source_url"] = _links(out["source_url"])
-    out = neutralise(out)
-    # a bare CR inside a cell is not quoted by the CSV writer (its line ends are "\n") and would
-    # split the row in a spreadsheet: line breaks inside cells become "\n", which is quoted
-    for col in out.columns:
-        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
-            out[col] = out[col].str.replace("\r\n?", "\n", regex=True)
     return out
 
 
+def _line_breaks(df: pd.DataFrame) -> pd.DataFrame:
+    """Line breaks inside text cells as "\n": the CSV writer (line ends "\n") quotes a cell
+    holding "\n" but not one holding a bare "\r", which a spreadsheet reads as the end of
+    the row (the next "row" then starts with whatever follows, `=1+42`)."""
+    out = df.copy()
+    for col in out.columns:
+        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
+            out[col] = out[col].map(
+                lambda v: v.replace("\r\n", "\n").replace("\r", "\n") if isinstance(v, str) else v
+            )
+    return out
+
+
+def csv_bytes(df: pd.DataFrame) -> bytes:
+    """The one CSV writer for every file a person downloads (pages and command line): no
+    cell a spreadsheet would run as a formula, every cell with a line break quoted."""
+    return _line_breaks(neutralise(df)).to_csv(index=False).encode("utf-8")
+
+
 def to_csv(df: pd.DataFrame) -> bytes:
-    return _tidy(df).to_csv(index=False).encode("utf-8")
+    return csv_bytes(_tidy(df))
 
 
 def to_hxl_csv(df: pd.DataFrame, plain: bytes | None = None) -> bytes:
@@ -202,4 +223,4 @@ def changes_csv(df: pd.DataFrame) -> bytes:
     out["changed_at"] = pd.to_datetime(out["changed_at"]).dt.strftime("%Y-%m-%dT%H:%M:%S.%f")
     out["revision"] = out["revision"].astype("Int64")
     out["source_url"] = _links(out["source_url"])
-    return neutralise(out).to_csv(index=False).encode("utf-8")
+    return csv_bytes(out)

@@ -9,7 +9,6 @@ from sqlalchemy.engine import Engine
 
 from data_sources.store.tables import meta
 
-
 # the parts a host (or compose.yaml) gives instead of a URL; any special character in them is
 # quoted by SQLAlchemy's URL.create, so a password is never half-read as a host or a path
 POSTGRES_PARTS = ("POSTGRES_HOST", "POSTGRES_PORT", "POSTGRES_USER", "POSTGRES_PASSWORD")

@@ -11,7 +11,9 @@ PostgreSQL and pages can read who holds it and what they are doing.
   the database, so two contenders never both win.
 - renew: while held, a heartbeat thread pushes `expires_at` forward every lease/3 seconds. A
   holder killed without a word (SIGKILL, power cut) stops renewing, and its lease lapses after
-  at most `REFRESH_LOCK_LEASE` seconds (120 by default); the next run then takes over.
+  at most `REFRESH_LOCK_LEASE` seconds (120 by default); the next run then takes over. A
+  holder on the same host is asked directly (`dead_here`: no such process, a zombie, or its pid
+  reused by a younger process): a `kill -9`'d refresh frees the lock at once.
 - release: delete the row, only if it is still ours.
 
 Leases compare timestamps written by each host's clock: hosts sharing a store need NTP-synchronised
@@ -27,6 +29,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -78,7 +81,49 @@ def current(engine: Engine, name: str = REFRESH) -> LockInfo | None:
     info = LockInfo(
         row.name, row.holder, _aware(row.acquired_at), _aware(row.expires_at), row.detail or ""
     )
+    if dead_here(info.holder, info.acquired_at):  # killed: free now, whatever its lease says
+        return None
     return info if info.expires_at > _now() else None
+
+
+def _started_at(pid: int) -> datetime | None:
+    """When process `pid` of this host started (Linux /proc), or None when unknown: tells a
+    holder from a later process that was given the same pid."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        boot = next(
+            float(line.split()[1])
+            for line in Path("/proc/stat").read_text().splitlines()
+            if line.startswith("btime")
+        )
+        return datetime.fromtimestamp(boot + int(fields[19]) / os.sysconf("SC_CLK_TCK"), UTC)
+    except (OSError, ValueError, IndexError, StopIteration):
+        return None
+
+
+def dead_here(holder: str, acquired_at: datetime | None = None) -> bool:
+    """Whether a lock's holder (host:pid:token) is a process of this host that is known to be
+    gone: no such process, a zombie (killed, not yet reaped), or a process that started after
+    the lease was taken (its pid was reused). Another host's holder is never known dead."""
+    host, _, rest = str(holder).partition(":")
+    pid = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid.isdigit() or int(pid) == os.getpid():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # someone else's process: alive
+        return False
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+    except (OSError, IndexError):
+        state = ""
+    if state in ("Z", "X"):
+        return True
+    started = _started_at(int(pid))
+    # clock ticks round the start time: a second's slack before calling it another process
+    return bool(started and acquired_at and started > _aware(acquired_at) + timedelta(seconds=1))
 
 
 def holder_alive(row) -> bool:
@@ -89,15 +134,7 @@ def holder_alive(row) -> bool:
     host, _, rest = str(row.holder).partition(":")
     pid = rest.partition(":")[0]
     if host == socket.gethostname() and pid.isdigit():
-        if int(pid) == os.getpid():
-            return True
-        try:
-            os.kill(int(pid), 0)
-        except ProcessLookupError:
-            return False
-        except PermissionError:  # someone else's process: alive
-            return True
-        return True
+        return not dead_here(row.holder, row.acquired_at)
     return _aware(row.expires_at) > _now()
 
 
@@ -151,6 +188,8 @@ class DbLock:
                     .values(**values)
                 ).rowcount
             if not taken:
+                taken = self._take_from_dead(values)
+            if not taken:
                 with self.engine.begin() as conn:
                     conn.execute(locks.insert().values(name=self.name, **values))
         except IntegrityError:
@@ -163,6 +202,21 @@ class DbLock:
         self._beat = threading.Thread(target=self._heartbeat, daemon=True, name="lock-heartbeat")
         self._beat.start()
         return True
+
+    def _take_from_dead(self, values: dict) -> int:
+        """Take over a lease whose holder is a process of this host known dead (`dead_here`):
+        a `kill -9` frees the lock at once instead of after the lease. The UPDATE names the
+        dead holder, so of two contenders only one wins."""
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(locks).where(locks.c.name == self.name)).first()
+        if row is None or not dead_here(row.holder, row.acquired_at):
+            return 0
+        with self.engine.begin() as conn:
+            return conn.execute(
+                locks.update()
+                .where(locks.c.name == self.name, locks.c.holder == row.holder)
+                .values(**values)
+            ).rowcount
 
     def insert(self, conn) -> None:
         """Write this lease's row in the caller's transaction (a name nobody else uses, such

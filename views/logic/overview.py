@@ -282,6 +282,6 @@ def city_view(
             view.sparklines[card.metric] = charts.sparkline(points)
     said = said_deaths(reported)
     for peak in deadliest_months(deaths):
-        csv = export.neutralise(peak.monthly.assign(place=place["name"])).to_csv(index=False)
-        view.deaths.append((peak, charts.monthly_deaths_figure(peak.monthly, said), csv.encode()))
+        csv = export.csv_bytes(peak.monthly.assign(place=place["name"]))
+        view.deaths.append((peak, charts.monthly_deaths_figure(peak.monthly, said), csv))
     return view

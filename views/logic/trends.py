@@ -223,5 +223,5 @@ def trend_view(
         earlier=chart.earlier,
         color="line",
     )
-    csv = export.neutralise(chart.points).to_csv(index=False).encode()
+    csv = export.csv_bytes(chart.points)
     return TrendView(chart, figure, events, csv, data.source.unique().tolist())

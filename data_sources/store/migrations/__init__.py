@@ -197,7 +197,9 @@ def _where(engine: Engine) -> str:
     url = engine.url
     if url.get_backend_name() == "sqlite":
         return f"the SQLite store {url.database or ':memory:'}"
-    return f"the PostgreSQL store {url.render_as_string(hide_password=True)}"
+    from data_sources.redact import redact_url
+
+    return f"the PostgreSQL store {redact_url(url.render_as_string(hide_password=True))}"
 
 
 @contextmanager
