@@ -15,7 +15,6 @@ import http.server
 import os
 import platform
 import shutil
-import socket
 import statistics
 import sys
 import tempfile
@@ -346,12 +345,6 @@ def page_times(
 
 
 # -- browser and server -------------------------------------------------------------------
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @contextmanager
 def server(script: str, extra_env: dict[str, str]):
     """`devtools.streamlit_server.running` as the benchmarks use it: (base URL, process,
