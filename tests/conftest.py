@@ -21,6 +21,7 @@ from data_sources.model.places import gazetteer
 from data_sources.snapshot import load_snapshot
 from data_sources.store.engine import make_engine
 from devtools.replay_server import FEED_KEYS
+from tests.shared_data import TAG as SHARED_TAG
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -68,6 +69,30 @@ def pytest_collection_modifyitems(config, items):
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = kept
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """REQUIRE_SHARED_DATA=1 (CI, `.ci/run`): a test skipped because a real file of
+    ../shared/data is absent fails instead, with the same words."""
+    report = yield
+    if report.skipped and os.environ.get("REQUIRE_SHARED_DATA") == "1":
+        reason = str(report.longrepr[-1]) if isinstance(report.longrepr, tuple) else ""
+        if reason.startswith(f"Skipped: {SHARED_TAG}") or reason.startswith(SHARED_TAG):
+            report.outcome, report.longrepr = "failed", f"REQUIRE_SHARED_DATA=1: {reason}"
+    return report
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Say in one line what a machine without ../shared/data did not run."""
+    skipped = terminalreporter.stats.get("skipped", [])
+    absent = [r for r in skipped if SHARED_TAG in str(r.longrepr)]
+    if absent:
+        terminalreporter.write_line(
+            f"NOT RUN: {len(absent)} tests of real files in ../shared/data (absent here; CI "
+            "sets REQUIRE_SHARED_DATA=1 and fails them instead)",
+            yellow=True,
+        )
 
 
 def _shared_dir(tmp_path_factory) -> Path:
