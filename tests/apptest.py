@@ -6,8 +6,9 @@ from __future__ import annotations
 from streamlit.testing.v1 import AppTest
 
 from tests.conftest import ROOT
+from views.pages import DEFAULT
 
-HOME = "views/overview.py"
+HOME = DEFAULT.script  # served at "/": switching to its file would open the /overview alias
 
 
 def prepare(page: str | None = None, **params: str) -> AppTest:
