@@ -16,9 +16,13 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
+
 from devtools.sessions import View, chart_title, chart_traces
 from devtools.streamlit_server import running
 from views.pages import PAGES as REGISTRY
+
+pytestmark = pytest.mark.slow  # minutes on 2 cores: in `make test`, not `make test-fast`
 
 VIEWERS = 10
 PAGES = [p.address for p in REGISTRY]  # every page of views/pages.py

@@ -28,6 +28,8 @@ from devtools.replay_server import replay_scopes
 
 from .conftest import ROOT
 
+pytestmark = pytest.mark.slow  # minutes on 2 cores: in `make test`, not `make test-fast`
+
 UCDP = "/api/gedevents/25.1"
 UNHCR = "/population/v1/population/"
 ROUTES = {  # the data routes of each feed (tokens and lookups not counted as data)
