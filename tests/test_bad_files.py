@@ -14,7 +14,8 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from bench.import_memory import build, measure
-from tests.test_cli import ROOT, ROWS, WFP_HEADER, observations, run
+from tests.cli import start
+from tests.test_cli import ROWS, WFP_HEADER, observations, run
 
 # Two real rows of WFP's global price file for 2016 (HDX, CC BY-IGO;
 # /work/shared/data/wfp-food-prices/wfp_food_prices_global_2016.csv): bread in Pointe-Noire's
@@ -190,7 +191,7 @@ def test_a_second_writer_waits_for_the_lock_then_says_the_store_is_busy(tmp_path
     holder = threading.Thread(target=_hold_write_lock, args=(store_url, held, release))
     holder.start()
     assert held.wait(60)
-    waiting = _start_import(store_url, sheet)  # default STORE_LOCK_TIMEOUT: 60 s
+    waiting = start(store_url, "import", str(sheet))  # default STORE_LOCK_TIMEOUT: 60 s
     try:
         _until_blocked(store_url, waiting)  # it is waiting for the other writer ...
     finally:
@@ -224,18 +225,6 @@ def test_a_second_writer_waits_for_the_lock_then_says_the_store_is_busy(tmp_path
     assert [r[1] for r in fetch_rows(store_url)] == ["ok"]
 
 
-def _start_import(url: str, path: Path) -> subprocess.Popen:
-    env = {**os.environ, "DATABASE_URL": url, "COLUMNS": "200"}
-    return subprocess.Popen(
-        [sys.executable, "-m", "data_sources", "import", str(path)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-
-
 def _until_running(url: str, proc: subprocess.Popen) -> None:
     """Wait until the import has logged its load as running (it is writing now)."""
     deadline = time.monotonic() + 300
@@ -252,7 +241,7 @@ def test_killed_and_stopped_imports_are_marked_interrupted(tmp_path, store_url):
     build(big, 8_000_000)  # real UCDP events repeated: long enough to be caught writing
     assert run(store_url, "migrate").returncode == 0
 
-    killed = _start_import(store_url, big)
+    killed = start(store_url, "import", str(big))
     _until_running(store_url, killed)
     killed.send_signal(signal.SIGKILL)
     killed.wait()
@@ -267,7 +256,7 @@ def test_killed_and_stopped_imports_are_marked_interrupted(tmp_path, store_url):
     assert second[1] == "ok"
     assert observations(store_url) == 5  # the killed load left nothing
 
-    stopped = _start_import(store_url, big)
+    stopped = start(store_url, "import", str(big))
     _until_running(store_url, stopped)
     stopped.send_signal(signal.SIGTERM)
     out, err = stopped.communicate(timeout=120)
@@ -288,7 +277,7 @@ def test_a_live_import_is_not_marked_interrupted_by_another(tmp_path, store_url)
     big = tmp_path / "conflict_data_irq.csv"
     build(big, 8_000_000)
     assert run(store_url, "migrate").returncode == 0
-    first = _start_import(store_url, big)
+    first = start(store_url, "import", str(big))
     _until_running(store_url, first)
     other = run(store_url, "import", str(_sheet(tmp_path, WFP_HEADER + ROWS)))
     out, err = first.communicate(timeout=600)
