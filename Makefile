@@ -7,7 +7,7 @@ SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 EVERY  ?= 6h
 
-.PHONY: run serve worker test docs install-docs bench bench-cpu bench-concurrency bench-feeds floors install install-test install-bench chromium postgresql nginx lint format clean
+.PHONY: run serve worker test test-fast docs install-docs bench bench-cpu bench-concurrency bench-feeds floors install install-test install-bench chromium postgresql nginx lint format clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -84,11 +84,19 @@ worker: $(BIN)/python
 docs: install-docs
 	$(BIN)/mkdocs $(if $(SERVE),serve,build --strict --clean)
 
+# Every test, on two workers (pytest-xdist): tests sharing a module's server or browser run on
+# one worker (--dist loadgroup), the rest spread test by test; one PostgreSQL and one loaded
+# snapshot serve both workers. WORKERS=1 for one process. docs/testing.md has the tiers.
+WORKERS ?= 2
 test: install-test chromium postgresql nginx
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mkdocs build --strict --clean
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(WORKERS) --dist loadgroup
+
+# The inner loop: no browser, SQLite only, not the slow runs (fault matrix, refresh worker).
+test-fast: install-test
+	$(BIN)/python -m pytest -q -n $(WORKERS) --dist loadgroup --stores sqlite -m "not browser and not slow"
 
 # The version floors in pyproject.toml, checked: every direct dependency at its lowest allowed
 # release (uv's lowest-direct resolution) in a throwaway venv, then the tests that need no browser.

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from data_sources import roles
-from views import access, common
+from views import access, common, pages
 
 st.set_page_config(page_title="Situation Room", page_icon="🛰️", layout="wide")
 # st.dataframe's own "Download as CSV" (and clipboard copy) writes cells unguarded: a feed's
@@ -11,33 +11,22 @@ st.set_page_config(page_title="Situation Room", page_icon="🛰️", layout="wid
 # downloads are spreadsheet-safe (data_sources/formats/export.py).
 st.set_option("client.disableDataExport", True)
 
-OVERVIEW = st.Page(
-    "views/overview.py",
-    title="Overview",
-    icon=":material/dashboard:",
-    url_path="home",  # served at "/" as the default page; /overview is the alias below
-    default=True,
-)
-
-
-def _overview_link() -> None:
-    """The default page lives at "/": a link to /overview lands there, parameters kept."""
-    # every value of a repeated parameter (`cities=A&cities=B`), not only the last one
-    st.switch_page(OVERVIEW, query_params={k: st.query_params.get_all(k) for k in st.query_params})
-
-
 PAGES = [
-    OVERVIEW,
-    st.Page("views/trends.py", title="Trends", icon=":material/show_chart:", url_path="trends"),
-    st.Page(
-        "views/compare.py",
-        title="Compare sources",
-        icon=":material/compare_arrows:",
-        url_path="compare",
-    ),
-    st.Page("views/map.py", title="Map", icon=":material/map:", url_path="map"),
-    st.Page("views/data.py", title="Data", icon=":material/table:", url_path="data"),
-    st.Page(_overview_link, title="Overview", url_path="overview", visibility="hidden"),
+    st.Page(p.script, title=p.title, icon=p.icon, url_path=p.url_path, default=p.default)
+    for p in pages.PAGES
+]  # the registry (views/pages.py); the default page is served at "/"
+DEFAULT = PAGES[pages.PAGES.index(pages.DEFAULT)]
+
+
+def _alias_link() -> None:
+    """An old address of the default page (/overview) lands at "/", parameters kept."""
+    # every value of a repeated parameter (`cities=A&cities=B`), not only the last one
+    st.switch_page(DEFAULT, query_params={k: st.query_params.get_all(k) for k in st.query_params})
+
+
+PAGES += [
+    st.Page(_alias_link, title=pages.DEFAULT.title, url_path=alias, visibility="hidden")
+    for alias in pages.ALIASES
 ]
 
 
@@ -55,14 +44,19 @@ if role not in roles.CAN_SEE:
     # anonymous or refused: the sign-in page at every address (a deep link to /data too),
     # and nothing that opens the store or draws a figure
     GATE = [
-        st.Page(access.sign_in_page, title="Sign in", url_path=path, default=path == "home")
-        for path in ("home", "trends", "compare", "map", "data", "overview")
+        st.Page(
+            access.sign_in_page,
+            title="Sign in",
+            url_path=path,
+            default=path == pages.DEFAULT.url_path,
+        )
+        for path in pages.url_paths()
     ]
     st.navigation(GATE, position="hidden").run()
     st.stop()
 
 page = st.navigation(PAGES)
-if page.url_path == "overview":
+if page.url_path in pages.ALIASES:
     page.run()  # to "/" with the link's parameters, before any widget binds one of them
 access.sidebar(role)  # the signed-in name and "Sign out" (nothing for a local run)
 store_ready = common.store_guard(_open_store)  # unreachable or foreign store: a plain message

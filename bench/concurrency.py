@@ -31,15 +31,10 @@ from rich.table import Table
 
 from devtools.generate import DATA_DIR
 from devtools.sessions import View, open_view
+from views.pages import PAGES as REGISTRY
 
 console = Console(width=200)
-PAGES = {
-    "Overview": "/",
-    "Trends": "/trends",
-    "Compare sources": "/compare",
-    "Map": "/map",
-    "Data": "/data",
-}
+PAGES = {p.title: p.address for p in REGISTRY}  # every page of views/pages.py
 
 
 @dataclass

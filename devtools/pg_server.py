@@ -11,13 +11,14 @@ from __future__ import annotations
 import glob
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import uuid
 from pathlib import Path
 
 import sqlalchemy as sa
+
+from devtools.ports import free_port
 
 
 def postgres_bin() -> Path | None:
@@ -27,12 +28,6 @@ def postgres_bin() -> Path | None:
         key=lambda p: int(Path(p).parts[-3]) if Path(p).parts[-3].isdigit() else 0,
     )
     return Path(found[-1]).parent if found else None
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class PostgresServer:
@@ -46,8 +41,16 @@ class PostgresServer:
                 "`make test` installs Debian's postgresql package"
             )
         self.data = Path(tempfile.mkdtemp(prefix="situation-room-pg-"))
-        self.port = _free_port()
+        self.port = free_port()
         self.as_root = os.geteuid() == 0
+
+    @classmethod
+    def attach(cls, data: str, port: int) -> PostgresServer:
+        """The server another process started (its data folder and port): to use or stop."""
+        server = cls.__new__(cls)
+        server.bin = postgres_bin()
+        server.data, server.port, server.as_root = Path(data), int(port), os.geteuid() == 0
+        return server
 
     def _run(self, *args: str) -> None:
         command = [str(self.bin / args[0]), *args[1:]]

@@ -5,7 +5,6 @@ answers its health check, instead of measuring a server that is not there."""
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -15,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+
+from devtools.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -28,12 +29,6 @@ class Server:
     base: str  # http://127.0.0.1:<port>
     proc: subprocess.Popen
     started: float  # time.perf_counter() when the process was spawned
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def start(

@@ -14,7 +14,8 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from bench.import_memory import build, measure
-from tests.test_cli import ROOT, ROWS, WFP_HEADER, observations, run
+from tests.cli import start
+from tests.test_cli import ROWS, WFP_HEADER, observations, run
 
 # Two real rows of WFP's global price file for 2016 (HDX, CC BY-IGO;
 # /work/shared/data/wfp-food-prices/wfp_food_prices_global_2016.csv): bread in Pointe-Noire's
@@ -130,13 +131,15 @@ def test_periods_outside_1900_to_2100_are_rejected_with_the_date(tmp_path, store
     ]
 
 
-def _hold_write_lock(url: str, seconds: float, held: threading.Event) -> None:
-    """Another writer: a transaction holding the store's write lock for `seconds`."""
+def _hold_write_lock(url: str, held: threading.Event, release: threading.Event) -> None:
+    """Another writer: a transaction holding the store's write lock from `held` until
+    `release` is set (an event, never a number of seconds: on a loaded machine a fixed hold
+    could end before the second writer had even started)."""
     if url.startswith("sqlite"):
         conn = sqlite3.connect(sa.make_url(url).database, isolation_level=None)
         conn.execute("BEGIN IMMEDIATE")
         held.set()
-        time.sleep(seconds)
+        release.wait(300)
         conn.execute("ROLLBACK")
         conn.close()
         return
@@ -144,35 +147,73 @@ def _hold_write_lock(url: str, seconds: float, held: threading.Event) -> None:
     with engine.begin() as conn:
         conn.exec_driver_sql("LOCK TABLE fetch_log IN EXCLUSIVE MODE")
         held.set()
-        time.sleep(seconds)
+        release.wait(300)
     engine.dispose()
+
+
+def _blocked_on_the_lock(url: str, proc: subprocess.Popen) -> bool:
+    """Is the writer `proc` waiting for the lock right now? PostgreSQL says so itself (a lock
+    it asked for and was not granted); SQLite's busy handler sleeps between its tries, so the
+    process is asleep in the kernel (wchan *nanosleep) with the store file open."""
+    if url.startswith("postgresql"):
+        engine = sa.create_engine(url)
+        try:
+            with engine.connect() as conn:
+                return bool(
+                    conn.exec_driver_sql("SELECT count(*) FROM pg_locks WHERE NOT granted").scalar()
+                )
+        finally:
+            engine.dispose()
+    store = Path(sa.make_url(url).database).resolve()
+    proc_dir = Path(f"/proc/{proc.pid}")
+    try:
+        opened = any(fd.resolve() == store for fd in (proc_dir / "fd").iterdir())
+        return opened and "nanosleep" in (proc_dir / "wchan").read_text()
+    except OSError:  # the process is gone (it did not wait): the caller's poll says so
+        return False
+
+
+def _until_blocked(url: str, proc: subprocess.Popen) -> None:
+    """Wait (for an event, with a generous bound only against a hang) until `proc` waits."""
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, ("the writer did not wait for the lock", proc.communicate())
+        if _blocked_on_the_lock(url, proc):
+            return
+        time.sleep(0.05)
+    raise AssertionError("the second writer never waited for the lock")
 
 
 def test_a_second_writer_waits_for_the_lock_then_says_the_store_is_busy(tmp_path, store_url):
     sheet = _sheet(tmp_path, WFP_HEADER + ROWS)
     assert run(store_url, "migrate").returncode == 0
-    held = threading.Event()
-    holder = threading.Thread(target=_hold_write_lock, args=(store_url, 4.0, held))
+    held, release = threading.Event(), threading.Event()
+    holder = threading.Thread(target=_hold_write_lock, args=(store_url, held, release))
     holder.start()
-    held.wait(30)
-    started = time.monotonic()
-    waited = run(store_url, "import", str(sheet))  # default STORE_LOCK_TIMEOUT: 60 s
-    took = time.monotonic() - started
-    holder.join()
-    assert waited.returncode == 0, waited.stderr
-    assert took > 2.5  # it waited for the other writer, then stored its figures
+    assert held.wait(60)
+    waiting = start(store_url, "import", str(sheet))  # default STORE_LOCK_TIMEOUT: 60 s
+    try:
+        _until_blocked(store_url, waiting)  # it is waiting for the other writer ...
+    finally:
+        release.set()  # ... which now finishes
+        holder.join()
+    out, err = waiting.communicate(timeout=120)
+    assert waiting.returncode == 0, err  # then it stored its figures
     assert observations(store_url) == 5
 
+    # a writer that waits 2 s while the lock stays held for its whole life: busy, nothing written
     held.clear()
-    holder = threading.Thread(target=_hold_write_lock, args=(store_url, 8.0, held))
+    release.clear()
+    holder = threading.Thread(target=_hold_write_lock, args=(store_url, held, release))
     holder.start()
-    held.wait(30)
+    assert held.wait(60)
     os.environ["STORE_LOCK_TIMEOUT"] = "2"
     try:
         busy = run(store_url, "import", str(_sheet(tmp_path, WFP_HEADER + ROWS, "other.csv")))
     finally:
         del os.environ["STORE_LOCK_TIMEOUT"]
-    holder.join()
+        release.set()
+        holder.join()
     assert busy.returncode == 3
     line = one_line(busy)
     assert line.startswith("The store at ") and line.endswith(
@@ -182,18 +223,6 @@ def test_a_second_writer_waits_for_the_lock_then_says_the_store_is_busy(tmp_path
     )
     assert observations(store_url) == 5
     assert [r[1] for r in fetch_rows(store_url)] == ["ok"]
-
-
-def _start_import(url: str, path: Path) -> subprocess.Popen:
-    env = {**os.environ, "DATABASE_URL": url, "COLUMNS": "200"}
-    return subprocess.Popen(
-        [sys.executable, "-m", "data_sources", "import", str(path)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
 
 
 def _until_running(url: str, proc: subprocess.Popen) -> None:
@@ -212,7 +241,7 @@ def test_killed_and_stopped_imports_are_marked_interrupted(tmp_path, store_url):
     build(big, 8_000_000)  # real UCDP events repeated: long enough to be caught writing
     assert run(store_url, "migrate").returncode == 0
 
-    killed = _start_import(store_url, big)
+    killed = start(store_url, "import", str(big))
     _until_running(store_url, killed)
     killed.send_signal(signal.SIGKILL)
     killed.wait()
@@ -227,7 +256,7 @@ def test_killed_and_stopped_imports_are_marked_interrupted(tmp_path, store_url):
     assert second[1] == "ok"
     assert observations(store_url) == 5  # the killed load left nothing
 
-    stopped = _start_import(store_url, big)
+    stopped = start(store_url, "import", str(big))
     _until_running(store_url, stopped)
     stopped.send_signal(signal.SIGTERM)
     out, err = stopped.communicate(timeout=120)
@@ -248,7 +277,7 @@ def test_a_live_import_is_not_marked_interrupted_by_another(tmp_path, store_url)
     big = tmp_path / "conflict_data_irq.csv"
     build(big, 8_000_000)
     assert run(store_url, "migrate").returncode == 0
-    first = _start_import(store_url, big)
+    first = start(store_url, "import", str(big))
     _until_running(store_url, first)
     other = run(store_url, "import", str(_sheet(tmp_path, WFP_HEADER + ROWS)))
     out, err = first.communicate(timeout=600)

@@ -147,3 +147,20 @@ def test_floor_gap_is_the_difference_of_medians_and_says_whether_it_is_met():
     cold_gap = Figure("gap", "s", "≤ 1.5 s (issue item 6)")
     floor_gap(cold, cold_gap)
     assert cold_gap.ours[0] == pytest.approx(0.8) and cold_gap.note == "(met)"
+
+
+def test_the_quick_bench_runs_on_a_tiny_store(tmp_path, monkeypatch):
+    """`make bench QUICK=1`'s code paths (build, series and as-of latency, the pages' script
+    runs through AppTest opened on a deep link, the peers, the report) on a store of a few
+    thousand figures, so a change that breaks the benchmark fails here and not months later.
+    The browser half is left to the browser tests (`bench.run` skips it without Chromium)."""
+    import bench.run
+    import devtools.generate
+
+    monkeypatch.setattr(devtools.generate, "DATA_DIR", tmp_path)
+    monkeypatch.setattr(bench.run, "DATA_DIR", tmp_path)
+    monkeypatch.setattr(bench.run, "CHROMIUM", str(tmp_path / "no-chromium"))
+    table = bench.run.run(3_000, quick=True, workdir=tmp_path)
+    rows = {row[0]: row for row in zip(*(c._cells for c in table.columns), strict=True)}
+    for name in ("Overview script run (AppTest)", "Trends script run (AppTest)"):
+        assert name in rows and rows[name][1] not in ("", "—"), rows.get(name)

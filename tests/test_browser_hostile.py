@@ -10,6 +10,7 @@ from urllib.parse import quote
 
 import pytest
 
+from tests import cli as tests_cli
 from tests.test_browser import ARTIFACTS, CHROMIUM, open_page, streamlit_server
 from tests.test_hostile import (
     ALEPPO,
@@ -17,7 +18,6 @@ from tests.test_hostile import (
     QUALIFIER,
     SOURCE,
     import_corpus,
-    run_cli,
 )
 
 pytestmark = [
@@ -130,7 +130,7 @@ def test_data_page_downloads_equal_the_cli_export(hostile_server, chromium, tmp_
             page.get_by_role("button", name=name, exact=True).click()
         path = tmp_path / fmt
         info.value.save_as(path)
-        cli = run_cli(url, "export", "--format", fmt, "--city", "Aleppo", "--source", SOURCE)
+        cli = tests_cli.run(url, "export", "--format", fmt, "--city", "Aleppo", "--source", SOURCE)
         assert cli.returncode == 0, cli.stderr
         assert path.read_bytes() == cli.stdout, fmt
     # and what they hold is inert in a spreadsheet

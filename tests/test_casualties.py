@@ -24,6 +24,7 @@ from data_sources.store import query
 from data_sources.store.ingest import ingest
 from data_sources.store.tables import fetch_log
 from tests.apptest import open_page
+from tests.shared_data import needs_shared
 
 from .conftest import ROOT
 
@@ -70,7 +71,7 @@ def _month_values(trace: dict) -> dict[str, float]:
     return {str(x)[:7]: y for x, y in zip(trace["x"], trace["y"], strict=True)}
 
 
-@pytest.mark.skipif(not SHARED_SOURCES.is_file(), reason="../shared/data is not on this machine")
+@needs_shared(SHARED_SOURCES)
 def test_bundled_sources_md_states_the_shared_sums():
     ours, shared = SOURCES_MD.read_text("utf-8"), SHARED_SOURCES.read_text("utf-8")
     for city, (file, _) in STATED.items():

@@ -1,14 +1,11 @@
 """The command line, run as a user would: a real process, a real store on each backend."""
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import sqlalchemy as sa
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.cli import ROOT, run  # noqa: F401 - other modules import them from here
+
 WFP_HEADER = (
     "date,admin1,admin2,market,market_id,latitude,longitude,category,commodity,"
     "commodity_id,unit,priceflag,pricetype,currency,price,usdprice\n"
@@ -25,18 +22,6 @@ ROWS = (
     "2016-03-15,Aleppo,Jebel Saman,Aleppo,1544,36.2,37.16,cereals and tubers,Wheat flour,58,"
     "KG,actual,Retail,SYP,n/a,0.8\n"
 )
-
-
-def run(url: str, *args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "DATABASE_URL": url, "COLUMNS": "200"}
-    return subprocess.run(
-        [sys.executable, "-m", "data_sources", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
 
 
 def observations(url: str) -> int:

@@ -16,11 +16,16 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
+
 from devtools.sessions import View, chart_title, chart_traces
 from devtools.streamlit_server import running
+from views.pages import PAGES as REGISTRY
+
+pytestmark = pytest.mark.slow  # minutes on 2 cores: in `make test`, not `make test-fast`
 
 VIEWERS = 10
-PAGES = ["/", "/trends", "/compare", "/map", "/data"]
+PAGES = [p.address for p in REGISTRY]  # every page of views/pages.py
 
 
 def expect_page(path: str, view: View) -> None:
@@ -55,6 +60,8 @@ def expect_page(path: str, view: View) -> None:
         assert "**269,816 figures** match; the first 5,000 are shown, downloads hold all." in (
             view.kinds("markdown")
         )
+    else:  # a page added to views/pages.py: say what its viewers must see
+        raise AssertionError(f"no expectations for {path} in tests/test_concurrency.py")
 
 
 def viewer_urls(bases: list[str]) -> list[str]:

@@ -12,6 +12,7 @@ from data_sources.feeds.connectors.ucdp import UcdpConnector
 from data_sources.feeds.refresh import refresh
 from data_sources.model.countries import iso_numeric, ucdp_country_id
 from devtools.replay_server import SHARED
+from tests.shared_data import needs_shared
 
 UCDP_FILES = sorted((SHARED / "ucdp-ged").glob("*.csv")) if (SHARED / "ucdp-ged").is_dir() else []
 
@@ -35,7 +36,7 @@ def test_ucdp_country_ids_cover_every_state():
     assert ucdp_country_id("PSE") is None  # UCDP codes Palestine under Israel (666)
 
 
-@pytest.mark.skipif(not UCDP_FILES, reason="the real UCDP files in ../shared/data are absent")
+@needs_shared(SHARED / "ucdp-ged")
 def test_ucdp_ids_agree_with_ucdp_own_files():
     """Each real UCDP file's country_id is the one the vendored list gives its country."""
     names = {"Iraq": "IRQ", "Syria": "SYR", "Bangladesh": "BGD"}

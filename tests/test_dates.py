@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from data_sources.model.dates import calendar_day, calendar_days
+from tests.shared_data import skip_unless_shared
 
 FEEDS = Path(__file__).parent / "fixtures" / "feeds"
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -95,8 +96,7 @@ def test_real_dtm_reporting_dates():
     """DTM's `reportingDate` from a real DTM v3 answer, read where it lies (DTM's terms forbid
     committing its data)."""
     sample = SHARED / "api-samples" / "iom-dtm" / "displacement-admin2-admin0pcode-tcd.json"
-    if not sample.exists():
-        pytest.skip(f"{sample} not present")
+    skip_unless_shared(sample)
     payload = json.loads(sample.read_text())
     records = payload["result"] if isinstance(payload, dict) else payload
     raw = pd.Series([r["reportingDate"] for r in records])

@@ -22,6 +22,7 @@ from data_sources.store.ingest import ingest
 from data_sources.store.tables import rejects
 from devtools.replay_server import SHARED
 
+from . import shared_data
 from .conftest import ROOT
 
 MOSUL_SHEET = ROOT / "tests" / "fixtures" / "ucdp_mosul" / "after" / "conflict_data_irq.csv"
@@ -180,9 +181,7 @@ def test_several_real_events_on_one_day_in_mosul_add_up(empty_engine):
 
 # -- the whole Iraq file ---------------------------------------------------------------------
 
-needs_shared = pytest.mark.skipif(
-    not IRAQ.is_file(), reason="the real UCDP files in ../shared/data are not on this machine"
-)
+needs_shared = shared_data.needs_shared(IRAQ, SHARED / "SOURCES.md")
 
 
 def sources_md_mosul() -> dict[str, float]:

@@ -14,8 +14,6 @@ import csv
 import io
 import json
 import re
-import subprocess
-import sys
 import zipfile
 from urllib.parse import quote
 
@@ -30,6 +28,7 @@ from data_sources.formats.hxl import parse_hxl_csv
 from data_sources.snapshot import fingerprint
 from data_sources.store.engine import make_engine, set_meta
 from data_sources.store.ingest import ingest
+from tests import cli
 from tests.apptest import open_page
 from views import charts, escape
 
@@ -391,25 +390,15 @@ def test_spreadsheet_formulas_are_neutralised_and_numbers_stay_numbers():
     assert b"pw-secret" not in archive.read("README.md")
 
 
-def run_cli(url: str, *args: str) -> subprocess.CompletedProcess:
-    import os
-
-    return subprocess.run(
-        [sys.executable, "-m", "data_sources", *args],
-        cwd=ROOT, env={**os.environ, "DATABASE_URL": url, "COLUMNS": "200"},
-        capture_output=True, timeout=180,
-    )  # fmt: skip
-
-
 def test_cli_export_holds_the_corpus_inert(loaded_url, tmp_path):
     import_corpus(loaded_url)
     files = {}
     for fmt in ("csv", "hxl", "zip"):
-        done = run_cli(loaded_url, "export", "--format", fmt, "--city", "Aleppo",
+        done = cli.run(loaded_url, "export", "--format", fmt, "--city", "Aleppo",
                        "--source", SOURCE, "--output", str(tmp_path / fmt))  # fmt: skip
         assert done.returncode == 0, done.stderr
         files[fmt] = (tmp_path / fmt).read_bytes()
-    stdout = run_cli(
+    stdout = cli.run(
         loaded_url, "export", "--format", "csv", "--city", "Aleppo", "--source", SOURCE
     )
     assert stdout.stdout == files["csv"]
@@ -423,7 +412,7 @@ def test_cli_export_holds_the_corpus_inert(loaded_url, tmp_path):
     assert all(not r["site"].startswith(("=", "+", "-", "@")) for r in rows)
     assert all(float(r["value"]) > 0 for r in rows)
     # the same figures, the same bytes: a second run (another minute) gives the same files
-    again = run_cli(loaded_url, "export", "--format", "zip", "--city", "Aleppo", "--source", SOURCE)
+    again = cli.run(loaded_url, "export", "--format", "zip", "--city", "Aleppo", "--source", SOURCE)
     assert again.stdout == files["zip"]
 
 

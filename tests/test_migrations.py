@@ -8,7 +8,6 @@ log row as it was, byte for byte as the database returns it.
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import sqlite3
@@ -25,6 +24,7 @@ from data_sources.store import migrations, query
 from data_sources.store.engine import make_engine
 from data_sources.store.migrations import BASELINE_COLUMNS
 from data_sources.store.tables import metadata
+from tests import cli
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures" / "pre_migration"
@@ -323,11 +323,11 @@ def test_unknown_revision_is_a_plain_store_error(store_url, tmp_path):
     assert "SELECT" not in message and "Traceback" not in message
     assert version(store_url) == ["0999"]  # left as it was
 
-    done = run_cli(store_url, "migrate")
+    done = cli.run(store_url, "migrate")
     assert done.returncode == 1
     assert "newer release" in done.stderr and "Traceback" not in done.stderr
-    assert run_cli(store_url, "migrate", "--check").returncode == 1
-    other = run_cli(store_url, "series", "--city", "Aleppo", "--metric", "food_price")
+    assert cli.run(store_url, "migrate", "--check").returncode == 1
+    other = cli.run(store_url, "series", "--city", "Aleppo", "--metric", "food_price")
     assert other.returncode == 1
     assert "newer release" in other.stderr and "Traceback" not in other.stderr
 
@@ -373,32 +373,21 @@ def test_store_whose_tables_match_no_release_is_refused_untouched(tmp_path):
     assert "alembic_version" not in tables and "locks" not in tables
 
 
-def run_cli(url: str, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "data_sources", *args],
-        cwd=ROOT,
-        env={**os.environ, "DATABASE_URL": url, "COLUMNS": "200"},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-
-
 def test_migrate_command_twice_then_check(old_store_url):
-    assert run_cli(old_store_url, "migrate", "--check").returncode == 1
-    first = run_cli(old_store_url, "migrate")
+    assert cli.run(old_store_url, "migrate", "--check").returncode == 1
+    first = cli.run(old_store_url, "migrate")
     assert first.returncode == 0, first.stderr
     head = migrations.head()
     assert "before: revision none" in first.stdout
     assert f"after:  revision {head} (up to date)" in first.stdout
     figures = snapshot(old_store_url)
-    second = run_cli(old_store_url, "migrate")
+    second = cli.run(old_store_url, "migrate")
     assert second.returncode == 0, second.stderr
     assert f"before: revision {head}" in second.stdout
     assert f"after:  revision {head} (up to date)" in second.stdout
     assert snapshot(old_store_url) == figures
     assert version(old_store_url) == [head]
-    check = run_cli(old_store_url, "migrate", "--check")
+    check = cli.run(old_store_url, "migrate", "--check")
     assert check.returncode == 0 and "up to date" in check.stdout
 
 

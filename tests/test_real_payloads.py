@@ -20,13 +20,12 @@ from data_sources.feeds.refresh import refresh
 from data_sources.store import query
 from data_sources.store.tables import observations, series
 from devtools.replay_server import FIXTURES, SHARED, hapi_records
+from tests import shared_data
 
 HAPI_CONFLICT = SHARED / "acled-hdx" / "hdx_hapi_conflict_event_global_2025.csv"
 HAPI_IDPS = SHARED / "iom-dtm" / "hdx_hapi_idps_global.csv"
 DTM_TCD = SHARED / "api-samples" / "iom-dtm" / "displacement-admin2-admin0pcode-tcd.json"
-needs_shared = pytest.mark.skipif(
-    not HAPI_CONFLICT.is_file(), reason="the real files in ../shared/data are not on this machine"
-)
+needs_shared = shared_data.needs_shared(HAPI_CONFLICT, HAPI_IDPS)
 
 
 def balanced(report) -> None:
@@ -90,7 +89,7 @@ def test_hapi_provider_names_stand_in_for_empty_standard_names(real_hapi, empty_
     assert "Lakes" in named  # the provider's name placed the figure (on its admin area)
 
 
-@pytest.mark.skipif(not DTM_TCD.is_file(), reason="the real DTM sample is not on this machine")
+@shared_data.needs_shared(DTM_TCD)
 def test_dtm_v3_real_chad_keeps_sex_reason_and_origin(feeds, empty_engine):
     """Real DTM v3 for Chad (read from ../shared/data, never committed): every record becomes
     figures with its reason, origin and sex split; none is dropped. Chad's districts are not

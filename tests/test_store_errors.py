@@ -3,13 +3,14 @@ from the command line, naming the store without its password, never a traceback.
 
 from __future__ import annotations
 
-import socket
 import uuid
 
 import pytest
 import sqlalchemy as sa
 import streamlit as st
 from streamlit.testing.v1 import AppTest
+
+from devtools.ports import free_port
 
 from .conftest import ROOT
 from .test_cli import run
@@ -18,15 +19,9 @@ PASSWORD = "s3cret-pw-never-shown"
 TRACEBACK_SIGNS = ("Traceback", 'File "', "sqlalchemy.exc", "psycopg.")
 
 
-def closed_port() -> int:
-    """A port of 127.0.0.1 nothing listens on: connecting is refused at once."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def unreachable_url() -> str:
-    return f"postgresql+psycopg://situation:{PASSWORD}@127.0.0.1:{closed_port()}/store"
+    """A port of 127.0.0.1 nothing listens on: connecting is refused at once."""
+    return f"postgresql+psycopg://situation:{PASSWORD}@127.0.0.1:{free_port()}/store"
 
 
 def page_text(at: AppTest) -> str:

@@ -11,7 +11,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from datetime import date, timedelta
 
@@ -25,8 +24,11 @@ from data_sources.store import lock, query
 from data_sources.store.engine import make_engine
 from data_sources.store.tables import fetch_log, locks, observations
 from devtools.replay_server import replay_scopes
+from tests import cli
 
 from .conftest import ROOT
+
+pytestmark = pytest.mark.slow  # minutes on 2 cores: in `make test`, not `make test-fast`
 
 UCDP = "/api/gedevents/25.1"
 UNHCR = "/population/v1/population/"
@@ -45,14 +47,7 @@ ROUTES = {  # the data routes of each feed (tokens and lookups not counted as da
 
 def start(url: str, *args: str, **env: str) -> subprocess.Popen:
     """`python -m data_sources refresh ARGS` on the store at `url`, as a host runs it."""
-    return subprocess.Popen(
-        [sys.executable, "-m", "data_sources", "refresh", *args],
-        cwd=ROOT,
-        env={**os.environ, "DATABASE_URL": url, "COLUMNS": "200", **env},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    return cli.start(url, "refresh", *args, **env)
 
 
 def rows(engine, table: sa.Table, **where: str) -> list:
