@@ -14,7 +14,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from bench.import_memory import build, measure
-from tests.cli import start
+from tests.cli import ROOT, start
 from tests.test_cli import ROWS, WFP_HEADER, observations, run
 
 # Two real rows of WFP's global price file for 2016 (HDX, CC BY-IGO;

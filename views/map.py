@@ -91,9 +91,7 @@ def drawn_map(
     )
 
 
-every_source = drawn(
-    url, common.data_version(), common.as_of_key(), metric, month, qualifier, unit
-)
+every_source = drawn(url, common.data_version(), common.as_of_key(), metric, month, qualifier, unit)
 source = None
 options = logic.source_options(every_source)
 if len(options) > 1:
