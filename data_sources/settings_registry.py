@@ -256,10 +256,65 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "POSTGRES_PASSWORD",
         None,
-        "Password of the compose file's PostgreSQL (required there; from `.env`).",
-        "Hosting scripts",
+        "Password of the store's PostgreSQL role, typed as it is (no URL quoting): with"
+        " POSTGRES_HOST set and DATABASE_URL unset, the store's URL is built from the POSTGRES_*"
+        " parts. The compose file requires it (from `.env`).",
+        "Store",
         secret=True,
-        read_by=COMPOSE,
+        read_by=f"{PACKAGE}, {COMPOSE}",
+    ),
+    Setting(
+        "POSTGRES_HOST",
+        None,
+        "Host of the store's PostgreSQL; when set (and DATABASE_URL is not), the store's URL is"
+        " built from POSTGRES_HOST, POSTGRES_PORT, POSTGRES_USER, POSTGRES_PASSWORD, POSTGRES_DB"
+        " with SQLAlchemy's URL.create, so no character of the password needs quoting.",
+        "Store",
+    ),
+    Setting("POSTGRES_PORT", "5432", "Port of the store's PostgreSQL (a number).", "Store"),
+    Setting("POSTGRES_USER", None, "Role the app connects to PostgreSQL as.", "Store"),
+    Setting(
+        "POSTGRES_DB",
+        None,
+        "Database of the store on PostgreSQL (default: the role's name).",
+        "Store",
+    ),
+    Setting(
+        "STREAMLIT_SERVER_BASE_URL_PATH",
+        None,
+        "Streamlit's own `server.baseUrlPath` as an environment variable: the path prefix the app"
+        " is served under behind a proxy; the image's health check asks under it.",
+        "Hosting scripts",
+        read_by="Dockerfile",
+    ),
+    Setting(
+        "IMPORT_MAX_BYTES",
+        "100000000",
+        "Largest file (bytes) `import` reads; larger files are refused before parsing (an import"
+        " holds about 25 times the file in memory).",
+        "Import",
+    ),
+    Setting(
+        "ZIP_MAX_RATIO",
+        "100",
+        "Largest expansion ratio of a ZIP member over 1 MB that `import` reads (a ZIP bomb is"
+        " refused).",
+        "Import",
+    ),
+    Setting(
+        "SECRET_QUERY_PARAMS",
+        None,
+        "Extra URL query parameters (comma-separated) whose values are credentials and are masked"
+        " wherever a URL is stored or shown (sig, signature, X-Amz-*, token, key… always are).",
+        "Secrets",
+    ),
+    Setting(
+        "PROVIDERS_WITHOUT_EMAIL_VERIFIED",
+        None,
+        "Sign-in providers (the `[auth.<name>]` section, or `default` for a flat `[auth]`) that"
+        " never send `email_verified`; for them a missing claim counts as verified. For every"
+        " other provider only the boolean `true` verifies an address.",
+        "Sign-in",
     ),
     # -- benchmarks -------------------------------------------------------------------------
     Setting(
