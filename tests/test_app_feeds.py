@@ -199,7 +199,9 @@ def signed_in_page(monkeypatch, page: str, user: dict) -> AppTest:
 
 def test_signed_in_editor_is_offered_refresh(feeds, store, monkeypatch):
     at = signed_in_page(
-        monkeypatch, "views/data.py", {"is_logged_in": True, "email": "ED@example.org"}
+        monkeypatch,
+        "views/data.py",
+        {"is_logged_in": True, "email": "ED@example.org", "email_verified": True},
     )
     assert not at.exception
     assert [b for b in at.button if b.label == "Refresh now"]
@@ -208,7 +210,9 @@ def test_signed_in_editor_is_offered_refresh(feeds, store, monkeypatch):
 
 def test_signed_in_viewer_has_no_refresh(feeds, store, monkeypatch):
     at = signed_in_page(
-        monkeypatch, "views/data.py", {"is_logged_in": True, "email": "v@partner.example"}
+        monkeypatch,
+        "views/data.py",
+        {"is_logged_in": True, "email": "v@partner.example", "email_verified": True},
     )
     assert not at.exception and at.title[0].value == "Data"
     assert not [b for b in at.button if b.label == "Refresh now"]
@@ -217,7 +221,11 @@ def test_signed_in_viewer_has_no_refresh(feeds, store, monkeypatch):
 
 
 @pytest.mark.parametrize(
-    "user", [{"is_logged_in": False}, {"is_logged_in": True, "email": "eve@elsewhere.example"}]
+    "user",
+    [
+        {"is_logged_in": False},
+        {"is_logged_in": True, "email": "eve@elsewhere.example", "email_verified": True},
+    ],
 )
 def test_anonymous_or_refused_get_no_data_page(feeds, store, monkeypatch, user):
     at = signed_in_page(monkeypatch, "views/data.py", user)

@@ -42,6 +42,12 @@ def test_clamp_and_snap_keep_a_moment_within_the_store():
     assert early == first and "before the store's first figures" in said
     late, said = asof.clamp(datetime(9999, 12, 31, tzinfo=UTC), moments)
     assert late is None and "showing the latest figures" in said
+    # after the newest change but not in the future (a pinned link to the newest load): kept
+    pinned = second + timedelta(hours=1)
+    assert asof.clamp(pinned, moments) == (pinned, None)
+    # the same moment, seen two days before it
+    future, said = asof.clamp(pinned, moments, now=second - timedelta(days=2))
+    assert future is None and "in the future" in said
     inside = datetime(2016, 12, 5, tzinfo=UTC)
     assert asof.clamp(inside, moments) == (inside, None)
     assert asof.snap(inside, moments) == first

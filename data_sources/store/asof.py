@@ -147,13 +147,35 @@ def snap(moment: datetime | None, moments: list[datetime]) -> datetime | None:
 
 
 def clamp(
-    moment: datetime | None, moments: list[datetime], name: str = "as_of"
+    moment: datetime | None,
+    moments: list[datetime],
+    name: str = "as_of",
+    now: datetime | None = None,
 ) -> tuple[datetime | None, str | None]:
-    """A link's moment kept within the store's span [first figure, newest change]: before
-    the first, the first (nothing was held earlier); at or after the newest change, None (the
-    latest figures: the same view). The message says so; None when the moment was inside."""
+    """A link's moment kept within the store's span [first figure, now]: before the first, the
+    first (nothing was held earlier); more than a day in the future, None (the latest figures: the same view).
+    The message says so; None when the moment was inside. A moment after the newest change but
+    not in the future is kept as it is, without a word: it is what "Copy link to this exact
+    view" pins (the newest load), and it shows the same figures as the newest change."""
     if moment is None or not moments:
         return moment, None
+    first, last = moments[0], moments[-1]
+    if moment < first:
+        return first, (
+            f"The link's {name} is before the store's first figures ({describe(first)}): "
+            "showing the figures as of then."
+        )
+    # a date means the end of that day: today's date is up to a day ahead and is no future date
+    if (
+        name == "as_of"
+        and moment >= last
+        and moment > (now or datetime.now(UTC)) + timedelta(days=1)
+    ):
+        return None, (
+            f"The link's {name} is in the future, after the store's newest change "
+            f"({describe(last)}): showing the latest figures."
+        )
+    return moment, None
     first, last = moments[0], moments[-1]
     if moment < first:
         return first, (
