@@ -437,6 +437,10 @@ def _base_rows(
     by_admin1 = (base["place_raw"] == "") & (base["admin1"] != "")
     base.loc[by_admin1, "place_raw"] = base.loc[by_admin1, "admin1"]
     base.loc[by_admin1, "place_kind"] = "governorate"
+    # such a row's p-code is its governorate's (a city's row keeps its own names and point)
+    admin1_pcode = place("admin1_pcode")
+    by_admin1_code = by_admin1 & (base["pcode"] == "")
+    base.loc[by_admin1_code, "pcode"] = admin1_pcode[by_admin1_code]
     if date_i is None and start_i is None and year_i is not None:
         year = col(year_i)
         whole = year.str.fullmatch(r"\d{4}")

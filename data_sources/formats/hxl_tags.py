@@ -272,10 +272,21 @@ def read_columns(
 PLACE_TABLE: dict[str, list[TagPattern]] = {
     field_name: [TagPattern.parse(p) for p in patterns]
     for field_name, patterns in {
-        "country_iso3": ["#country+code", "#country+iso", "#country+iso3", "#country_iso"],
+        # COD tables name the country as admin 0 (`#adm0+code`: ISO2, `#adm0+name`)
+        "country_iso3": [
+            "#country+code",
+            "#country+iso",
+            "#country+iso3",
+            "#country_iso",
+            "#adm0+code",
+            "#country+name",
+            "#adm0+name",
+        ],
         "admin1": ["#adm1+name", "#admin1+name", "#adm1-code", "#admin1-code"],
         "admin2": ["#adm2+name", "#admin2+name", "#admin2-code"],
         "pcode": ["#adm2+code", "#admin2+code"],
+        # a governorate's p-code: the p-code of a row placed by its admin-1 area only
+        "admin1_pcode": ["#adm1+code", "#admin1+code"],
         "lat": ["#geo+lat", "#lat"],
         "lon": ["#geo+lon", "#long", "#lon", "#geo+long"],
     }.items()

@@ -178,6 +178,8 @@ class Gazetteer:
         self._country_names = {
             normalize_name(c["name"]): iso3 for iso3, c in self.countries.items()
         }
+        # COD tables give the country as its ISO2 code (`#adm0+code` = AF), the p-codes' prefix
+        self._iso2 = {c["iso"]: iso3 for iso3, c in self.countries.items() if c.get("iso")}
         self.aliases = self._load_aliases()
         # districts and governorates met so far: place id -> places-table row (they are not
         # in GeoNames' city list; a figure's source describes them, see `admin_place`)
@@ -344,10 +346,12 @@ class Gazetteer:
         return Match(self.city_place_id(gid), "coordinates", round(km, 2)), km
 
     def country(self, iso3_or_name: str) -> str:
-        """ISO3 for a code or a country name, "" if unknown."""
+        """ISO3 for an ISO3 or ISO2 code or a country name, "" if unknown."""
         text = (iso3_or_name or "").strip()
         if text.upper() in self.countries:
             return text.upper()
+        if len(text) == 2 and text.upper() in self._iso2:
+            return self._iso2[text.upper()]
         return self._country_names.get(normalize_name(text), "")
 
     def place_record(self, place_id: str, name: str = "") -> dict:
