@@ -33,6 +33,11 @@ def legend(page) -> list[str]:
     return sorted(t.text_content() for t in page.locator(".js-plotly-plot .legendtext").all())
 
 
+def cities_drawn(names: list[str]) -> list[str]:
+    """The cities of the lines drawn: one line per market, each named "City · market"."""
+    return sorted({name.split(" · ")[0] for name in names})
+
+
 def test_a_changed_control_is_in_the_address_and_reopening_it_restores_the_view(base, chromium):
     page = open_page(chromium, base + "/trends?cities=Homs", "urlstate_before", 1)
     assert params(page.url) == {"cities": ["Homs"]}  # every other control at its default
@@ -48,7 +53,7 @@ def test_a_changed_control_is_in_the_address_and_reopening_it_restores_the_view(
     again = open_page(chromium, address, "urlstate_reopened", 1)
     assert again.get_by_role("radio", name="year").is_checked()
     assert again.get_by_role("switch", name="Show earlier revisions (faint)").is_checked()
-    assert legend(again) == drawn == ["Homs"]
+    assert legend(again) == drawn and cities_drawn(drawn) == ["Homs"]
     assert params(again.url) == params(address)
     again.screenshot(path=str(ARTIFACTS / "urlstate_reopened.png"), full_page=True)
     again.close()
@@ -68,6 +73,6 @@ def test_an_old_link_is_rewritten_to_todays_form(base, chromium):
         "period": ["year"],
         "revisions": ["true"],
     }  # food prices are the default metric: left out
-    assert legend(page)[:2] == ["Aleppo", "Homs"]
+    assert cities_drawn(legend(page)) == ["Aleppo", "Homs"]
     assert page.locator("[data-testid='stAlert']").count() == 0
     page.close()
