@@ -18,14 +18,15 @@ def env(url: str | None, **extra: str) -> dict[str, str]:
     return {**os.environ, **({"DATABASE_URL": url} if url else {}), "COLUMNS": "200", **extra}
 
 
-def run(url: str, *args: str, **extra: str) -> subprocess.CompletedProcess:
-    """Run `args` to the end (text output captured; a bound of 300 s only against a hang)."""
+def run(url: str, *args: str, raw: bool = False, **extra: str) -> subprocess.CompletedProcess:
+    """Run `args` to the end (text output captured, or bytes with `raw`, for comparing a
+    download byte for byte; a bound of 300 s only against a hang)."""
     return subprocess.run(
         [*COMMAND, *args],
         cwd=ROOT,
         env=env(url, **extra),
         capture_output=True,
-        text=True,
+        text=not raw,
         timeout=300,
     )
 
