@@ -278,6 +278,7 @@ def _print_points(df, args: argparse.Namespace) -> int:
     """The series combined per period as the pages combine it (`combine.chart_points`): the
     drawn estimate with its low–high, contained spans superseded, one row per source and, for
     a price, per market (or the median market with `--markets median`)."""
+    from data_sources.formats import export
     from data_sources.formats.export import neutralise
     from data_sources.model import combine
 
@@ -288,11 +289,11 @@ def _print_points(df, args: argparse.Namespace) -> int:
     out = out.rename(columns={"period": "period_end"})
     for col in ("period_start", "period_end"):
         out[col] = out[col].dt.strftime("%Y-%m-%d")
-    out = neutralise(out)
     if args.format == "json":
+        out = neutralise(out)
         sys.stdout.write(out.to_json(orient="records", force_ascii=False, indent=1) + "\n")
-    else:
-        sys.stdout.write(out.to_csv(index=False))
+    else:  # the one CSV writer: no formula cell, line breaks quoted
+        sys.stdout.write(export.csv_bytes(out).decode("utf-8"))
     return 0
 
 
