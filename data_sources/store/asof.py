@@ -162,8 +162,9 @@ def clamp(
     first, last = moments[0], moments[-1]
     if moment < first:
         return first, (
-            f"The link's {name} is before the store's first figures ({describe(first)}): "
-            "showing the figures as of then."
+            f"The link's {name} is before the store's first figures were retrieved "
+            f"({describe(first)}); an as-of moment is when figures were known, not the period "
+            "they describe: showing the figures as of then."
         )
     # a date means the end of that day: today's date is up to a day ahead and is no future date
     if (
@@ -179,8 +180,9 @@ def clamp(
     first, last = moments[0], moments[-1]
     if moment < first:
         return first, (
-            f"The link's {name} is before the store's first figures ({describe(first)}): "
-            "showing the figures as of then."
+            f"The link's {name} is before the store's first figures were retrieved "
+            f"({describe(first)}); an as-of moment is when figures were known, not the period "
+            "they describe: showing the figures as of then."
         )
     if moment >= last and name == "as_of":
         return None, (
