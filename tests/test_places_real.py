@@ -145,12 +145,18 @@ def test_wfp_afghanistan_every_market_in_afghanistan(empty_engine, gaz, file_nam
     raw = raw_wfp(AFG)
     frame = parse_hxl_csv(AFG.read_text(encoding="utf-8"), name=file_name)
     result = ingest(empty_engine, frame, source="wfp-afg", target=file_name)
-    assert result.rows_in == result.rows_accounted == 2 * len(raw)  # local currency and USD
+    # local currency and USD, but an exchange rate (AFN per USD) has no USD copy
+    rates = raw.commodity.str.startswith("Exchange rate").sum()
+    assert result.rows_in == result.rows_accounted == 2 * len(raw) - rates
     assert result.rows_rejected == 0, result.reject_reasons
     assert sum(result.placed_by.values()) == result.rows_in
     assert set(result.placed_by) <= {"coordinates", "name", "admin names", "district"}
     places = query.all_places(empty_engine).set_index("place_id")
-    stored = query.series_frame(empty_engine, places.index.tolist(), "food_price")
+    prices = ["food_price", "fuel_price", "exchange_rate", "wage", "water_price", "nonfood_price"]
+    stored = pd.concat(
+        [query.series_frame(empty_engine, places.index.tolist(), m) for m in prices],
+        ignore_index=True,
+    )
     assert set(places.loc[stored.place_id.unique(), "country_iso3"]) == {"AFG"}
     # each market's place lies near the market's own coordinates (when the place has a point)
     markets = raw.drop_duplicates("market").set_index("market")[["latitude", "longitude"]]
@@ -168,7 +174,14 @@ def test_wfp_afghanistan_every_market_in_afghanistan(empty_engine, gaz, file_nam
     # every price per market, commodity and month is the file's
     raw_local = raw.assign(
         month=raw.date.str[:7],
-        key=raw.market + "|" + raw.commodity + "|" + raw.currency + "/" + raw.unit,
+        key=raw.market
+        + "|"
+        + raw.commodity
+        + "|"
+        # an exchange rate's unit is the local currency per US dollar (WFP writes "USD/LCU")
+        + raw.currency
+        + "/"
+        + raw.unit.where(~raw.commodity.str.startswith("Exchange rate"), "USD"),
     )
     got = stored[~stored.unit.str.startswith("USD/")]
     got_key = (
