@@ -148,8 +148,12 @@ def test_page_recipe_opens_the_new_page_from_the_apps_navigation(tmp_path):
     assert "TITLE ['Sources']" in done.stdout
     for entry in sources.SOURCES.values():
         assert repr(entry.title) in done.stdout
-    gate = (root / "app.py").read_text(encoding="utf-8")
-    assert '"data", "sources", "overview"' in gate
+    # the sign-in gate answers at every address of the copy's registry: the new one too
+    gate = run_in(
+        root, "-c", "from views.pages import url_paths; print(url_paths())", url="sqlite://"
+    )
+    assert gate.returncode == 0, gate.stderr
+    assert "'sources'" in gate.stdout
 
 
 def test_page_recipe_without_the_navigation_step_fails(tmp_path):
