@@ -153,8 +153,8 @@ def clamp(
     now: datetime | None = None,
 ) -> tuple[datetime | None, str | None]:
     """A link's moment kept within the store's span [first figure, now]: before the first, the
-    first (nothing was held earlier); more than a day in the future, None (the latest figures: the same view).
-    The message says so; None when the moment was inside. A moment after the newest change but
+    first (nothing was held earlier); more than a day in the future, None (the latest
+    figures: the same view). The message says so; None when the moment was inside. A moment after the newest change but
     not in the future is kept as it is, without a word: it is what "Copy link to this exact
     view" pins (the newest load), and it shows the same figures as the newest change."""
     if moment is None or not moments:
@@ -175,18 +175,5 @@ def clamp(
         return None, (
             f"The link's {name} is in the future, after the store's newest change "
             f"({describe(last)}): showing the latest figures."
-        )
-    return moment, None
-    first, last = moments[0], moments[-1]
-    if moment < first:
-        return first, (
-            f"The link's {name} is before the store's first figures were retrieved "
-            f"({describe(first)}); an as-of moment is when figures were known, not the period "
-            "they describe: showing the figures as of then."
-        )
-    if moment >= last and name == "as_of":
-        return None, (
-            f"The link's {name} is after the store's newest change ({describe(last)}): "
-            "showing the latest figures."
         )
     return moment, None
