@@ -85,7 +85,9 @@ def open_concurrently(bases: list[str]) -> list[View]:
     from devtools.sessions import open_view
 
     async def viewer(urls: list[str]) -> list[View]:
-        return [await open_view(url, timeout=180) for url in urls]
+        # no deadline: a loaded machine only makes the runs longer; each view ends on its run's
+        # `script_finished` message, or on the connection closing if the server died
+        return [await open_view(url, timeout=None) for url in urls]
 
     async def everyone() -> list[View]:
         urls = viewer_urls(bases)

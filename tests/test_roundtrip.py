@@ -7,7 +7,6 @@ import io
 import zipfile
 
 import pandas as pd
-import pytest
 import sqlalchemy as sa
 
 from data_sources.store import query
@@ -73,12 +72,6 @@ def test_a_zip_without_the_hxl_file_is_a_clear_error(tmp_path, store_url):
     assert io.StringIO(done.stdout).read() == ""
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known bug after the places merge (2026-12-02): an exported district whose p-code "
-    "has a curated seat-city alias (SY0200, Jebel Saman) is imported back onto the seat city "
-    "(Aleppo); see the session notes. Strict: remove this mark once it passes.",
-)
 def test_a_district_and_a_region_come_back_as_themselves(tmp_path, loaded_url, store_url):
     """Pages and exports name a district "Jebel Saman (district)": imported back, it is the
     same district (same id, kind, figures), not a city nor a new place named with its kind;

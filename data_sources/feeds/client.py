@@ -80,17 +80,19 @@ class HttpConfig:
 
 
 class _HostLimiter:
-    """Process-wide minimum spacing between requests to one host."""
+    """Process-wide minimum spacing between requests to one host. `clock` is the monotonic
+    clock the slots are counted on (a test gives one that only its own sleeps advance)."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._lock = threading.Lock()
         self._next: dict[str, float] = {}
+        self.clock = clock
 
     def wait(self, host: str, per_second: float, sleep: Callable[[float], None]) -> None:
         if per_second <= 0:
             return
         with self._lock:
-            now = time.monotonic()
+            now = self.clock()
             slot = max(now, self._next.get(host, 0.0))
             self._next[host] = slot + 1.0 / per_second
         if slot > now:

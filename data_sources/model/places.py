@@ -640,7 +640,10 @@ class Gazetteer:
         pcode = row.get("pcode", "")
         if not pcode:
             return None
-        alias = self.by_alias(pcode)
+        # a row that is a district or governorate is the area itself, never its seat city
+        # (Jebel Saman, SY0200, is Aleppo's district: its figures are not the city's)
+        area_row = row.get("place_kind") in ("district", "governorate")
+        alias = None if area_row else self.by_alias(pcode)
         if alias:
             return Match(alias.place_id, "pcode", 100.0), ""
         area = _cod().by_pcode(pcode)
