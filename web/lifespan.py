@@ -1,0 +1,21 @@
+"""Server start: the store opened (migrations, the bundled snapshot on a first start) before
+the first visitor asks, so no page view pays for it."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from contextlib import asynccontextmanager
+
+from web import store
+
+LOG = logging.getLogger("situation_room.serve")
+
+
+@asynccontextmanager
+async def lifespan(app):
+    try:
+        await asyncio.to_thread(store.engine)
+    except Exception as exc:  # noqa: BLE001 - an unusable store: the pages say so in plain words
+        LOG.warning("the store could not be opened at start: %s", type(exc).__name__)
+    yield {}
