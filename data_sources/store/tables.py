@@ -176,6 +176,35 @@ locks = sa.Table(
 )
 
 
+api_tokens = sa.Table(
+    "api_tokens",
+    metadata,
+    sa.Column("token_hash", sa.String(64), primary_key=True, comment="SHA-256 hex of the token"),
+    sa.Column("owner", sa.String(320), nullable=False, comment="the signed-in address"),
+    sa.Column("role", sa.String(20), nullable=False, comment="the owner's role when made"),
+    sa.Column("label", sa.String(200), nullable=False, comment="what the owner named it"),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("last_used_at", sa.DateTime(timezone=True)),
+    sa.Column("revoked_at", sa.DateTime(timezone=True), comment="no longer accepted after"),
+)
+
+
+revoked_sessions = sa.Table(
+    "revoked_sessions",
+    metadata,
+    sa.Column(
+        "cookie_hash", sa.String(64), primary_key=True, comment="SHA-256 of the sign-in cookie"
+    ),
+    sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column(
+        "expires_at",
+        sa.DateTime(timezone=True),
+        nullable=False,
+        comment="when the cookie would have expired: the row can go after",
+    ),
+)
+
+
 meta = sa.Table(
     "meta",
     metadata,
