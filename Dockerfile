@@ -17,7 +17,7 @@ RUN apt-get update \
 COPY requirements.txt ./
 RUN pip install --no-cache-dir -r requirements.txt
 
-# The code: the app runs from /app (streamlit run app.py, python -m data_sources).
+# The code: the app runs from /app (streamlit run serve.py: the pages of app.py and the routes of web/; python -m data_sources).
 COPY . .
 
 RUN useradd --create-home --uid 10001 situation \

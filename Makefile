@@ -66,7 +66,7 @@ bench-feeds: install-test
 	$(BIN)/python -m bench.feeds $(if $(SCALE),--scale $(SCALE),)
 
 run: install
-	$(BIN)/streamlit run app.py --server.port $(PORT)
+	$(BIN)/streamlit run serve.py --server.port $(PORT)
 
 # Hosted: the same scripts the containers run (docs/hosting.md). The worker
 # refreshes every configured feed every EVERY (`make worker EVERY=30m`), incrementally, one

@@ -146,11 +146,11 @@ def run(size: int, levels: list[int], rounds: int, workdir: Path) -> Table:
     snapshot_url = snapshot_store(workdir)
     for name, path in PAGES.items():
         console.print(f"{name} ({', '.join(map(str, levels))} sessions)…")
-        with server("app.py", {"DATABASE_URL": snapshot_url}) as (base, proc, _):
+        with server("serve.py", {"DATABASE_URL": snapshot_url}) as (base, proc, _):
             rows.append(measure(name, base + path, proc.pid, levels, rounds))
     console.print(f"scaled data, {size:,} observations…")
     store_url, csv_path, parquet_path, query = scaled(size, workdir)
-    with server("app.py", {"DATABASE_URL": store_url}) as (base, proc, _):
+    with server("serve.py", {"DATABASE_URL": store_url}) as (base, proc, _):
         rows.append(
             measure(f"Trends (scaled {size:,})", base + "/trends" + query, proc.pid, levels, rounds)
         )

@@ -24,7 +24,7 @@ from bench.run import CHART_DRAWN, chart_time, launch, machine
 from devtools.streamlit_server import running
 
 TRENDS = "/trends?cities=Aleppo"
-WHO = {"ours": ("app.py", TRENDS), "floor": ("bench/floor_app.py", "/")}
+WHO = {"ours": ("serve.py", TRENDS), "floor": ("bench/floor_app.py", "/")}
 
 
 def cold(playwright, who: str, workdir: Path) -> tuple[float, float]:

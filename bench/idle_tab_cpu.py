@@ -47,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
         engine = make_engine(url)
         load_snapshot(engine)
         engine.dispose()
-        server = start("app.py", {"DATABASE_URL": url})
+        server = start("serve.py", {"DATABASE_URL": url})
         proc = server.proc
         base = f"{server.base}/trends?cities=Aleppo,Mosul"
         try:

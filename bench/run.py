@@ -409,7 +409,7 @@ def browser_and_memory(
     with sync_playwright() as p:
         browser = launch(p)
         runs = [
-            ("ours", "app.py", {"DATABASE_URL": f"sqlite:///{db}"}, "/trends"),
+            ("ours", "serve.py", {"DATABASE_URL": f"sqlite:///{db}"}, "/trends"),
             (
                 "pandas",
                 "bench/peer_app.py",

@@ -147,7 +147,7 @@ def run(views: int, browser_n: int, size: int, workdir: Path) -> Table:
     console.print(f"scaled data for the peer, {size:,} observations…")
     _, csv_path, parquet_path, peer_query = scaled(size, workdir)
     targets = [
-        (name, "app.py", {"DATABASE_URL": snapshot_url}, path) for name, path in PAGES.items()
+        (name, "serve.py", {"DATABASE_URL": snapshot_url}, path) for name, path in PAGES.items()
     ]
     targets += [
         ("one-chart Streamlit page", "bench/floor_app.py", {}, "/"),

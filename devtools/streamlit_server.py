@@ -32,7 +32,7 @@ class Server:
 
 
 def start(
-    script: str = "app.py",
+    script: str = "serve.py",
     env: dict[str, str] | None = None,
     args: tuple[str, ...] = (),
     log: Path | None = None,
@@ -80,7 +80,7 @@ def stop(proc: subprocess.Popen) -> None:
 
 @contextmanager
 def running(
-    script: str = "app.py",
+    script: str = "serve.py",
     env: dict[str, str] | None = None,
     args: tuple[str, ...] = (),
     log: Path | None = None,

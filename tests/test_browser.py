@@ -35,9 +35,9 @@ pytestmark = [
 
 @contextmanager
 def streamlit_server(env: dict[str, str], args: tuple[str, ...] = ()):
-    """`streamlit run app.py` on a free port of 127.0.0.1 with `env` (and extra Streamlit
+    """`streamlit run serve.py` on a free port of 127.0.0.1 with `env` (and extra Streamlit
     options `args`, e.g. `--secrets.files`); yields its base URL."""
-    with running("app.py", env, args) as started:
+    with running("serve.py", env, args) as started:
         yield started.base
 
 

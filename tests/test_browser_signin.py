@@ -225,3 +225,70 @@ def test_a_string_claim_and_a_look_alike_address_are_refused(signin_server, chro
     assert page.locator(".js-plotly-plot").count() == 0
     assert page.get_by_role("button", name="Refresh now").count() == 0
     page.context.close()
+
+
+def _cookie_header(context) -> str:
+    return "; ".join(f"{c['name']}={c['value']}" for c in context.cookies())
+
+
+def test_the_routes_beside_the_pages_answer_anonymous_requests_with_401(signin_server):
+    """No cookie, a forged cookie, an unknown token: 401 and no figure, not even the version."""
+    import httpx
+
+    for headers in (
+        {},
+        {"Cookie": "_streamlit_user=forged"},
+        {"Authorization": "Bearer sr_not-a-token"},
+    ):
+        answer = httpx.get(signin_server + "/api/v1/ping", headers=headers)
+        assert answer.status_code == 401, (headers, answer.text)
+        assert "data_version" not in answer.text
+        assert answer.headers["www-authenticate"].startswith("Bearer")
+
+
+def test_a_download_is_served_only_to_the_user_whose_session_made_it(signin_server, chromium):
+    """A viewer's CSV from the Data page: the viewer gets it; the same address without a
+    cookie is 401 and with another signed-in user's cookie 404 (as if it were not there)."""
+    import httpx
+
+    page = sign_in(chromium, signin_server, VIEWER, "/data")
+    page.goto(signin_server + "/data")
+    button = page.get_by_role("button", name="Download CSV")
+    button.wait_for(timeout=60_000)
+    with page.expect_download(timeout=120_000) as made:
+        button.click()
+    url = made.value.url
+    assert "/media/" in url
+    mine = page.context.request.get(url)
+    assert mine.status == 200 and mine.body().startswith(b"city,"), mine.status
+    assert httpx.get(url).status_code == 401
+    other = sign_in(chromium, signin_server, EDITOR, "/")
+    theirs = httpx.get(url, headers={"Cookie": _cookie_header(other.context)})
+    assert theirs.status_code == 404 and b"city," not in theirs.content
+    other.context.close()
+    page.context.close()
+
+
+def test_a_cookie_kept_from_before_sign_out_opens_nothing(signin_server, chromium):
+    """Sign-out is remembered server-side: the cookie a viewer had (copied before signing out)
+    gets the sign-in page in a fresh browser and 401 from the routes."""
+    import httpx
+
+    page = sign_in(chromium, signin_server, VIEWER, "/")
+    kept = page.context.cookies()
+    header = _cookie_header(page.context)
+    ping = httpx.get(signin_server + "/api/v1/ping", headers={"Cookie": header})
+    assert ping.status_code == 200 and ping.json()["ok"] is True
+    page.locator(SIDEBAR).get_by_role("button", name="Sign out").click()
+    page.get_by_role("button", name=re.compile("^(End session|Sign in)$")).first.wait_for(
+        timeout=30_000
+    )
+    page.context.close()
+    assert httpx.get(signin_server + "/api/v1/ping", headers={"Cookie": header}).status_code == 401
+    replay = chromium.new_context(viewport={"width": 1400, "height": 1000})
+    replay.add_cookies(kept)
+    again = replay.new_page()
+    again.goto(signin_server + "/data")
+    assert_sign_in_page(again)
+    shot(again, "kept_cookie_after_sign_out")
+    replay.close()

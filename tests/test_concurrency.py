@@ -101,8 +101,8 @@ def open_concurrently(bases: list[str]) -> list[View]:
 
 @contextmanager
 def logged_server(database_url: str, log: Path):
-    """`streamlit run app.py` on a free port with its output kept in `log` (for tracebacks)."""
-    with running("app.py", {"DATABASE_URL": database_url}, log=log) as started:
+    """`streamlit run serve.py` on a free port with its output kept in `log` (for tracebacks)."""
+    with running("serve.py", {"DATABASE_URL": database_url}, log=log) as started:
         yield started.base
 
 

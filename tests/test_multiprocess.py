@@ -1,6 +1,6 @@
 """Several processes, one store: a figure stored by one process reaches every open page.
 
-Real processes: two `streamlit run app.py` servers on one store (one PostgreSQL database, one
+Real processes: two `streamlit run serve.py` servers on one store (one PostgreSQL database, one
 SQLite file), a headless Chromium tab open on each, and the command line importing real UCDP
 events (tests/fixtures/ucdp_mosul) from a third process. Nobody clicks or reloads: each tab's
 version watcher (views/common.py) has to bring the figure in. Also: a server restarted under an
@@ -51,13 +51,13 @@ def cli_import(database_url: str, path) -> float:
 
 
 def start_server(database_url: str, port: int | None = None) -> subprocess.Popen:
-    """`streamlit run app.py` on DATABASE_URL, answering its health check."""
-    return start("app.py", {"DATABASE_URL": database_url}, port=port).proc
+    """`streamlit run serve.py` on DATABASE_URL, answering its health check."""
+    return start("serve.py", {"DATABASE_URL": database_url}, port=port).proc
 
 
 @contextmanager
 def server(database_url: str):
-    with running("app.py", {"DATABASE_URL": database_url}) as started:
+    with running("serve.py", {"DATABASE_URL": database_url}) as started:
         yield started.base
 
 

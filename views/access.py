@@ -10,19 +10,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-from data_sources import roles, settings
+from data_sources import roles
 from views.escape import plain
+from web import access as web_access
 
-
-def auth_configured() -> bool:
-    """Whether Streamlit's secrets (`.streamlit/secrets.toml`, or `--secrets.files`) have an
-    `[auth]` section: then every visitor signs in before seeing anything."""
-    from streamlit.auth_util import get_secrets_auth_section
-
-    try:
-        return bool(get_secrets_auth_section())
-    except Exception:  # noqa: BLE001 - an unreadable secrets file: Streamlit reports it itself
-        return False
+auth_configured = web_access.auth_configured  # one rule for pages and routes (web/access.py)
+_provider = web_access.provider_name
+_provider_skips_claim = web_access.provider_skips_claim
 
 
 def _user() -> dict:
@@ -35,27 +29,7 @@ def _user() -> dict:
 def current_role() -> str:
     """The role of this session's visitor: local, anonymous, refused, viewer or editor."""
     configured = auth_configured()
-    user = _user() if configured else {}
-    signed_in = bool(user.get("is_logged_in"))
-    return roles.role_for(
-        user.get("email") if signed_in else None,
-        settings.setting("EDITORS"),
-        settings.setting("VIEWERS"),
-        configured,
-        signed_in=signed_in,
-        email_verified=user.get("email_verified", roles.MISSING),  # as the provider sent it
-        claim_not_sent_by_provider=configured and _provider_skips_claim(),
-    )
-
-
-def _provider_skips_claim() -> bool:
-    """Whether the operator named this provider in PROVIDERS_WITHOUT_EMAIL_VERIFIED."""
-    named = roles.parse_list(settings.setting("PROVIDERS_WITHOUT_EMAIL_VERIFIED"))
-    try:
-        provider = _provider() or "default"
-    except Exception:  # noqa: BLE001 - no readable [auth]: nothing to trust
-        return False
-    return roles.normalise(provider) in named
+    return web_access.role_of(_user() if configured else {}, configured)
 
 
 def may_refresh() -> bool:
@@ -65,18 +39,6 @@ def may_refresh() -> bool:
 def _who() -> str:
     user = _user()
     return str(user.get("name") or user.get("email") or user.get("sub") or "someone")
-
-
-def _provider() -> str | None:
-    """`st.login()` for a flat `[auth]` section; the provider's name when `[auth.<name>]`
-    subsections hold the client settings instead."""
-    from streamlit.auth_util import get_secrets_auth_section
-
-    section = get_secrets_auth_section()
-    if "client_id" in section:
-        return None
-    named = [k for k, v in section.items() if hasattr(v, "keys")]
-    return named[0] if len(named) == 1 else None
 
 
 def sign_in_page() -> None:
