@@ -16,7 +16,10 @@ import threading
 
 import plotly.graph_objects as go
 
-BROWSER = "/usr/bin/chromium"
+from data_sources import settings_registry
+from data_sources.settings import setting
+
+BROWSER = settings_registry.BY_NAME["BROWSER_PATH"].default
 TIMEOUT = 60.0  # seconds for one image, the browser's start included
 FORMATS = ("png", "svg", "pdf")
 
@@ -32,7 +35,8 @@ class _Renderer:
         self._kaleido = None
 
     def _start(self) -> None:
-        os.environ.setdefault("BROWSER_PATH", BROWSER)
+        # kaleido (choreographer) finds its browser by this variable; never by downloading one
+        os.environ["BROWSER_PATH"] = setting("BROWSER_PATH") or BROWSER
         import kaleido
 
         loop = asyncio.new_event_loop()
