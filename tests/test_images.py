@@ -148,3 +148,54 @@ def test_the_cache_is_bounded():
         cache.put(("trends", i), b"x")
     assert len(cache) == 3 and cache.get(("trends", 0)) is None
     assert cache.get(("trends", 9)) == b"x"
+
+
+def test_a_pages_link_gives_the_image_and_embed_addresses_beside_it():
+    from views import view_link
+
+    root, query_text = view_link.chart_addresses(
+        "https://example.org/situation-room/trends?cities=Aleppo&as_of=2026-12-01"
+    )
+    assert root == "https://example.org/situation-room"
+    assert query_text == "cities=Aleppo&as_of=2026-12-01"
+    snippet = view_link.embed_snippet(f'{root}/embed/trends?a="><script>&b=1')
+    assert "<script>" not in snippet and "&quot;&gt;&lt;script&gt;&amp;b=1" in snippet
+
+
+def test_the_trends_page_links_its_images_and_they_draw_its_figure(loaded_url, monkeypatch):
+    """The page's PNG/SVG/PDF links name the view on screen, and the image's traces are the
+    page's own (the same link read by the page's controls and by `figure_for`)."""
+    import json
+    from urllib.parse import parse_qs, urlsplit
+
+    from tests.apptest import open_page
+    from views.pages import PAGES
+
+    monkeypatch.setenv("DATABASE_URL", loaded_url)
+    link = {**LINK, "market": "each market"}
+    at = open_page(PAGES[1].script, **link)
+    assert not at.exception
+    buttons = {b.proto.label: b.proto.url for b in at.get("link_button")}
+    assert sorted(buttons) == ["PDF", "PNG", "SVG"]
+    png = urlsplit(buttons["PNG"])
+    assert png.path.endswith("/img/trends.png")
+    params = parse_qs(png.query)
+    assert params["as_of"] and params["market"] == ["each market"]
+    assert any("<iframe" in c.proto.code_text for c in at.get("code"))
+    page = json.loads(at.get("plotly_chart")[0].proto.spec)["data"]
+    view = figure_for.view_for("trends", params, make_engine(loaded_url))
+    drawn = view.figure.to_plotly_json()["data"]
+    assert [t["name"] for t in page] == [t["name"] for t in drawn]
+    assert len(page) == len(drawn) >= 2
+    for ours, theirs in zip(drawn, page, strict=True):
+        assert _plain(ours["y"]) == _plain(theirs["y"])
+
+
+def _plain(value):
+    import base64
+
+    import numpy as np
+
+    if isinstance(value, dict) and "bdata" in value:
+        return np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"]).tolist()
+    return list(value)

@@ -7,7 +7,7 @@ import asyncio
 import logging
 from contextlib import asynccontextmanager
 
-from web import store
+from web import render, store
 
 LOG = logging.getLogger("situation_room.serve")
 
@@ -18,4 +18,8 @@ async def lifespan(app):
         await asyncio.to_thread(store.engine)
     except Exception as exc:  # noqa: BLE001 - an unusable store: the pages say so in plain words
         LOG.warning("the store could not be opened at start: %s", type(exc).__name__)
-    yield {}
+    try:
+        yield {}
+    finally:
+        # the chart images' browser (started by the first image, web/render.py) ends with us
+        await asyncio.to_thread(render.close)
