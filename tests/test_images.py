@@ -162,7 +162,14 @@ def test_a_pages_link_gives_the_image_and_embed_addresses_beside_it():
     assert "<script>" not in snippet and "&quot;&gt;&lt;script&gt;&amp;b=1" in snippet
 
 
-def test_the_trends_page_links_its_images_and_they_draw_its_figure(loaded_url, monkeypatch):
+@pytest.mark.parametrize(
+    "page,link",
+    [
+        ("trends", {**LINK, "market": "each market"}),
+        ("compare", {"place": "Iraq and Syria", "metric": "Civilians killed"}),
+    ],
+)
+def test_a_page_links_its_images_and_they_draw_its_figure(loaded_url, monkeypatch, page, link):
     """The page's PNG/SVG/PDF links name the view on screen, and the image's traces are the
     page's own (the same link read by the page's controls and by `figure_for`)."""
     import json
@@ -172,22 +179,22 @@ def test_the_trends_page_links_its_images_and_they_draw_its_figure(loaded_url, m
     from views.pages import PAGES
 
     monkeypatch.setenv("DATABASE_URL", loaded_url)
-    link = {**LINK, "market": "each market"}
-    at = open_page(PAGES[1].script, **link)
+    spec = next(p for p in PAGES if p.url_path == page)
+    at = open_page(spec.script, **link)
     assert not at.exception
     buttons = {b.proto.label: b.proto.url for b in at.get("link_button")}
     assert sorted(buttons) == ["PDF", "PNG", "SVG"]
     png = urlsplit(buttons["PNG"])
-    assert png.path.endswith("/img/trends.png")
+    assert png.path.endswith(f"/img/{page}.png")
     params = parse_qs(png.query)
-    assert params["as_of"] and params["market"] == ["each market"]
-    assert any("<iframe" in c.proto.code_text for c in at.get("code"))
-    page = json.loads(at.get("plotly_chart")[0].proto.spec)["data"]
-    view = figure_for.view_for("trends", params, make_engine(loaded_url))
+    assert params["as_of"] and all(params[k] == [v] for k, v in link.items())
+    assert any(f"/embed/{page}?" in c.proto.code_text for c in at.get("code"))
+    drawn_on_page = json.loads(at.get("plotly_chart")[0].proto.spec)["data"]
+    view = figure_for.view_for(page, params, make_engine(loaded_url))
     drawn = view.figure.to_plotly_json()["data"]
-    assert [t["name"] for t in page] == [t["name"] for t in drawn]
-    assert len(page) == len(drawn) >= 2
-    for ours, theirs in zip(drawn, page, strict=True):
+    assert [t["name"] for t in drawn_on_page] == [t["name"] for t in drawn]
+    assert len(drawn_on_page) == len(drawn) >= 2
+    for ours, theirs in zip(drawn, drawn_on_page, strict=True):
         assert _plain(ours["y"]) == _plain(theirs["y"])
 
 

@@ -128,7 +128,8 @@ def _flag(param: str, params: Mapping) -> bool:
         return False
     if values[0] not in ("true", "false"):
         raise LinkError(
-            f"The link sets {escape.plain(param, 40)} to “{values[0]}”; use true or false."
+            f"The link sets {escape.plain(param, 40)} to “{escape.plain(values[0], 80)}”; use true"
+            " or false."
         )
     return values[0] == "true"
 
