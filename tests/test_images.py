@@ -140,6 +140,12 @@ def test_one_view_is_rendered_once_per_data_version(client, monkeypatch):
     old = {**LINK, "metric": "food_price"}
     again = client.get("/img/trends.svg?" + urlencode(old))
     assert first.content == again.content and calls == ["svg"]
+    # the same link again: answered from the cache before any query
+    views = []
+    real_view = figure_for.view_for
+    monkeypatch.setattr(figure_for, "view_for", lambda *a: views.append(a) or real_view(*a))
+    assert client.get("/img/trends.svg?" + urlencode(old)).content == first.content
+    assert views == [] and calls == ["svg"]
 
 
 def test_the_cache_is_bounded():

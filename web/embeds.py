@@ -90,7 +90,7 @@ def embed(request: Request) -> Response:
         page_html(view),
         headers={
             "Content-Security-Policy": POLICY,
-            "Cache-Control": "public, max-age=300",
+            "Cache-Control": "private, max-age=300",
             "X-Content-Type-Options": "nosniff",
             "Referrer-Policy": "no-referrer",
         },

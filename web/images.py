@@ -3,7 +3,7 @@ that link, as an image that carries its own citation (title, unit, as-of moment,
 source's citation and licence), for reports and slides.
 
 Images are cached per (page, the view's parameters in the page's own form, data version,
-format) in a bounded LRU: a new load of figures is a new version, so nothing stale is served,
+format), and per the link as given, in a bounded LRU: a new load of figures is a new version, so nothing stale is served,
 and one popular view costs one render. A link the page would not draw as asked is a 400 in
 plain text (never a traceback); a view without figures a 404."""
 
@@ -81,27 +81,36 @@ def image(request: Request) -> Response:
     page, fmt = request.path_params["page"], request.path_params["fmt"]
     if fmt not in MEDIA:
         return PlainTextResponse("Images are .png, .svg or .pdf.", status_code=400)
-    view = linked_view(page, request)
-    if isinstance(view, Response):
-        return view
-    key = cache_key(view, store.data_version(), fmt)
-    body = CACHE.get(key)
+    version = store.data_version()
+    # the link as given: a repeat of it costs no query (the version read first, so a load
+    # between here and the render files the image under the older version, never the newer)
+    asked = ("link", page, tuple((k, tuple(v)) for k, v in sorted(link_params(request).items())))
+    body = CACHE.get((*asked, version, fmt))
     if body is None:
-        try:
-            figure = figure_for.printed(view)
-            size = {"width": figure.layout.width, "height": figure.layout.height}
-            body = render.render(figure, fmt, **size)
-        except render.RenderError as exc:
-            LOG.warning("chart image failed: %s", exc)
-            return PlainTextResponse("The image could not be drawn; try again.", status_code=503)
-        CACHE.put(key, body)
+        view = linked_view(page, request)
+        if isinstance(view, Response):
+            return view
+        key = cache_key(view, version, fmt)
+        body = CACHE.get(key)
+        if body is None:
+            try:
+                figure = figure_for.printed(view)
+                size = {"width": figure.layout.width, "height": figure.layout.height}
+                body = render.render(figure, fmt, **size)
+            except render.RenderError as exc:
+                LOG.warning("chart image failed: %s", exc)
+                return PlainTextResponse(
+                    "The image could not be drawn; try again.", status_code=503
+                )
+            CACHE.put(key, body)
+        CACHE.put((*asked, version, fmt), body)
     name = f"situation-room-{page}.{fmt}"
     return Response(
         body,
         media_type=MEDIA[fmt],
         headers={
             "Content-Disposition": f'inline; filename="{name}"',
-            "Cache-Control": "public, max-age=300",
+            "Cache-Control": "private, max-age=300",
             "X-Content-Type-Options": "nosniff",
             # an SVG opened on its own is a document: it may run nothing
             "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'",
