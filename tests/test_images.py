@@ -212,3 +212,16 @@ def _plain(value):
     if isinstance(value, dict) and "bdata" in value:
         return np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"]).tolist()
     return list(value)
+
+
+def test_the_renderer_loads_nothing_from_the_network():
+    """kaleido's page, as render.py opens it (MathJax off): plotly.js and kaleido's script
+    from local files only, never a CDN."""
+    import re
+
+    from kaleido import PageGenerator
+
+    page = PageGenerator(mathjax=False).generate_index()
+    sources = re.findall(r'src="([^"]+)"', page)
+    assert sources and all(s.startswith("file:///") for s in sources)
+    assert "http" not in " ".join(re.findall(r"<script[^>]*>", page))
