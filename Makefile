@@ -19,11 +19,12 @@ install: $(BIN)/python
 install-test: $(BIN)/python
 	$(BIN)/python -m pip install -q -e '.[test]'
 
-# Browser tests drive Debian's Chromium through Playwright; no browser is ever downloaded.
+# Browser tests drive Debian's Chromium through Playwright, and the chart images are drawn by
+# it (kaleido); no browser is ever downloaded. pdftotext (poppler-utils) reads the PDF images.
 chromium:
-	@command -v chromium >/dev/null 2>&1 || { \
+	@{ command -v chromium && command -v pdftotext; } >/dev/null 2>&1 || { \
 	  $(SUDO) apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium poppler-utils >/dev/null; }
 
 # The test suite starts its own PostgreSQL server from Debian's binaries (initdb + pg_ctl).
 postgresql:

@@ -231,6 +231,14 @@ SETTINGS: tuple[Setting, ...] = (
         " who see anything (unset: anyone signed in).",
         "Sign-in and roles",
     ),
+    # -- chart images -----------------------------------------------------------------------
+    Setting(
+        "BROWSER_PATH",
+        "/usr/bin/chromium",
+        "The Chromium that draws the chart images (/img/…; kaleido reads this name). Debian's"
+        " by default: no browser is ever downloaded.",
+        "Chart images",
+    ),
     # -- hosting scripts --------------------------------------------------------------------
     Setting(
         "PYTHON",

@@ -18,8 +18,8 @@ from data_sources import settings, settings_registry, sources
 from data_sources.feeds.connectors import CONNECTORS
 
 ROOT = Path(__file__).resolve().parents[1]
-PYTHON_DIRS = ("data_sources", "views", "bench", "devtools", "scripts")
-PYTHON_FILES = ("app.py",)
+PYTHON_DIRS = ("data_sources", "views", "web", "bench", "devtools", "scripts")
+PYTHON_FILES = ("app.py", "serve.py")
 # shell and container files whose ${NAME} expansions are settings (the Makefile's variables are
 # make's own, not the code's)
 SHELL_FILES = ("scripts/start-app", "scripts/start-worker", "scripts/prepare-store")

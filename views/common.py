@@ -58,7 +58,7 @@ from views.url_state import (
 )
 from views.url_state import select as url_select
 from views.url_state import toggle as url_toggle
-from views.view_link import as_of_banner, copy_link, pinned_link
+from views.view_link import as_of_banner, copy_link, pinned_link, share_chart
 
 __all__ = [
     "DEFAULT_CITIES",
@@ -96,6 +96,7 @@ __all__ = [
     "selected_cities",
     "series",
     "series_at",
+    "share_chart",
     "show_link_problems",
     "start_run",
     "store_guard",

@@ -74,6 +74,7 @@ st.caption(
     "▲ low estimate (“at least”) · ▼ high estimate · ◆ reported figure · ● best estimate. "
     "A bar shows the period a figure covers."
 )
+common.share_chart("compare")
 
 st.subheader("Where sources disagree")
 table = view.disagreements

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import pandas as pd
 import streamlit as st
 
 from data_sources.model.metrics import METRICS
 from data_sources.store.engine import database_url
 from views import url_state
 from views.cached import city_table, place_table
+from views.logic.places import place_labels
 
 DEFAULT_CITIES = ["Aleppo", "Mosul"]
 
@@ -60,20 +60,3 @@ def metric_select(metrics: Sequence[str]) -> str:
 
 def metric_label(metric: str) -> str:
     return METRICS[metric].label if metric in METRICS else metric
-
-
-def place_labels(places: pd.DataFrame) -> dict[str, str]:
-    """A label per place id, different for every place (a link holds the label): a district or
-    governorate is named with its kind, never taken for the city of its name, and a name
-    still shared (two cities, two countries) gets its country, then its id."""
-    kinds = ("district", "governorate")
-    labels = {
-        p: f"{n} ({k})" if k in kinds else str(n)
-        for p, n, k in zip(places.place_id, places.name, places.kind, strict=True)
-    }
-    iso3 = dict(zip(places.place_id, places.country_iso3, strict=True))
-    for step in (lambda p: f"{labels[p]} ({iso3[p]})", lambda p: f"{labels[p]} [{p}]"):
-        counts = pd.Series(labels).value_counts()
-        shared = [p for p, label in labels.items() if counts[label] > 1]
-        labels.update({p: step(p) for p in shared})
-    return labels

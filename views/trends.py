@@ -167,3 +167,4 @@ st.download_button(
     mime="text/csv",
 )
 common.attribution(view.sources)
+common.share_chart("trends")

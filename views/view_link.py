@@ -65,3 +65,35 @@ def pinned_link(pinned: str) -> str:
     params["as_of"] = [pinned]
     base = str(st.context.url or "").split("?")[0]
     return f"{base}?{urlencode(params, doseq=True)}"
+
+
+def share_chart(page: str) -> None:
+    """Under a page's chart: the chart as PNG, SVG and PDF (`/img/<page>.<fmt>`, the citation
+    drawn on) and the `<iframe>` snippet of its embed (`/embed/<page>`), for this exact view
+    with the data version pinned, as *Copy link to this exact view* pins it."""
+    pinned = url_state.as_of_text() or newest_retrieval(database_url())
+    if not pinned:
+        return
+    base, query = chart_addresses(pinned_link(pinned))
+    cols = st.columns([1, 1, 1, 6])
+    for col, fmt in zip(cols, ("png", "svg", "pdf"), strict=False):
+        col.link_button(fmt.upper(), f"{base}/img/{page}.{fmt}?{query}")
+    with cols[3].popover("Embed", icon=":material/code:"):
+        st.caption("Paste on a web page: this chart, these figures, with its sources.")
+        st.code(embed_snippet(f"{base}/embed/{page}?{query}"), language="html", wrap_lines=True)
+
+
+def chart_addresses(link: str) -> tuple[str, str]:
+    """A page's link (`https://host/base/trends?…`) as the app's root (`https://host/base`)
+    and the link's query, for the image and embed addresses beside the page."""
+    address, _, query = link.partition("?")
+    return address.rstrip("/").rsplit("/", 1)[0], query
+
+
+def embed_snippet(src: str) -> str:
+    from html import escape
+
+    return (
+        f'<iframe src="{escape(src)}" width="100%" height="620" '
+        'style="border:0" loading="lazy" title="Situation Room chart"></iframe>'
+    )

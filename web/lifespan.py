@@ -7,7 +7,7 @@ import asyncio
 import logging
 from contextlib import asynccontextmanager
 
-from web import media_owners, store
+from web import media_owners, render, store
 
 LOG = logging.getLogger("situation_room.serve")
 
@@ -19,4 +19,8 @@ async def lifespan(app):
     except Exception as exc:  # noqa: BLE001 - an unusable store: the pages say so in plain words
         LOG.warning("the store could not be opened at start: %s", type(exc).__name__)
     media_owners.install()  # downloads made on a click are noted with their session
-    yield {}
+    try:
+        yield {}
+    finally:
+        # the chart images' browser (started by the first image, web/render.py) ends with us
+        await asyncio.to_thread(render.close)

@@ -15,9 +15,10 @@ PROTECTED = ("/api/", "/img/", "/embed/", "/brief/")
 
 def route_modules() -> list:
     """Every module whose `ROUTES` the server mounts (one line per module)."""
-    from web import health
 
-    return [health]
+    from web import embeds, health, images
+
+    return [health, images, embeds]
 
 
 def relative_routes() -> list[BaseRoute]:
