@@ -5,11 +5,13 @@ FROM python:3.11-slim
 
 WORKDIR /app
 
-# curl: the health check below. Not pinned (DL3008): the base image's Debian release moves on and
+# curl: the health check below; chromium: the chart images, PDF and preview cards (kaleido
+# drives Debian's Chromium, BROWSER_PATH below; it never downloads a browser). Not pinned
+# (DL3008): the base image's Debian release moves on and
 # an exact version soon leaves its archive, which would break the build rather than protect it.
 # hadolint ignore=DL3008
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends curl \
+    && apt-get install -y --no-install-recommends curl chromium \
     && rm -rf /var/lib/apt/lists/*
 
 # Dependencies first (cached while only the code changes): requirements.txt is generated from
@@ -27,7 +29,8 @@ USER 10001
 ENV PYTHON=python3 \
     HOST=0.0.0.0 \
     PORT=8501 \
-    HTTP_CACHE_DIR=/app/data/http_cache
+    HTTP_CACHE_DIR=/app/data/http_cache \
+    BROWSER_PATH=/usr/bin/chromium
 
 EXPOSE 8501
 
