@@ -15,9 +15,9 @@ PROTECTED = ("/api/", "/img/", "/embed/", "/brief/")
 
 def route_modules() -> list:
     """Every module whose `ROUTES` the server mounts (one line per module)."""
-    from web import health
+    from web import api, health
 
-    return [health]
+    return [health, api]
 
 
 def relative_routes() -> list[BaseRoute]:
