@@ -55,10 +55,14 @@ def start(
     if log:
         out.close()  # the child holds its own copy
     base = f"http://127.0.0.1:{port}"
+    # under `--server.baseUrlPath` the health check is under it too
+    prefix = ""
+    if "--server.baseUrlPath" in args:
+        prefix = "/" + args[args.index("--server.baseUrlPath") + 1].strip("/")
     deadline = time.monotonic() + timeout
     while True:
         try:
-            if httpx.get(f"{base}/_stcore/health", timeout=2).text == "ok":
+            if httpx.get(f"{base}{prefix}/_stcore/health", timeout=2).text == "ok":
                 return Server(base, proc, started)
         except httpx.HTTPError:
             pass
