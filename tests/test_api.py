@@ -189,8 +189,20 @@ HOSTILE = [
 ]
 
 
+@pytest.fixture
+def bare_client(tmp_path, monkeypatch):
+    """A client whose store is never opened: a refused request is refused before any read."""
+    import web.api
+
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'never-opened.sqlite'}")
+    with TestClient(Starlette(routes=web.api.ROUTES)) as test_client:
+        yield test_client
+    assert not (tmp_path / "never-opened.sqlite").exists()
+
+
 @pytest.mark.parametrize(("name", "query", "said"), HOSTILE, ids=[h[0] for h in HOSTILE])
-def test_hostile_parameters_are_a_400_in_json(client, name, query, said):
+def test_hostile_parameters_are_a_400_in_json(bare_client, name, query, said):
+    client = bare_client
     answer = client.get(b"/api/v1/series?".decode() + query.decode("latin-1"))
     assert answer.status_code == 400, answer.text
     assert answer.headers["content-type"] == "application/json"
