@@ -3,7 +3,7 @@
 import streamlit as st
 
 from data_sources import roles
-from views import access, common, pages
+from views import access, common, pages, tokens_panel
 
 st.set_page_config(page_title="Situation Room", page_icon="🛰️", layout="wide")
 # st.dataframe's own "Download as CSV" (and clipboard copy) writes cells unguarded: a feed's
@@ -60,6 +60,8 @@ if page.url_path in pages.ALIASES:
     page.run()  # to "/" with the link's parameters, before any widget binds one of them
 access.sidebar(role)  # the signed-in name and "Sign out" (nothing for a local run)
 store_ready = common.store_guard(_open_store)  # unreachable or foreign store: a plain message
+if store_ready:
+    common.store_guard(lambda: tokens_panel.sidebar(role))  # API tokens (sign-in configured)
 st.sidebar.caption(
     "Situation Room shows figures as their sources published them, with a link "
     "to each. Figures disagree; the Compare sources page shows where."

@@ -214,102 +214,35 @@ def cmd_import(args: argparse.Namespace) -> int:
     return 0
 
 
-# the columns `series` prints, in order
-SERIES_OUTPUT = [
-    "period_start", "period_end", "value", "unit", "source", "city", "metric", "qualifier",
-    "site", "estimate", "source_url", "revision", "retrieved_at",
-]  # fmt: skip
-
-
 def cmd_series(args: argparse.Namespace) -> int:
-    """Print one series as CSV or JSON; a place or metric the store does not hold is one
-    message naming what it does hold, exit status 1."""
-    engine = open_store()
-    match = _places_named(engine, args.city)
-    if match.empty:
-        known = ", ".join(query.cities(engine)["name"].head(15))
-        console.print(
-            Text(f"no figures stored for city '{args.city}'. Cities with data: {known}…", "red")
-        )
-        return 1
-    df = query.series_frame(
-        engine,
-        match["place_id"].tolist(),
-        args.metric,
+    """Print one series as CSV or JSON (`series_rows`, the rows `/api/v1/series` serves); a
+    place or metric the store does not hold is one message naming what it does hold, exit
+    status 1."""
+    from data_sources.formats import export
+    from data_sources.store.series_rows import NotHeld, SeriesQuery, series_rows
+
+    ask = SeriesQuery(
+        city=args.city,
+        metric=args.metric,
         qualifier=args.qualifier,
         site=args.site,
         unit=args.unit,
-        sources=[args.source] if args.source else None,
+        source=args.source,
         as_of=args.as_of,
+        period=args.period,
+        cumulative=args.cumulative,
+        markets=args.markets,
     )
-    if df.empty:
-        metrics = sorted(query.catalogue(engine, match["place_id"].tolist())["metric"].unique())
-        said = (
-            f"no '{args.metric}' figures for {args.city}"
-            + (f" with qualifier '{args.qualifier}'" if args.qualifier else "")
-            + (f" as of {describe(args.as_of)}" if args.as_of else "")
-            + f". Metrics held: {', '.join(metrics)}"
-        )
-        console.print(Text(said, "red"))
+    try:
+        out = series_rows(open_store(), ask)
+    except NotHeld as exc:
+        console.print(Text(str(exc), "red"))
         return 1
-    if args.period:
-        return _print_points(df, args)
-    out = df[SERIES_OUTPUT].copy()
-    out["retrieved_at"] = out["retrieved_at"].dt.strftime("%Y-%m-%dT%H:%M:%S.%f")
-    for col in ("period_start", "period_end"):
-        out[col] = out[col].dt.strftime("%Y-%m-%d")
     if args.format == "json":
-        sys.stdout.write(out.to_json(orient="records", force_ascii=False, indent=1) + "\n")
-    else:
-        from data_sources.formats import export
-
-        sys.stdout.write(export.csv_bytes(out).decode("utf-8"))
-    return 0
-
-
-# the columns `series --period` prints: the points a chart draws, by the one rule
-POINT_OUTPUT = [
-    "city", "origin", "site", "period_label", "period_start", "period", "value", "low", "high",
-    "figures", "kind", "spans", "markets", "citation",
-]  # fmt: skip
-
-
-def _print_points(df, args: argparse.Namespace) -> int:
-    """The series combined per period as the pages combine it (`combine.chart_points`): the
-    drawn estimate with its low–high, contained spans superseded, one row per source and, for
-    a price, per market (or the median market with `--markets median`)."""
-    from data_sources.formats import export
-    from data_sources.formats.export import neutralise
-    from data_sources.model import combine
-
-    points = combine.chart_points(
-        df, args.metric, args.period, args.cumulative, markets=args.markets
-    )
-    out = points.reindex(columns=[c for c in POINT_OUTPUT if c in points or c != "markets"])
-    out = out.rename(columns={"period": "period_end"})
-    for col in ("period_start", "period_end"):
-        out[col] = out[col].dt.strftime("%Y-%m-%d")
-    if args.format == "json":
-        out = neutralise(out)
         sys.stdout.write(out.to_json(orient="records", force_ascii=False, indent=1) + "\n")
     else:  # the one CSV writer: no formula cell, line breaks quoted
         sys.stdout.write(export.csv_bytes(out).decode("utf-8"))
     return 0
-
-
-def _places_named(engine, name: str):
-    """The city of that name (any case), else the country or region of that name or id
-    ("Syria", "country:SYR": UNHCR's figures are there); an empty frame when none."""
-    cities = query.cities(engine)
-    match = cities[cities["name"].str.casefold() == name.casefold()]
-    if not match.empty:
-        return match
-    wanted = name.casefold()
-    others = query.all_places(engine)
-    others = others[others["kind"] != "city"]
-    return others[
-        (others["name"].str.casefold() == wanted) | (others["place_id"].str.casefold() == wanted)
-    ]
 
 
 EVERY_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}

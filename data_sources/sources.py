@@ -24,6 +24,7 @@ class Dataset:
     key: str
     citation: str
     licence: str = ""
+    redistributable: bool = True  # False: the publisher's terms forbid serving its rows on
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,8 @@ class Source:
     # settings holding URLs whose user-info (user:password@) is a credential; needed too
     url_settings: tuple[str, ...] = ()
     secret_params: tuple[str, ...] = ()  # query parameters that carry a secret
-    redistributable: bool = True  # False: its data is never committed nor bundled
+    # False: its data is never committed nor bundled, nor served by the API (`redistributable`)
+    redistributable: bool = True
     datasets: tuple[Dataset, ...] = ()  # relayed tables with a citation of their own
 
     def dataset(self, key: str) -> Dataset:
@@ -142,7 +144,11 @@ _SOURCES = (
         secret_settings=("HAPI_APP_IDENTIFIER",),
         secret_params=("app_identifier",),
         datasets=(
-            Dataset("conflict-events", "ACLED via HDX HAPI (monthly aggregates)"),
+            Dataset(
+                "conflict-events",
+                "ACLED via HDX HAPI (monthly aggregates)",
+                redistributable=False,  # ACLED's terms apply to ACLED's figures wherever relayed
+            ),
             Dataset("food-prices", "WFP VAM market prices via HDX HAPI", "CC BY-IGO"),
         ),
     ),
@@ -325,6 +331,18 @@ def source(key: str) -> Source:
 def title(key: str) -> str:
     """A source's name on badges; an imported file's source is its own name."""
     return SOURCES[key].title if key in SOURCES else key
+
+
+def redistributable(key: str, dataset: str = "") -> bool:
+    """Whether rows of source `key` (and relayed table `dataset`) may be served to others: the
+    API's rule (`/api/v1/`), decided here and nowhere else. A source the registry does not know
+    (an imported file's own name) is the host's own import, served as its file states."""
+    entry = SOURCES.get(key)
+    if entry is None:
+        return True
+    if not entry.redistributable:
+        return False
+    return all(d.redistributable for d in entry.datasets if d.key == dataset)
 
 
 def attributions() -> dict[str, str]:

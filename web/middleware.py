@@ -20,7 +20,7 @@ import logging
 from starlette.middleware import Middleware
 
 from data_sources import roles
-from web import access, media_owners, routes, sessions, store
+from web import access, media_owners, routes, sessions, store, tokens
 
 LOG = logging.getLogger("situation_room.access")
 ROLE_KEY = "situation_room.role"  # the scope entry routes may read (the caller's role)
@@ -152,10 +152,6 @@ class AccessMiddleware:
 
 def _token_role(token: str) -> str:
     """A personal API token's role (web/tokens.py), else anonymous."""
-    try:
-        from web import tokens
-    except ImportError:  # tokens not part of this build
-        return roles.ANONYMOUS
     return tokens.role_for_token(store.engine(), token) or roles.ANONYMOUS
 
 

@@ -16,9 +16,9 @@ PROTECTED = ("/api/", "/img/", "/embed/", "/brief/")
 def route_modules() -> list:
     """Every module whose `ROUTES` the server mounts (one line per module)."""
 
-    from web import embeds, health, images
+    from web import api, embeds, health, images
 
-    return [health, images, embeds]
+    return [health, api, images, embeds]
 
 
 def relative_routes() -> list[BaseRoute]:

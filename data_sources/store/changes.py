@@ -125,12 +125,16 @@ def _dated(df: pd.DataFrame) -> pd.DataFrame:
     return df
 
 
-def changes(engine: Engine, since: datetime, until: datetime | None = None) -> pd.DataFrame:
+def changes(
+    engine: Engine, since: datetime, until: datetime | None = None, *, with_dataset: bool = False
+) -> pd.DataFrame:
     """Figures added, revised and withdrawn after `since` up to `until` (None: now), one row
-    each, per source and city, newest change first (columns: CHANGE_COLUMNS)."""
+    each, per source and city, newest change first (columns: CHANGE_COLUMNS, and the series'
+    `dataset` with `with_dataset`, which the API's redistribution rule needs)."""
+    columns = [*CHANGE_COLUMNS, "dataset"] if with_dataset else CHANGE_COLUMNS
     touched = _touched(engine, since, until)
     if touched.empty:
-        return pd.DataFrame(columns=CHANGE_COLUMNS)
+        return pd.DataFrame(columns=columns)
     ids = sorted(touched["series_id"].astype(int).unique().tolist())
     before = _shown(engine, ids, since).merge(touched, on=KEY)
     after = _shown(engine, ids, until if until is not None else _far_future())
@@ -146,7 +150,7 @@ def changes(engine: Engine, since: datetime, until: datetime | None = None) -> p
     )
     both = both[(both["change"] != "revised") | moved]
     if both.empty:  # touched, but back where it was (withdrawn and returned, revised back)
-        return pd.DataFrame(columns=CHANGE_COLUMNS)
+        return pd.DataFrame(columns=columns)
     withdrawn_at = _withdrawn_times(engine, both[both["change"] == "withdrawn"])
     out = _describe(engine, _change_rows(both.merge(withdrawn_at, on=KEY, how="left")))
     order = {"added": 1, "revised": 0, "withdrawn": 2}
@@ -154,7 +158,7 @@ def changes(engine: Engine, since: datetime, until: datetime | None = None) -> p
         ["changed_at", "_o", "source", "city", "metric", "period_start"],
         ascending=[False, True, True, True, True, True],
     )
-    return out[CHANGE_COLUMNS].reset_index(drop=True)
+    return out[columns].reset_index(drop=True)
 
 
 def _in_window(engine: Engine, since: datetime, until: datetime | None) -> sa.ColumnElement:
@@ -233,6 +237,7 @@ def _describe(engine: Engine, out: pd.DataFrame) -> pd.DataFrame:
         sa.select(
             series.c.series_id,
             series.c.source,
+            series.c.dataset,
             places.c.name.label("city"),
             series.c.metric,
             series.c.qualifier,
