@@ -33,6 +33,7 @@ STRING_FALSE = "string-false@example.org"  # an editor's domain, `"email_verifie
 LOOK_ALIKE = "\u017fam@partner.example"  # ſam: Unicode case folding made it a viewer
 MAIN = "[data-testid='stMainBlockContainer']"
 SIDEBAR = "[data-testid='stSidebar']"
+STORES: dict[str, str] = {}  # the sign-in server's store, for tokens made beside it
 
 
 @pytest.fixture(scope="module")
@@ -89,6 +90,7 @@ def signin_server(oidc_provider, loaded_db, feed_server, tmp_path_factory):
         "HTTP_READ_TIMEOUT": "5",
         "HTTP_BACKOFF_BASE": "0.05",
     }
+    STORES["signin"] = env["DATABASE_URL"]
     with streamlit_server(env, ("--secrets.files", str(secrets))) as base:
         yield base
     feed_server.clear()
@@ -292,3 +294,22 @@ def test_a_cookie_kept_from_before_sign_out_opens_nothing(signin_server, chromiu
     assert_sign_in_page(again)
     shot(again, "kept_cookie_after_sign_out")
     replay.close()
+
+
+def test_a_personal_token_opens_the_routes_until_it_is_revoked(signin_server):
+    """A viewer's token (made as the sidebar makes it) answers 200; revoked, 401."""
+    import httpx
+    import sqlalchemy as sa
+
+    from web import tokens
+
+    engine = sa.create_engine(STORES["signin"])
+    try:
+        token = tokens.create(engine, VIEWER, "viewer", "R script")
+        bearer = {"Authorization": f"Bearer {token}"}
+        answer = httpx.get(signin_server + "/api/v1/ping", headers=bearer)
+        assert answer.status_code == 200 and answer.json()["ok"] is True
+        assert tokens.revoke(engine, VIEWER, tokens.digest(token)) == 1
+        assert httpx.get(signin_server + "/api/v1/ping", headers=bearer).status_code == 401
+    finally:
+        engine.dispose()
