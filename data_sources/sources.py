@@ -189,6 +189,14 @@ _SOURCES = (
         url="https://fts.unocha.org/",
     ),
     Source(
+        key="insecurity_insight",
+        title="Insecurity Insight",
+        licence="CC BY-SA 4.0",
+        citation="Insecurity Insight, incident data (attacks on health care, education in "
+        "danger), via HDX",
+        url="https://data.humdata.org/organization/insecurity-insight",
+    ),
+    Source(
         key="hxl",
         title="HXL CSV by URL",
         licence="as stated by each file's publisher",
@@ -313,6 +321,57 @@ _BUNDLED = (
         "(pyreadr → pandas; no row or value changed; dates as YYYY-MM-DD), then compressed with "
         "`xz -9`.",
         notes=_UCDP_DERIVED,
+    ),
+)
+
+_II_ORIGIN = (
+    "Rows with `Country ISO` IRQ or SYR, in the sheet's order, of the first sheet of "
+    "OCHA-DAP/hdx-scraper-insecurity-insight @ ebc76c52 : src/hdx_scraper_insecurity_insight/"
+    "spreadsheet-samples/{sheet} (written as CSV by pandas, every cell as text; "
+    "tests/fixtures/columns/{fixture}), by `scripts/build_snapshot.py --insecurity-insight`; "
+    "no row or value changed; `xz -9`."
+)
+_II_DERIVED = (
+    "How Insecurity Insight's incidents become figures (`data_sources/formats/insecurity_insight.py`): "
+    "each incident's killed, injured and kidnapped health workers (or educators, students) are "
+    "metrics of their own, never conflict deaths, summed per place and day of the incident. An "
+    "incident at point precision ((2) 25 km, (3) district or commune) is the city of its country "
+    "within 10 km of its point, else the governorate its row names; at (4) province precision "
+    "it is that governorate; at (6) country precision the country. This derived subset is "
+    "shared under the same licence (CC BY-SA 4.0)."
+)
+
+_BUNDLED = (
+    *_BUNDLED,
+    BundledFile(
+        file="ii_health_care_irq_syr.csv.xz",
+        source="insecurity_insight",
+        licence="CC BY-SA 4.0 (as stated in the workbook; HDX lists CC BY)",
+        citation="Insecurity Insight. 2024. 2016-2023 Attacks on Health Care Incident Data, "
+        "v. 05 January 2024. Iraq and Syria rows.",
+        url="https://data.humdata.org/organization/insecurity-insight",
+        what="Insecurity Insight's attacks on health care, Iraq and Syria, 2016–2023: 958 "
+        "incidents (54 IRQ, 904 SYR); health workers killed, injured, kidnapped per incident, "
+        "with coordinates and their precision.",
+        origin=_II_ORIGIN.format(
+            sheet="2016-2023-attacks-on-health-care-incident-data.xlsx",
+            fixture="ii_attacks_on_health_care_2016_2023.csv.xz",
+        ),
+        notes=_II_DERIVED,
+    ),
+    BundledFile(
+        file="ii_education_irq_syr.csv.xz",
+        source="insecurity_insight",
+        licence="CC BY-SA 4.0 (as stated in the workbook; HDX lists CC BY)",
+        citation="Insecurity Insight. 2024. 2020-2023 Education in Danger Incident Data. Iraq "
+        "and Syria rows.",
+        url="https://data.humdata.org/organization/insecurity-insight",
+        what="Insecurity Insight's education in danger, Iraq and Syria, 2020–2023: 125 incidents "
+        "(24 IRQ, 101 SYR); educators and students killed, injured, kidnapped per incident.",
+        origin=_II_ORIGIN.format(
+            sheet="2020-2023-education-in-danger-incident-data.xlsx",
+            fixture="ii_education_in_danger_2020_2023.csv.xz",
+        ),
     ),
 )
 

@@ -61,7 +61,7 @@ def expect_page(path: str, view: View) -> None:
             t.startswith("31 places with a figure in 2018-12") for t in view.kinds("markdown")
         )
     elif path == "/data":
-        assert "**269,626 figures** match; the first 5,000 are shown, downloads hold all." in (
+        assert "**272,854 figures** match; the first 5,000 are shown, downloads hold all." in (
             view.kinds("markdown")
         )
     else:  # a page added to views/pages.py: say what its viewers must see

@@ -57,7 +57,13 @@ def test_fresh_store_from_prebuilt_tables_equals_the_ingested_one(
         "snapshot:reported_figures.csv",
         "snapshot:conflict_data_irq.csv.xz",
         "snapshot:ged_syria_2016-2019.csv.xz",
+        "snapshot:ii_health_care_irq_syr.csv.xz",
+        "snapshot:ii_education_irq_syr.csv.xz",
     ]
+    # Insecurity Insight: 958 and 125 incidents, 3 and 6 figures each, every one placed
+    health, education = results[6], results[7]
+    assert (health.rows_in, health.rows_rejected) == (958 * 3, 0)
+    assert (education.rows_in, education.rows_rejected) == (125 * 6, 0)
     # every WFP row is placed: the markets no city is near are on their district
     assert results[0].rows_new == 56_028 - 260 and results[0].rows_rejected == 0
     ucdp = results[4]  # Iraq: 7,473 events, 5 figures each, in total and by type

@@ -564,7 +564,9 @@ class Gazetteer:
 
         Kinds: `city` (a figure a source puts on a city: p-code, coordinates, then names),
         `locality` (an event at a named place, UCDP's "Mosul town": the city of that name
-        near it, else the locality's district or governorate), `district` / `governorate`
+        near it, else the locality's district or governorate), `point` (an incident known by
+        its coordinates alone, Insecurity Insight's: in the country its point is in, the city
+        within `NEAREST_CITY_RADIUS_KM`, else the governorate the row names), `district` / `governorate`
         (admin 2 / admin 1 areas as places of their own), `country`, `region`. A figure that
         no city takes but whose row names its district or governorate goes there: it is
         never forced onto a city nor rejected while the row names an admin area."""
@@ -597,6 +599,8 @@ class Gazetteer:
         core, word = place_suffix(raw)
         if word in ADMIN_LEVEL:  # "Nīnawá province": the area itself, at the point given for it
             return self._named_area(row, raw, ADMIN_LEVEL[word], iso3, point), ""
+        if kind == "point":
+            return self._point(row, iso3, point)
         if kind == "locality":
             found = self._locality(row, raw, core, iso3, lat, lon)
             if found:
@@ -609,7 +613,7 @@ class Gazetteer:
         """(the row's country, "" and the reason when it has none). An event's point decides
         its country over its source's (`event_country`); a row without a country takes its
         p-code's, else its point's; a name alone is never looked up in the whole world."""
-        if point and kind == "locality" and iso3:
+        if point and kind in ("locality", "point") and iso3:
             return self.event_country(float(point[0]), float(point[1]), iso3, row), ""
         if iso3:
             return iso3, ""
@@ -705,6 +709,22 @@ class Gazetteer:
         if iso3 and self.country(core) == iso3:
             return Match(f"country:{iso3}", "country", 100.0)
         return self._admin_fallback(row, iso3)
+
+    def _point(self, row: dict, iso3: str, point: tuple | None) -> tuple[Match | None, str]:
+        """An incident at a point: the nearest city of its country within
+        `NEAREST_CITY_RADIUS_KM`, else the district or governorate the row names; no name is
+        looked up (the row has none), so nothing is matched by a guess."""
+        near = "no coordinates"
+        if point:
+            lat, lon = float(point[0]), float(point[1])
+            found, km = self.nearest(lat, lon, iso3)
+            if found:
+                return found, ""
+            near = f"no city within {NEAREST_CITY_RADIUS_KM:g} km of ({lat}, {lon}), nearest {km:.1f} km"
+        found = self._admin_fallback(row, iso3)
+        if found:
+            return found, ""
+        return None, f"{near} and no district or governorate named"
 
     def _city(
         self, row: dict, raw: str, core: str, word: str, iso3: str, point: tuple | None

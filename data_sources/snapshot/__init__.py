@@ -18,6 +18,7 @@ import pandas as pd
 from sqlalchemy.engine import Engine
 
 from data_sources.formats.hxl import parse_hxl_csv
+from data_sources.formats.insecurity_insight import read_incidents
 from data_sources.formats.reported import parse_reported
 from data_sources.formats.ucdp import read_ged_csv
 from data_sources.formats.unhcr import parse_idmc, parse_unhcr_population
@@ -89,6 +90,13 @@ _READERS: dict[str, Callable[[Path, BundledFile], pd.DataFrame]] = {
     "reported_figures.csv": lambda p, e: parse_reported(_csv(p), p.name),
     "conflict_data_irq.csv.xz": _ged("IRQ"),
     "ged_syria_2016-2019.csv.xz": _ged("SYR"),
+    # incidents placed by their points' precision (formats/insecurity_insight.py)
+    "ii_health_care_irq_syr.csv.xz": lambda p, e: read_incidents(
+        p, source=e.source, source_url=e.url, citation=e.citation, licence=e.licence
+    ),
+    "ii_education_irq_syr.csv.xz": lambda p, e: read_incidents(
+        p, source=e.source, source_url=e.url, citation=e.citation, licence=e.licence
+    ),
 }
 # every bundled file of the registry, in its order, each with its reader (a file without one
 # fails here, at import)
