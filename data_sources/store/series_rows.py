@@ -58,13 +58,16 @@ class NotHeld(LookupError):
 
 
 def places_named(engine: Engine, name: str) -> pd.DataFrame:
-    """The city of that name (any case), else the country or region of that name or id
+    """The city of that name or id (any case; an id, as /api/v1/places lists it, names one
+    place where two share a name), else the country or region of that name or id
     ("Syria", "country:SYR": UNHCR's figures are there); an empty frame when none."""
+    wanted = name.casefold()
     cities = query.cities(engine)
-    match = cities[cities["name"].str.casefold() == name.casefold()]
+    match = cities[cities["place_id"].str.casefold() == wanted]
+    if match.empty:
+        match = cities[cities["name"].str.casefold() == wanted]
     if not match.empty:
         return match
-    wanted = name.casefold()
     others = query.all_places(engine)
     others = others[others["kind"] != "city"]
     return others[
