@@ -239,6 +239,14 @@ SETTINGS: tuple[Setting, ...] = (
         " by default: no browser is ever downloaded.",
         "Chart images",
     ),
+    Setting(
+        "PUBLIC_URL",
+        None,
+        "The address people reach the app at, base path included (https://example.org/"
+        "situation-room): preview cards link their image and view there. Unset: the request's"
+        " own scheme and host (X-Forwarded-Proto and -Host from a proxy).",
+        "Chart images",
+    ),
     # -- hosting scripts --------------------------------------------------------------------
     Setting(
         "PYTHON",

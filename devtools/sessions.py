@@ -100,37 +100,42 @@ def _element_text(kind: str, element) -> str:
     return ""
 
 
-def _client_state(url: str) -> BackMsg:
+def _client_state(url: str, base: str = "") -> BackMsg:
     parts = urlsplit(url)
     msg = BackMsg()
     state = msg.rerun_script
     state.query_string = parts.query
-    state.page_name = parts.path.strip("/")  # "" is the default page, as a browser asks
+    path = parts.path.strip("/")
+    if base and (path == base or path.startswith(base + "/")):
+        path = path[len(base) :].strip("/")
+    state.page_name = path  # "" is the default page, as a browser asks
     state.context_info.timezone = "UTC"
     state.context_info.locale = "en-US"
     state.context_info.url = url
     return msg
 
 
-async def open_view(url: str, timeout: float | None = 120.0) -> View:
+async def open_view(url: str, timeout: float | None = 120.0, base: str = "") -> View:
     """Open `url` (e.g. http://127.0.0.1:8501/trends?cities=Homs) as a new viewer; return what
     the server drew for it once its script run finished. Never raises for a page failure:
     `status` and `errors` say what happened. `timeout=None` waits for the run's end (or the
     connection's) however long a loaded machine takes: what tests use; the benchmark keeps a
-    deadline to report a server that stopped answering."""
+    deadline to report a server that stopped answering. `base`: the server's
+    `server.baseUrlPath` ("situation-room"), where its websocket and pages are."""
+    base = base.strip("/")
     parts = urlsplit(url)
     view = View(url=url)
     start = time.perf_counter()
     try:
         async with websockets.connect(
-            f"ws://{parts.netloc}/_stcore/stream",
+            f"ws://{parts.netloc}{'/' + base if base else ''}/_stcore/stream",
             subprotocols=["streamlit"],
             origin=f"http://{parts.netloc}",
             max_size=None,
             open_timeout=timeout,
             ping_interval=None,
         ) as ws:
-            await ws.send(_client_state(url).SerializeToString())
+            await ws.send(_client_state(url, base).SerializeToString())
             async with asyncio.timeout(timeout):
                 async for data in ws:
                     msg = ForwardMsg()

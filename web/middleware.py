@@ -26,21 +26,6 @@ LOG = logging.getLogger("situation_room.access")
 ROLE_KEY = "situation_room.role"  # the scope entry routes may read (the caller's role)
 
 
-def _base() -> str:
-    from streamlit import config
-
-    base = (config.get_option("server.baseUrlPath") or "").strip("/")
-    return f"/{base}" if base else ""
-
-
-def _relative(path: str, base: str) -> str | None:
-    if not base:
-        return path
-    if path == base or path.startswith(base + "/"):
-        return path[len(base) :] or "/"
-    return None
-
-
 def _cookie_header(scope) -> str:
     return "; ".join(
         v.decode("latin-1") for k, v in scope.get("headers", []) if k.lower() == b"cookie"
@@ -95,7 +80,7 @@ class AccessMiddleware:
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] not in ("http", "websocket") or not access.auth_configured():
             return await self.app(scope, receive, send)
-        rel = _relative(scope["path"], _base())
+        rel = routes.relative(scope["path"], routes.base_path())
         if rel is None:
             return await self.app(scope, receive, send)
         media = scope["type"] == "http" and rel.startswith("/media/")
@@ -156,4 +141,7 @@ def _token_role(token: str) -> str:
 
 
 def stack() -> list[Middleware]:
-    return [Middleware(AccessMiddleware)]
+    """Outermost first: the access rules see every request before a preview card is made."""
+    from web.previews import PreviewMiddleware
+
+    return [Middleware(AccessMiddleware), Middleware(PreviewMiddleware)]

@@ -13,6 +13,24 @@ from starlette.routing import BaseRoute, Route
 PROTECTED = ("/api/", "/img/", "/embed/", "/brief/")
 
 
+def base_path() -> str:
+    """`server.baseUrlPath` as a path prefix ("/situation-room"), "" at the root."""
+    from streamlit import config
+
+    base = (config.get_option("server.baseUrlPath") or "").strip("/")
+    return f"/{base}" if base else ""
+
+
+def relative(path: str, base: str) -> str | None:
+    """`path` without the base path ("/situation-room/trends" → "/trends"); None when the
+    path is not under it."""
+    if not base:
+        return path
+    if path == base or path.startswith(base + "/"):
+        return path[len(base) :] or "/"
+    return None
+
+
 def route_modules() -> list:
     """Every module whose `ROUTES` the server mounts (one line per module)."""
 

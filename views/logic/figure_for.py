@@ -11,7 +11,7 @@ The figure itself comes from the page's own logic (`views.logic.trends.trend_vie
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import pandas as pd
@@ -71,6 +71,7 @@ class LinkedView:
     as_of_text: str | None  # as a link spells it (`as_of=`)
     sources: list[SourceRef]
     params: dict[str, list[str]]  # every parameter the page would bind, defaults included
+    latest: list[str] = field(default_factory=list)  # per place, its newest published figure
 
 
 def view_for(page: str, raw: Mapping[str, Sequence[str]], engine: Engine) -> LinkedView:
@@ -248,7 +249,15 @@ def _trends(raw: Mapping, engine: Engine, when: datetime | None) -> LinkedView:
             bound["market"] = [MARKET_VIEWS[MEDIAN]]
     data = drawn if source == ALL else drawn[drawn.origin == source]
     return LinkedView(
-        "trends", view.figure, title, view.chart.unit_label, None, None, source_refs(data), bound
+        "trends",
+        view.figure,
+        title,
+        view.chart.unit_label,
+        None,
+        None,
+        source_refs(data),
+        bound,
+        latest_lines(data),
     )
 
 
@@ -299,6 +308,7 @@ def _compare(raw: Mapping, engine: Engine, when: datetime | None) -> LinkedView:
         None,
         source_refs(data[data.unit == unit]),
         {k: v for k, v in bound.items() if v},
+        latest_lines(data[data.unit == unit]),
     )
 
 
@@ -330,6 +340,54 @@ def source_refs(data: pd.DataFrame) -> list[SourceRef]:
                 )
             )
     return list(dict.fromkeys(refs))
+
+
+def period_text(start: pd.Timestamp, end: pd.Timestamp) -> str:
+    """A figure's period as a reader says it: a day, a calendar month or year, else the span."""
+    start, end = pd.Timestamp(start), pd.Timestamp(end)
+    if start.normalize() == end.normalize():
+        return f"{end.day} {end:%b %Y}"
+    if start.day == 1 and end.is_month_end and (start.year, start.month) == (end.year, end.month):
+        return f"{end:%b %Y}"
+    if (start.month, start.day, end.month, end.day) == (1, 1, 12, 31) and start.year == end.year:
+        return f"{end:%Y}"
+    return f"{start.day} {start:%b %Y} – {end.day} {end:%b %Y}"
+
+
+def _number(value: float) -> str:
+    return f"{value:,.0f}" if abs(value) >= 100 or float(value).is_integer() else f"{value:,.2f}"
+
+
+MAX_LATEST = 4  # places named in a preview's description
+
+
+def latest_lines(data: pd.DataFrame) -> list[str]:
+    """Per place drawn, its newest figure as published: the value, unit, period and source.
+    Never a sum or a mean: where several figures share the newest period (markets, sources,
+    reports) the line gives their count and their range, each end a published figure. A
+    source's low and high estimates are left out where it gave a best one."""
+    lines: list[str] = []
+    if data.empty:
+        return lines
+    for city in list(dict.fromkeys(data["city"]))[:MAX_LATEST]:
+        rows = data[(data["city"] == city) & data["value"].notna()]
+        best = rows[rows["estimate"].isin(["best", "", None]) | rows["estimate"].isna()]
+        rows = best if not best.empty else rows
+        if rows.empty:
+            continue
+        newest = rows[rows["period_end"] == rows["period_end"].max()]
+        first = newest.iloc[0]
+        when = period_text(newest["period_start"].min(), first.period_end)
+        who = ", ".join(registry.title(o) for o in dict.fromkeys(newest["origin"].astype(str)))
+        unit = escape.plain(str(first.unit), 40)
+        low, high = newest["value"].min(), newest["value"].max()
+        if len(newest) == 1 or low == high:
+            figure = f"{_number(low)} {unit}"
+        else:
+            what = "markets" if newest["site"].fillna("").nunique() > 1 else "figures"
+            figure = f"{_number(low)} to {_number(high)} {unit} across {len(newest)} {what}"
+        lines.append(f"{escape.plain(str(city), 80)}: {figure}, {when} ({escape.plain(who, 80)})")
+    return lines
 
 
 MAX_SOURCE_LINES = 6
