@@ -53,6 +53,7 @@ bench: install-bench chromium
 	$(BIN)/python -m bench.server_cpu $(if $(QUICK),--quick,)
 	$(BIN)/python -m bench.concurrency $(if $(QUICK),--quick,)
 	$(BIN)/python -m bench.floors
+	$(BIN)/python -m bench.sharing $(if $(QUICK),--repeat 1,)
 	$(BIN)/python -m bench.as_of_links $(if $(QUICK),--links 20,)
 
 # server CPU per fresh view of every page, the one-chart page and peer 1, in one run

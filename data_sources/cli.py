@@ -1,5 +1,5 @@
-"""Command line: `python -m data_sources import|series|export|changes|refresh|load-snapshot|
-migrate|sources ...` (honours DATABASE_URL): one parser builder and one `cmd_` a command.
+"""Command line: `python -m data_sources import|series|export|changes|brief|refresh|
+load-snapshot|migrate|sources ...` (honours DATABASE_URL): one parser builder and one `cmd_` a command.
 
 Exit status: 0 on success, 2 when the input is malformed or not text (nothing is written), 1
 when the request names something the store does not hold, when the store cannot be used
@@ -587,6 +587,31 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_brief(args: argparse.Namespace) -> int:
+    """The city brief of the web route `/brief/pdf` (web/brief.py), written to a file: the
+    same bytes for the same cities, moment and data version. The one command that draws
+    (Chromium, through web/render.py), so it imports that layer only here."""
+    from views.logic.brief import BriefError
+    from web import brief, render
+
+    fmt = Path(args.output).suffix.lower().lstrip(".")
+    if fmt not in ("pdf", "html"):
+        console.print("[red]--output must end in .pdf or .html[/red]")
+        return 2
+    engine = open_store()
+    try:
+        data = brief.brief_bytes(engine, args.city, args.as_of, fmt)
+    except BriefError as exc:
+        console.print(Text(str(exc), "red"), soft_wrap=True)
+        return 1
+    except render.RenderError as exc:
+        console.print(Text(f"the brief could not be drawn: {exc}", "red"), soft_wrap=True)
+        return 1
+    Path(args.output).write_bytes(data)
+    console.print(f"brief of {len(args.city)} city(ies) written to {escape(args.output)}")
+    return 0
+
+
 def cmd_changes(args: argparse.Namespace) -> int:
     """Figures added, revised and withdrawn in a window, as CSV (the Data page's download);
     a one-line count on stderr."""
@@ -668,7 +693,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     for add in (
         _add_import, _add_series, _add_refresh, _add_load_snapshot, _add_sources, _add_migrate,
-        _add_export, _add_changes,
+        _add_export, _add_changes, _add_brief,
     ):  # fmt: skip
         add(sub)
     return parser
@@ -818,6 +843,20 @@ def _add_export(sub: argparse._SubParsersAction) -> None:
     exp.add_argument("--output", "-o", metavar="PATH", help="file to write (default: stdout)")
     exp.add_argument("--as-of", metavar="WHEN", help=AS_OF_HELP)
     exp.set_defaults(func=cmd_export)
+
+
+def _add_brief(sub: argparse._SubParsersAction) -> None:
+    brf = sub.add_parser(
+        "brief", help="a printable brief, one page per city (PDF or HTML, by the file's suffix)"
+    )
+    brf.add_argument(
+        "--city", action="append", required=True, help="a city (name or id); repeat for more"
+    )
+    brf.add_argument("--as-of", metavar="WHEN", help=AS_OF_HELP)
+    brf.add_argument(
+        "--output", "-o", metavar="PATH", required=True, help="the file to write: .pdf or .html"
+    )
+    brf.set_defaults(func=cmd_brief)
 
 
 def _add_changes(sub: argparse._SubParsersAction) -> None:

@@ -237,15 +237,34 @@ def test_the_routes_beside_the_pages_answer_anonymous_requests_with_401(signin_s
     """No cookie, a forged cookie, an unknown token: 401 and no figure, not even the version."""
     import httpx
 
+    paths = ["/api/v1/ping", "/api/v1/series?city=Aleppo&metric=food_price",
+             "/img/trends.png?cities=Aleppo", "/embed/trends?cities=Aleppo",
+             "/brief/pdf?cities=Aleppo", "/brief/html?cities=Aleppo"]  # fmt: skip
+    from web import routes
+
+    # every route the registry mounts is behind the rules (a new route gets checked here)
+    assert all(r.path.startswith(routes.PROTECTED) for r in routes.relative_routes())
+    assert {p.split("?")[0].rsplit("/", 1)[0] for p in paths} >= {
+        r.path.rsplit("/", 1)[0] for r in routes.relative_routes() if "{" in r.path
+    }
     for headers in (
         {},
         {"Cookie": "_streamlit_user=forged"},
         {"Authorization": "Bearer sr_not-a-token"},
     ):
-        answer = httpx.get(signin_server + "/api/v1/ping", headers=headers)
-        assert answer.status_code == 401, (headers, answer.text)
-        assert "data_version" not in answer.text
-        assert answer.headers["www-authenticate"].startswith("Bearer")
+        for path in paths:
+            answer = httpx.get(signin_server + path, headers=headers, timeout=60)
+            assert answer.status_code == 401, (path, headers, answer.text)
+            assert "data_version" not in answer.text and "SYP" not in answer.text
+            assert answer.headers["www-authenticate"].startswith("Bearer")
+    # a chat's preview of a private page names the view, never a figure or its image
+    card = httpx.get(
+        signin_server + "/trends?cities=Aleppo&metric=Food+price",
+        headers={"User-Agent": "Slackbot-LinkExpanding 1.0"},
+        timeout=120,
+    )
+    assert card.status_code == 200 and "og:title" in card.text
+    assert "og:image" not in card.text and "sign in" in card.text
 
 
 def test_a_download_is_served_only_to_the_user_whose_session_made_it(signin_server, chromium):

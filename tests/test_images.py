@@ -164,6 +164,11 @@ def test_a_pages_link_gives_the_image_and_embed_addresses_beside_it():
     )
     assert root == "https://example.org/situation-room"
     assert query_text == "cities=Aleppo&as_of=2026-12-01"
+    # the default page is the root itself, under a base path or not; its old alias too
+    for home in ("https://example.org/situation-room/", "https://example.org/situation-room",
+                 "https://example.org/situation-room/overview"):  # fmt: skip
+        assert view_link.chart_addresses(home + "?cities=Aleppo")[0] == root, home
+    assert view_link.chart_addresses("http://127.0.0.1:8501/?x=1")[0] == "http://127.0.0.1:8501"
     snippet = view_link.embed_snippet(f'{root}/embed/trends?a="><script>&b=1')
     assert "<script>" not in snippet and "&quot;&gt;&lt;script&gt;&amp;b=1" in snippet
 

@@ -64,6 +64,13 @@ def md(text: object, limit: int | None = None) -> str:
     return out.replace("\\@", JOINER + "\\@")
 
 
+def unmd(text: object) -> str:
+    """`md`'s text back as plain text (for a sink that is no Markdown: an HTML brief)."""
+    return re.sub(r"\\([" + re.escape(string.punctuation) + "])", r"\1", str(text)).replace(
+        JOINER, ""
+    )
+
+
 def html(text: object, limit: int | None = None) -> str:
     """For plotly text (pseudo-HTML): shows `text` literally."""
     # quotes matter only inside a tag, and with `<` escaped there is none

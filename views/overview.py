@@ -7,9 +7,11 @@ fresh view only draws: building the figures was most of a view's server CPU."""
 
 import streamlit as st
 
+from data_sources.store import asof
 from data_sources.store.engine import database_url
-from views import common
+from views import common, view_link
 from views.logic import overview as logic
+from views.store_access import engine_for
 
 st.title("Overview")
 common.show_link_problems()
@@ -23,22 +25,14 @@ url = database_url()
 
 @st.cache_resource(ttl=6 * 3600, max_entries=64, show_spinner=False)
 def city_view(url: str, version: str, when: str | None, place_id: str) -> logic.CityView:
-    """One place's view for a data version and as-of moment (both in the key: the queries
-    below read them from the run, which is the run that asked for this key)."""
-    place = common.city_table(url).set_index("place_id").loc[place_id]
-    latest = common.latest(url, (place_id,))
-    return logic.city_view(
-        place_id,
-        place,
-        latest[latest.place_id == place_id],
-        series=lambda m, q, u: common.series(url, (place_id,), m, q, None, u),
-        deaths=common.series(url, (place_id,), "conflict_fatalities", "", None, "people"),
-        reported=common.reported(url, (place_id,)),
-        country_latest=common.latest(url, (f"country:{place['country_iso3']}",)),
-        links=common.link_column,
-    )
+    """One place's view for a data version and as-of moment (both in the key; the moment is
+    the snapped text `as_of_key` gives). The queries are the brief's too
+    (`logic.city_view_from_store`): the page and a printed brief cannot differ."""
+    at = asof.parse_as_of(when) if when else None
+    return logic.city_view_from_store(engine_for(url), place_id, at, links=common.link_column)
 
 
+view_link.brief_buttons(place_ids)
 version, when = common.data_version(), common.as_of_key()
 sources: list[str] = []
 for place_id in place_ids:

@@ -84,10 +84,28 @@ def share_chart(page: str) -> None:
 
 
 def chart_addresses(link: str) -> tuple[str, str]:
-    """A page's link (`https://host/base/trends?…`) as the app's root (`https://host/base`)
-    and the link's query, for the image and embed addresses beside the page."""
+    """A page's link (`https://host/base/trends?…`, or the default page's `https://host/base/`)
+    as the app's root (`https://host/base`) and the link's query, for the image, embed and
+    brief addresses beside the page."""
+    from views.pages import url_paths
+
     address, _, query = link.partition("?")
-    return address.rstrip("/").rsplit("/", 1)[0], query
+    head, _, last = address.rstrip("/").rpartition("/")
+    if address.endswith("/") or last not in url_paths():
+        return address.rstrip("/"), query  # the default page is the root itself
+    return head, query
+
+
+def brief_buttons(place_ids: list[str]) -> None:
+    """The printable brief of these places (`/brief/pdf|html`), at this view's moment."""
+    pinned = url_state.as_of_text() or newest_retrieval(database_url())
+    if not pinned or not place_ids:
+        return
+    root, _ = chart_addresses(pinned_link(pinned))
+    query = urlencode({"cities": place_ids, "as_of": pinned}, doseq=True)
+    left, right, _ = st.columns([1, 1, 6])
+    left.link_button("Brief (PDF)", f"{root}/brief/pdf?{query}", icon=":material/print:")
+    right.link_button("Brief (HTML)", f"{root}/brief/html?{query}")
 
 
 def embed_snippet(src: str) -> str:

@@ -12,7 +12,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import subprocess
+import tempfile
 import threading
+from pathlib import Path
 
 import plotly.graph_objects as go
 
@@ -84,3 +87,27 @@ def render(figure: go.Figure, fmt: str, width: int = 1000, height: int = 600) ->
 def close() -> None:
     """Stop the browser (the server's shutdown; the next image starts it again)."""
     _RENDERER.close()
+
+
+def html_pdf(document: str) -> bytes:
+    """An HTML document (self-contained: nothing to fetch) printed to PDF by Chromium, A4
+    as its `@page` rule says, without the browser's header and footer. Its own process, so a
+    brief never waits behind the chart tab; no network (every host resolves to nothing)."""
+    browser = setting("BROWSER_PATH") or BROWSER
+    with tempfile.TemporaryDirectory(prefix="brief-") as tmp:
+        page, out = Path(tmp) / "brief.html", Path(tmp) / "brief.pdf"
+        page.write_text(document, encoding="utf-8")
+        args = [
+            browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+            "--disable-extensions", "--disable-background-networking",
+            "--host-resolver-rules=MAP * ~NOTFOUND", f"--user-data-dir={tmp}/profile",
+            "--no-pdf-header-footer", f"--print-to-pdf={out}", page.as_uri(),
+        ]  # fmt: skip
+        try:
+            done = subprocess.run(args, capture_output=True, timeout=TIMEOUT * 2)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            raise RenderError(type(exc).__name__) from exc
+        if not out.exists() or out.stat().st_size == 0:
+            said = done.stderr.decode("utf-8", "replace").strip().splitlines()[-1:]
+            raise RenderError(f"chromium printed no PDF ({done.returncode}): {said}")
+        return out.read_bytes()

@@ -34,9 +34,9 @@ def relative(path: str, base: str) -> str | None:
 def route_modules() -> list:
     """Every module whose `ROUTES` the server mounts (one line per module)."""
 
-    from web import api, embeds, health, images
+    from web import api, brief, embeds, health, images
 
-    return [health, api, images, embeds]
+    return [health, api, images, embeds, brief]
 
 
 def relative_routes() -> list[BaseRoute]:

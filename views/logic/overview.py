@@ -5,13 +5,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 
 import pandas as pd
 import plotly.graph_objects as go
+from sqlalchemy.engine import Engine
 
 from data_sources.formats import export
 from data_sources.model import combine
 from data_sources.model.aggregate import FLOWS as FLOW_METRICS
+from data_sources.store import query
 from views import charts
 from views.escape import md
 from views.logic import metric_label
@@ -285,3 +288,31 @@ def city_view(
         csv = export.csv_bytes(peak.monthly.assign(place=place["name"]))
         view.deaths.append((peak, charts.monthly_deaths_figure(peak.monthly, said), csv))
     return view
+
+
+def city_view_from_store(
+    engine: Engine,
+    place_id: str,
+    when: datetime | None,
+    links: Callable[[pd.DataFrame], pd.DataFrame] = lambda df: df,
+) -> CityView:
+    """One place's Overview at `when` (None: now), from the store: the queries the Overview
+    page makes, in one place, so the page and the brief cannot differ."""
+    place = query.cities(engine, when).set_index("place_id").loc[place_id]
+    latest = query.latest(engine, [place_id], when)
+
+    def series(metric: str, qualifier: str | None = None, unit: str | None = None):
+        return query.series_frame(
+            engine, [place_id], metric, qualifier=qualifier, unit=unit, as_of=when
+        )
+
+    return city_view(
+        place_id,
+        place,
+        latest[latest.place_id == place_id],
+        series=series,
+        deaths=series("conflict_fatalities", "", "people"),
+        reported=query.series_frame(engine, [place_id], sources=["reported"], as_of=when),
+        country_latest=query.latest(engine, [f"country:{place['country_iso3']}"], when),
+        links=links,
+    )
