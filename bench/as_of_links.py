@@ -90,7 +90,10 @@ def main(argv: list[str] | None = None) -> None:
                 for i in range(args.links)
             ]
             rows = []
-            for name, queries in (("distinct as_of", links), ("one same link", [links[0]] * len(links))):
+            for name, queries in (
+                ("distinct as_of", links),
+                ("one same link", [links[0]] * len(links)),
+            ):
                 cpu0, mem0 = cpu_seconds(proc.pid), rss_mb(proc.pid)
                 n, bad = views(base, queries)
                 cpu = (cpu_seconds(proc.pid) - cpu0) / n * 1000
