@@ -103,9 +103,9 @@ def brief_buttons(place_ids: list[str]) -> None:
         return
     root, _ = chart_addresses(pinned_link(pinned))
     query = urlencode({"cities": place_ids, "as_of": pinned}, doseq=True)
-    left, right, _ = st.columns([1, 1, 6])
-    left.link_button("Brief (PDF)", f"{root}/brief/pdf?{query}", icon=":material/print:")
-    right.link_button("Brief (HTML)", f"{root}/brief/html?{query}")
+    with st.container(horizontal=True):  # each button as wide as its label
+        st.link_button("Brief (PDF)", f"{root}/brief/pdf?{query}", icon=":material/print:")
+        st.link_button("Brief (HTML)", f"{root}/brief/html?{query}")
 
 
 def embed_snippet(src: str) -> str:

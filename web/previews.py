@@ -89,8 +89,8 @@ def _content(page, params, origin: str, private: bool) -> tuple[str, str, str, s
             return view.title, f"{SITE}: sign in to see the figures.", "", live
         moment = f"Figures as of {asof.describe(view.as_of)}." if view.as_of else ""
         sources = "; ".join(dict.fromkeys(r.title for r in view.sources))
-        said = " · ".join(view.latest) or "No figures for this choice."
-        description = f"{said} {moment} Sources: {sources}." if sources else f"{said} {moment}"
+        said = " · ".join(view.latest) or "No figures for this choice"
+        description = f"{said}. {moment}" + (f" Sources: {sources}." if sources else "")
         image = f"{origin}/img/{page.url_path}.png?{pinned}" if origin else ""
         return view.title, description, image, live
     moments = asof.store_moments(engine)
