@@ -24,6 +24,7 @@ from devtools.sessions import chart_traces, open_view
 from devtools.streamlit_server import running
 from tests.conftest import ROOT
 from tests.test_embeds import parsed
+from tests.test_images import LINK, TITLE  # the same Trends view as the images' tests
 from views.logic import figure_for
 from web import access, middleware, previews, render, routes
 
@@ -33,15 +34,6 @@ CHROME = (
     "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
     "Chrome/131.0.0.0 Safari/537.36"
 )
-LINK = {
-    "cities": "Aleppo",
-    "metric": "Food price",
-    "qualifier": "Wheat flour, retail",
-    "unit": "SYP/KG",
-    "market": "Al-Cha'ar",
-    "period": "month",
-}
-TITLE = "Aleppo — Wheat flour, retail at Al-Cha'ar, SYP/KG, monthly"
 BASE = "situation-room"
 WFP_FILE = ROOT / "data_sources" / "snapshot" / "wfp_food_prices_syr.csv"
 
