@@ -332,3 +332,47 @@ def test_a_personal_token_opens_the_routes_until_it_is_revoked(signin_server):
         assert httpx.get(signin_server + "/api/v1/ping", headers=bearer).status_code == 401
     finally:
         engine.dispose()
+
+
+def test_a_private_embed_key_opens_its_one_view_cookie_less_until_revoked(signin_server, chromium):
+    """A signed-in viewer makes a private embed key from the Trends page's Embed popover; the
+    snippet's address opens that chart with no cookie (as an `<iframe>` elsewhere asks), and
+    nothing else: another parameter, another page, an image, or the key once its token is
+    revoked is 401. plotly.js (no figure in it) is served to the embed cookie-less."""
+    import html as html_lib
+    import re
+
+    import httpx
+
+    from data_sources.store.engine import make_engine
+    from web import tokens
+
+    page = sign_in(chromium, signin_server, VIEWER, "/")
+    page.goto(signin_server + "/trends?cities=Aleppo")
+    main = page.locator(MAIN)
+    main.get_by_role("heading", name="Trends").wait_for(timeout=60_000)
+    main.get_by_role("button", name="Embed").click(timeout=60_000)
+    page.get_by_role("button", name="Make a private embed key").click(timeout=60_000)
+    code = page.locator("[data-testid='stCode'] code").filter(has_text="<iframe").first
+    code.wait_for(timeout=60_000)
+    src = html_lib.unescape(re.search(r'src="([^"]+)"', code.inner_text()).group(1))
+    assert "/embed/trends?" in src and "key=" in src and "as_of=" in src
+    page.context.close()
+
+    opened = httpx.get(src, timeout=120)  # no cookie, no token
+    assert opened.status_code == 200, opened.text
+    assert "plotly.min.js" in opened.text and "Open the live view" in opened.text
+    assert httpx.get(signin_server + "/embed/plotly.min.js", timeout=60).status_code == 200
+    for other in (
+        src.replace("cities=Aleppo", "cities=Mosul"),
+        src.replace("/embed/trends?", "/embed/compare?"),
+        src.replace("/embed/trends?", "/img/trends.png?"),
+        re.sub(r"key=[0-9a-f]{16}\.", "key=0000000000000000.", src),
+    ):
+        assert httpx.get(other, timeout=60).status_code == 401, other
+
+    engine = make_engine(STORES["signin"])
+    made = [t for t in tokens.list_for(engine, VIEWER) if t["label"].startswith("embed: trends")]
+    assert made and not made[0]["revoked_at"]
+    tokens.revoke(engine, VIEWER, made[0]["token_hash"])
+    assert httpx.get(src, timeout=60).status_code == 401

@@ -108,7 +108,7 @@ def test_a_compare_image_cites_each_publisher(client):
         "/img/trends.png?cumulative=2",
         "/img/trends.png?unit=" + "x" * 5000,
         "/img/trends.gif",
-        "/img/data.png",
+        "/img/settings.png",
         "/img/%3Cb%3Etrends.png",
         "/img/compare.svg?place=%00%E2%80%AE",
     ],

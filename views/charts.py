@@ -349,6 +349,9 @@ def map_config(base_url_path: str = "") -> dict:
     return {"topojsonURL": f"{root}app/static/", "displaylogo": False}
 
 
+MAP_LABELS = 12  # bubbles named on the map, largest first
+
+
 def map_figure(
     points: pd.DataFrame, *, metric_label: str, unit: str, period_label: str
 ) -> go.Figure:
@@ -358,11 +361,14 @@ def map_figure(
     if not points.empty:
         biggest = float(points["value"].max()) or 1.0
         sizes = 12 + 48 * (points["value"] / biggest) ** 0.5
+        # names on the largest bubbles only: 88 labels over western Syria are one unreadable
+        # mass; every bubble's hover and the table under the map still name its place
+        labelled = points["value"].rank(method="first", ascending=False) <= MAP_LABELS
         fig.add_trace(
             go.Scattergeo(
                 lon=points["lon"],
                 lat=points["lat"],
-                text=_h_all(points["city"]),
+                text=np.where(labelled, _h_all(points["city"]), ""),
                 mode="markers+text",
                 textposition="top center",
                 marker={

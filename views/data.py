@@ -186,6 +186,7 @@ d3.download_button(
     "application/zip",
     on_click="ignore",
 )
+common.share_chart("data")  # the table's first rows as an image, and its embed
 
 st.subheader("Revision history")
 st.caption(

@@ -106,6 +106,7 @@ st.plotly_chart(
     width="stretch",
     config=charts.map_config(st.get_option("server.baseUrlPath")),
 )
+common.share_chart("map")
 st.caption(logic.caption(here, month))
 st.dataframe(logic.table(here), hide_index=True, width="stretch")
 common.attribution(logic.sources(here))

@@ -33,6 +33,7 @@ def city_view(url: str, version: str, when: str | None, place_id: str) -> logic.
 
 
 view_link.brief_buttons(place_ids)
+view_link.share_chart("home")
 version, when = common.data_version(), common.as_of_key()
 sources: list[str] = []
 for place_id in place_ids:

@@ -75,12 +75,50 @@ def share_chart(page: str) -> None:
     if not pinned:
         return
     base, query = chart_addresses(pinned_link(pinned))
-    cols = st.columns([1, 1, 1, 6])
-    for col, fmt in zip(cols, ("png", "svg", "pdf"), strict=False):
-        col.link_button(fmt.upper(), f"{base}/img/{page}.{fmt}?{query}")
-    with cols[3].popover("Embed", icon=":material/code:"):
+    row = st.container(horizontal=True)  # each button as wide as its label
+    for fmt in ("png", "svg", "pdf"):
+        row.link_button(fmt.upper(), f"{base}/img/{page}.{fmt}?{query}")
+    with row.popover("Embed", icon=":material/code:"):
         st.caption("Paste on a web page: this chart, these figures, with its sources.")
+        key = _private_key(page, query)
+        if key is not None:
+            query = f"{query}&{urlencode({'key': key})}"
         st.code(embed_snippet(f"{base}/embed/{page}?{query}"), language="html", wrap_lines=True)
+
+
+def _private_key(page: str, query: str) -> str | None:
+    """With sign-in, an `<iframe>` on another site sends no cookie: a signed-in viewer makes a
+    key for this one view (web/embed_keys.py; revocable as the token "embed: …" in API
+    tokens). None without sign-in, or until the key is made."""
+    from urllib.parse import parse_qs
+
+    from data_sources import roles
+    from views import access
+
+    if not access.auth_configured():
+        return None
+    role, owner = access.current_role(), str(access._user().get("email") or "")
+    if role not in (roles.VIEWER, roles.EDITOR) or not owner:
+        return None
+    made = st.session_state.setdefault("_embed_keys", {})
+    wanted = (page, query)
+    if wanted not in made:
+        st.caption(
+            "This instance needs sign-in, and a page elsewhere sends none: make a key that "
+            "opens this one view (these figures, nothing else) without signing in."
+        )
+        if not st.button("Make a private embed key", key=f"_embed_key_{page}"):
+            return None
+        from views.store_access import engine
+        from web import embed_keys
+
+        params = parse_qs(query, keep_blank_values=True)
+        made[wanted] = embed_keys.make(engine(), owner, role, page, params)
+    st.caption(
+        "Anyone with this snippet sees this view. Revoke it under API tokens "
+        "(“embed: …”) to close it."
+    )
+    return made[wanted]
 
 
 def chart_addresses(link: str) -> tuple[str, str]:

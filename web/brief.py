@@ -56,7 +56,7 @@ def brief(request: Request) -> Response:
     scheme = request.headers.get("x-forwarded-proto", request.url.scheme)
     origin = previews.public_origin(scheme.split(",")[0].strip(), host.split(",")[0].strip(),
                                     routes.base_path())  # fmt: skip
-    key = (tuple(cities), as_of, store.data_version(), fmt, origin)
+    key = (tuple(cities), as_of, store.cache_version(), fmt, origin)
     body = CACHE.get(key)
     if body is None:
         try:

@@ -20,7 +20,8 @@ from starlette.routing import Route
 
 from views import escape, pages
 from views.logic import figure_for
-from web.images import linked_view
+from web import embed_keys, store
+from web.images import ImageCache, link_params, linked_view
 
 PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
 # the chart's own script is inline (plotly's to_html); nothing else may run, load or connect
@@ -46,7 +47,7 @@ def plotly_js(request: Request) -> Response:
 def live_link(view: figure_for.LinkedView) -> str:
     """The live page with the same parameters, relative to the embed's own address
     (`<base>/embed/trends` → `<base>/trends`), so it holds under any base path."""
-    path = next(p.url_path for p in pages.PAGES if p.url_path == view.page)
+    path = next(p.address for p in pages.PAGES if p.url_path == view.page).lstrip("/")
     return f"../{path}?{urlencode(view.params, doseq=True)}"
 
 
@@ -82,12 +83,24 @@ def page_html(view: figure_for.LinkedView) -> str:
     )
 
 
+PAGES = ImageCache(64)  # the newest embeds, by link as given and data version (bounded)
+
+
 def embed(request: Request) -> Response:
-    view = linked_view(request.path_params["page"], request)
-    if isinstance(view, Response):
-        return view
+    page = request.path_params["page"]
+    params = {k: v for k, v in link_params(request).items() if k != embed_keys.PARAM}
+    # a repeat of a link costs no query and no drawing; a load of figures is a new version
+    key = ("embed", page, tuple(sorted((k, tuple(v)) for k, v in params.items())))
+    version = store.cache_version()
+    body = PAGES.get((*key, version))
+    if body is None:
+        view = linked_view(page, request)
+        if isinstance(view, Response):
+            return view
+        body = page_html(view).encode("utf-8")
+        PAGES.put((*key, version), body)
     return HTMLResponse(
-        page_html(view),
+        body,
         headers={
             "Content-Security-Policy": POLICY,
             "Cache-Control": "private, max-age=300",

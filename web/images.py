@@ -65,7 +65,9 @@ def link_params(request: Request) -> dict[str, list[str]]:
 def linked_view(page: str, request: Request) -> figure_for.LinkedView | Response:
     """The page's view for the request's link, or the plain-text answer saying why not."""
     try:
-        return figure_for.view_for(page, link_params(request), store.engine())
+        # a private embed's key (web/embed_keys.py) was checked by the middleware: not a choice
+        params = {k: v for k, v in link_params(request).items() if k != "key"}
+        return figure_for.view_for(page, params, store.engine())
     except figure_for.LinkError as exc:
         return PlainTextResponse(str(exc), status_code=400)
     except figure_for.NothingToDraw as exc:
@@ -81,7 +83,7 @@ def image(request: Request) -> Response:
     page, fmt = request.path_params["page"], request.path_params["fmt"]
     if fmt not in MEDIA:
         return PlainTextResponse("Images are .png, .svg or .pdf.", status_code=400)
-    version = store.data_version()
+    version = store.cache_version()
     # the link as given: a repeat of it costs no query (the version read first, so a load
     # between here and the render files the image under the older version, never the newer)
     asked = ("link", page, tuple((k, tuple(v)) for k, v in sorted(link_params(request).items())))

@@ -7,7 +7,8 @@ websocket as well as plain requests. With sign-in configured:
 - `/media/…` (download buttons' files) is served only to the signed-in user of a session that
   made the file (web/media_owners.py); anyone else gets 404, as for a file that is not there;
 - the routes' protected prefixes (web/routes.PROTECTED) need a role that may see figures, from
-  the cookie or a personal API token (`Authorization: Bearer …`): else 401 and no figure.
+  the cookie or a personal API token (`Authorization: Bearer …`), or for an embed the key of
+  a private embed (web/embed_keys.py) made for that very view: else 401 and no figure.
 
 Without sign-in (a local run) it passes everything through untouched."""
 
@@ -20,7 +21,7 @@ import logging
 from starlette.middleware import Middleware
 
 from data_sources import roles
-from web import access, media_owners, routes, sessions, store, tokens
+from web import access, embed_keys, media_owners, routes, sessions, store, tokens
 
 LOG = logging.getLogger("situation_room.access")
 ROLE_KEY = "situation_room.role"  # the scope entry routes may read (the caller's role)
@@ -84,7 +85,11 @@ class AccessMiddleware:
         if rel is None:
             return await self.app(scope, receive, send)
         media = scope["type"] == "http" and rel.startswith("/media/")
-        protected = scope["type"] == "http" and rel.startswith(routes.PROTECTED)
+        protected = (
+            scope["type"] == "http"
+            and rel.startswith(routes.PROTECTED)
+            and rel not in routes.PUBLIC
+        )
         logout = scope["type"] == "http" and rel == "/auth/logout"
         if not (scope["type"] == "websocket" or media or protected or logout):
             return await self.app(scope, receive, send)  # the HTML shell, scripts, styles
@@ -107,7 +112,7 @@ class AccessMiddleware:
         if media:
             return await self._media(scope, receive, send, rel, cookies)
         if protected:
-            role = await self._route_role(scope, cookies)
+            role = await self._route_role(scope, cookies, rel)
             if role not in roles.CAN_SEE:
                 return await _answer(
                     send,
@@ -128,11 +133,30 @@ class AccessMiddleware:
             return await _answer(send, 404, {"error": "File not found"})
         return await self.app(scope, receive, send)
 
-    async def _route_role(self, scope, cookies: dict) -> str:
+    async def _route_role(self, scope, cookies: dict, rel: str = "") -> str:
+        if rel.startswith(EMBED):
+            params = _query(scope)
+            if embed_keys.PARAM in params:  # a private embed's key opens its one view only
+                role = await asyncio.to_thread(_key_role, rel[len(EMBED) :], params)
+                return role or roles.ANONYMOUS
         authorization = _header(scope, b"authorization")
         if authorization[:7].lower() == "bearer ":
             return await asyncio.to_thread(_token_role, authorization[7:].strip())
         return access.role_of(access.cookie_user(cookies), True)
+
+
+EMBED = "/embed/"
+
+
+def _query(scope) -> dict[str, list[str]]:
+    from urllib.parse import parse_qs
+
+    raw = scope.get("query_string", b"").decode("latin-1")
+    return parse_qs(raw, keep_blank_values=True)
+
+
+def _key_role(page: str, params: dict[str, list[str]]) -> str | None:
+    return embed_keys.role_for_key(store.engine(), page, params)
 
 
 def _token_role(token: str) -> str:

@@ -3,11 +3,11 @@ client's proxy…) gets HTML with Open Graph and Twitter-card tags naming that v
 Streamlit's empty shell, which every path shares and which only JavaScript fills in.
 
 Unfurlers are told apart by their User-Agent (`UNFURLERS`); a browser, even one that says
-nothing about itself, still gets the app. For Trends and Compare the card is the chart's own
-view (views/logic/figure_for.py, the same as /img/ and /embed/): its title, the newest figure
-per place with its date and source, and `og:image`, the PNG of that exact view (/img/…),
-pinned to the moment the figures are as of. Other pages get their name, the places and that
-moment. With sign-in configured, the card names the view only: no figure, no image.
+nothing about itself, still gets the app. The card is the page's own view
+(views/logic/figure_for.py, the same as /img/ and /embed/): its title, the newest figure per
+place with its date and source, and `og:image`, the PNG of that exact view (/img/…), pinned
+to the moment the figures are as of. With sign-in configured, the card names the view only:
+no figure, no image.
 
 Cards are cached per (origin, page, link, data version) in a bounded LRU; a new load is a new
 version. Every text is escaped for HTML; nothing from the link becomes markup or a URL that
@@ -93,19 +93,7 @@ def _content(page, params, origin: str, private: bool) -> tuple[str, str, str, s
         description = f"{said}. {moment}" + (f" Sources: {sources}." if sources else "")
         image = f"{origin}/img/{page.url_path}.png?{pinned}" if origin else ""
         return view.title, description, image, live
-    moments = asof.store_moments(engine)
-    cities = [escape.plain(c, 60) for c in params.get("cities", [])[:6]]
-    title = f"{page.title}" + (f": {', '.join(cities)}" if cities else "") + f" — {SITE}"
-    if private:
-        return title, f"{SITE}: sign in to see the figures.", "", live
-    moment = f" Figures as of {asof.describe(moments[-1])}." if moments else ""
-    return (
-        title,
-        "Displacement, civilian casualties, and food, fuel and water prices per city, each "
-        f"figure with its source.{moment}",
-        "",
-        live,
-    )
+    return f"{page.title} — {SITE}", SITE, "", live  # a page without a picture yet
 
 
 def _html(title: str, description: str, image: str, live: str) -> str:
@@ -194,7 +182,7 @@ def _cached_card(page: pages.PageSpec, params: dict[str, list[str]], origin: str
         origin,
         page.url_path,
         tuple((k, tuple(v)) for k, v in sorted(params.items())),
-        store.data_version(),
+        store.cache_version(),
         access.auth_configured(),
     )
     found = CARDS.get(key)

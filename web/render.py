@@ -25,6 +25,9 @@ from data_sources.settings import setting
 BROWSER = settings_registry.BY_NAME["BROWSER_PATH"].default
 TIMEOUT = 60.0  # seconds for one image, the browser's start included
 FORMATS = ("png", "svg", "pdf")
+# the Map's world outline: plotly.js fetches it from a CDN unless told; the app's own copy
+# (static/world_110m.json, the one the page serves) is read from disk instead
+TOPOJSON = (Path(__file__).resolve().parent.parent / "static").as_uri() + "/"
 
 
 class RenderError(RuntimeError):
@@ -67,7 +70,7 @@ class _Renderer:
             try:
                 if self._kaleido is None:
                     self._start()
-                job = self._kaleido.calc_fig(figure, opts=opts)
+                job = self._kaleido.calc_fig(figure, opts=opts, topojson=TOPOJSON)
                 return asyncio.run_coroutine_threadsafe(job, self._loop).result(TIMEOUT)
             except Exception as exc:
                 self._close()  # the next call starts a fresh browser

@@ -11,6 +11,7 @@ from __future__ import annotations
 from starlette.routing import BaseRoute, Route
 
 PROTECTED = ("/api/", "/img/", "/embed/", "/brief/")
+PUBLIC = ("/embed/plotly.min.js",)  # plotly's own script, no figure: an embed loads it cookie-less
 
 
 def base_path() -> str:

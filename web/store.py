@@ -31,3 +31,12 @@ def engine() -> Engine:
 def data_version() -> str:
     """The store's data version: images, embeds and API answers are cached and pinned by it."""
     return query.data_version(engine())
+
+
+def cache_version() -> str:
+    """What a cached image, embed, card or brief is filed under: the store (a digest of its
+    URL: one process may be pointed at another store) and its data version."""
+    import hashlib
+
+    store_id = hashlib.sha256(database_url().encode()).hexdigest()[:12]
+    return f"{store_id}:{data_version()}"

@@ -28,7 +28,7 @@ from views.logic import metric_label
 from views.logic import trends as trends_logic
 from views.logic.places import place_labels
 
-PAGES = ("trends", "compare")
+PAGES = ("home", "trends", "compare", "map", "data")  # every page (views/pages.py) has one
 DEFAULT_CITIES = ["Aleppo", "Mosul"]  # views.pickers.DEFAULT_CITIES (that module imports st)
 ALL = "(all)"
 MEDIAN = "(median)"
@@ -84,7 +84,9 @@ def view_for(page: str, raw: Mapping[str, Sequence[str]], engine: Engine) -> Lin
     moments = asof.store_moments(engine)
     moment = _moment(raw, moments)
     when = asof.snap(moment, moments) if moment is not None else None
-    build = _trends if page == "trends" else _compare
+    from views.logic import page_figures  # it builds on this module's pickers
+
+    build = {"trends": _trends, "compare": _compare, **page_figures.BUILDERS}[page]
     view = build(raw, engine, when)
     pinned = moment or (moments[-1] if moments else None)
     view.as_of = pinned
