@@ -1,4 +1,5 @@
-"""What sharing a view costs the server: a preview card, its image, an embed and a city brief,
+"""What sharing a view costs the server: a preview card, its image (Trends, Overview, Map, Data),
+an embed and a city brief,
 cold (the first ask of a view: the queries, the drawing, and for the very first image the
 Chromium tab's start) and cached (the same ask again).
 
@@ -33,6 +34,8 @@ VIEWS = [  # distinct views of the bundled data: one cold ask each
     {"cities": "Hama", "metric": "Food price", "unit": "SYP/KG"},
 ]
 CITIES = ["Aleppo", "Mosul", "Homs", "Damascus", "Hama"]
+MAP = {"metric": "Conflict fatalities", "qualifier": "(total)", "unit": "people"}
+MONTHS = ["2016-10", "2016-11", "2016-12", "2017-01", "2017-02"]
 
 
 def timed(call) -> tuple[float, object]:
@@ -75,6 +78,16 @@ def main(argv: list[str] | None = None) -> None:
                 ):
                     ask(name, "cold", path, view, headers)
                     ask(name, "cached", path, view, headers)
+            for city in CITIES[:n]:
+                for name, path, params in (
+                    ("Overview image (PNG)", "/img/home.png", {"cities": city}),
+                    ("Data image (PNG)", "/img/data.png", {"place": city}),
+                ):
+                    ask(name, "cold", path, params)
+                    ask(name, "cached", path, params)
+            for month in MONTHS[:n]:
+                ask("Map image (PNG)", "cold", "/img/map.png", {**MAP, "month": month})
+                ask("Map image (PNG)", "cached", "/img/map.png", {**MAP, "month": month})
             for city in CITIES[:n]:
                 for fmt in ("html", "pdf"):
                     ask(f"brief ({fmt}, one city)", "cold", f"/brief/{fmt}", {"cities": city})

@@ -359,6 +359,15 @@ def test_a_private_embed_key_opens_its_one_view_cookie_less_until_revoked(signin
     assert "/embed/trends?" in src and "key=" in src and "as_of=" in src
     page.context.close()
 
+    # pasted on another site: the iframe, in a browser holding no cookie, draws the chart
+    elsewhere = chromium.new_context()
+    host = elsewhere.new_page()
+    host.set_content(f'<iframe src="{html_lib.escape(src)}" width="900" height="620"></iframe>')
+    host.frame_locator("iframe").locator(".plot-container svg.main-svg").first.wait_for(
+        timeout=60_000
+    )
+    assert elsewhere.cookies() == []
+    elsewhere.close()
     opened = httpx.get(src, timeout=120)  # no cookie, no token
     assert opened.status_code == 200, opened.text
     assert "plotly.min.js" in opened.text and "Open the live view" in opened.text
