@@ -232,3 +232,26 @@ def test_every_registered_page_has_a_picture_of_its_default_view(loaded_url):
         view = figure_for.view_for(page.url_path, {}, engine)
         assert view.page == page.url_path and view.figure.data, page
         assert view.sources and view.as_of is not None and view.latest, page
+
+
+def test_every_price_is_offered_per_market_by_the_metric_registry(loaded_url):
+    """The market choice follows the registry (`Metric.by_market`), not one metric's name:
+    Aleppo's diesel, quoted in three markets, is drawn market by market and can be narrowed to
+    one, as wheat flour is; a count has no market choice."""
+    from data_sources.model.metrics import METRICS
+
+    engine = make_engine(loaded_url)
+    link = {"cities": "Aleppo", "metric": "Fuel price", "qualifier": "Fuel (diesel), retail"}
+    link["unit"] = "SYP/L"
+    view = _view("trends", link, loaded_url)
+    stored = query.series_frame(
+        engine, [ALEPPO], "fuel_price", qualifier="Fuel (diesel), retail", unit="SYP/L"
+    )
+    markets = sorted(stored.site.unique())
+    assert len(markets) > 1 and view.params["market"] == ["each market"]
+    assert len(view.figure.data) == len(markets)
+    one = _view("trends", {**link, "market": markets[0]}, loaded_url)
+    assert markets[0] in one.title and len(one.figure.data) == 1
+    assert METRICS["fuel_price"].by_market and not METRICS["civilians_killed"].by_market
+    deaths = _view("trends", {"cities": "Mosul", "metric": "Civilians killed"}, loaded_url)
+    assert "market" not in deaths.params

@@ -14,7 +14,7 @@ import plotly.colors
 import plotly.graph_objects as go
 
 from data_sources.model.combine import metric_kind
-from data_sources.model.metrics import METRICS
+from data_sources.model.metrics import metric_label
 from views.escape import html as _h
 
 HOVER = (
@@ -220,7 +220,7 @@ def trend_figure(
                     "bgcolor": "#eee",
                 }
             )
-    label = METRICS[metric].label if metric in METRICS else metric
+    label = metric_label(metric)
     xaxis: dict = {"title": {"text": None}}
     yaxis: dict = {"title": {"text": _h(unit)}}
     if metric_kind(metric) != "price":

@@ -5,6 +5,7 @@ What can be drawn and the slider's months come from `views.logic.map` (pure)."""
 import pandas as pd
 import streamlit as st
 
+from data_sources.model.metrics import opening_qualifier
 from data_sources.store.engine import database_url
 from views import charts, common
 from views.logic import map as logic
@@ -36,7 +37,7 @@ with c2:
         "Breakdown",
         qualifiers,
         "qualifier",
-        "Wheat flour, retail" if "Wheat flour, retail" in qualifiers else qualifiers[0],
+        opening_qualifier(metric, qualifiers),
         format_func=lambda q: q or "(total)",
         what="breakdown",
     )

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import streamlit as st
 
-from data_sources.model.metrics import METRICS
+from data_sources.model.metrics import METRICS, metric_label, opening_metric
 from data_sources.store.engine import database_url
 from views import url_state
 from views.cached import city_table, place_table
@@ -52,11 +52,7 @@ def metric_select(metrics: Sequence[str]) -> str:
     food prices first when there are any."""
     order = list(METRICS)
     ordered = sorted(metrics, key=lambda m: order.index(m) if m in order else len(order))
-    default = "food_price" if "food_price" in ordered else ordered[0]
+    default = opening_metric(ordered)
     return url_state.select(
         "Metric", ordered, "metric", default, format_func=metric_label, what="metric"
     )
-
-
-def metric_label(metric: str) -> str:
-    return METRICS[metric].label if metric in METRICS else metric

@@ -6,6 +6,7 @@ without Streamlit); this script holds the pickers and draws."""
 import streamlit as st
 
 from data_sources.model import combine
+from data_sources.model.metrics import metric_spec, opening_qualifier
 from data_sources.store.engine import database_url
 from views import common
 from views.logic import trends as logic
@@ -35,8 +36,8 @@ qualifier = site = unit = None
 markets = combine.EACH
 with c2:
     qualifiers = sorted(rows.qualifier.unique())
-    label = "Commodity" if metric == "food_price" else "Breakdown"
-    default_q = "Wheat flour, retail" if "Wheat flour, retail" in qualifiers else qualifiers[0]
+    label = metric_spec(metric).breakdown.capitalize()
+    default_q = opening_qualifier(metric, qualifiers)
     qualifier = common.url_select(
         label,
         qualifiers,
@@ -52,7 +53,7 @@ with c3:
     rows = rows[rows.unit == unit]
 with c4:
     sites = sorted(rows.site.unique())
-    if metric == "food_price" and len(sites) > 1:
+    if metric_spec(metric).by_market and len(sites) > 1:
         site = common.url_select(
             "Market",
             [ALL, MEDIAN, *sites],

@@ -21,6 +21,14 @@ class Metric:
     kind: str  # "flow" | "stock" | "price"
     description: str
     upper_bound: float = 1e9
+    breakdown: str = "breakdown"  # what the pages call its qualifier ("commodity" for food)
+    default_qualifier: str | None = None  # the breakdown the pages open on, where it is stored
+
+    @property
+    def by_market(self) -> bool:
+        """A price is quoted per market (`site`): the pages offer each market, the median of
+        markets or one market, never a mean of them."""
+        return self.kind == "price"
 
 
 METRICS: dict[str, Metric] = {
@@ -92,6 +100,8 @@ METRICS: dict[str, Metric] = {
             "price",
             "Market price of a commodity (qualifier: commodity and price type; site: market).",
             upper_bound=1e10,
+            breakdown="commodity",
+            default_qualifier="Wheat flour, retail",
         ),
         Metric(
             "healthworkers_killed",
@@ -184,6 +194,7 @@ METRICS: dict[str, Metric] = {
             "price",
             "Market price of fuel (diesel, petrol, cooking gas; qualifier: fuel and price type; site: market).",
             upper_bound=1e10,
+            breakdown="fuel",
         ),
         Metric(
             "exchange_rate",
@@ -192,6 +203,7 @@ METRICS: dict[str, Metric] = {
             "price",
             "Market rate of the local currency: units of it per US dollar (qualifier: official/unofficial rate; site: market).",
             upper_bound=1e10,
+            breakdown="rate",
         ),
         Metric(
             "wage",
@@ -200,6 +212,7 @@ METRICS: dict[str, Metric] = {
             "price",
             "Daily wage of labour at a market (qualifier: kind of labour).",
             upper_bound=1e10,
+            breakdown="kind of labour",
         ),
         Metric(
             "water_price",
@@ -208,6 +221,7 @@ METRICS: dict[str, Metric] = {
             "price",
             "Market price of drinking water (qualifier: item and price type; site: market).",
             upper_bound=1e10,
+            breakdown="item",
         ),
         Metric(
             "nonfood_price",
@@ -216,6 +230,7 @@ METRICS: dict[str, Metric] = {
             "price",
             "Market price of a non-food item that is no fuel, water, wage or exchange rate.",
             upper_bound=1e10,
+            breakdown="item",
         ),
         Metric(
             "people_targeted",
@@ -284,3 +299,31 @@ METRICS: dict[str, Metric] = {
 
 
 ESTIMATES = ("best", "low", "high", "reported")
+
+
+CHART_DEFAULT = "food_price"  # the metric the chart pages open on, where the store holds it
+
+
+def metric_spec(name: str) -> Metric:
+    """The registry's entry, or a plain stock of that name for a metric no entry describes
+    (an imported file's own; a stock, never added, as `overlaps.metric_kind` says), so
+    pages can ask any metric the same questions."""
+    return METRICS.get(name) or Metric(name, name, "other", "stock", "")
+
+
+def metric_label(name: str) -> str:
+    """A metric's human name, as every page, picker, link and download says it."""
+    return metric_spec(name).label
+
+
+def opening_metric(metrics) -> str:
+    """The metric a chart page opens on among those stored (in vocabulary order)."""
+    metrics = list(metrics)
+    return CHART_DEFAULT if CHART_DEFAULT in metrics else metrics[0]
+
+
+def opening_qualifier(metric: str, qualifiers) -> str:
+    """The breakdown a page opens on: the metric's default where it is stored, else the first."""
+    qualifiers = list(qualifiers)
+    wanted = metric_spec(metric).default_qualifier
+    return wanted if wanted in qualifiers else qualifiers[0]

@@ -6,9 +6,6 @@ DataFrame, text or a small dataclass out. The page scripts in `views/` only read
 import streamlit: a test of a headline or an event marker needs no AppTest.
 """
 
-from data_sources.model.metrics import METRICS
+from data_sources.model.metrics import metric_label
 
-
-def metric_label(metric: str) -> str:
-    """A metric's human name from the vocabulary (an unknown one by its own name)."""
-    return METRICS[metric].label if metric in METRICS else metric
+__all__ = ["metric_label"]  # the pages' modules import it from here

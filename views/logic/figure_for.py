@@ -20,7 +20,7 @@ from sqlalchemy.engine import Engine
 
 from data_sources import sources as registry
 from data_sources.model import combine
-from data_sources.model.metrics import METRICS
+from data_sources.model.metrics import METRICS, metric_spec, opening_metric, opening_qualifier
 from data_sources.store import asof, query
 from views import escape, link_format
 from views.logic import compare as compare_logic
@@ -161,16 +161,17 @@ def _trends(raw: Mapping, engine: Engine, when: datetime | None) -> LinkedView:
     metrics = sorted(
         cat.metric.unique(), key=lambda m: order.index(m) if m in order else len(order)
     )
-    metric = _pick("metric", metrics, metric_label, params, "food_price", "metric")
+    metric = _pick("metric", metrics, metric_label, params, opening_metric(metrics), "metric")
     rows = cat[cat.metric == metric]
     kind = combine.metric_kind(metric)
+    qualifiers = sorted(rows.qualifier.unique())
     qualifier = _pick(
         "qualifier",
-        sorted(rows.qualifier.unique()),
+        qualifiers,
         lambda q: q or "(total)",
         params,
-        "Wheat flour, retail",
-        "commodity" if metric == "food_price" else "breakdown",
+        opening_qualifier(metric, qualifiers),
+        metric_spec(metric).breakdown,
     )
     rows = rows[rows.qualifier == qualifier]
     units = sorted(rows.unit.unique(), key=lambda u: u.startswith("USD"))
@@ -178,7 +179,8 @@ def _trends(raw: Mapping, engine: Engine, when: datetime | None) -> LinkedView:
     rows = rows[rows.unit == unit]
     sites = sorted(rows.site.unique())
     site, markets = None, combine.EACH
-    if metric == "food_price" and len(sites) > 1:
+    by_market = metric_spec(metric).by_market and len(sites) > 1
+    if by_market:
         chosen = _pick(
             "market", [ALL, MEDIAN, *sites], lambda s: MARKET_VIEWS.get(s, s), params, ALL, "market"
         )
@@ -245,7 +247,7 @@ def _trends(raw: Mapping, engine: Engine, when: datetime | None) -> LinkedView:
         "source": [escape.plain(source, 200)],
         "revisions": [str(earlier).lower()],
     }
-    if metric == "food_price" and len(sites) > 1:
+    if by_market:
         bound["market"] = [escape.plain(MARKET_VIEWS.get(site or ALL, site or ALL), 200)]
         if markets == combine.MEDIAN:
             bound["market"] = [MARKET_VIEWS[MEDIAN]]

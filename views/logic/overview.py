@@ -14,13 +14,13 @@ from sqlalchemy.engine import Engine
 from data_sources.formats import export
 from data_sources.model import combine
 from data_sources.model.aggregate import FLOWS as FLOW_METRICS
+from data_sources.model.metrics import metric_spec
 from data_sources.store import query
 from views import charts
 from views.escape import md
 from views.logic import metric_label
 
 HEADLINE = ["idps", "displaced_new", "civilians_killed", "civilians_injured", "food_price"]
-HEADLINE_PRICE = "Wheat flour, retail"
 FLOWS = {"displaced_new", "civilians_killed", "civilians_injured"}
 # event sources whose deaths are shown per month below the headline, not as a day's figure
 EVENT_SOURCES = ("ucdp",)
@@ -61,8 +61,11 @@ def headline_row(city_latest: pd.DataFrame, metric: str) -> pd.Series | None:
     leaves out event sources (one day's events is no headline); else the newest, largest
     figure, with the low–high range its source gives for the same thing."""
     rows = city_latest[city_latest.metric == metric]
-    if metric == "food_price":
-        rows = rows[(rows.qualifier == HEADLINE_PRICE) & ~rows.unit.str.startswith("USD")]
+    spec = metric_spec(metric)
+    if spec.by_market:  # the metric's own commodity (wheat flour), in local currency
+        if spec.default_qualifier:
+            rows = rows[rows.qualifier == spec.default_qualifier]
+        rows = rows[~rows.unit.str.startswith("USD")]
         if rows.empty:
             return None
         newest = rows[rows.period_end == rows.period_end.max()]
@@ -116,7 +119,7 @@ def headline(metric: str, row: pd.Series) -> Headline:
         label=metric_label(metric),
         value=shown + ("" if row["unit"] == "people" else f" {row['unit']}"),
         delta=delta,
-        delta_color="inverse" if metric != "food_price" else "off",
+        delta_color="off" if metric_spec(metric).by_market else "inverse",
         help=f"{md(row['qualifier'], 100)} {md(row['site'], 100)} — "
         f"{md(row['origin'], 100)}, {row['period_end']:%d %b %Y}. "
         f"{md(row['citation'], 300)}",
@@ -143,7 +146,7 @@ def sparkline_points(trend: pd.DataFrame, metric: str) -> pd.DataFrame | None:
         counts = trend.origin.value_counts()
         trend = trend[trend.origin == sorted(counts.index, key=lambda o: (-counts[o], o))[0]]
     trend = combine.one_estimate(trend)
-    if metric == "food_price":
+    if metric_spec(metric).by_market:
         trend = trend.groupby("period_end", as_index=False)["value"].agg(combine.median_market)
     elif "period_start" in trend:
         trend = combine.supersede_contained(trend)

@@ -24,6 +24,7 @@ from sqlalchemy.engine import Engine
 
 from data_sources import sources as registry
 from data_sources.formats import export
+from data_sources.model.metrics import opening_metric, opening_qualifier
 from data_sources.store import query
 from views import charts, escape
 from views.logic import data as data_logic
@@ -164,7 +165,9 @@ def map_view(raw: Mapping, engine: Engine, when: datetime | None) -> figure_for.
     metrics = sorted(
         cat.metric.unique(), key=lambda m: order.index(m) if m in order else len(order)
     )
-    metric = figure_for._pick("metric", metrics, metric_label, params, "food_price", "metric")
+    metric = figure_for._pick(
+        "metric", metrics, metric_label, params, opening_metric(metrics), "metric"
+    )
     rows = cat[cat.metric == metric]
     qualifiers = sorted(rows.qualifier.unique())
     qualifier = figure_for._pick(
@@ -172,7 +175,7 @@ def map_view(raw: Mapping, engine: Engine, when: datetime | None) -> figure_for.
         qualifiers,
         lambda q: q or "(total)",
         params,
-        "Wheat flour, retail",
+        opening_qualifier(metric, qualifiers),
         "breakdown",
     )
     rows = rows[rows.qualifier == qualifier]
