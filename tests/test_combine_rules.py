@@ -231,6 +231,7 @@ def test_map_draws_mosuls_best_estimate_with_its_range(app, ucdp_mosul_nov_2016)
     (bubbles,) = traces(at)[0]
     custom = {row[0]: row for row in bubbles["customdata"]}
     raw = ucdp_mosul_nov_2016
-    name, value, spread, _source = custom["Mosul"]
+    name, value, spread, _source, shown = custom["Mosul"]
+    assert shown == f"{raw.best.sum():,}"  # the hover prints it as the page prints numbers
     assert value == raw.best.sum()
     assert f"{raw.low.sum():,}–{raw.high.sum():,}" in spread

@@ -15,10 +15,11 @@ import plotly.graph_objects as go
 
 from data_sources.model.combine import metric_kind
 from data_sources.model.metrics import metric_label
+from data_sources.model.periods import FREQUENCIES
 from views.escape import html as _h
 
-HOVER = (
-    "<b>%{customdata[0]}</b><br>%{y:,.4~g} %{customdata[1]}%{customdata[5]}"
+HOVER = (  # the value as the page prints numbers (format_value): never "1.1e+4"
+    "<b>%{customdata[0]}</b><br>%{customdata[6]} %{customdata[1]}%{customdata[5]}"
     "<br>period: %{customdata[2]}<br>source: %{customdata[3]}<br>%{customdata[4]}<extra></extra>"
 )
 
@@ -93,6 +94,48 @@ def _band(points: pd.DataFrame) -> dict:
     }
 
 
+def formatted(values) -> np.ndarray:
+    """`format_value` of each value, for hovers (plotly's own `,.4~g` writes 11,000 as 1.1e+4)."""
+    return np.array([format_value(v) for v in np.asarray(values, dtype=float)], dtype=object)
+
+
+def on_period(points: pd.DataFrame, period: str | None) -> pd.Series:
+    """Where each point of one period's figures is drawn: the middle of its period (a month's
+    value mid-month, a year's mid-year), not its last day, which sits on the next period's
+    tick (2016's figure on "Jan 2017"). Figures kept whole over a longer span stay at the
+    span's end, where their diamond says they end."""
+    ends = pd.to_datetime(points["period"])
+    freq = FREQUENCIES.get(period or "")
+    if freq is None or points.empty:
+        return ends
+    starts = ends.dt.to_period(freq).dt.start_time
+    middle = starts + (ends.dt.normalize() + pd.Timedelta(days=1) - starts) / 2
+    return middle.where(~points["spans"].astype(bool), ends) if "spans" in points else middle
+
+
+def with_gaps(points: pd.DataFrame, period: str | None) -> pd.DataFrame:
+    """One group's per-period points with an empty point after each run of missing periods, so
+    the line stops there (plotly does not bridge a gap it is given): a market without prices
+    for two months is not a straight fall from the month before to the month after."""
+    freq = FREQUENCIES.get(period or "")
+    if freq is None or len(points) < 2:
+        return points
+    points = points.sort_values("period")
+    ordinal = pd.to_datetime(points["period"]).dt.to_period(freq).array.asi8
+    after = np.flatnonzero(np.diff(ordinal) > 1)
+    if not len(after):
+        return points
+    blanks = points.iloc[after].copy()
+    for column in ("value", "low", "high"):
+        if column in blanks:
+            blanks[column] = np.nan
+    blanks["period"] = (
+        pd.to_datetime(blanks["period"]).dt.to_period(freq) + 1
+    ).dt.end_time.dt.normalize()
+    order = np.argsort(np.concatenate([np.arange(len(points)), after + 0.5]), kind="stable")
+    return pd.concat([points, blanks]).iloc[order]
+
+
 def trend_figure(
     agg: pd.DataFrame,
     *,
@@ -103,10 +146,12 @@ def trend_figure(
     subtitle: str = "",
     events: pd.DataFrame | None = None,
     earlier: pd.DataFrame | None = None,
+    period: str | None = None,
 ) -> go.Figure:
     """Lines per `color` group over time; multi-period figures as separate diamonds.
     `earlier` (aggregated like `agg`): each group as first published, drawn faint and dotted
     under it, where revisions moved it. The hover says how many revisions a point has.
+    With `period` (week, month, year) a point sits mid-period and a line stops at a gap.
 
     Traces, event lines and their numbers are handed to plotly as plain dicts in one call:
     adding them one by one (add_trace, add_vline, add_annotation) validated the whole figure
@@ -123,6 +168,8 @@ def trend_figure(
             sub = part[part["spans"] == spans]
             if sub.empty:
                 continue
+            if not spans:
+                sub = with_gaps(sub, period)
             # hover fields per point; built from arrays, since selecting a repeated column from
             # a frame of Arrow strings cost more than the rest of the figure
             # every field is text from the store: escaped, plotly draws hover text as HTML
@@ -134,6 +181,7 @@ def trend_figure(
                     _h_all(sub["source"].to_numpy(dtype=object)),
                     _h_all(sub["citation"].to_numpy(dtype=object)),
                     range_text(sub),
+                    formatted(sub["value"]),
                 ]
             )
             colour = palette[i % len(palette)]
@@ -142,8 +190,9 @@ def trend_figure(
             traces.append(
                 {
                     "type": "scatter",
-                    "x": sub["period"],
+                    "x": on_period(sub, period),
                     "y": sub["value"],
+                    "connectgaps": False,
                     "mode": "lines+markers" if running else mode,
                     "name": _h(name),
                     "legendgroup": _h(name),
@@ -162,15 +211,16 @@ def trend_figure(
         traces.append(
             {
                 "type": "scatter",
-                "x": then["period"],
+                "x": on_period(then, period),
                 "y": then["value"],
+                "customdata": formatted(then["value"]),
                 "mode": "lines+markers",
                 "name": _h(f"{name} · as first published"),
                 "legendgroup": _h(name),
                 "opacity": 0.35,
                 "line": {"color": palette[i % len(palette)], "width": 1.5, "dash": "dot"},
                 "marker": {"size": 4, "color": palette[i % len(palette)]},
-                "hovertemplate": "%{y:,.4~g} as first published<br>%{x|%d %b %Y}<extra></extra>",
+                "hovertemplate": "%{customdata} as first published<br>%{x|%b %Y}<extra></extra>",
             }
         )
     shapes, notes = [], []
@@ -300,6 +350,8 @@ def compare_figure(df: pd.DataFrame, *, unit: str, title: str) -> go.Figure:
                 "c": _h_all(part["citation"].fillna(""))
                 + "<br>"
                 + _h_all(part["quote"].fillna("").str.slice(0, 160)),
+                "r": "",
+                "v": formatted(part["value"]),
             },
             index=part.index,
         )
@@ -385,9 +437,10 @@ def map_figure(
                         _h_all(points["source"])
                         if "source" in points
                         else _h_all([""] * len(points)),
+                        formatted(points["value"]),
                     ]
                 ),
-                hovertemplate="<b>%{customdata[0]}</b><br>%{customdata[1]:,.4~g} "
+                hovertemplate="<b>%{customdata[0]}</b><br>%{customdata[4]} "
                 + _h(unit)
                 + "%{customdata[2]}<br>source: %{customdata[3]}<extra></extra>",
             )
@@ -431,6 +484,8 @@ def monthly_deaths_figure(monthly: pd.DataFrame, reported: pd.DataFrame) -> go.F
             ),
             _h_all(monthly["source"].fillna("")),
             _h_all(monthly["citation"].fillna("")),
+            np.full(len(monthly), "", dtype=object),
+            formatted(best),
         ]
     )
     fig.add_trace(
@@ -480,6 +535,8 @@ def monthly_deaths_figure(monthly: pd.DataFrame, reported: pd.DataFrame) -> go.F
                         ),
                         _h_all(reported["origin"]),
                         _h_all(reported["citation"].fillna("")),
+                        np.full(len(reported), "", dtype=object),
+                        formatted(reported["value"]),
                     ]
                 ),
                 hovertemplate=HOVER,

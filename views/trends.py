@@ -164,7 +164,7 @@ if st.toggle(f"Show chart data ({len(agg)} points)", key="show_chart_data"):
 st.download_button(
     "Download chart data (CSV)",
     view.csv,
-    file_name=f"trend_{metric}.csv",
+    file_name=view.file_name,
     mime="text/csv",
 )
 common.attribution(view.sources)

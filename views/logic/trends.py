@@ -3,6 +3,7 @@ cumulative, first-published), its subtitle, and the numbered event markers."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import pandas as pd
@@ -174,6 +175,7 @@ class TrendView:
     events: pd.DataFrame
     csv: bytes
     sources: list[str]
+    file_name: str = "trend.csv"  # names the view (download_name)
 
 
 def trend_view(
@@ -222,6 +224,61 @@ def trend_view(
         events=events,
         earlier=chart.earlier,
         color="line",
+        # a running total is as of its period's end, and carries over a month without
+        # figures: drawn at the end, joined; a period's own figures mid-period, gaps kept
+        period=None if cumulative and combine.metric_kind(metric) == "flow" else period,
     )
-    csv = export.csv_bytes(chart.points)
-    return TrendView(chart, figure, events, csv, data.source.unique().tolist())
+    csv = export.csv_bytes(
+        chart_table(
+            chart.points, metric=metric, qualifier=qualifier, unit=chart.unit_label, site=site
+        )
+    )
+    name = download_name(chart.points, metric, qualifier, site, unit, period, cumulative)
+    return TrendView(chart, figure, events, csv, data.source.unique().tolist(), name)
+
+
+TABLE_FIRST = ["line", "city", "metric", "breakdown", "market", "unit", "period_label", "value"]
+
+
+def chart_table(
+    points: pd.DataFrame, *, metric: str, qualifier: str | None, unit: str, site: str | None
+) -> pd.DataFrame:
+    """The chart's points as a download: each with what it is of (metric, breakdown, market,
+    unit: the currency is the unit's), so a saved file still says which series it holds."""
+    out = points.copy()
+    out.insert(0, "metric", metric_label(metric))
+    out.insert(1, "breakdown", qualifier or "")
+    out.insert(2, "unit", unit)
+    if "site" in out:
+        out["market"] = out.pop("site").fillna("")
+    else:
+        out["market"] = site or ("median of markets" if "markets" in out else "")
+    first = [c for c in TABLE_FIRST if c in out]
+    return out[first + [c for c in out.columns if c not in first]]
+
+
+def _slug(text: object) -> str:
+    words = re.findall(r"[0-9A-Za-z]+", str(text).lower())
+    return "-".join(words)[:40].strip("-")
+
+
+def download_name(
+    points: pd.DataFrame,
+    metric: str,
+    qualifier: str | None,
+    site: str | None,
+    unit: str,
+    period: str,
+    cumulative: bool,
+) -> str:
+    """`trend_aleppo_wheat-flour-retail_al-cha-ar_syp-kg_month.csv`: the cities, what, where,
+    unit and period, so two downloads of two views never share a name."""
+    cities = list(dict.fromkeys(points["city"].astype(str)))[:3] if "city" in points else []
+    parts = [
+        *cities,
+        qualifier or metric_label(metric),
+        site or "",
+        unit,
+        "cumulative" if cumulative else period,
+    ]
+    return "trend_" + "_".join(p for p in map(_slug, parts) if p) + ".csv"
