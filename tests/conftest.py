@@ -44,7 +44,8 @@ def pytest_addoption(parser):
 
 def pytest_collection_modifyitems(config, items):
     """Two jobs at collection. (1) `--stores sqlite` deselects the PostgreSQL half of every
-    two-store test (said in the summary as deselected, never skipped silently). (2) Under
+    two-store test, and every test that needs the PostgreSQL server (said in the summary as
+    deselected, never skipped silently). (2) Under
     pytest-xdist (`--dist loadgroup`) a test whose fixtures live for its module (a server, a
     browser) is grouped with its module, so one worker starts them once; the rest spread
     test by test."""
@@ -58,6 +59,9 @@ def pytest_collection_modifyitems(config, items):
         params = callspec.params if callspec else {}
         if any(v in BACKENDS and v not in stores for v in params.values() if isinstance(v, str)):
             dropped.append(item)
+            continue
+        if "postgresql" not in stores and "pg_server" in getattr(item, "fixturenames", ()):
+            dropped.append(item)  # a test that starts PostgreSQL itself, whatever its params
             continue
         kept.append(item)
         defs = getattr(item, "_fixtureinfo", None)

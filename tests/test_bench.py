@@ -149,6 +149,7 @@ def test_floor_gap_is_the_difference_of_medians_and_says_whether_it_is_met():
     assert cold_gap.ours[0] == pytest.approx(0.8) and cold_gap.note == "(met)"
 
 
+@pytest.mark.slow  # the quick bench end to end: make test only
 def test_the_quick_bench_runs_on_a_tiny_store(tmp_path, monkeypatch):
     """`make bench QUICK=1`'s code paths (build, series and as-of latency, the pages' script
     runs through AppTest opened on a deep link, the peers, the report) on a store of a few

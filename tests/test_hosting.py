@@ -383,6 +383,7 @@ def clean_venv(tmp_path_factory) -> Path:
     return venv
 
 
+@pytest.mark.slow  # a container build / every sink of every secret: make test only
 def test_the_image_builds_step_by_step(clean_venv, tmp_path):
     """Every COPY source is in the build context (after .dockerignore), every RUN step runs in
     order on the files copied so far, and the result holds what the entry point, the health
@@ -412,6 +413,7 @@ def test_the_image_builds_step_by_step(clean_venv, tmp_path):
     assert _figures(f"sqlite:///{tmp_path}/image.sqlite") > 50_000
 
 
+@pytest.mark.slow  # a container build / every sink of every secret: make test only
 def test_the_build_fails_where_an_engine_would(clean_venv, tmp_path):
     """The emulation is no rubber stamp: the Dockerfile before issue 20 (`COPY charts.py
     app.py ./`, charts.py having moved to views/) stops at that COPY."""

@@ -120,6 +120,7 @@ def cli(url: str, *args: str) -> subprocess.CompletedProcess:
     )  # fmt: skip
 
 
+@pytest.mark.slow  # a container build / every sink of every secret: make test only
 def test_no_fragment_of_any_canary_reaches_any_sink(
     canaries, feeds, loaded_url, backend, caplog, monkeypatch, request
 ):
