@@ -6,6 +6,7 @@ import pytest
 
 from data_sources.model import combine
 from data_sources.store import query
+from data_sources.store.engine import make_engine
 from views.logic import compare, data, overview, trends
 from views.logic import map as map_logic
 
@@ -294,3 +295,39 @@ def test_page_logic_runs_without_streamlit():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]", f"Streamlit imported by one of {modules}"
+
+
+def test_the_data_pages_table_reads_as_words_and_keeps_the_values(loaded_url):
+    """Labels for metric and source codes, empty text for missing text, values untouched."""
+    from data_sources import sources as registry
+    from data_sources.model.metrics import METRICS
+    from views.logic import data as data_logic
+
+    engine = make_engine(loaded_url)
+    figures = query.series_frame(engine, ["geonames:99072"], limit=400)
+    shown = data_logic.readable(figures)
+    assert set(shown.metric) <= {m.label for m in METRICS.values()}
+    assert "conflict_fatalities" not in set(shown.metric)
+    assert set(shown.origin) == {registry.title(o) for o in figures.origin.unique()}
+    assert not shown[data_logic.TEXT_COLUMNS].isin(["None", "nan"]).any().any()
+    assert shown.value.tolist() == figures.value.tolist()
+
+
+def test_mosuls_injury_card_is_a_count_for_the_city_not_one_incident(loaded_url):
+    """OCHA's week (685 wounded, 5–11 Dec 2016) heads Mosul's injuries, not Airwars' one
+    incident of 29 Dec (143): read from the bundled file of reported figures with pandas."""
+    from pathlib import Path
+
+    raw = pd.read_csv(
+        Path(__file__).parent.parent / "data_sources/snapshot/reported_figures.csv",
+        parse_dates=["period_start", "period_end"],
+    )
+    mosul = raw[(raw.place == "Mosul") & (raw.metric == "civilians_injured")]
+    longer = mosul[mosul.period_end > mosul.period_start]
+    assert len(longer) < len(mosul)  # a one-day incident figure is in the file
+    newest = longer[longer.period_end == longer.period_end.max()]
+    engine = make_engine(loaded_url)
+    cards = overview.city_view_from_store(engine, "geonames:99072", None).headlines
+    injured = next(c for c in cards if c.metric == "civilians_injured")
+    assert injured.value == f"{newest.value.max():,.0f}" == "685"
+    assert "UN OCHA" in injured.caption

@@ -144,10 +144,13 @@ total, figures = shown(
 
 st.write(logic.match_line(total))
 st.dataframe(
-    common.link_column(figures)[logic.FIGURE_COLUMNS],
+    logic.readable(common.link_column(figures)),
     hide_index=True,
     width="stretch",
     column_config={
+        "value": st.column_config.NumberColumn(format="localized"),
+        "metric": st.column_config.TextColumn("metric"),
+        "origin": st.column_config.TextColumn("source"),
         "source_url": st.column_config.LinkColumn("link"),
         "city": st.column_config.TextColumn("place"),
         "quote": st.column_config.TextColumn(

@@ -84,8 +84,8 @@ for place_id in place_ids:
             width="stretch",
             column_config={
                 "source_url": st.column_config.LinkColumn("link"),
-                "value": st.column_config.NumberColumn(format="%.4g"),
-                "change": st.column_config.NumberColumn(format="%+.4g"),
+                "value": st.column_config.NumberColumn(format="localized"),
+                "change": st.column_config.NumberColumn(format="localized"),
             },
         )
     if view.context:

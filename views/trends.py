@@ -92,6 +92,27 @@ with c8:
     origins = sorted(set(rows.dataset.where(rows.source == "reported", rows.source)))
     source = common.url_select("Source", [ALL, *origins], "source", ALL, what="source")
 
+months = logic.months_of(common.series(url, tuple(place_ids), metric, qualifier, site, unit))
+window = None
+if len(months) > 1:
+
+    def set_window(choice: str) -> None:
+        """A quick choice moves both ends (the widgets' keys are their URL parameters)."""
+        st.session_state["from"], st.session_state["to"] = logic.quick_window(months, choice)
+
+    w1, w2, w3 = st.columns([1, 1, 2], vertical_alignment="bottom")
+    with w1:
+        start = common.url_select("From", months, "from", months[0], what="month")
+    with w2:
+        end = common.url_select("To", months, "to", months[-1], what="month")
+    with w3, st.container(horizontal=True):
+        for choice in logic.QUICK_WINDOWS:
+            st.button(choice.capitalize(), on_click=set_window, args=(choice,), key=f"w_{choice}")
+    if start > end:
+        st.caption(f"“From” {start} is after “To” {end}: showing {end} to {start}.")
+        start, end = end, start
+    window = None if (start, end) == (months[0], months[-1]) else (start, end)
+
 show_earlier = common.url_toggle(
     "Show earlier revisions (faint)",
     "revisions",
@@ -113,7 +134,10 @@ def drawn(
     """The chart for one choice, built once per data version and moment and shared by every
     viewer (figures are drawn, never changed): building it was most of a view's CPU. The
     queries read the version and moment of the run that asked, which are in the key."""
-    metric, qualifier, site, unit, period, cumulative, per_capita, source, earlier, markets = choice
+    metric, qualifier, site, unit, period, cumulative, per_capita, source, earlier, markets = (
+        choice[:10]
+    )
+    window = choice[10]
     return logic.trend_view(
         common.series(url, place_ids, metric, qualifier, site, unit),
         metric=metric,
@@ -132,6 +156,7 @@ def drawn(
         # (cached) empty answer for no place stands in for a query
         reported=common.reported(url, place_ids if has_reports else ()),
         markets=markets,
+        window=window,
     )
 
 
@@ -140,7 +165,10 @@ view = drawn(
     common.data_version(),
     common.as_of_key(),
     tuple(place_ids),
-    (metric, qualifier, site, unit, period, cumulative, per_capita, source, show_earlier, markets),
+    (
+        *(metric, qualifier, site, unit, period, cumulative, per_capita, source, show_earlier),
+        *(markets, window),
+    ),
     bool((cat.source == "reported").any()),
 )
 if view is None:

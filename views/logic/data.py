@@ -5,6 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+import pandas as pd
+
+from data_sources import sources as registry
+from data_sources.model.metrics import metric_label
 from data_sources.store import asof
 from views.escape import md
 
@@ -28,6 +32,21 @@ FIGURE_COLUMNS = [
     "match_method",
     "match_score",
 ]
+
+
+TEXT_COLUMNS = ["city", "qualifier", "site", "estimate", "citation", "quote", "match_method"]
+
+
+def readable(figures: pd.DataFrame) -> pd.DataFrame:
+    """The figures table as a reader reads it: each metric by its label and each source by
+    its title (the downloads keep the codes a script reads), empty text as empty, not
+    "None". The values themselves are untouched; the page prints them with separators."""
+    out = figures[FIGURE_COLUMNS].copy()
+    out["metric"] = out["metric"].map(metric_label)
+    out["origin"] = out["origin"].map(lambda o: registry.title(str(o)))
+    for column in TEXT_COLUMNS:
+        out[column] = out[column].astype(object).where(out[column].notna(), "")
+    return out
 
 
 def match_line(total: int, shown_rows: int = SHOWN_ROWS) -> str:

@@ -209,6 +209,13 @@ def _trends(raw: Mapping, engine: Engine, when: datetime | None) -> LinkedView:
 
     has_reports = bool((cat.source == "reported").any())
     drawn = series()
+    months = trends_logic.months_of(drawn)
+    window = None
+    if len(months) > 1:  # the page's From and To (views/trends.py), "From" after "To" swapped
+        start = _pick("from", months, str, params, months[0], "month")
+        end = _pick("to", months, str, params, months[-1], "month")
+        start, end = min(start, end), max(start, end)
+        window = None if (start, end) == (months[0], months[-1]) else (start, end)
     view = trends_logic.trend_view(
         drawn,
         metric=metric,
@@ -225,6 +232,7 @@ def _trends(raw: Mapping, engine: Engine, when: datetime | None) -> LinkedView:
             engine, place_ids if has_reports else [], sources=["reported"], as_of=when
         ),
         markets=markets,
+        window=window,
     )
     if view is None:
         raise NothingToDraw("No figures for this choice.")
@@ -232,9 +240,11 @@ def _trends(raw: Mapping, engine: Engine, when: datetime | None) -> LinkedView:
     if site is not None:
         what += f" at {site}"
     running = cumulative and kind == "flow"
+    shown = trends_logic.window_text(window, months)
     title = (
         f"{', '.join(picked)} — {what}, {view.chart.unit_label}, "
         f"{'cumulative' if running else PERIOD_WORDS.get(period, period)}"
+        + (f", {shown}" if shown else "")
     )
     bound = {
         "cities": picked,
@@ -247,11 +257,18 @@ def _trends(raw: Mapping, engine: Engine, when: datetime | None) -> LinkedView:
         "source": [escape.plain(source, 200)],
         "revisions": [str(earlier).lower()],
     }
+    if len(months) > 1:
+        bound["from"], bound["to"] = (
+            [window[0] if window else months[0]],
+            [window[1] if window else months[-1]],
+        )
     if by_market:
         bound["market"] = [escape.plain(MARKET_VIEWS.get(site or ALL, site or ALL), 200)]
         if markets == combine.MEDIAN:
             bound["market"] = [MARKET_VIEWS[MEDIAN]]
     data = drawn if source == ALL else drawn[drawn.origin == source]
+    if window is not None:
+        data = trends_logic.in_window(data, window)
     return LinkedView(
         "trends",
         view.figure,

@@ -58,7 +58,8 @@ def headline_row(city_latest: pd.DataFrame, metric: str) -> pd.Series | None:
     """The figure that heads `metric` for one city, from its latest figures: a price is the
     median of the city's markets in the newest month (local currency, wheat flour; one source,
     the one with most markets), labelled with the cheapest and dearest market; a flow
-    leaves out event sources (one day's events is no headline); else the newest, largest
+    leaves out event sources and one-day figures of single incidents where a figure of a
+    longer period exists (one day's events is no headline); else the newest, largest
     figure, with the low–high range its source gives for the same thing."""
     rows = city_latest[city_latest.metric == metric]
     spec = metric_spec(metric)
@@ -83,6 +84,11 @@ def headline_row(city_latest: pd.DataFrame, metric: str) -> pd.Series | None:
         return row
     if metric in FLOWS:
         rows = rows[~rows.source.isin(EVENT_SOURCES)]
+        # one day's figure is one incident's (Airwars' CI379: 143 injured), no count for the
+        # place: where a figure of a longer period exists (OCHA's week, 685) it heads instead
+        longer = rows[rows.period_end > rows.period_start]
+        if not longer.empty:
+            rows = longer
     if rows.empty:
         return None
     row = rows.sort_values(["period_end", "value"]).iloc[-1].copy()

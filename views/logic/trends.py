@@ -193,12 +193,19 @@ def trend_view(
     every: pd.DataFrame | None,
     reported: pd.DataFrame,
     markets: str = combine.EACH,
+    window: tuple[str, str] | None = None,
 ) -> TrendView | None:
     """The whole chart from the chosen series (every estimate), `every` revision of it when
     earlier revisions are asked for, and the places' reported figures (the event markers).
     The drawn estimate per figure (best, else reported, else low) with its low–high range;
-    None when nothing is left."""
+    None when nothing is left. `window` (first and last month, `YYYY-MM`) keeps the figures
+    whose period ends within it, and the event markers in it; a running total then starts
+    at the window's first month, and the subtitle says so."""
     data = series if source is None else series[series.origin == source]
+    if window is not None:
+        data = in_window(data, window)
+        every = in_window(every, window) if every is not None else None
+        reported = in_window(reported, window)
     if data.empty:
         return None
     first = combine.first_published(data, every) if every is not None else None
@@ -214,6 +221,13 @@ def trend_view(
         first=first,
         markets=markets,
     )
+    if window is not None:
+        shown = window_text(window, months_of(series))
+        running = cumulative and combine.metric_kind(metric) == "flow"
+        if shown:
+            chart.subtitle += f" · {shown}" + (
+                " (running total from its first month)" if running else ""
+            )
     events = event_markers(reported, metric, combine.one_estimate(data))
     figure = charts.trend_figure(
         chart.points,
@@ -282,3 +296,42 @@ def download_name(
         "cumulative" if cumulative else period,
     ]
     return "trend_" + "_".join(p for p in map(_slug, parts) if p) + ".csv"
+
+
+def months_of(series: pd.DataFrame) -> list[str]:
+    """Every month from the series' first figure to its last (`YYYY-MM`): the window's
+    choices. A figure counts in the month its period ends."""
+    if series.empty:
+        return []
+    ends = pd.to_datetime(series["period_end"])
+    return [str(m) for m in pd.period_range(ends.min(), ends.max(), freq="M")]
+
+
+def in_window(df: pd.DataFrame, window: tuple[str, str]) -> pd.DataFrame:
+    """The figures whose period ends within the window's months (both ends included)."""
+    if df.empty:
+        return df
+    start = pd.Period(window[0], "M").start_time
+    end = pd.Period(window[1], "M").end_time
+    ends = pd.to_datetime(df["period_end"])
+    return df[(ends >= start) & (ends <= end)]
+
+
+QUICK_WINDOWS = ("all", "last 12 months", "last 3 years")
+
+
+def quick_window(months: list[str], choice: str) -> tuple[str, str]:
+    """A quick choice as its first and last month, within the months there are."""
+    if not months:
+        raise ValueError("no months")
+    back = {"last 12 months": 12, "last 3 years": 36}.get(choice)
+    first = months[0] if back is None else months[max(0, len(months) - back)]
+    return first, months[-1]
+
+
+def window_text(window: tuple[str, str] | None, months: list[str]) -> str | None:
+    """The window for a title or subtitle ("Jan 2016 – Jun 2017"); None when it is all."""
+    if window is None or not months or (window[0], window[1]) == (months[0], months[-1]):
+        return None
+    start, end = (pd.Period(w, "M").strftime("%b %Y") for w in window)
+    return start if start == end else f"{start} – {end}"
