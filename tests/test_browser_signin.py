@@ -353,7 +353,7 @@ def test_a_private_embed_key_opens_its_one_view_cookie_less_until_revoked(signin
     main.get_by_role("heading", name="Trends").wait_for(timeout=60_000)
     main.get_by_role("button", name="Embed").click(timeout=60_000)
     page.get_by_role("button", name="Make a private embed key").click(timeout=60_000)
-    code = page.locator("[data-testid='stCode'] code").filter(has_text="<iframe").first
+    code = page.locator("[data-testid='stCode'] code").filter(has_text="key=").first
     code.wait_for(timeout=60_000)
     src = html_lib.unescape(re.search(r'src="([^"]+)"', code.inner_text()).group(1))
     assert "/embed/trends?" in src and "key=" in src and "as_of=" in src
