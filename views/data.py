@@ -1,15 +1,20 @@
 """Data: the normalized figures with provenance, downloads, rejects with reasons, fetch log."""
 
+from datetime import date
+
 import pandas as pd
 import streamlit as st
 
+from data_sources import sources as sources_registry
 from data_sources.formats import export
+from data_sources.model import admin_groups
+from data_sources.model.metrics import metric_spec, opening_qualifier
 from data_sources.store import asof, changes, query
 from data_sources.store.engine import database_url
 from views import common, refresh_panel
 from views.logic import data as logic
 
-ALL = "(all)"
+ALL = logic.ALL
 SHOWN_ROWS = logic.SHOWN_ROWS
 # the history and change tables: a figure's place, period and link as every table shows them
 FIGURE_COLUMNS = {
@@ -20,19 +25,47 @@ FIGURE_COLUMNS = {
 }
 
 
+Days = tuple[str | None, str | None] | None  # a From/To window as ISO days, for the cache
+
+
+def _window(days: Days) -> query.Window | None:
+    if days is None:
+        return None
+    return tuple(None if d is None else date.fromisoformat(d) for d in days)  # type: ignore[return-value]
+
+
 @st.cache_data(ttl=6 * 3600, max_entries=16, show_spinner=False)
 def downloads(
-    url: str, version: str, when: str | None, place_ids: tuple[str, ...], metric: str, source: str
+    url: str,
+    version: str,
+    when: str | None,
+    place_ids: tuple[str, ...],
+    metric: str,
+    source: str,
+    days: Days = None,
 ) -> dict:
-    """The three download files for one filter, built once per data version (and as-of
-    moment: `common.series` reads it) and reused."""
-    df = common.series_at(url, version, when, place_ids, None if metric == ALL else metric)
+    """The three download files for one filter (the figures the table shows, every one),
+    built once per data version and as-of moment and reused."""
+    df = query.series_frame(
+        common.engine_for(url),
+        list(place_ids),
+        None if metric == ALL else metric,
+        sources=None if source == ALL else [source],
+        as_of=asof.parse_as_of(when),
+        window=_window(days),
+    )
     return export.bundle(export.figures(df, None if source == ALL else source), export.licences())
 
 
 @st.cache_data(ttl=6 * 3600, max_entries=16, show_spinner=False)
 def shown(
-    url: str, version: str, when: str | None, place_ids: tuple[str, ...], metric: str, source: str
+    url: str,
+    version: str,
+    when: str | None,
+    place_ids: tuple[str, ...],
+    metric: str,
+    source: str,
+    days: Days = None,
 ) -> tuple[int, pd.DataFrame]:
     """How many figures match a filter and the first SHOWN_ROWS of them, once per data version
     for every viewer (the same for all of them; uncached, 40% of a fresh view's CPU)."""
@@ -41,7 +74,7 @@ def shown(
     source_or_none = None if source == ALL else source
     moment = asof.parse_as_of(when)
     total = query.count_observations(
-        engine, list(place_ids), metric_or_none, source_or_none, as_of=moment
+        engine, list(place_ids), metric_or_none, source_or_none, as_of=moment, window=_window(days)
     )
     figures = query.series_frame(
         engine,
@@ -50,8 +83,47 @@ def shown(
         sources=None if source_or_none is None else [source_or_none],
         limit=SHOWN_ROWS,
         as_of=moment,
+        window=_window(days),
     )
     return total, figures
+
+
+@st.cache_data(ttl=6 * 3600, max_entries=16, show_spinner=False)
+def totals(
+    url: str,
+    version: str,
+    when: str | None,
+    place_ids: tuple[str, ...],
+    metric: str,
+    source: str,
+    days: Days,
+    qualifier: str | None,
+    by: str,
+    per: str,
+) -> pd.DataFrame:
+    """One metric's figures of the filter totalled by place, district, governorate or
+    country and by year or month (`admin_groups.totals`: the combination rules)."""
+    engine = common.engine_for(url)
+    figures = query.series_frame(
+        engine,
+        list(place_ids),
+        metric,
+        qualifier=qualifier,
+        sources=None if source == ALL else [source],
+        as_of=asof.parse_as_of(when),
+        window=_window(days),
+    )
+    places = common.place_table(url)
+    held = places[places.place_id.isin(place_ids)]
+    placed = admin_groups.areas(
+        held, query.admin_names(engine, list(place_ids)), common.place_labels(places)
+    )
+    return admin_groups.totals(figures, metric, placed, by, per)
+
+
+@st.cache_data(ttl=6 * 3600, max_entries=4, show_spinner=False)
+def figure_span(url: str, version: str) -> tuple[pd.Timestamp, pd.Timestamp] | None:
+    return query.figure_span(common.engine_for(url))
 
 
 @st.cache_data(ttl=6 * 3600, max_entries=16, show_spinner=False)
@@ -113,16 +185,35 @@ places = common.place_table(url)
 names = common.place_labels(places)  # one label per place: what `place=` in a link holds
 cat = common.catalogue_all(url)
 
-c1, c2, c3 = st.columns(3)
+kinds = dict(zip(places.place_id, places.kind, strict=True))
+countries = logic.country_names(places)
+chosen_cities = st.session_state.get("place_ids", [])
+
+c0, c1, c2, c3 = st.columns(4)
+with c0:
+    country = common.url_select(
+        "Country",
+        logic.country_options(cat, places),
+        "country",
+        ALL,
+        format_func=lambda c: countries.get(c, c),
+        what="country",
+    )
 with c1:
-    place_options = [ALL, *sorted(cat.place_id.unique(), key=lambda p: names.get(p, p))]
     chosen_place = common.url_select(
-        "Place", place_options, "place", ALL, format_func=lambda p: names.get(p, p), what="place"
+        "Place",
+        logic.place_options(cat, places, country, names),
+        "place",
+        logic.default_place(chosen_cities),
+        format_func=lambda p: logic.place_text(p, names, kinds),
+        what="place",
+        help="The sidebar's cities, every place, or one place: cities, then districts, "
+        "governorates and countries.",
     )
 with c2:
     metric = common.url_select(
         "Metric",
-        [ALL, *sorted(cat.metric.unique())],
+        [ALL, *sorted(cat.metric.unique(), key=common.metric_label)],
         "metric",
         ALL,
         format_func=lambda m: m if m == ALL else common.metric_label(m),
@@ -130,16 +221,28 @@ with c2:
     )
 with c3:
     source = common.url_select(
-        "Source", [ALL, *sorted(cat.source.unique())], "source", ALL, what="source"
+        "Source",
+        [ALL, *sorted(cat.source.unique(), key=sources_registry.title)],
+        "source",
+        ALL,
+        format_func=lambda s: s if s == ALL else sources_registry.title(s),
+        what="source",
     )
-chosen_ids = export.chosen_places(
-    cat,
-    None if chosen_place == ALL else chosen_place,
-    None if metric == ALL else metric,
-    None if source == ALL else source,
+months = logic.month_options(*(figure_span(url, common.data_version()) or (None, None)))
+m1, m2, _ = st.columns([1, 1, 2])
+with m1:
+    from_month = common.url_select("From", months, "from", logic.ANY_MONTH, what="month")
+with m2:
+    to_month = common.url_select("To", months, "to", logic.ANY_MONTH, what="month")
+period_window, window_note = logic.window(from_month, to_month)
+if window_note:
+    st.info(window_note)
+days = None if period_window is None else tuple(d and d.isoformat() for d in period_window)
+chosen_ids = logic.selected_places(
+    cat, places, chosen_place, chosen_cities, country, metric, source
 )
 total, figures = shown(
-    url, common.data_version(), common.as_of_key(), tuple(chosen_ids), metric, source
+    url, common.data_version(), common.as_of_key(), tuple(chosen_ids), metric, source, days
 )
 
 st.write(logic.match_line(total))
@@ -166,6 +269,7 @@ st.dataframe(
     },
 )
 chosen = (url, common.data_version(), common.as_of_key(), tuple(chosen_ids), metric, source)
+chosen += (days,)
 d1, d2, d3 = st.columns(3)
 # Files are built when a button is clicked (and cached), not on every page view.
 d1.download_button(
@@ -190,6 +294,71 @@ d3.download_button(
     on_click="ignore",
 )
 common.share_chart("data")  # the table's first rows as an image, and its embed
+
+st.subheader("Totals", anchor="totals")
+if metric == ALL:
+    st.caption(
+        "Choose one metric above to total its figures by place, district, governorate or "
+        "country: figures of different metrics are never added."
+    )
+else:
+    g0, g1, g2, _ = st.columns([1, 1, 1, 1])
+    with g0:
+        qualifiers = sorted(cat[cat.metric == metric].qualifier.unique())
+        breakdown = metric_spec(metric).breakdown
+        qualifier = common.url_select(
+            breakdown.capitalize(),
+            qualifiers,
+            "breakdown",
+            opening_qualifier(metric, qualifiers),
+            format_func=lambda q: q or "(total)",
+            what=breakdown,
+            help="Totals of one breakdown at a time: a source's total and its parts are "
+            "never added together.",
+        )
+    with g1:
+        by = common.url_select(
+            "Group by",
+            list(logic.GROUP_LABELS),
+            "group",
+            "district",
+            format_func=logic.GROUP_LABELS.get,
+            what="grouping",
+        )
+    with g2:
+        per = common.url_select(
+            "Per", list(logic.PER_LABELS), "per", "year", format_func=logic.PER_LABELS.get
+        )
+    summed = totals(*chosen, qualifier, by, per)
+    st.caption(
+        "Each row adds one source's figures of one breakdown for the places in it: sources "
+        "and breakdowns are never added together, the best estimate is added (low and high "
+        "beside it), a report that contains another is counted once, and markets are never "
+        "averaged. A city is in the district its sources name beside it; figures whose "
+        "source named no district say so. Largest first within each period."
+    )
+    st.dataframe(
+        logic.totals_table(summed, metric, by),
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "value": st.column_config.NumberColumn(format="localized"),
+            "low": st.column_config.NumberColumn(format="localized"),
+            "high": st.column_config.NumberColumn(format="localized"),
+            "figures": st.column_config.NumberColumn(help="reports added (not estimates)"),
+            "places": st.column_config.NumberColumn(help="places whose figures are added"),
+        },
+        key="totals_table",
+    )
+    st.download_button(
+        "Download totals (CSV)",
+        lambda: export.csv_bytes(
+            logic.totals_download(totals(*chosen, qualifier, by, per), metric, by)
+        ),
+        logic.totals_file_name(metric, qualifier, by, per, period_window),
+        "text/csv",
+        on_click="ignore",
+    )
 
 st.subheader("Revision history")
 st.caption(

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from rapidfuzz import process
 
 from data_sources.model.metrics import METRICS
+from data_sources.sources import SOURCES
 from views import escape
 from views.text import safe
 
@@ -87,6 +88,8 @@ def _single(param: str, value: str, place_labels: Mapping[str, str]) -> str:
         return TRUTH.get(value.strip().lower(), value)
     if param == "metric" and value in METRICS:
         return METRICS[value].label
+    if param == "source" and value in SOURCES:
+        return SOURCES[value].title
     if param == "place" and value in place_labels:
         return place_labels[value]
     value = OLD_LABELS.get(param, {}).get(value, value)

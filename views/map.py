@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from data_sources.model.metrics import opening_qualifier
+from data_sources.sources import title as source_title
 from data_sources.store.engine import database_url
 from views import charts, common
 from views.logic import map as logic
@@ -96,7 +97,9 @@ every_source = drawn(url, common.data_version(), common.as_of_key(), metric, mon
 source = None
 options = logic.source_options(every_source)
 if len(options) > 1:
-    source = common.url_select("Source", options, "source", options[0], what="source")
+    source = common.url_select(
+        "Source", options, "source", options[0], format_func=source_title, what="source"
+    )
 here = logic.of_source(every_source, source)
 figure = drawn_map(
     url, common.data_version(), common.as_of_key(), metric, month, qualifier, unit, source

@@ -10,6 +10,7 @@ from data_sources.model.metrics import metric_spec, opening_qualifier
 from data_sources.store.engine import database_url
 from views import common
 from views.logic import trends as logic
+from views.logic.data import source_text
 
 ALL = "(all)"
 MEDIAN = "(median)"
@@ -90,7 +91,9 @@ with c7:
     )
 with c8:
     origins = sorted(set(rows.dataset.where(rows.source == "reported", rows.source)))
-    source = common.url_select("Source", [ALL, *origins], "source", ALL, what="source")
+    source = common.url_select(
+        "Source", [ALL, *origins], "source", ALL, format_func=source_text, what="source"
+    )
 
 months = logic.months_of(common.series(url, tuple(place_ids), metric, qualifier, site, unit))
 window = None

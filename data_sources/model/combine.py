@@ -39,6 +39,7 @@ __all__ = [
     "metric_kind",
     "one_estimate",
     "place_month",
+    "point_periods",
     "supersede_contained",
 ]
 
@@ -112,14 +113,23 @@ def _superseded(df: pd.DataFrame, freq: str) -> pd.DataFrame:
     return supersede_contained(df, within=(np.where(spans, end, bin_end), spans))
 
 
+def point_periods(df: pd.DataFrame, freq: str) -> tuple[np.ndarray, np.ndarray]:
+    """Per figure, the `period` of the point it falls in and whether it is kept whole (a
+    span): the last day of its bin (week, month, year of its end), or its own end for a
+    figure starting before that bin."""
+    end = df["period_end"].to_numpy("datetime64[ns]")
+    bin_start, bin_end = bins(end, freq)
+    spans = df["period_start"].to_numpy("datetime64[ns]") < bin_start
+    return np.where(spans, end, bin_end), spans
+
+
 def _sorted_rows(df: pd.DataFrame, metric: str, keys: list[str], freq: str) -> dict:
     """The figures as arrays, in a stable order by period end (the last is the latest), with
     the bin each falls in; a figure starting before its bin keeps its own end (a span)."""
     order = np.argsort(df["period_end"].to_numpy("datetime64[ns]"), kind="stable")
-    end = df["period_end"].to_numpy("datetime64[ns]")[order]
+    when, spans = point_periods(df, freq)
+    when, spans = when[order], spans[order]
     start = df["period_start"].to_numpy("datetime64[ns]")[order]
-    bin_start, bin_end = bins(end, freq)
-    spans = start < bin_start
     origin = text(df["origin"] if "origin" in df else df.get("source"), len(df))[order]
     rows = {k: text(df[k], len(df))[order] for k in keys}
     revision = df["revision"].to_numpy(np.int64) if "revision" in df else np.ones(len(df), int)
@@ -127,7 +137,7 @@ def _sorted_rows(df: pd.DataFrame, metric: str, keys: list[str], freq: str) -> d
         **rows,
         "origin": origin,
         "start": start,
-        "when": np.where(spans, end, bin_end),
+        "when": when,
         "spans": spans,
         "value": df["value"].to_numpy(float)[order],
         "kind": figure_kinds(df, metric)[order],

@@ -138,6 +138,17 @@ def admin_key(name: str) -> str:
     return re.sub(r"ah(?=-|$)", "a", slug(admin_name(name)))
 
 
+def admin_place_id(level: int, iso3: str, name: str, pcode: str = "") -> str | None:
+    """The place id of a district (level 2) or governorate (1): by its p-code when known,
+    else by its folded name, within its country (`adm2:IRQ:IQG15Q05`, `adm1:SYR:aleppo`);
+    None for an area with neither. The one rule for the id, read where areas are stored and
+    where a city is put in its district."""
+    if not admin_name(name) and not (pcode or "").strip():
+        return None
+    key = pcode.strip().upper() if (pcode or "").strip() else admin_key(admin_name(name))
+    return f"adm{level}:{iso3}:{key}"[:64]
+
+
 def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", normalize_name(text)).strip("-") or "unnamed"
 
@@ -432,10 +443,10 @@ class Gazetteer:
         none (the Map then leaves it out). Its parent is the governorate of `parent_pcode`
         (a COD area), else the one `parent` names (for a district), else the country."""
         own = admin_name(name)
-        if not own and not pcode:
+        place_id = admin_place_id(level, country_iso3, name, pcode)
+        if place_id is None:
             return None
-        key = pcode.strip().upper() if pcode else admin_key(own)
-        place_id = f"adm{level}:{country_iso3}:{key}"[:64]
+        key = place_id.split(":", 2)[2]
         if place_id not in self.admin_areas:
             seat = self.by_alias(pcode) if pcode else None
             if not seat and own and country_iso3:

@@ -6,7 +6,7 @@ so that the same code serves the app, the command line, tests and benchmarks.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import numpy as np
 import pandas as pd
@@ -25,6 +25,9 @@ from data_sources.store.tables import (
     rejects,
     series,
 )
+
+# a span of days (first, last; None at either end: open), as the Data page's From/To give it
+Window = tuple[date | None, date | None]
 
 SERIES_COLUMNS = [
     "place_id",
@@ -206,8 +209,11 @@ def series_frame(
     limit: int | None = None,
     keep: dict[str, np.ndarray] | None = None,
     as_of: datetime | None = None,
+    window: Window | None = None,
 ) -> pd.DataFrame:
     """Observations of the matching series, oldest first, with provenance and the place name.
+
+    `window` (first day, last day; either None: open) keeps the figures whose span meets it.
 
     `as_of` gives the figures the store held at that moment (`asof.visible`); with
     `current_only=False`, every revision retrieved by then (the revision history).
@@ -224,7 +230,7 @@ def series_frame(
     if keep is not None:
         obs = keep
     else:
-        obs = _observations(engine, meta["series_id"].tolist(), current_only, limit, as_of)
+        obs = _observations(engine, meta["series_id"].tolist(), current_only, limit, as_of, window)
     columns = dict(obs)
     columns.update(_lookup(meta, "series_id", obs["series_id"]))
     columns.update(_lookup(_provenance_of(engine, obs), "provenance_id", obs["provenance_id"]))
@@ -298,12 +304,13 @@ def _observations(
     current_only: bool,
     limit: int | None,
     as_of: datetime | None = None,
+    window: Window | None = None,
 ) -> dict[str, np.ndarray]:
     rows: list[tuple] = []
     o = observations.c
     with engine.connect() as conn:
         for chunk in _chunks(series_ids, 500):
-            q = sa.select(*_OBS_COLUMNS()).where(o.series_id.in_(chunk))
+            q = sa.select(*_OBS_COLUMNS()).where(o.series_id.in_(chunk), *in_window(window))
             if current_only:
                 q = q.where(visible(engine, as_of))
             elif as_of is not None:
@@ -314,6 +321,22 @@ def _observations(
             if limit is not None and len(rows) >= limit:
                 break
     return _rows_to_columns(rows)
+
+
+def in_window(window: Window | None) -> list:
+    """The clauses keeping figures whose span meets `window` (first day, last day; None at
+    either end: open): a figure of Dec 2016 – Jan 2017 is in a 2017 window, as it is on a
+    chart of 2017 (kept whole, marked as a span)."""
+    if window is None:
+        return []
+    first, last = window
+    o = observations.c
+    clauses = []
+    if first is not None:
+        clauses.append(o.period_end >= first)
+    if last is not None:
+        clauses.append(o.period_start <= last)
+    return clauses
 
 
 def _rows_to_columns(rows: list[tuple]) -> dict[str, np.ndarray]:
@@ -670,12 +693,15 @@ def count_observations(
     metric: str | None = None,
     source: str | None = None,
     as_of: datetime | None = None,
+    window: Window | None = None,
 ) -> int:
+    """How many figures match (the Data page's count): of these places, metric and source,
+    visible at `as_of`, meeting `window`."""
     o = observations.c
     q = (
         sa.select(sa.func.count())
         .select_from(observations.join(series, series.c.series_id == o.series_id))
-        .where(visible(engine, as_of))
+        .where(visible(engine, as_of), *in_window(window))
     )
     if place_ids is not None:
         q = q.where(series.c.place_id.in_(place_ids))
@@ -804,3 +830,39 @@ def oldest_retrieval(engine: Engine):
     if moment is not None and moment.tzinfo is None:  # SQLite returns naive UTC
         moment = moment.replace(tzinfo=UTC)
     return moment
+
+
+def admin_names(engine: Engine, place_ids: list[str]) -> pd.DataFrame:
+    """The admin names (`admin1`, `admin2`, `pcode`) the series of these cities were given by
+    their sources, with how many series gave each: what places a city in its district and
+    governorate (`model.admin_groups`). One row per city and set of names."""
+    s = series.c
+    q = (
+        sa.select(
+            s.place_id,
+            places.c.country_iso3,
+            s.admin1,
+            s.admin2,
+            s.pcode,
+            sa.func.count().label("series"),
+        )
+        .select_from(series.join(places, places.c.place_id == s.place_id))
+        .where(places.c.kind == "city")
+        .group_by(s.place_id, places.c.country_iso3, s.admin1, s.admin2, s.pcode)
+        .order_by(s.place_id, s.admin1, s.admin2, s.pcode)
+    )
+    frames = [_frame(engine, q.where(s.place_id.in_(chunk))) for chunk in _chunks(place_ids, 500)]
+    if not frames:
+        return pd.DataFrame(columns=["place_id", "country_iso3", "admin1", "admin2", "pcode"])
+    return pd.concat(frames, ignore_index=True)
+
+
+def figure_span(engine: Engine) -> tuple[pd.Timestamp, pd.Timestamp] | None:
+    """The first day and the last of any figure the store holds (the Data page's From/To
+    run between them)."""
+    o = observations.c
+    with engine.connect() as conn:
+        lo, hi = conn.execute(
+            sa.select(sa.func.min(o.period_start), sa.func.max(o.period_end))
+        ).one()
+    return None if lo is None else (pd.Timestamp(lo), pd.Timestamp(hi))

@@ -26,6 +26,7 @@ from views import escape, link_format
 from views.logic import compare as compare_logic
 from views.logic import metric_label
 from views.logic import trends as trends_logic
+from views.logic.data import source_text
 from views.logic.places import place_labels
 
 PAGES = ("home", "trends", "compare", "map", "data")  # every page (views/pages.py) has one
@@ -192,7 +193,7 @@ def _trends(raw: Mapping, engine: Engine, when: datetime | None) -> LinkedView:
     cumulative = _flag("cumulative", params)
     per_capita = _flag("percapita", params)
     origins = sorted(set(rows.dataset.where(rows.source == "reported", rows.source)))
-    source = _pick("source", [ALL, *origins], str, params, ALL, "source")
+    source = _pick("source", [ALL, *origins], source_text, params, ALL, "source")
     earlier = _flag("revisions", params)
 
     def series(revisions: bool = False) -> pd.DataFrame:
@@ -254,7 +255,7 @@ def _trends(raw: Mapping, engine: Engine, when: datetime | None) -> LinkedView:
         "period": [period],
         "cumulative": [str(cumulative).lower()],
         "percapita": [str(per_capita).lower()],
-        "source": [escape.plain(source, 200)],
+        "source": [escape.plain(source_text(source), 200)],
         "revisions": [str(earlier).lower()],
     }
     if len(months) > 1:

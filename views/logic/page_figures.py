@@ -23,7 +23,6 @@ from plotly.subplots import make_subplots
 from sqlalchemy.engine import Engine
 
 from data_sources import sources as registry
-from data_sources.formats import export
 from data_sources.model.metrics import opening_metric, opening_qualifier
 from data_sources.store import query
 from views import charts, escape
@@ -190,7 +189,7 @@ def map_view(raw: Mapping, engine: Engine, when: datetime | None) -> figure_for.
     options = map_logic.source_options(every)
     source = None
     if len(options) > 1:
-        source = figure_for._pick("source", options, str, params, options[0], "source")
+        source = figure_for._pick("source", options, registry.title, params, options[0], "source")
     here = map_logic.of_source(every, source)
     if here.empty:
         raise figure_for.NothingToDraw(f"No figures for {month}.")
@@ -204,7 +203,7 @@ def map_view(raw: Mapping, engine: Engine, when: datetime | None) -> figure_for.
         "month": [month],
     }
     if source is not None:
-        bound["source"] = [escape.plain(source, 200)]
+        bound["source"] = [escape.plain(registry.title(source), 200)]
     top = here.sort_values("value", ascending=False).head(figure_for.MAX_LATEST)
     who = registry.title(str(source or here.origin.iloc[0]))
     return figure_for.LinkedView(
@@ -246,38 +245,68 @@ def data_view(raw: Mapping, engine: Engine, when: datetime | None) -> figure_for
     cat = query.catalogue(engine, as_of=when)
     if cat.empty:
         raise figure_for.NothingToDraw("No figures stored yet.")
-    place_options = [ALL, *sorted(cat.place_id.unique(), key=lambda p: names.get(p, p))]
+    kinds = dict(zip(places.place_id, places.kind, strict=True))
+    countries = data_logic.country_names(places)
+    chosen_cities = _sidebar_cities(params, cities)
+    country = figure_for._pick(
+        "country",
+        data_logic.country_options(cat, places),
+        lambda c: countries.get(c, c),
+        params,
+        ALL,
+        "country",
+    )
     place = figure_for._pick(
-        "place", place_options, lambda p: names.get(p, p), params, ALL, "place"
+        "place",
+        data_logic.place_options(cat, places, country, names),
+        lambda p: data_logic.place_text(p, names, kinds),
+        params,
+        data_logic.default_place(chosen_cities),
+        "place",
     )
     metric = figure_for._pick(
         "metric",
-        [ALL, *sorted(cat.metric.unique())],
+        [ALL, *sorted(cat.metric.unique(), key=metric_label)],
         lambda m: m if m == ALL else metric_label(m),
         params,
         ALL,
         "metric",
     )
     source = figure_for._pick(
-        "source", [ALL, *sorted(cat.source.unique())], str, params, ALL, "source"
+        "source",
+        [ALL, *sorted(cat.source.unique(), key=registry.title)],
+        data_logic.source_text,
+        params,
+        ALL,
+        "source",
     )
-    chosen = export.chosen_places(
-        cat,
-        None if place == ALL else place,
-        None if metric == ALL else metric,
-        None if source == ALL else source,
-    )
+    months = data_logic.month_options(*(query.figure_span(engine) or (None, None)))
+    from_month = figure_for._pick("from", months, str, params, data_logic.ANY_MONTH, "month")
+    to_month = figure_for._pick("to", months, str, params, data_logic.ANY_MONTH, "month")
+    days, _ = data_logic.window(from_month, to_month)
+    chosen = data_logic.selected_places(cat, places, place, chosen_cities, country, metric, source)
     metric_or_none = None if metric == ALL else metric
     sources = None if source == ALL else [source]
     total = query.count_observations(
-        engine, chosen, metric_or_none, None if source == ALL else source, as_of=when
+        engine,
+        chosen,
+        metric_or_none,
+        None if source == ALL else source,
+        as_of=when,
+        window=days,
     )
     if not total:
         raise figure_for.NothingToDraw("No figures match this choice.")
     # the page's own query (its first SHOWN_ROWS), then its first rows: a smaller limit
     # would pick other figures than the page's table starts with
     rows = query.series_frame(
-        engine, chosen, metric_or_none, sources=sources, limit=data_logic.SHOWN_ROWS, as_of=when
+        engine,
+        chosen,
+        metric_or_none,
+        sources=sources,
+        limit=data_logic.SHOWN_ROWS,
+        as_of=when,
+        window=days,
     ).head(TABLE_ROWS)
     shown = rows[list(DATA_COLUMNS)].copy()
     shown["metric"] = shown["metric"].map(metric_label)
@@ -300,15 +329,26 @@ def data_view(raw: Mapping, engine: Engine, when: datetime | None) -> figure_for
         height=130 + 24 * (len(rows) + 1),
         margin={"t": 80, "l": 20, "r": 20, "b": 10},
     )
+    where = {
+        data_logic.CHOSEN: "the chosen cities",
+        ALL: "every place",
+    }.get(place) or data_logic.place_text(place, names, kinds)
+    if country != ALL:
+        where += f" in {countries.get(country, country)}"
     chose = [
-        names.get(place, place) if place != ALL else "every place",
+        where,
         metric_label(metric) if metric != ALL else "every metric",
-        source if source != ALL else "every source",
+        data_logic.source_text(source) if source != ALL else "every source",
     ]
+    if days is not None:
+        chose.append(f"{from_month} to {to_month}".replace(data_logic.ANY_MONTH, "any"))
     bound = {
-        "place": [escape.plain(names.get(place, place), 200)],
+        "country": [escape.plain(countries.get(country, country), 200)],
+        "place": [escape.plain(data_logic.place_text(place, names, kinds), 200)],
         "metric": [escape.plain(metric if metric == ALL else metric_label(metric), 200)],
-        "source": [escape.plain(source, 200)],
+        "source": [escape.plain(data_logic.source_text(source), 200)],
+        "from": [from_month],
+        "to": [to_month],
     }
     return figure_for.LinkedView(
         "data",
@@ -321,6 +361,17 @@ def data_view(raw: Mapping, engine: Engine, when: datetime | None) -> figure_for
         bound,
         [f"{total:,} figures match ({escape.plain(', '.join(chose), 160)})."],
     )
+
+
+def _sidebar_cities(params: Mapping, cities: pd.DataFrame) -> list[str]:
+    """The place ids of the sidebar's cities a link names (its default when it names none),
+    as `pickers.selected_cities` reads them."""
+    names = cities["name"].tolist()
+    picked = params.get("cities") or (
+        [c for c in figure_for.DEFAULT_CITIES if c in names] or names[:2]
+    )
+    ids = dict(zip(cities["name"], cities["place_id"], strict=True))
+    return [ids[n] for n in picked if n in ids]
 
 
 BUILDERS = {"home": overview, "map": map_view, "data": data_view}
