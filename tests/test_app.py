@@ -152,7 +152,7 @@ def test_deep_link_restores_the_view(app):
 
 
 def test_compare_shows_airwars_and_the_pentagon_side_by_side(app):
-    at = app(PAGES[2])
+    at = app(PAGES[2], place="Iraq and Syria")
     drawn = {t["name"]: t["y"] for t in traces(at)[0]}
     assert drawn["Airwars"] == [2013.0]
     assert drawn["US Department of Defense"] == [173.0]
@@ -186,6 +186,18 @@ def test_data_page_lists_rejects_with_reasons(app):
     # WFP's Tell Abiad market is no city but names its district: placed there, not rejected
     assert not rejects.reason.str.contains("Tell Abiad").any()
     assert any(b.label.startswith("Download ZIP") for b in at.get("download_button"))
+
+
+def test_compare_opens_on_the_sidebars_city_and_compares_only_like_with_like(app):
+    at = app(PAGES[2], cities="Mosul")
+    assert not at.exception
+    assert at.selectbox(key="place").value == "geonames:99072"
+    assert at.selectbox(key="metric").value == "civilians_killed"
+    table = next(df.value for df in at.dataframe if "scope" in df.value.columns)
+    # AP's all-parties estimate and the coalition's acknowledged deaths count different things
+    mixed = table[table.scope.str.startswith("not comparable")]
+    assert not mixed.empty and mixed.ratio.isna().all()
+    assert table[~table.scope.str.startswith("not comparable")].ratio.notna().all()
 
 
 def test_compare_sets_ocha_against_iom_for_mosul_displacement(app):

@@ -121,6 +121,29 @@ def test_disagreements_put_sources_side_by_side():
     assert table[["lowest", "highest"]].values.tolist() == [[173, 2013]]
     assert table.ratio.item() == pytest.approx(2013 / 173)
     assert "Airwars (low): 2,013" in table.figures.item()
+    assert table.scope.item() == "coalition airstrikes in Iraq and Syria"
+
+
+def test_figures_of_different_scope_get_no_ratio():
+    """AP's 9,000–11,000 civilians killed in the battle for Mosul (all parties, nine months)
+    against the 326 the coalition acknowledged: two different counts, not a 33.7× gap."""
+    df = frame(
+        [
+            ["Mosul", "2016-10-17", "2017-07-20", 9000, "Associated Press", ""],
+            ["Mosul", "2016-10-17", "2017-07-20", 11000, "Associated Press", ""],
+            ["Mosul", "2016-10-17", "2017-07-20", 326, "US-led coalition", ""],
+        ]
+    )
+    df["estimate"] = ["low", "high", "reported"]
+    df["qualifier"] = ["in the battle for Mosul, all parties"] * 2 + [
+        "in the battle for Mosul, acknowledged by the coalition"
+    ]
+    table = combine.disagreements(df)
+    row = table.iloc[0]
+    assert row.scope.startswith("not comparable: in the battle for Mosul, all parties")
+    assert "acknowledged by the coalition" in row.scope
+    assert pd.isna(row.ratio) and pd.isna(row.spread)
+    assert (row.lowest, row.highest) == (326, 11000)  # both figures still side by side
 
 
 def test_trend_figure_draws_one_trace_per_city():

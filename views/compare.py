@@ -18,30 +18,35 @@ def catalogue(url: str, version: str, when: str | None) -> tuple:
     """The catalogue, the places' names and the places with more than one source, once per
     data version and moment and shared (read, never changed)."""
     cat = common.catalogue_all(url)
-    return cat, logic.place_names(common.place_table(url)), set(logic.multi_source(cat).place_id)
+    pairs = logic.multi_source(cat)
+    return cat, logic.place_names(common.place_table(url)), set(pairs.place_id), pairs
 
 
-cat, names, multi = catalogue(url, common.data_version(), common.as_of_key())
-place_options = logic.place_options(multi, names, st.session_state.get("place_ids", []))
+cat, names, multi, pairs = catalogue(url, common.data_version(), common.as_of_key())
+chosen_cities = st.session_state.get("place_ids", [])
+place_options = logic.place_options(multi, names, chosen_cities)
 if not place_options:
     st.info("No place has figures from more than one source yet.")
     st.stop()
 c1, c2 = st.columns(2)
 with c1:
-    default_place = next((p for p in place_options if p.startswith("region:")), place_options[0])
     place = common.url_select(
         "Place",
         place_options,
         "place",
-        default_place,
+        logic.default_place(place_options, multi, chosen_cities),
         format_func=lambda p: names.get(p, p),
         what="place",
     )
 with c2:
     metrics = sorted(cat[cat.place_id == place].metric.unique())
-    default_metric = "civilians_killed" if "civilians_killed" in metrics else metrics[0]
     metric = common.url_select(
-        "Metric", metrics, "metric", default_metric, format_func=common.metric_label, what="metric"
+        "Metric",
+        metrics,
+        "metric",
+        logic.default_metric(pairs, place, metrics),
+        format_func=common.metric_label,
+        what="metric",
     )
 
 data = common.series(url, (place,), metric)
@@ -86,6 +91,10 @@ else:
         hide_index=True,
         width="stretch",
         column_config={
+            "scope": st.column_config.TextColumn(
+                help="what the figures count; a ratio is given only between figures of one "
+                "scope (the same place, period and who is counted)"
+            ),
             "ratio": st.column_config.NumberColumn("highest / lowest", format="%.1f×"),
             "lowest": st.column_config.NumberColumn(format="%,.0f"),
             "highest": st.column_config.NumberColumn(format="%,.0f"),

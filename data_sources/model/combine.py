@@ -296,11 +296,13 @@ def first_published(shown: pd.DataFrame, every: pd.DataFrame) -> pd.DataFrame | 
 def disagreements(df: pd.DataFrame) -> pd.DataFrame:
     """Figures for the same period from two or more origins, with their spread.
 
-    Returns one row per period: origins and values side by side, lowest, highest and the
-    ratio highest/lowest. Qualifiers are listed so a reader can see when sources count
-    different things (all deaths vs deaths a belligerent acknowledges).
+    Returns one row per period: origins and values side by side, lowest, highest, and the
+    scope — what the figures count (their qualifiers). The ratio highest/lowest and the
+    spread are given only between figures of one scope: "all parties over nine months"
+    against "acknowledged by the coalition" is two different counts, not a 33.7×
+    disagreement, so its ratio is empty and the scope says why.
     """
-    cols = ["period", "figures", "lowest", "highest", "ratio", "spread"]
+    cols = ["period", "scope", "figures", "lowest", "highest", "ratio", "spread"]
     if df.empty:
         return pd.DataFrame(columns=cols)
     work = df.assign(
@@ -319,14 +321,17 @@ def disagreements(df: pd.DataFrame) -> pd.DataFrame:
         if part["origin"].nunique() < 2:
             continue
         lo, hi = part["value"].min(), part["value"].max()
+        counted = list(dict.fromkeys(q or "(total)" for q in part["qualifier"]))
+        same = len(counted) == 1
         rows.append(
             {
                 "period": period,
+                "scope": counted[0] if same else "not comparable: " + " · ".join(counted),
                 "figures": "; ".join(part["figure"]),
                 "lowest": lo,
                 "highest": hi,
-                "ratio": hi / lo if lo else float("inf"),
-                "spread": hi - lo,
+                "ratio": (hi / lo if lo else float("inf")) if same else float("nan"),
+                "spread": hi - lo if same else float("nan"),
             }
         )
     return pd.DataFrame(rows, columns=cols)

@@ -234,13 +234,20 @@ def _cites(refs: list[figure_for.SourceRef], numbers: dict) -> str:
 MAX_DISAGREEMENTS = 8
 
 
+def _ratio(ratio: float, scope: str) -> str:
+    """The ratio cell: "11.6×", or why there is none (figures counting different things)."""
+    if math.isnan(ratio):
+        return "not comparable: different things counted"
+    return f"{ratio:,.1f}×" if math.isfinite(ratio) else ""
+
+
 def _disagreement(what: str, found: pd.DataFrame) -> str:
     """The periods where two or more sources gave a figure, the widest spreads first."""
     e = html.escape
-    top = found.sort_values("ratio", ascending=False).head(MAX_DISAGREEMENTS)
+    top = found.sort_values("ratio", ascending=False, na_position="last").head(MAX_DISAGREEMENTS)
     rows = "".join(
         f"<tr><td>{e(str(r.period))}</td><td>{e(escape.plain(str(r.figures), 300))}</td>"
-        f"<td class='n'>{e(f'{r.ratio:,.1f}×' if math.isfinite(r.ratio) else '')}</td></tr>"
+        f"<td class='n'>{e(_ratio(r.ratio, r.scope))}</td></tr>"
         for r in top.itertuples()
     )
     return (

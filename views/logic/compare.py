@@ -51,6 +51,34 @@ def place_options(multi: set[str], names: dict[str, str], chosen: list[str]) -> 
     return sorted(multi | set(chosen), key=lambda p: (not p.startswith("region:"), names.get(p, p)))
 
 
+def default_place(options: list[str], multi: set[str], chosen: list[str]) -> str:
+    """The place the page opens on: the first of the sidebar's cities that more than one
+    source gives figures for, else the first region (Airwars against the Pentagon for the
+    coalition's war), else the first option."""
+    for place in chosen:
+        if place in multi and place in options:
+            return place
+    return next((p for p in options if p.startswith("region:")), options[0])
+
+
+def default_metric(pairs: pd.DataFrame, place: str, metrics: list[str]) -> str:
+    """The metric the page opens on for `place`: civilians killed where two sources give it,
+    else the first metric (in the vocabulary's order) that two sources give there, else
+    civilians killed, else the first. `pairs` is `multi_source`'s table."""
+    from data_sources.model.metrics import METRICS
+
+    order = list(METRICS)
+    compared = sorted(
+        set(pairs[pairs.place_id == place].metric) & set(metrics),
+        key=lambda m: order.index(m) if m in order else len(order),
+    )
+    if "civilians_killed" in compared:
+        return "civilians_killed"
+    if compared:
+        return compared[0]
+    return "civilians_killed" if "civilians_killed" in metrics else metrics[0]
+
+
 def disagreements(data: pd.DataFrame) -> pd.DataFrame:
     """Where two sources give the figure for the same period: lowest, highest and ratio."""
     return combine.disagreements(data)

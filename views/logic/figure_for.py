@@ -290,7 +290,8 @@ def _compare(raw: Mapping, engine: Engine, when: datetime | None) -> LinkedView:
     params = _canonical(raw, cities, place_labels(places))
     cat = query.catalogue(engine, as_of=when)
     names = compare_logic.place_names(places)
-    multi = set(compare_logic.multi_source(cat).place_id)
+    pairs = compare_logic.multi_source(cat)
+    multi = set(pairs.place_id)
     ids = dict(zip(cities["name"], cities["place_id"], strict=True))
     chosen = [ids[n] for n in params.get("cities", []) if n in ids]
     if not params.get("cities"):
@@ -298,12 +299,13 @@ def _compare(raw: Mapping, engine: Engine, when: datetime | None) -> LinkedView:
     options = compare_logic.place_options(multi, names, chosen)
     if not options:
         raise NothingToDraw("No place has figures from more than one source yet.")
-    default_place = next((p for p in options if p.startswith("region:")), options[0])
+    default_place = compare_logic.default_place(options, multi, chosen)
     place = _pick("place", options, lambda p: names.get(p, p), params, default_place, "place")
     metrics = sorted(cat[cat.place_id == place].metric.unique())
     if not metrics:
         raise NothingToDraw("No figures stored for this place.")
-    metric = _pick("metric", metrics, metric_label, params, "civilians_killed", "metric")
+    default_metric = compare_logic.default_metric(pairs, place, metrics)
+    metric = _pick("metric", metrics, metric_label, params, default_metric, "metric")
     data = query.series_frame(engine, [place], metric, as_of=when)
     units = sorted(data.unit.unique())
     if not units:
