@@ -149,3 +149,35 @@ def test_the_trends_download_says_what_it_holds_and_is_named_for_it(loaded_url):
     )
     assert set(table.market) == set(stored.site)  # each market's line, named
     assert every.file_name != one.file_name and every.file_name.endswith("_usd-1-1-kg_month.csv")
+
+
+def _label_extent(note, first, last):
+    """The days a label covers on a phone-wide plot, by the rule `event_labels` spaces them."""
+    span = pd.Timestamp(last) - pd.Timestamp(first)
+    return note.x, note.x + span * ((7 * len(note.text) + 10) / charts.NARROW_PLOT_PX)
+
+
+def test_a_week_of_events_is_one_label_of_their_numbers():
+    first, last = pd.Timestamp("2014-01-01"), pd.Timestamp("2019-01-01")
+    days = [pd.Timestamp("2016-12-12") + pd.Timedelta(days=d) for d in (0, 1, 2, 5, 6, 8)]
+    labels = charts.event_labels(days, [f"event {i}" for i in range(6)], first, last)
+    assert [(n.text, n.row) for n in labels] == [("1–6", 0)]
+    assert [number for number, _ in labels[0].items] == [1, 2, 3, 4, 5, 6]
+
+
+def test_event_labels_never_overlap_on_a_row():
+    first, last = pd.Timestamp("2016-01-01"), pd.Timestamp("2017-12-31")
+    # a month apart on a two-year axis: closer than a label's width on a phone
+    days = [pd.Timestamp("2016-06-01") + pd.DateOffset(months=m) for m in range(6)]
+    labels = charts.event_labels(days, [f"e{i}" for i in range(6)], first, last)
+    named = sorted(n for note in labels for n, _ in note.items)
+    assert named == [1, 2, 3, 4, 5, 6]  # every event is in one label, once
+    assert len({note.row for note in labels}) > 1  # neighbours moved up a row
+    for row in {note.row for note in labels}:
+        extents = sorted(_label_extent(n, first, last) for n in labels if n.row == row)
+        for (_, end), (start, _) in zip(extents, extents[1:]):
+            assert end <= start
+    far = charts.event_labels(
+        [pd.Timestamp("2016-02-01"), pd.Timestamp("2017-11-01")], ["a", "b"], first, last
+    )
+    assert [(n.text, n.row) for n in far] == [("1", 0), ("2", 0)]

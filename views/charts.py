@@ -8,6 +8,8 @@ never split or summed into bins: it is drawn as one point at the end of the peri
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 import plotly.colors
@@ -223,23 +225,12 @@ def trend_figure(
                 "hovertemplate": "%{customdata} as first published<br>%{x|%b %Y}<extra></extra>",
             }
         )
-    shapes, notes = [], []
+    shapes, notes, rows = [], [], 1
     if events is not None and not events.empty:
         # Reported events as numbered markers along the top; the full text is in the hover and
-        # in the list under the chart, so labels never pile up on each other.
-        # events closer than 1/40 of the time axis share one marker ("1·6"), else their
-        # numbers are drawn on top of each other; each keeps its own line
+        # in the list under the chart, so labels never pile up on each other (`event_labels`)
         dates = [pd.Timestamp(d) for d in events["date"]]
         points = [*dates, *(pd.Timestamp(p) for p in agg["period"])] if not agg.empty else dates
-        near = max(max(points) - min(points), pd.Timedelta(days=1)) / 40
-        groups: list[list] = []
-        for number, (day, label) in sorted(
-            enumerate(zip(dates, events["label"], strict=True), start=1), key=lambda e: e[1][0]
-        ):
-            if groups and day - groups[-1][0][1] <= near:
-                groups[-1].append((number, day, label))
-            else:
-                groups.append([(number, day, label)])
         for day in dict.fromkeys(dates):
             shapes.append(
                 {
@@ -254,15 +245,16 @@ def trend_figure(
                     "opacity": 0.5,
                 }
             )
-        for items in groups:
-            items.sort()
+        labels = event_labels(dates, list(events["label"]), min(points), max(points))
+        rows = 1 + max(note.row for note in labels)
+        for note in labels:
             notes.append(
                 {
-                    "x": items[0][1],
-                    "y": 1.02,
+                    "x": note.x,
+                    "y": 1.02 + EVENT_ROW * note.row,
                     "yref": "paper",
-                    "text": "<b>" + "·".join(str(n) for n, _, _ in items) + "</b>",
-                    "hovertext": "<br>".join(f"{n}: {_h(text)}" for n, _, text in items),
+                    "text": f"<b>{note.text}</b>",
+                    "hovertext": "<br>".join(f"{n}: {_h(t)}" for n, t in note.items),
                     "showarrow": False,
                     "xanchor": "left",
                     "yanchor": "bottom",
@@ -292,12 +284,79 @@ def trend_figure(
         "yaxis": yaxis,
         "hovermode": "closest",
         "legend": {"title": {"text": color}},
-        "margin": {"t": 100 if shapes else 80, "l": 10, "r": 10, "b": 10},
-        "height": 480 if shapes else 460,
+        "margin": {"t": (100 + 24 * (rows - 1)) if shapes else 80, "l": 10, "r": 10, "b": 10},
+        "height": (480 + 24 * (rows - 1)) if shapes else 460,
         "shapes": shapes,
         "annotations": notes,
     }
     return go.Figure(data=traces, layout=layout)
+
+
+EVENT_ROW = 0.06  # the height of a row of event labels, as a share of the plot's
+EVENT_ROWS = 3  # rows of labels above the plot before neighbours share a label
+NARROW_PLOT_PX = 340  # a phone's plot width: labels are spaced for it, so they never overlap
+
+
+@dataclass(frozen=True)
+class EventLabel:
+    """One label above the plot: where it starts, its row, its text ("1–3·5") and the
+    events (number, text) it names."""
+
+    x: pd.Timestamp
+    row: int
+    text: str
+    items: tuple[tuple[int, str], ...]
+
+
+def _numbers(numbers: list[int]) -> str:
+    """1, 2, 3, 5 -> "1–3·5": runs as ranges, so a week of six events is "1–6"."""
+    runs: list[list[int]] = []
+    for n in sorted(numbers):
+        if runs and n == runs[-1][-1] + 1:
+            runs[-1].append(n)
+        else:
+            runs.append([n])
+    return "·".join(f"{r[0]}–{r[-1]}" if len(r) > 2 else "·".join(map(str, r)) for r in runs)
+
+
+def event_labels(
+    dates: list[pd.Timestamp], texts: list[str], first: pd.Timestamp, last: pd.Timestamp
+) -> list[EventLabel]:
+    """The labels of numbered events (number i is dates[i-1]) on an axis from `first` to
+    `last`. Events closer than the width of a label on a phone-wide plot share one label
+    (their numbers as runs: "1–6"); a label that would overlap the one before it moves to
+    the next row (up to EVENT_ROWS); only when every row is taken does it join the last
+    label of the bottom row. So labels never draw over each other at any width from a
+    phone's up."""
+    span = max(pd.Timestamp(last) - pd.Timestamp(first), pd.Timedelta(days=1))
+
+    def width(text: str) -> pd.Timedelta:  # ~7 px per character of 11 px bold, plus padding
+        return span * ((7 * len(text) + 10) / NARROW_PLOT_PX)
+
+    order = sorted(range(len(dates)), key=lambda i: (pd.Timestamp(dates[i]), i))
+    groups: list[list[int]] = []
+    for i in order:  # events within one short label's width of the group's first: one label
+        if groups and pd.Timestamp(dates[i]) - pd.Timestamp(dates[groups[-1][0]]) < width("1"):
+            groups[-1].append(i)
+        else:
+            groups.append([i])
+    placed: list[list] = []  # [x, row, numbers]
+    row_end: list[pd.Timestamp | None] = [None] * EVENT_ROWS
+    for group in groups:
+        x = pd.Timestamp(dates[group[0]])
+        numbers = [i + 1 for i in group]
+        row = next((r for r, end in enumerate(row_end) if end is None or x >= end), None)
+        if row is None:  # every row taken here: join the bottom row's last label
+            target = next(p for p in reversed(placed) if p[1] == 0)
+            target[2].extend(numbers)
+            row_end[0] = target[0] + width(_numbers(target[2]))
+            continue
+        placed.append([x, row, numbers])
+        row_end[row] = x + width(_numbers(numbers))
+    return [
+        EventLabel(x, row, _numbers(nums), tuple((n, texts[n - 1]) for n in sorted(nums)))
+        for x, row, nums in placed
+    ]
 
 
 def sparkline(df: pd.DataFrame) -> go.Figure:

@@ -123,11 +123,13 @@ def chart_title(metric: str, qualifier: str | None) -> str:
 
 def event_markers(reported: pd.DataFrame, metric: str, data: pd.DataFrame) -> pd.DataFrame:
     """The numbered markers on the chart: other metrics' reported figures within the drawn
-    span, one per day and metric, at most MAX_EVENTS (columns date, label)."""
+    span, one per day and metric, the first MAX_EVENTS by date, numbered in date order
+    (columns date, label)."""
     reported = reported[reported.metric != metric]
     lo, hi = data.period_end.min(), data.period_end.max()
     events = (
         reported[(reported.period_end >= lo) & (reported.period_end <= hi)]
+        .sort_values("period_end", kind="stable")  # numbered in the order they happened
         .drop_duplicates(["period_end", "metric"])
         .head(MAX_EVENTS)
     )
