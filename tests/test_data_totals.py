@@ -242,3 +242,27 @@ def test_totals_never_add_sources_or_breakdowns():
     }
     with pytest.raises(ValueError, match="cannot group by"):
         admin_groups.totals(figures, "conflict_fatalities", placed, "street", "year")
+
+
+def test_what_changed_is_listed_when_asked(page):
+    at = page()
+    assert not at.exception
+    assert not any("change" in df.value.columns for df in at.dataframe)  # not built unasked
+    assert "since" not in at.query_params
+    at.toggle(key="list_changes").set_value(True).run()
+    listed = next(df.value for df in at.dataframe if "change" in df.value.columns)
+    assert len(listed) > 0 and set(listed["change"]) <= {"added", "revised", "withdrawn"}
+    assert "since" in at.query_params  # the link now holds the window it lists
+
+
+def test_the_refresh_scope_of_the_stores_cities_needs_no_gazetteer(monkeypatch):
+    from data_sources.feeds import refresh
+
+    def no_gazetteer():
+        raise AssertionError("the gazetteer's name index was built")
+
+    monkeypatch.setattr(refresh, "gazetteer", no_gazetteer)
+    scope = refresh.default_scope(
+        None, ["Mosul", "Aleppo"], known={"Mosul": "IRQ", "Aleppo": "SYR"}
+    )
+    assert scope.countries == ["IRQ", "SYR"]

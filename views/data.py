@@ -401,7 +401,14 @@ since, until = window_typed.since, window_typed.until
 since, said = logic.since_within_store(since, common.store_moments())
 if said:
     st.info(said)
-if since is not None:
+# The list is built when asked (a link naming `since`, or the toggle): over a whole
+# snapshot's first load it is every figure, 2.2 s of a first visit that never looked at it.
+listing = st.query_params.get("since") is not None or st.toggle(
+    "List the changes in this window",
+    key="list_changes",
+    help="Built on demand: the first load of a store lists every figure it holds.",
+)
+if since is not None and listing:
     st.query_params["since"] = asof.format_as_of(since)
     if until is not None:
         st.query_params["until"] = asof.format_as_of(until)

@@ -24,6 +24,7 @@ from data_sources.feeds.refresh import RefreshJob, configured_sources, default_s
 from data_sources.redact import redact
 from data_sources.store import lock
 from views import access, common
+from views.cached import city_table
 
 
 @st.cache_resource
@@ -56,7 +57,9 @@ def show(url: str, engine) -> None:
         return
     ready = configured_sources()
     try:
-        scope = default_scope(None, st.session_state.get("cities") or None)
+        cities = city_table(url)
+        known = dict(zip(cities["name"], cities["country_iso3"], strict=True))
+        scope = default_scope(None, st.session_state.get("cities") or None, known=known)
     except ValueError as exc:
         st.error(common.safe(str(exc), 200))
         return

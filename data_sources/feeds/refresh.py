@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
 from dataclasses import dataclass, field, replace
@@ -85,17 +85,24 @@ def default_scope(
     cities: list[str] | None = None,
     since: date | None = None,
     until: date | None = None,
+    known: Mapping[str, str] | None = None,
 ) -> Scope:
     """Countries asked for, plus those of the cities asked for; defaults from settings
-    (REFRESH_COUNTRIES, REFRESH_CITIES), else Iraq and Syria with Mosul and Aleppo."""
+    (REFRESH_COUNTRIES, REFRESH_CITIES), else Iraq and Syria with Mosul and Aleppo.
+
+    `known` maps a city's name to its country (the store's cities, as the page's picker
+    offers them): those are not looked up in the gazetteer, whose name index takes
+    seconds to build and was most of the Data page's first visit."""
     cities = cities or _listed(settings.setting("REFRESH_CITIES"))
     chosen = [c.upper() for c in (countries or [])]
-    gaz = gazetteer()
     for city in cities:
-        match = gaz.find_city(city)
-        if match is None:
-            raise ValueError(f"unknown city '{city}'")
-        iso = gaz.place_record(match.place_id)["country_iso3"]
+        iso = (known or {}).get(city)
+        if not iso:
+            gaz = gazetteer()
+            match = gaz.find_city(city)
+            if match is None:
+                raise ValueError(f"unknown city '{city}'")
+            iso = gaz.place_record(match.place_id)["country_iso3"]
         if countries is None or not countries:
             chosen.append(iso)
     if not chosen:
