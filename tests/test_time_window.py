@@ -4,6 +4,8 @@ same window; the figures kept are the store's of those months (read here with pa
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -91,3 +93,37 @@ def test_quick_windows_and_the_window_text():
     assert logic.window_text(("2016-10", "2017-07"), months) == "Oct 2016 – Jul 2017"
     assert logic.window_text(("2015-01", "2017-06"), months) is None
     assert logic.window_text(("2016-10", "2016-10"), months) == "Oct 2016"
+
+
+def test_compare_follows_the_window_and_its_picture_draws_the_same(loaded_url, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", loaded_url)
+    link = {"cities": "Mosul", "place": "Mosul", "metric": "Civilians killed", **WINDOW}
+    at = open_page("views/compare.py", **link)
+    assert not at.exception
+    figures = next(df.value for df in at.dataframe if "estimate" in df.value.columns)
+    ends = pd.to_datetime(figures.period_end)
+    assert len(figures) > 0
+    assert (ends >= "2016-10-01").all() and (ends <= "2017-07-31").all()
+    every = query.series_frame(make_engine(loaded_url), [MOSUL], "civilians_killed")
+    every_ends = pd.to_datetime(every.period_end)
+    assert len(figures) == int(((every_ends >= "2016-10-01") & (every_ends <= "2017-07-31")).sum())
+    assert len(figures) < len(every)  # the window left figures out
+    view = figure_for.view_for(
+        "compare", {k: [v] for k, v in link.items()}, make_engine(loaded_url)
+    )
+    assert view.figure.layout.title.text.endswith("every source, Oct 2016 – Jul 2017")
+    drawn = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert drawn["layout"]["title"]["text"] == view.figure.layout.title.text
+
+
+def test_a_window_carried_from_another_series_falls_back_to_this_ones_span(loaded_url, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", loaded_url)
+    from tests.conftest import ROOT
+
+    at = open_page("views/trends.py", cities="Aleppo")
+    at.selectbox(key="from").set_value("2014-03").run()
+    at.switch_page(str(ROOT / "views" / "compare.py")).run()
+    assert not at.exception
+    chosen = at.selectbox(key="from")
+    assert chosen.value == chosen.options[0] and "2014-03" not in chosen.options
+    assert not any("not available" in w.value for w in at.warning)

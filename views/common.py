@@ -34,6 +34,7 @@ from views.pickers import (
     place_labels,
     selected_cities,
     translate_link,
+    window_select,
 )
 from views.provenance import attribution, freshness_badges, link_column
 from views.store_access import (
@@ -106,4 +107,5 @@ __all__ = [
     "url_text",
     "url_toggle",
     "watch_for_new_data",
+    "window_select",
 ]

@@ -7,6 +7,7 @@ import streamlit as st
 from data_sources.store.engine import database_url
 from views import common
 from views.logic import compare as logic
+from views.logic import trends as trends_logic
 
 st.title("Compare sources")
 common.show_link_problems()
@@ -54,15 +55,28 @@ units = sorted(data.unit.unique())
 unit = units[0]
 if len(units) > 1:
     unit = common.url_select("Unit", units, "unit", units[0], what="unit")
+months = trends_logic.months_of(data[data.unit == unit])
+window = common.window_select(months)
 
 
 @st.cache_resource(ttl=6 * 3600, max_entries=64, show_spinner=False)
 def drawn(
-    url: str, version: str, when: str | None, place: str, metric: str, unit: str, title: str
+    url: str,
+    version: str,
+    when: str | None,
+    place: str,
+    metric: str,
+    unit: str,
+    title: str,
+    window: tuple[str, str] | None,
 ) -> logic.CompareView:
-    """The chart, disagreements and table for one place, metric and unit, built once per data
-    version and moment and shared by every viewer (figures are drawn, never changed)."""
-    return logic.compare_view(common.series(url, (place,), metric), unit, title)
+    """The chart, disagreements and table for one place, metric, unit and window, built once
+    per data version and moment and shared by every viewer (figures are drawn, never
+    changed)."""
+    data = common.series(url, (place,), metric)
+    return logic.compare_view(
+        data if window is None else trends_logic.in_window(data, window), unit, title
+    )
 
 
 view = drawn(
@@ -72,7 +86,8 @@ view = drawn(
     place,
     metric,
     unit,
-    f"{common.metric_label(metric)} — {names.get(place, place)}: every source",
+    logic.title(common.metric_label(metric), names.get(place, place), window, months),
+    window,
 )
 st.plotly_chart(view.figure, key="compare_chart", width="stretch")
 st.caption(

@@ -96,25 +96,7 @@ with c8:
     )
 
 months = logic.months_of(common.series(url, tuple(place_ids), metric, qualifier, site, unit))
-window = None
-if len(months) > 1:
-
-    def set_window(choice: str) -> None:
-        """A quick choice moves both ends (the widgets' keys are their URL parameters)."""
-        st.session_state["from"], st.session_state["to"] = logic.quick_window(months, choice)
-
-    w1, w2, w3 = st.columns([1, 1, 2], vertical_alignment="bottom")
-    with w1:
-        start = common.url_select("From", months, "from", months[0], what="month")
-    with w2:
-        end = common.url_select("To", months, "to", months[-1], what="month")
-    with w3, st.container(horizontal=True):
-        for choice in logic.QUICK_WINDOWS:
-            st.button(choice.capitalize(), on_click=set_window, args=(choice,), key=f"w_{choice}")
-    if start > end:
-        st.caption(f"“From” {start} is after “To” {end}: showing {end} to {start}.")
-        start, end = end, start
-    window = None if (start, end) == (months[0], months[-1]) else (start, end)
+window = common.window_select(months)
 
 show_earlier = common.url_toggle(
     "Show earlier revisions (faint)",

@@ -79,6 +79,15 @@ def default_metric(pairs: pd.DataFrame, place: str, metrics: list[str]) -> str:
     return "civilians_killed" if "civilians_killed" in metrics else metrics[0]
 
 
+def title(metric_label: str, place: str, window: tuple[str, str] | None, months: list[str]) -> str:
+    """ "Civilians killed — Mosul: every source", with the window when it is not every month
+    ("…, Oct 2016 – Jul 2017")."""
+    from views.logic.trends import window_text
+
+    span = window_text(window, months)
+    return f"{metric_label} — {place}: every source" + (f", {span}" if span else "")
+
+
 def disagreements(data: pd.DataFrame) -> pd.DataFrame:
     """Where two sources give the figure for the same period: lowest, highest and ratio."""
     return combine.disagreements(data)

@@ -126,6 +126,17 @@ def _pick(param: str, options: Sequence, shown, params: Mapping, default, what: 
     return by_label[values[0]]
 
 
+def _window(params: Mapping, months: list[str]) -> tuple[str, str] | None:
+    """The time charts' From and To (`pickers.window_select`), "From" after "To" swapped;
+    None when it is every month."""
+    if len(months) < 2:
+        return None
+    start = _pick("from", months, str, params, months[0], "month")
+    end = _pick("to", months, str, params, months[-1], "month")
+    start, end = min(start, end), max(start, end)
+    return None if (start, end) == (months[0], months[-1]) else (start, end)
+
+
 def _flag(param: str, params: Mapping) -> bool:
     values = params.get(param)
     if not values:
@@ -211,12 +222,7 @@ def _trends(raw: Mapping, engine: Engine, when: datetime | None) -> LinkedView:
     has_reports = bool((cat.source == "reported").any())
     drawn = series()
     months = trends_logic.months_of(drawn)
-    window = None
-    if len(months) > 1:  # the page's From and To (views/trends.py), "From" after "To" swapped
-        start = _pick("from", months, str, params, months[0], "month")
-        end = _pick("to", months, str, params, months[-1], "month")
-        start, end = min(start, end), max(start, end)
-        window = None if (start, end) == (months[0], months[-1]) else (start, end)
+    window = _window(params, months)
     view = trends_logic.trend_view(
         drawn,
         metric=metric,
@@ -312,8 +318,12 @@ def _compare(raw: Mapping, engine: Engine, when: datetime | None) -> LinkedView:
         raise NothingToDraw("No figures for this choice.")
     unit = _pick("unit", units, str, params, units[0], "unit") if len(units) > 1 else units[0]
     shown_place = names.get(place, place)
+    months = trends_logic.months_of(data[data.unit == unit])
+    window = _window(params, months)
+    if window is not None:
+        data = trends_logic.in_window(data, window)
     view = compare_logic.compare_view(
-        data, unit, f"{metric_label(metric)} — {shown_place}: every source"
+        data, unit, compare_logic.title(metric_label(metric), shown_place, window, months)
     )
     bound = {
         "cities": params.get("cities", []),
@@ -322,7 +332,12 @@ def _compare(raw: Mapping, engine: Engine, when: datetime | None) -> LinkedView:
     }
     if len(units) > 1:
         bound["unit"] = [escape.plain(unit, 200)]
-    title = f"{shown_place} — {metric_label(metric)}, {unit}, every source"
+    if len(months) > 1:
+        bound["from"], bound["to"] = ([m] for m in (window or (months[0], months[-1])))
+    span = trends_logic.window_text(window, months)
+    title = f"{shown_place} — {metric_label(metric)}, {unit}, every source" + (
+        f", {span}" if span else ""
+    )
     return LinkedView(
         "compare",
         view.figure,
