@@ -181,3 +181,40 @@ def test_event_labels_never_overlap_on_a_row():
         [pd.Timestamp("2016-02-01"), pd.Timestamp("2017-11-01")], ["a", "b"], first, last
     )
     assert [(n.text, n.row) for n in far] == [("1", 0), ("2", 0)]
+
+
+def test_map_bubble_areas_are_proportional_to_the_values():
+    values = pd.Series([1000.0, 250.0, 10.0, 0.1])
+    sizes = charts.bubble_sizes(values, 1000.0)
+    areas = sizes**2
+    assert areas[0] / areas[1] == pytest.approx(
+        4.0
+    )  # a quarter of the value, a quarter of the area
+    assert sizes[0] == charts.MAP_BUBBLE
+    assert sizes[3] == charts.MIN_BUBBLE  # too small to see: drawn at the floor, still hoverable
+
+
+def test_map_labels_name_the_largest_and_never_crowd_them():
+    points = pd.DataFrame(
+        {
+            "city": ["Mosul", "Al-Mosul (district)", "Aleppo", "Homs"],
+            "value": [521.0, 500.0, 1178.0, 20.0],
+            "lat": [36.34, 36.36, 36.20, 34.73],
+            "lon": [43.13, 43.15, 37.16, 36.71],
+        }
+    )
+    named = charts.map_labels(points)
+    assert named.tolist() == [True, False, True, True]  # the district sits on Mosul's label
+    fig = charts.map_figure(
+        points, metric_label="Conflict fatalities", unit="people", period_label=""
+    )
+    assert [t for t in fig.data[0].text if t] == ["Mosul", "Aleppo", "Homs"]
+
+
+def test_the_map_caption_names_its_largest_bubble():
+    from views.logic import map as map_logic
+
+    points = pd.DataFrame({"city": ["Mosul", "Aleppo"], "value": [521.0, 1178.0]})
+    text = map_logic.caption(points, "2016-11", "people")
+    plain = text.replace("\\", "")  # the caption is Markdown, its punctuation escaped
+    assert "proportional to its value (the largest, Aleppo: 1,178 people;" in plain

@@ -461,6 +461,37 @@ def map_config(base_url_path: str = "") -> dict:
 
 
 MAP_LABELS = 12  # bubbles named on the map, largest first
+MAP_BUBBLE = 60  # the largest bubble's diameter (px); area is proportional to the value
+MIN_BUBBLE = 4  # the smallest drawn, so a bubble of 1 among thousands can still be hovered
+LABEL_SPACING = 1 / 14  # a label needs this share of the map's extent clear of larger ones
+
+
+def bubble_sizes(values: pd.Series, biggest: float) -> pd.Series:
+    """Diameters whose areas are proportional to the values (no offset: a bubble twice as
+    large in area holds twice the value), never below MIN_BUBBLE."""
+    return (MAP_BUBBLE * (values.clip(lower=0) / (biggest or 1.0)) ** 0.5).clip(lower=MIN_BUBBLE)
+
+
+def map_labels(points: pd.DataFrame) -> np.ndarray:
+    """Which bubbles get their name: the largest first, at most MAP_LABELS, and none whose
+    point lies within LABEL_SPACING of the map's extent from a larger named one (Mosul's
+    district beside Mosul city would print over it)."""
+    n = len(points)
+    named = np.zeros(n, dtype=bool)
+    if n == 0:
+        return named
+    lat = points["lat"].to_numpy(float)
+    lon = points["lon"].to_numpy(float)
+    extent = max(np.nanmax(lat) - np.nanmin(lat), np.nanmax(lon) - np.nanmin(lon), 1.0)
+    room = extent * LABEL_SPACING
+    for i in np.argsort(-points["value"].to_numpy(float), kind="stable"):
+        if named.sum() >= MAP_LABELS:
+            break
+        taken = np.flatnonzero(named)
+        if taken.size and (np.hypot(lat[taken] - lat[i], lon[taken] - lon[i]) < room).any():
+            continue
+        named[i] = True
+    return named
 
 
 def map_figure(
@@ -471,10 +502,11 @@ def map_figure(
     fig = go.Figure()
     if not points.empty:
         biggest = float(points["value"].max()) or 1.0
-        sizes = 12 + 48 * (points["value"] / biggest) ** 0.5
-        # names on the largest bubbles only: 88 labels over western Syria are one unreadable
-        # mass; every bubble's hover and the table under the map still name its place
-        labelled = points["value"].rank(method="first", ascending=False) <= MAP_LABELS
+        sizes = bubble_sizes(points["value"], biggest)
+        # names on the largest bubbles only, none crowding a larger one's: 88 labels over
+        # western Syria are one unreadable mass; every bubble's hover and the table under
+        # the map still name its place
+        labelled = map_labels(points)
         fig.add_trace(
             go.Scattergeo(
                 lon=points["lon"],
@@ -482,6 +514,7 @@ def map_figure(
                 text=np.where(labelled, _h_all(points["city"]), ""),
                 mode="markers+text",
                 textposition="top center",
+                showlegend=False,
                 marker={
                     "size": sizes,
                     "color": "#c0392b",

@@ -111,6 +111,6 @@ st.plotly_chart(
     config=charts.map_config(st.get_option("server.baseUrlPath")),
 )
 common.share_chart("map")
-st.caption(logic.caption(here, month))
+st.caption(logic.caption(here, month, unit))
 st.dataframe(logic.table(here), hide_index=True, width="stretch")
 common.attribution(logic.sources(here))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from views import charts
+from views.escape import md
 from views.logic import metric_label
 
 # cities, districts and governorates (countries and regions have no bubble of their own)
@@ -24,12 +26,22 @@ def title(metric: str, qualifier: str | None) -> str:
     return metric_label(metric) + (f" — {qualifier}" if qualifier else "")
 
 
-def caption(points: pd.DataFrame, month: str) -> str:
+def caption(points: pd.DataFrame, month: str, unit: str = "") -> str:
     """What the bubbles are: one source's figures, the best estimate with its range, a
     place's markets as their median with the cheapest and dearest."""
     markets = "markets" in points and points["markets"].notna().any()
+    largest = ""
+    if not points.empty and "value" in points and points["value"].notna().any():
+        top = points.loc[points["value"].idxmax()]
+        largest = (
+            f" (the largest, {md(str(top['city']), 80)}: "
+            f"{md(charts.format_value(float(top['value'])), 40)}"
+            f"{' ' + md(unit, 40) if unit else ''}; "
+            "one a quarter of its area holds a quarter of that)"
+        )
     return (
-        f"{len(points)} places with a figure in {month}; bubble area grows with the value. "
+        f"{len(points)} places with a figure in {month}; a bubble's area is proportional to "
+        f"its value{largest}. "
         "One source at a time (sources are never averaged or added: pick another above). "
         + (
             "Where a place has several markets the bubble is their median; the table gives "
