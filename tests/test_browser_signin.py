@@ -239,7 +239,8 @@ def test_the_routes_beside_the_pages_answer_anonymous_requests_with_401(signin_s
 
     paths = ["/api/v1/ping", "/api/v1/series?city=Aleppo&metric=food_price",
              "/img/trends.png?cities=Aleppo", "/embed/trends?cities=Aleppo",
-             "/brief/pdf?cities=Aleppo", "/brief/html?cities=Aleppo"]  # fmt: skip
+             "/brief/pdf?cities=Aleppo", "/brief/html?cities=Aleppo",
+             "/download/figures.csv?cities=Aleppo"]  # fmt: skip
     from web import routes
 
     # every route the registry mounts is behind the rules (a new route gets checked here)
@@ -268,24 +269,30 @@ def test_the_routes_beside_the_pages_answer_anonymous_requests_with_401(signin_s
 
 
 def test_a_download_is_served_only_to_the_user_whose_session_made_it(signin_server, chromium):
-    """A viewer's CSV from the Data page: the viewer gets it; the same address without a
-    cookie is 401 and with another signed-in user's cookie 404 (as if it were not there)."""
+    """A viewer's ZIP from the Data page: the viewer gets it; the same address without a
+    cookie is 401 and with another signed-in user's cookie 404 (as if it were not there).
+    The streamed CSV's link opens for the viewer and is 401 without the cookie."""
     import httpx
 
     page = sign_in(chromium, signin_server, VIEWER, "/data")
     page.goto(signin_server + "/data")
-    button = page.get_by_role("button", name="Download CSV")
+    button = page.get_by_role("button", name="Download ZIP (CSV, HXL, README of sources)")
     button.wait_for(timeout=60_000)
     with page.expect_download(timeout=120_000) as made:
         button.click()
     url = made.value.url
     assert "/media/" in url
     mine = page.context.request.get(url)
-    assert mine.status == 200 and mine.body().startswith(b"city,"), mine.status
+    assert mine.status == 200 and mine.body().startswith(b"PK"), mine.status
     assert httpx.get(url).status_code == 401
+    streamed = page.get_by_role("link", name="Download CSV").get_attribute("href")
+    assert "/download/figures.csv?" in streamed
+    csv = page.context.request.get(streamed)
+    assert csv.status == 200 and csv.body().startswith(b"city,"), csv.status
+    assert httpx.get(streamed, timeout=60).status_code == 401
     other = sign_in(chromium, signin_server, EDITOR, "/")
     theirs = httpx.get(url, headers={"Cookie": _cookie_header(other.context)})
-    assert theirs.status_code == 404 and b"city," not in theirs.content
+    assert theirs.status_code == 404 and not theirs.content.startswith(b"PK")
     other.context.close()
     page.context.close()
 

@@ -62,7 +62,8 @@ def test_the_iraqi_district_with_most_conflict_deaths_in_2017_is_one_choice(page
         raw.groupby("adm_2")[["best", "low", "high"]].sum().sort_values("best", ascending=False)
     )
     # the three districts with the most deaths, in the raw file's order and with its sums
-    for (name, sums), (_, row) in zip(expected.head(3).iterrows(), table.head(3).iterrows()):
+    top = zip(expected.head(3).iterrows(), table.head(3).iterrows(), strict=True)
+    for (name, sums), (_, row) in top:
         assert row["value"] == sums["best"], (name, row["district"])
         assert (row["low"], row["high"]) == (sums["low"], sums["high"])
     assert table["district"].iloc[0] == "Al-Mosul (district)"

@@ -175,7 +175,7 @@ def test_event_labels_never_overlap_on_a_row():
     assert len({note.row for note in labels}) > 1  # neighbours moved up a row
     for row in {note.row for note in labels}:
         extents = sorted(_label_extent(n, first, last) for n in labels if n.row == row)
-        for (_, end), (start, _) in zip(extents, extents[1:]):
+        for (_, end), (start, _) in zip(extents, extents[1:], strict=False):
             assert end <= start
     far = charts.event_labels(
         [pd.Timestamp("2016-02-01"), pd.Timestamp("2017-11-01")], ["a", "b"], first, last

@@ -59,7 +59,13 @@ from views.url_state import (
 )
 from views.url_state import select as url_select
 from views.url_state import toggle as url_toggle
-from views.view_link import as_of_banner, copy_link, pinned_link, share_chart
+from views.view_link import (
+    as_of_banner,
+    copy_link,
+    download_links,
+    pinned_link,
+    share_chart,
+)
 
 __all__ = [
     "DEFAULT_CITIES",
@@ -77,6 +83,7 @@ __all__ = [
     "city_table",
     "copy_link",
     "data_version",
+    "download_links",
     "engine",
     "engine_for",
     "freshness",

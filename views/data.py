@@ -271,21 +271,8 @@ st.dataframe(
 chosen = (url, common.data_version(), common.as_of_key(), tuple(chosen_ids), metric, source)
 chosen += (days,)
 d1, d2, d3 = st.columns(3)
+common.download_links((d1, d2))  # streamed from the database (web/downloads.py)
 # Files are built when a button is clicked (and cached), not on every page view.
-d1.download_button(
-    "Download CSV",
-    lambda: downloads(*chosen)["csv"],
-    "situation_room.csv",
-    "text/csv",
-    on_click="ignore",  # a download is no reason to draw the page again
-)
-d2.download_button(
-    "Download HXL-tagged CSV",
-    lambda: downloads(*chosen)["hxl"],
-    "situation_room_hxl.csv",
-    "text/csv",
-    on_click="ignore",
-)
 d3.download_button(
     "Download ZIP (CSV, HXL, README of sources)",
     lambda: downloads(*chosen)["zip"],

@@ -86,6 +86,22 @@ def share_chart(page: str) -> None:
         st.code(embed_snippet(f"{base}/embed/{page}?{query}"), language="html", wrap_lines=True)
 
 
+def download_links(columns) -> None:
+    """The Data page's CSV and HXL-tagged CSV as links to `/download/…` (web/downloads.py)
+    for this exact view, as-of pinned: streamed from the database page by page, so a file of
+    any size keeps the server's memory flat (a Streamlit download is built in memory)."""
+    pinned = url_state.as_of_text() or newest_retrieval(database_url())
+    if not pinned:
+        return
+    base, query = chart_addresses(pinned_link(pinned))
+    for column, (label, name) in zip(
+        columns,
+        (("Download CSV", "figures.csv"), ("Download HXL-tagged CSV", "figures_hxl.csv")),
+        strict=True,
+    ):
+        column.link_button(label, f"{base}/download/{name}?{query}", width="stretch")
+
+
 def _private_key(page: str, query: str) -> str | None:
     """With sign-in, an `<iframe>` on another site sends no cookie: a signed-in viewer makes a
     key for this one view (web/embed_keys.py; revocable as the token "embed: …" in API

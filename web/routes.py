@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute, Route
 
-PROTECTED = ("/api/", "/img/", "/embed/", "/brief/")
+PROTECTED = ("/api/", "/img/", "/embed/", "/brief/", "/download/")
 PUBLIC = ("/embed/plotly.min.js",)  # plotly's own script, no figure: an embed loads it cookie-less
 
 
@@ -35,9 +35,9 @@ def relative(path: str, base: str) -> str | None:
 def route_modules() -> list:
     """Every module whose `ROUTES` the server mounts (one line per module)."""
 
-    from web import api, brief, embeds, health, images
+    from web import api, brief, downloads, embeds, health, images
 
-    return [health, api, images, embeds, brief]
+    return [health, api, images, embeds, brief, downloads]
 
 
 def relative_routes() -> list[BaseRoute]:

@@ -146,9 +146,7 @@ def to_csv(df: pd.DataFrame) -> bytes:
 
 def to_hxl_csv(df: pd.DataFrame, plain: bytes | None = None) -> bytes:
     """CSV with the HXL hashtag row under the header, as HDX tools expect."""
-    plain = plain if plain is not None else to_csv(df)
-    header, _, body = plain.partition(b"\n")
-    return header + b"\n" + ",".join(EXPORT_COLUMNS.values()).encode() + b"\n" + body
+    return _tagged(plain if plain is not None else to_csv(df))
 
 
 def _as_of(df: pd.DataFrame) -> datetime:
@@ -224,3 +222,27 @@ def changes_csv(df: pd.DataFrame) -> bytes:
     out["revision"] = out["revision"].astype("Int64")
     out["source_url"] = _links(out["source_url"])
     return csv_bytes(out)
+
+
+def stream_csv(pages, hxl: bool = False):
+    """The figures CSV (or HXL-tagged CSV) written page by page from `query.series_pages`:
+    the same bytes as `to_csv` / `to_hxl_csv` of all of them at once, in memory one page at
+    a time, so a download of any size keeps the server's memory flat."""
+    first = True
+    for page in pages:
+        text = to_csv(page)
+        if first:
+            yield _tagged(text) if hxl else text
+            first = False
+        else:
+            yield text.partition(b"\n")[2]  # the header once
+    if first:  # no figure: the header (and the tags) alone
+        from data_sources.store.query import SERIES_COLUMNS
+
+        empty = to_csv(pd.DataFrame({c: pd.Series(dtype=object) for c in SERIES_COLUMNS}))
+        yield _tagged(empty) if hxl else empty
+
+
+def _tagged(plain: bytes) -> bytes:
+    header, _, body = plain.partition(b"\n")
+    return header + b"\n" + ",".join(EXPORT_COLUMNS.values()).encode() + b"\n" + body

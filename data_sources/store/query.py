@@ -866,3 +866,58 @@ def figure_span(engine: Engine) -> tuple[pd.Timestamp, pd.Timestamp] | None:
             sa.select(sa.func.min(o.period_start), sa.func.max(o.period_end))
         ).one()
     return None if lo is None else (pd.Timestamp(lo), pd.Timestamp(hi))
+
+
+def series_pages(
+    engine: Engine,
+    place_ids: list[str],
+    metric: str | None = None,
+    *,
+    sources: list[str] | None = None,
+    as_of: datetime | None = None,
+    window: Window | None = None,
+    rows: int = 20_000,
+):
+    """`series_frame`'s figures (the ones shown at `as_of`) as frames of at most `rows`, in
+    the same order (oldest first, then by series), read page by page with a keyset on the
+    primary key: a download of 10 M figures never holds more than one page in memory.
+    The series' metadata (one row per series) is read once."""
+    filters = {"metric": metric, "qualifier": None, "site": None, "unit": None}
+    meta = _columns(engine, _series_query(place_ids, filters, sources))
+    o = observations.c
+    matching = sa.select(series.c.series_id).where(series.c.place_id.in_(place_ids))
+    if metric is not None:
+        matching = matching.where(series.c.metric == metric)
+    if sources:
+        matching = matching.where(series.c.source.in_(sources))
+    last: tuple | None = None
+    while True:
+        q = (
+            sa.select(*_OBS_COLUMNS())
+            .where(o.series_id.in_(matching), visible(engine, as_of), *in_window(window))
+            .order_by(o.period_start, o.series_id, o.period_end)
+            .limit(rows)
+        )
+        if last is not None:
+            q = q.where(
+                sa.tuple_(o.period_start, o.series_id, o.period_end)
+                > sa.tuple_(*(sa.literal(v) for v in last))
+            )
+        with engine.connect() as conn:
+            got = [tuple(row) for row in conn.execute(q)]
+        if not got:
+            return
+        tail = got[-1]
+        # the key as stored (SQLite's text, PostgreSQL's dates): compared as the column is
+        last = (tail[1], tail[0], tail[2])
+        obs = _rows_to_columns(got)
+        columns = dict(obs)
+        columns.update(_lookup(meta, "series_id", obs["series_id"]))
+        columns.update(_lookup(_provenance_of(engine, obs), "provenance_id", obs["provenance_id"]))
+        columns["origin"] = np.where(
+            columns["source"] == "reported", columns["dataset"], columns["source"]
+        )
+        columns["match_score"] = columns["match_score"].astype(float)
+        yield pd.DataFrame({c: columns.get(c, []) for c in SERIES_COLUMNS})
+        if len(got) < rows:
+            return

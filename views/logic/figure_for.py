@@ -79,12 +79,8 @@ def view_for(page: str, raw: Mapping[str, Sequence[str]], engine: Engine) -> Lin
     """The chart `page` draws for the link parameters `raw` (every value of every parameter)."""
     if page not in PAGES:
         raise LinkError(f"No chart image for the page “{escape.plain(page, 40)}”.")
-    for name, values in raw.items():
-        if len(values) > link_format.MAX_CITIES or any(len(v) > MAX_VALUE for v in values):
-            raise LinkError(f"The parameter “{escape.plain(name, 40)}” is too long.")
+    moment, when = link_moment(raw, engine)
     moments = asof.store_moments(engine)
-    moment = _moment(raw, moments)
-    when = asof.snap(moment, moments) if moment is not None else None
     from views.logic import page_figures  # it builds on this module's pickers
 
     build = {"trends": _trends, "compare": _compare, **page_figures.BUILDERS}[page]
@@ -95,6 +91,20 @@ def view_for(page: str, raw: Mapping[str, Sequence[str]], engine: Engine) -> Lin
     if view.as_of_text:
         view.params["as_of"] = [view.as_of_text]
     return view
+
+
+def link_moment(
+    raw: Mapping[str, Sequence[str]], engine: Engine
+) -> tuple[datetime | None, datetime | None]:
+    """A link's `as_of` as asked (clamped to the store) and as the store's data reads it
+    (snapped to a stored moment); LinkError for a parameter too long or a moment that is
+    none. Every route that reads a page's link starts here."""
+    for name, values in raw.items():
+        if len(values) > link_format.MAX_CITIES or any(len(v) > MAX_VALUE for v in values):
+            raise LinkError(f"The parameter “{escape.plain(name, 40)}” is too long.")
+    moments = asof.store_moments(engine)
+    moment = _moment(raw, moments)
+    return moment, (asof.snap(moment, moments) if moment is not None else None)
 
 
 def _moment(raw: Mapping[str, Sequence[str]], moments: list[datetime]) -> datetime | None:

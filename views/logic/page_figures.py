@@ -15,6 +15,7 @@ logic and queries, so the image holds the figures the page shows:
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 
 import pandas as pd
@@ -236,8 +237,28 @@ DATA_COLUMNS = {
 }
 
 
-def data_view(raw: Mapping, engine: Engine, when: datetime | None) -> figure_for.LinkedView:
-    """The Data page's filters (views/data.py): place, metric, source; its first rows."""
+@dataclass(frozen=True)
+class DataChoice:
+    """The Data page's filters as a link gives them (views/data.py reads the same): what its
+    table, picture and downloads hold."""
+
+    place_ids: list[str]
+    metric: str  # ALL or a metric code
+    source: str  # ALL or a source code
+    days: tuple | None  # the From/To window (first day, last day), None: any
+    place: str
+    country: str
+    from_month: str
+    to_month: str
+    names: dict
+    kinds: dict
+    countries: dict
+
+
+def data_choice(raw: Mapping, engine: Engine, when: datetime | None) -> DataChoice:
+    """The Data page's filters from a link, with the page's options and defaults: country,
+    place (the sidebar's cities by default), metric, source, From and To. LinkError for a
+    choice the page does not offer."""
     cities = query.cities(engine, when)
     places = query.all_places(engine)
     names = place_labels(places)
@@ -285,6 +306,17 @@ def data_view(raw: Mapping, engine: Engine, when: datetime | None) -> figure_for
     to_month = figure_for._pick("to", months, str, params, data_logic.ANY_MONTH, "month")
     days, _ = data_logic.window(from_month, to_month)
     chosen = data_logic.selected_places(cat, places, place, chosen_cities, country, metric, source)
+    return DataChoice(
+        chosen, metric, source, days, place, country, from_month, to_month, names, kinds, countries
+    )
+
+
+def data_view(raw: Mapping, engine: Engine, when: datetime | None) -> figure_for.LinkedView:
+    """The Data page's filters (views/data.py, `data_choice`); its count and first rows."""
+    choice = data_choice(raw, engine, when)
+    chosen, metric, source, days = choice.place_ids, choice.metric, choice.source, choice.days
+    place, country, names, kinds = choice.place, choice.country, choice.names, choice.kinds
+    countries, from_month, to_month = choice.countries, choice.from_month, choice.to_month
     metric_or_none = None if metric == ALL else metric
     sources = None if source == ALL else [source]
     total = query.count_observations(
