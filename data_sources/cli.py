@@ -574,8 +574,28 @@ def cmd_export(args: argparse.Namespace) -> int:
     if not ids:
         console.print("[red]no figures match these filters[/red]")
         return 1
-    frame = export.figures(
-        query.series_frame(engine, ids, args.metric, as_of=args.as_of), args.source
+    if EXPORT_FORMATS[args.format] in ("csv", "hxl"):  # streamed, as the page's links are
+        pages = query.series_pages(
+            engine,
+            ids,
+            args.metric,
+            sources=[args.source] if args.source else None,
+            as_of=args.as_of,
+        )
+        counted = [0]
+
+        def counting(frames):
+            for frame in frames:
+                counted[0] += len(frame)
+                yield frame
+
+        chunks = export.stream_csv(counting(pages), hxl=EXPORT_FORMATS[args.format] == "hxl")
+        _write_chunks(chunks, args.output)
+        if args.output and args.output != "-":
+            console.print(f"{counted[0]:,} figures written to {escape(args.output)}")
+        return 0
+    frame = query.download_frame(
+        engine, ids, args.metric, sources=[args.source] if args.source else None, as_of=args.as_of
     )
     data = export.bundle(frame, export.licences())[EXPORT_FORMATS[args.format]]
     if args.output and args.output != "-":
@@ -585,6 +605,18 @@ def cmd_export(args: argparse.Namespace) -> int:
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
     return 0
+
+
+def _write_chunks(chunks, output: str | None) -> None:
+    """A streamed file to `output` (or stdout), chunk by chunk."""
+    if output and output != "-":
+        with Path(output).open("wb") as handle:
+            for chunk in chunks:
+                handle.write(chunk)
+        return
+    for chunk in chunks:
+        sys.stdout.buffer.write(chunk)
+    sys.stdout.flush()
 
 
 def cmd_brief(args: argparse.Namespace) -> int:

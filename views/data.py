@@ -44,9 +44,10 @@ def downloads(
     source: str,
     days: Days = None,
 ) -> dict:
-    """The three download files for one filter (the figures the table shows, every one),
-    built once per data version and as-of moment and reused."""
-    df = query.series_frame(
+    """The ZIP (and its two CSVs) for one filter (the figures the table shows, every one),
+    built in memory once per data version and as-of moment and reused; the CSVs themselves
+    are streamed (`common.download_links`)."""
+    df = query.download_frame(
         common.engine_for(url),
         list(place_ids),
         None if metric == ALL else metric,
@@ -54,7 +55,7 @@ def downloads(
         as_of=asof.parse_as_of(when),
         window=_window(days),
     )
-    return export.bundle(export.figures(df, None if source == ALL else source), export.licences())
+    return export.bundle(df, export.licences())
 
 
 @st.cache_data(ttl=6 * 3600, max_entries=16, show_spinner=False)

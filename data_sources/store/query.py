@@ -339,7 +339,7 @@ def in_window(window: Window | None) -> list:
     return clauses
 
 
-def _rows_to_columns(rows: list[tuple]) -> dict[str, np.ndarray]:
+def _rows_to_columns(rows: list[tuple], oldest_first: bool = True) -> dict[str, np.ndarray]:
     cols = [
         "series_id",
         "period_start",
@@ -356,7 +356,9 @@ def _rows_to_columns(rows: list[tuple]) -> dict[str, np.ndarray]:
         }
     series_id, start, end, value, revision, retrieved, prov = zip(*rows, strict=True)
     start = _days(start)
-    order = np.lexsort((np.asarray(series_id), start))  # oldest first, then by series
+    # oldest first, then by series; or as read (`series_pages`: series by series)
+    by_start = np.lexsort((np.asarray(series_id), start))
+    order = by_start if oldest_first else np.arange(len(rows))
     stamps, codes = np.unique(np.asarray(retrieved, dtype=object).astype(str), return_inverse=True)
     parsed = pd.to_datetime(pd.Series(stamps), format="ISO8601", utc=True, errors="coerce")
     return {
@@ -878,10 +880,11 @@ def series_pages(
     window: Window | None = None,
     rows: int = 20_000,
 ):
-    """`series_frame`'s figures (the ones shown at `as_of`) as frames of at most `rows`, in
-    the same order (oldest first, then by series), read page by page with a keyset on the
-    primary key: a download of 10 M figures never holds more than one page in memory.
-    The series' metadata (one row per series) is read once."""
+    """`series_frame`'s figures (the ones shown at `as_of`) as frames of at most `rows`,
+    series by series (each oldest first), read page by page with a keyset on the primary
+    key, the order the table is stored in: each page is one index range, no sort of the
+    whole table, so a download of 10 M figures is linear and never holds more than one
+    page in memory. The series' metadata (one row per series) is read once."""
     filters = {"metric": metric, "qualifier": None, "site": None, "unit": None}
     meta = _columns(engine, _series_query(place_ids, filters, sources))
     o = observations.c
@@ -895,12 +898,12 @@ def series_pages(
         q = (
             sa.select(*_OBS_COLUMNS())
             .where(o.series_id.in_(matching), visible(engine, as_of), *in_window(window))
-            .order_by(o.period_start, o.series_id, o.period_end)
+            .order_by(o.series_id, o.period_start, o.period_end)
             .limit(rows)
         )
         if last is not None:
             q = q.where(
-                sa.tuple_(o.period_start, o.series_id, o.period_end)
+                sa.tuple_(o.series_id, o.period_start, o.period_end)
                 > sa.tuple_(*(sa.literal(v) for v in last))
             )
         with engine.connect() as conn:
@@ -909,8 +912,8 @@ def series_pages(
             return
         tail = got[-1]
         # the key as stored (SQLite's text, PostgreSQL's dates): compared as the column is
-        last = (tail[1], tail[0], tail[2])
-        obs = _rows_to_columns(got)
+        last = (tail[0], tail[1], tail[2])
+        obs = _rows_to_columns(got, oldest_first=False)
         columns = dict(obs)
         columns.update(_lookup(meta, "series_id", obs["series_id"]))
         columns.update(_lookup(_provenance_of(engine, obs), "provenance_id", obs["provenance_id"]))
@@ -921,3 +924,22 @@ def series_pages(
         yield pd.DataFrame({c: columns.get(c, []) for c in SERIES_COLUMNS})
         if len(got) < rows:
             return
+
+
+def download_frame(
+    engine: Engine,
+    place_ids: list[str],
+    metric: str | None = None,
+    *,
+    sources: list[str] | None = None,
+    as_of: datetime | None = None,
+    window: Window | None = None,
+) -> pd.DataFrame:
+    """Every page of `series_pages` in one frame: what a file built in memory (the ZIP)
+    holds, in the streamed files' order, so its figures.csv is their very bytes."""
+    pages = list(
+        series_pages(engine, place_ids, metric, sources=sources, as_of=as_of, window=window)
+    )
+    if not pages:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in SERIES_COLUMNS})
+    return pd.concat(pages, ignore_index=True)
