@@ -878,7 +878,7 @@ def series_pages(
     sources: list[str] | None = None,
     as_of: datetime | None = None,
     window: Window | None = None,
-    rows: int = 20_000,
+    rows: int = 5_000,
 ):
     """`series_frame`'s figures (the ones shown at `as_of`) as frames of at most `rows`,
     series by series (each oldest first), read page by page with a keyset on the primary
