@@ -108,8 +108,12 @@ def test_bread_in_besieged_east_aleppo_against_the_west(base, chromium):
     unit = page.locator("[data-testid='stSelectbox']").filter(
         has=page.get_by_text("Unit / currency", exact=True)
     )
-    # the local currency opens (USD after it)
-    assert unit.locator("input").input_value() == "SYP/1.1 KG"
+    # the local currency opens (USD after it), once the run of the new commodity has drawn
+    page.wait_for_function(
+        "(el) => el.value === 'SYP/1.1 KG'",
+        arg=unit.locator("input").element_handle(),
+        timeout=60_000,
+    )
     page.wait_for_function(
         "() => Array.from(document.querySelector('.js-plotly-plot').data)"
         ".some(t => (t.name || '').includes('Al-Cha'))",

@@ -144,13 +144,12 @@ def place_options(
 
 
 def place_text(place: str, labels: dict[str, str], kinds: dict[str, str]) -> str:
-    """An option as the picker shows it (and a link holds it): a city by its name, an area
-    with its kind (`place_labels`), a country or region marked as one."""
+    """An option as the picker shows it (and a link holds it): its label (`place_labels`:
+    a city by its name, a district or governorate with its kind), as every link since the
+    first has named it (`place=Iraq+and+Syria`). `kinds` orders them, not their text."""
     if place in (CHOSEN, ALL):
         return place
-    label = labels.get(place, place)
-    kind = kinds.get(place, "")
-    return f"{label} ({kind})" if kind in ("country", "region") else label
+    return labels.get(place, place)
 
 
 def default_place(chosen_ids: Sequence[str]) -> str:
