@@ -53,7 +53,9 @@ def test_refresh_now_from_the_data_page(live_server, chromium):
     # the page then redraws from the new data version (every cached read misses once)
     for _ in range(120):
         lines = main.inner_text().splitlines()
-        if any(line.startswith("fresh") and "HDX HAPI" in line for line in lines):
+        # every feed's end moves the version: wait for the last of them too (FTS fails)
+        hapi_fresh = any(line.startswith("fresh") and "HDX HAPI" in line for line in lines)
+        if hapi_fresh and any(line.startswith("failing") and "FTS" in line for line in lines):
             break
         page.wait_for_timeout(500)
     page.wait_for_timeout(1000)

@@ -238,5 +238,9 @@ def test_events_close_together_share_a_marker_and_the_title_leaves_room_for_them
         "<b>1·3·4</b>": "1: displaced 100,000<br>3: killed 98<br>4: idps 68,550",
         "<b>2</b>": "2: displaced 854,327",
     }
+    rows = {a.text: a.y for a in fig.layout.annotations}
+    # June 2017 is within the first label's width on a phone: its label goes a row up
+    assert rows["<b>2</b>"] > rows["<b>1·3·4</b>"]
     assert len(fig.layout.shapes) == 3  # one line per distinct day
-    assert fig.layout.title.yref == "container" and fig.layout.margin.t == 100
+    # the title leaves room for both rows of labels
+    assert fig.layout.title.yref == "container" and fig.layout.margin.t == 100 + 24
