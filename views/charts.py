@@ -161,6 +161,7 @@ def trend_figure(
     palette = plotly.colors.qualitative.Safe
     groups = list(dict.fromkeys(agg[color].tolist())) if not agg.empty else []
     traces = []
+    span_lines: list[dict] = []  # layout shapes, not traces: a trace per span would be legend
     for i, name in enumerate(groups):
         part = agg[agg[color] == name]
         for spans, mode, symbol in (
@@ -196,7 +197,7 @@ def trend_figure(
                     "y": sub["value"],
                     "connectgaps": False,
                     "mode": "lines+markers" if running else mode,
-                    "name": _h(name),
+                    "name": _h(name, LEGEND_CHARS),
                     "legendgroup": _h(name),
                     "showlegend": not spans or len(sub) == len(part),
                     "line": {"color": colour, "width": 2, "dash": "dash" if running else "solid"},
@@ -206,6 +207,8 @@ def trend_figure(
                     **_band(sub),
                 }
             )
+            if spans and not running and "period_start" in sub:
+                span_lines += _span_lines(sub, colour)
     for i, name in enumerate(groups):
         then = earlier[earlier[color] == name] if earlier is not None else None
         if then is None or then.empty:
@@ -271,6 +274,13 @@ def trend_figure(
         # one date only: plotly would zoom to milliseconds around it; show the month around it
         day = pd.Timestamp(agg["period"].iloc[0])
         xaxis["range"] = [day - pd.Timedelta(days=45), day + pd.Timedelta(days=45)]
+    legend: dict = {"title": {"text": color}}
+    height = (480 + 24 * (rows - 1)) if shapes else 460
+    if any(len(str(g)) > LEGEND_BESIDE_CHARS for g in groups):
+        # long names (reported figures beside the lines) go under the plot, one row each at
+        # most: beside it they would take a phone's whole width from the plot
+        legend = {"title": {"text": color}, "orientation": "h", "yanchor": "top", "y": -0.1}
+        height += 22 * len(groups)
     layout = {
         # the title is pinned to the top, leaving a band above the plot for the event numbers
         "title": {
@@ -283,13 +293,39 @@ def trend_figure(
         "xaxis": xaxis,
         "yaxis": yaxis,
         "hovermode": "closest",
-        "legend": {"title": {"text": color}},
+        "legend": legend,
         "margin": {"t": (100 + 24 * (rows - 1)) if shapes else 80, "l": 10, "r": 10, "b": 10},
-        "height": (480 + 24 * (rows - 1)) if shapes else 460,
-        "shapes": shapes,
+        "height": height,
+        "shapes": shapes + span_lines,
         "annotations": notes,
     }
     return go.Figure(data=traces, layout=layout)
+
+
+LEGEND_CHARS = 56  # a legend entry's longest text; the hover holds the whole name
+LEGEND_BESIDE_CHARS = 30  # names longer than this put the legend under the plot
+
+
+def _span_lines(points: pd.DataFrame, colour: str) -> list[dict]:
+    """A thin line under each diamond from its span's first day to its last: a figure over
+    nine months reads as nine months, not as one month's spike."""
+    starts = pd.to_datetime(points["period_start"]).tolist()
+    ends = pd.to_datetime(points["period"]).tolist()
+    return [
+        {
+            "type": "line",
+            "xref": "x",
+            "yref": "y",
+            "x0": start,
+            "x1": end,
+            "y0": value,
+            "y1": value,
+            "line": {"color": colour, "width": 1.5},
+            "opacity": 0.6,
+        }
+        for start, end, value in zip(starts, ends, points["value"].tolist(), strict=True)
+        if pd.notna(start) and pd.notna(value)
+    ]
 
 
 EVENT_ROW = 0.06  # the height of a row of event labels, as a share of the plot's

@@ -21,7 +21,7 @@ from data_sources.sources import SOURCES
 from views import escape
 from views.text import safe
 
-TOGGLES = ("cumulative", "percapita", "revisions")
+TOGGLES = ("cumulative", "percapita", "revisions", "reports")
 MULTI = ("cities",)
 UNTOUCHED = ("as_of", "since", "until")  # read by the pages themselves, never by a widget
 MAX_CITIES = 20

@@ -98,13 +98,32 @@ with c8:
 months = logic.months_of(common.series(url, tuple(place_ids), metric, qualifier, site, unit))
 window = common.window_select(months)
 
-show_earlier = common.url_toggle(
-    "Show earlier revisions (faint)",
-    "revisions",
-    False,
-    help="Figures a source corrected later, drawn as first published: a faint dotted line "
-    "under each line that revisions moved.",
+has_reports = bool((cat.source == "reported").any())
+others = logic.beside_count(
+    common.reported(url, tuple(place_ids) if has_reports else ()),
+    metric=metric,
+    qualifier=qualifier,
+    unit=unit,
 )
+t1, t2 = st.columns(2)
+with t1:
+    show_earlier = common.url_toggle(
+        "Show earlier revisions (faint)",
+        "revisions",
+        False,
+        help="Figures a source corrected later, drawn as first published: a faint dotted line "
+        "under each line that revisions moved.",
+    )
+with t2:
+    beside = common.url_toggle(
+        f"Reported figures beside ({others})",
+        "reports",
+        False,
+        disabled=not others,
+        help="This metric's figures reported under other breakdowns (a monitoring group's "
+        "count for a whole battle, an incident), each a marker over its span, as published: "
+        "never added to the lines.",
+    )
 
 
 @st.cache_resource(ttl=6 * 3600, max_entries=64, show_spinner=False)
@@ -122,7 +141,7 @@ def drawn(
     metric, qualifier, site, unit, period, cumulative, per_capita, source, earlier, markets = (
         choice[:10]
     )
-    window = choice[10]
+    window, beside = choice[10:12]
     return logic.trend_view(
         common.series(url, place_ids, metric, qualifier, site, unit),
         metric=metric,
@@ -142,6 +161,7 @@ def drawn(
         reported=common.reported(url, place_ids if has_reports else ()),
         markets=markets,
         window=window,
+        beside=beside,
     )
 
 
@@ -152,9 +172,9 @@ view = drawn(
     tuple(place_ids),
     (
         *(metric, qualifier, site, unit, period, cumulative, per_capita, source, show_earlier),
-        *(markets, window),
+        *(markets, window, beside and bool(others)),
     ),
-    bool((cat.source == "reported").any()),
+    has_reports,
 )
 if view is None:
     st.info("No figures for this choice.")

@@ -216,6 +216,7 @@ def _trends(raw: Mapping, engine: Engine, when: datetime | None) -> LinkedView:
     origins = sorted(set(rows.dataset.where(rows.source == "reported", rows.source)))
     source = _pick("source", [ALL, *origins], source_text, params, ALL, "source")
     earlier = _flag("revisions", params)
+    beside = _flag("reports", params)
 
     def series(revisions: bool = False) -> pd.DataFrame:
         return query.series_frame(
@@ -250,6 +251,7 @@ def _trends(raw: Mapping, engine: Engine, when: datetime | None) -> LinkedView:
         ),
         markets=markets,
         window=window,
+        beside=beside,
     )
     if view is None:
         raise NothingToDraw("No figures for this choice.")
@@ -273,6 +275,7 @@ def _trends(raw: Mapping, engine: Engine, when: datetime | None) -> LinkedView:
         "percapita": [str(per_capita).lower()],
         "source": [escape.plain(source_text(source), 200)],
         "revisions": [str(earlier).lower()],
+        "reports": [str(beside).lower()],
     }
     if len(months) > 1:
         bound["from"], bound["to"] = (

@@ -196,13 +196,16 @@ def trend_view(
     reported: pd.DataFrame,
     markets: str = combine.EACH,
     window: tuple[str, str] | None = None,
+    beside: bool = False,
 ) -> TrendView | None:
     """The whole chart from the chosen series (every estimate), `every` revision of it when
     earlier revisions are asked for, and the places' reported figures (the event markers).
     The drawn estimate per figure (best, else reported, else low) with its low–high range;
     None when nothing is left. `window` (first and last month, `YYYY-MM`) keeps the figures
     whose period ends within it, and the event markers in it; a running total then starts
-    at the window's first month, and the subtitle says so."""
+    at the window's first month, and the subtitle says so. `beside` adds the metric's reported
+    figures of other breakdowns (`reported_beside`), so a monitoring group's count over nine
+    months stands on the chart beside UCDP's months."""
     data = series if source is None else series[series.origin == source]
     if window is not None:
         data = in_window(data, window)
@@ -230,6 +233,17 @@ def trend_view(
             chart.subtitle += f" · {shown}" + (
                 " (running total from its first month)" if running else ""
             )
+    added = False
+    if beside:
+        others = reported_beside(
+            reported, metric=metric, qualifier=qualifier, unit=unit, period=period
+        )
+        if per_capita and not others.empty:
+            others = _per_capita(others[others.city.isin(population)], population)
+        if not others.empty:
+            chart.points = pd.concat([chart.points, others], ignore_index=True)
+            added = True
+            chart.subtitle += " · reported figures of other breakdowns beside, each as published"
     events = event_markers(reported, metric, combine.one_estimate(data))
     figure = charts.trend_figure(
         chart.points,
@@ -250,7 +264,51 @@ def trend_view(
         )
     )
     name = download_name(chart.points, metric, qualifier, site, unit, period, cumulative)
+    if added:
+        name = name.removesuffix(".csv") + "_with-reported.csv"
     return TrendView(chart, figure, events, csv, data.source.unique().tolist(), name)
+
+
+def reported_beside(
+    reported: pd.DataFrame, *, metric: str, qualifier: str | None, unit: str, period: str
+) -> pd.DataFrame:
+    """The chart's metric and unit as reported under other breakdowns than the chosen one
+    ("in the battle for Mosul, all parties"), as chart points: one line per city, breakdown
+    and source, each figure whole over its span (never run into a cumulative total: it is a
+    count as published). Built per breakdown: two breakdowns count different things, so their
+    figures are never added (AP's 9,000 of all parties and 3,200 by Iraqi or coalition forces
+    are two points, not 12,200). Column `breakdown` says which; empty when there are none."""
+    rows = reported[
+        (reported.metric == metric)
+        & (reported.unit == unit)
+        & (reported.qualifier != (qualifier or ""))
+    ]
+    parts = [
+        combine.chart_points(group, metric, period, False).assign(breakdown=breakdown)
+        for breakdown, group in rows.groupby("qualifier", sort=True)
+    ]
+    if not parts:
+        return pd.DataFrame()
+    out = pd.concat(parts, ignore_index=True)
+    breakdown = out["breakdown"].replace("", "(total)")
+    line = out["city"].astype(str) + " · reported: " + breakdown + " (" + out["origin"] + ")"
+    return out.assign(line=line)
+
+
+def beside_count(reported: pd.DataFrame, *, metric: str, qualifier: str | None, unit: str) -> int:
+    """How many reported figures `reported_beside` would add (its toggle's label)."""
+    if reported.empty:
+        return 0
+    rows = reported[
+        (reported.metric == metric)
+        & (reported.unit == unit)
+        & (reported.qualifier != (qualifier or ""))
+    ]
+    return int(
+        rows.drop_duplicates(
+            ["place_id", "qualifier", "origin", "period_start", "period_end"]
+        ).shape[0]
+    )
 
 
 TABLE_FIRST = ["line", "city", "metric", "breakdown", "market", "unit", "period_label", "value"]
@@ -263,7 +321,9 @@ def chart_table(
     unit: the currency is the unit's), so a saved file still says which series it holds."""
     out = points.copy()
     out.insert(0, "metric", metric_label(metric))
-    out.insert(1, "breakdown", qualifier or "")
+    # reported figures beside the chosen series carry their own breakdown
+    own = out.pop("breakdown") if "breakdown" in out else pd.Series(None, index=out.index)
+    out.insert(1, "breakdown", own.where(own.notna(), qualifier or ""))
     out.insert(2, "unit", unit)
     if "site" in out:
         out["market"] = out.pop("site").fillna("")
