@@ -24,20 +24,36 @@ url = database_url()
 
 
 @st.cache_resource(ttl=6 * 3600, max_entries=64, show_spinner=False)
-def city_view(url: str, version: str, when: str | None, place_id: str) -> logic.CityView:
-    """One place's view for a data version and as-of moment (both in the key; the moment is
-    the snapped text `as_of_key` gives). The queries are the brief's too
+def city_view(
+    url: str,
+    version: str,
+    when: str | None,
+    place_id: str,
+    window: tuple[str, str] | None = None,
+) -> logic.CityView:
+    """One place's view for a data version, as-of moment and time window (all in the key;
+    the moment is the snapped text `as_of_key` gives). The queries are the brief's too
     (`logic.city_view_from_store`): the page and a printed brief cannot differ."""
     at = asof.parse_as_of(when) if when else None
-    return logic.city_view_from_store(engine_for(url), place_id, at, links=common.link_column)
+    return logic.city_view_from_store(
+        engine_for(url), place_id, at, links=common.link_column, window=window
+    )
 
 
 view_link.brief_buttons(place_ids)
 view_link.share_chart("home")
 version, when = common.data_version(), common.as_of_key()
+whole = {place_id: city_view(url, version, when, place_id) for place_id in place_ids}
+months = sorted({m for view in whole.values() for m in view.months})
+with st.expander("Time window of the small charts"):
+    st.caption(
+        "The sparklines and the deaths per month follow the window Trends and Compare share; "
+        "the headline figures are always the latest."
+    )
+    window = common.window_select(months)
 sources: list[str] = []
 for place_id in place_ids:
-    view = city_view(url, version, when, place_id)
+    view = whole[place_id] if window is None else city_view(url, version, when, place_id, window)
     sources += view.sources
     st.subheader(view.heading)
     st.caption(view.caption)
@@ -60,7 +76,8 @@ for place_id in place_ids:
         left, right = st.columns([1, 3])
         with left:
             st.metric(
-                f"Conflict deaths, deadliest month ({common.safe(peak.origin.upper(), 20)})",
+                f"Conflict deaths, deadliest month ({common.safe(peak.origin.upper(), 20)})"
+                + (f", {view.window}" if view.window else ""),
                 peak.best,
                 help=f"{peak.month:%B %Y}: best estimate{peak.spread}, summed over "
                 f"{common.safe(peak.origin, 40)}'s events. {common.safe(peak.citation, 400)}",
@@ -69,7 +86,7 @@ for place_id in place_ids:
             st.download_button(
                 "Deaths per month (CSV)",
                 csv,
-                file_name=f"deaths_per_month_{place_id.replace(':', '_')}.csv",
+                file_name=logic.deaths_file_name(view.place_name or place_id, peak),
                 mime="text/csv",
                 key=f"deaths_csv_{place_id}_{peak.origin}",
             )

@@ -3,6 +3,7 @@ month of an event source, and the country context line."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -19,6 +20,7 @@ from data_sources.store import query
 from views import charts
 from views.escape import md
 from views.logic import metric_label
+from views.logic.trends import in_window, months_of, window_text
 
 HEADLINE = ["idps", "displaced_new", "civilians_killed", "civilians_injured", "food_price"]
 FLOWS = {"displaced_new", "civilians_killed", "civilians_injured"}
@@ -185,13 +187,20 @@ class DeadliestMonth:
     citation: str
 
 
-def deadliest_months(deaths: pd.DataFrame) -> list[DeadliestMonth]:
+def deadliest_months(
+    deaths: pd.DataFrame, window: tuple[str, str] | None = None
+) -> list[DeadliestMonth]:
     """Per event source (UCDP GED in the snapshot) of a place's conflict deaths: the monthly
-    sums (UCDP's own) and the month with the most deaths, best estimate and low–high."""
+    sums (UCDP's own) and the month with the most deaths, best estimate and low–high; with a
+    `window` (first and last month, `YYYY-MM`) the months within it, and its deadliest."""
     deaths = deaths[deaths.source.isin(EVENT_SOURCES)]
     out = []
     for origin, part in deaths.groupby("origin"):
         monthly = combine.monthly_sums(part)
+        if window is not None:
+            monthly = monthly[monthly.month.between(*window)].reset_index(drop=True)
+        if monthly.empty:
+            continue
         peak = monthly.loc[monthly.best.idxmax()]
         low, high = peak["low"], peak["high"]
         spread = (
@@ -260,6 +269,9 @@ class CityView:
     series: int = 0
     context: str | None = None
     sources: list[str] = field(default_factory=list)  # for the "Sources:" line
+    place_name: str = ""  # as the store holds it (file names)
+    months: list[str] = field(default_factory=list)  # every month its charts could show
+    window: str | None = None  # the charts' window as text ("Oct 2016 – Jul 2017"), if not all
 
 
 def city_view(
@@ -272,14 +284,18 @@ def city_view(
     reported: pd.DataFrame,
     country_latest: pd.DataFrame,
     links: Callable[[pd.DataFrame], pd.DataFrame] = lambda df: df,
+    window: tuple[str, str] | None = None,
 ) -> CityView:
     """One place's Overview from its data: `series(metric, qualifier, unit)` gives a headline's
     whole series (for its sparkline), `deaths` the place's conflict deaths, `reported` its
     reported figures, `country_latest` its country's latest figures; `links` makes the table's
-    link column safe."""
+    link column safe. `window` (first and last month, `YYYY-MM`, the time charts' shared
+    window) narrows the sparklines and the deaths chart, and the deadliest month is the
+    window's; the headline cards stay the latest figures, whatever the window."""
     cards = headlines(city_latest)
     view = CityView(
         name=md(place["name"], 60),
+        place_name=str(place["name"]),
         heading=f"{md(place['name'], 60)} ({md(place['country_iso3'], 60)})",
         caption=place_caption(place),
         headlines=cards,
@@ -288,15 +304,28 @@ def city_view(
         context=country_context(country_latest, place["country_iso3"]),
         sources=city_latest["source"].unique().tolist(),
     )
-    for card in cards:
-        points = sparkline_points(series(card.metric, card.qualifier, card.unit), card.metric)
+    drawn = [series(card.metric, card.qualifier, card.unit) for card in cards]
+    ends = [f[["period_end"]] for f in [*drawn, deaths] if not f.empty]
+    view.months = months_of(pd.concat(ends)) if ends else []
+    view.window = window_text(window, view.months)
+    for card, frame in zip(cards, drawn, strict=True):
+        points = sparkline_points(in_window(frame, window) if window else frame, card.metric)
         if points is not None:
             view.sparklines[card.metric] = charts.sparkline(points)
-    said = said_deaths(reported)
-    for peak in deadliest_months(deaths):
+    said = said_deaths(in_window(reported, window) if window else reported)
+    for peak in deadliest_months(deaths, window):
         csv = export.csv_bytes(peak.monthly.assign(place=place["name"]))
         view.deaths.append((peak, charts.monthly_deaths_figure(peak.monthly, said), csv))
     return view
+
+
+def deaths_file_name(place_name: str, peak: DeadliestMonth) -> str:
+    """`deaths-per-month_mosul_ucdp_1989-02_2019-12.csv`: the place, the source and the months
+    the file holds, so two places' or two windows' downloads never share a name."""
+    words = "-".join(re.findall(r"[0-9a-z]+", place_name.lower()))[:40] or "place"
+    source = "-".join(re.findall(r"[0-9a-z]+", peak.origin.lower()))[:20]
+    months = peak.monthly["month"]
+    return f"deaths-per-month_{words}_{source}_{months.iloc[0]}_{months.iloc[-1]}.csv"
 
 
 def city_view_from_store(
@@ -304,6 +333,7 @@ def city_view_from_store(
     place_id: str,
     when: datetime | None,
     links: Callable[[pd.DataFrame], pd.DataFrame] = lambda df: df,
+    window: tuple[str, str] | None = None,
 ) -> CityView:
     """One place's Overview at `when` (None: now), from the store: the queries the Overview
     page makes, in one place, so the page and the brief cannot differ."""
@@ -324,4 +354,5 @@ def city_view_from_store(
         reported=query.series_frame(engine, [place_id], sources=["reported"], as_of=when),
         country_latest=query.latest(engine, [f"country:{place['country_iso3']}"], when),
         links=links,
+        window=window,
     )

@@ -55,6 +55,12 @@ def overview(raw: Mapping, engine: Engine, when: datetime | None) -> figure_for.
         raise figure_for.LinkError(f"An Overview picture holds at most {MAX_CITIES} cities.")
     ids = dict(zip(cities["name"], cities["place_id"], strict=True))
     views = [overview_logic.city_view_from_store(engine, ids[n], when) for n in picked]
+    months = sorted({m for view in views for m in view.months})
+    window = figure_for._window(params, months)  # the page's "Time window of the small charts"
+    if window is not None:
+        views = [
+            overview_logic.city_view_from_store(engine, ids[n], when, window=window) for n in picked
+        ]
     rows = [
         (view.name, card)
         for view in views
@@ -120,12 +126,13 @@ def overview(raw: Mapping, engine: Engine, when: datetime | None) -> figure_for.
     return figure_for.LinkedView(
         "home",
         fig,
-        f"{', '.join(picked)} — latest figures",
+        f"{', '.join(picked)} — latest figures"
+        + (f" (charts {views[0].window})" if window and views[0].window else ""),
         "",
         None,
         None,
         figure_for.source_refs(drawn),
-        {"cities": picked},
+        {"cities": picked, **({"from": [window[0]], "to": [window[1]]} if window else {})},
         [
             f"{escape.unmd(name)}: {escape.unmd(card.label)} {escape.unmd(card.value)}, "
             f"{escape.unmd(card.caption)}"

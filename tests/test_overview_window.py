@@ -1,0 +1,102 @@
+"""The Overview's small charts follow the time window Trends and Compare share (`from=`,
+`to=`): the sparklines and the deaths per month keep the window's months, the deadliest month
+is the window's, the headline cards stay the latest figures; the deaths CSV is named for its
+place, source and months. Expected values come from the whole-span monthly sums, filtered
+here with pandas."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pandas as pd
+import pytest
+
+from data_sources.store.engine import make_engine
+from tests.apptest import open_page
+from views.logic import figure_for
+from views.logic import overview as logic
+
+MOSUL = "geonames:99072"
+ALEPPO = "geonames:170063"
+WINDOW = ("2016-10", "2017-07")
+
+
+@pytest.fixture
+def engine(loaded_url):
+    return make_engine(loaded_url)
+
+
+def test_the_deadliest_month_is_the_windows(engine):
+    whole = logic.city_view_from_store(engine, MOSUL, None)
+    narrow = logic.city_view_from_store(engine, MOSUL, None, window=WINDOW)
+    monthly = pd.read_csv(io.BytesIO(whole.deaths[0][2]))
+    inside = monthly[monthly.month.between(*WINDOW)]
+    assert 0 < len(inside) < len(monthly)
+    peak, figure, csv = narrow.deaths[0]
+    assert str(peak.month) == inside.loc[inside.best.idxmax(), "month"]
+    assert peak.best == f"{inside.best.max():,.0f}"
+    assert pd.read_csv(io.BytesIO(csv)).month.tolist() == inside.month.tolist()
+    # the chart draws the window's months only (the reports beside them too)
+    xs = pd.to_datetime(
+        pd.Series(
+            [
+                x
+                for t in figure.data
+                for x in (list(t.x) if t.x is not None else [])
+                if x is not None
+            ]
+        )
+    )
+    assert xs.min() >= pd.Timestamp("2016-10-01") and xs.max() <= pd.Timestamp("2017-07-31")
+    assert narrow.window == "Oct 2016 – Jul 2017"
+    # the headline cards do not move with the window
+    assert [c.value for c in narrow.headlines] == [c.value for c in whole.headlines]
+
+
+def test_sparklines_keep_the_windows_figures(engine):
+    whole = logic.city_view_from_store(engine, ALEPPO, None)
+    narrow = logic.city_view_from_store(engine, ALEPPO, None, window=WINDOW)
+    assert set(narrow.sparklines) <= set(whole.sparklines) and narrow.sparklines
+    for metric, figure in narrow.sparklines.items():
+        xs = pd.to_datetime(pd.Series(figure.data[0].x))
+        assert xs.max() <= pd.Timestamp("2017-07-31"), metric
+        assert xs.min() >= pd.Timestamp("2016-10-01"), metric
+        before = pd.to_datetime(pd.Series(whole.sparklines[metric].data[0].x))
+        assert len(xs) <= len(before)
+    assert whole.months[0] < WINDOW[0] and whole.months[-1] > WINDOW[1]
+
+
+def test_the_deaths_file_is_named_for_its_place_source_and_months(engine):
+    names = set()
+    for place_id in (MOSUL, ALEPPO):
+        for window in (None, WINDOW):
+            view = logic.city_view_from_store(engine, place_id, None, window=window)
+            peak = view.deaths[0][0]
+            name = logic.deaths_file_name(view.place_name, peak)
+            first, last = peak.monthly.month.iloc[0], peak.monthly.month.iloc[-1]
+            assert name == (
+                f"deaths-per-month_{view.place_name.lower()}_{peak.origin.lower()}"
+                f"_{first}_{last}.csv"
+            )
+            names.add(name)
+    assert len(names) == 4  # two places, two windows: four files
+
+
+def test_the_page_and_its_picture_follow_the_window(loaded_url, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", loaded_url)
+    at = open_page("views/overview.py", **{"from": WINDOW[0], "to": WINDOW[1]})
+    assert not at.exception
+    labels = [m.label for m in at.metric if m.label.startswith("Conflict deaths")]
+    assert labels and all(label.endswith("Oct 2016 – Jul 2017") for label in labels)
+    charts = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    deaths = [c for c in charts if c["layout"].get("height", 0) > 150]
+    xs = [x for c in deaths for t in c["data"] for x in t.get("x", []) if x]
+    assert xs and max(pd.to_datetime(pd.Series(xs))) <= pd.Timestamp("2017-07-31")
+    picture = figure_for.view_for(
+        "home", {"from": [WINDOW[0]], "to": [WINDOW[1]]}, make_engine(loaded_url)
+    )
+    assert picture.title.endswith("(charts Oct 2016 – Jul 2017)")
+    assert (picture.params["from"], picture.params["to"]) == ([WINDOW[0]], [WINDOW[1]])
+    plain = open_page("views/overview.py")
+    assert not [m for m in plain.metric if m.label.endswith("Jul 2017")]
