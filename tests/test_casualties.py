@@ -93,12 +93,12 @@ def test_monthly_deaths_in_the_store_equal_ucdp_sums(loaded_engine):
 def test_overview_shows_mosul_and_aleppo_deaths_per_month_with_ucdp_citation(app):
     at = app()  # the default cities: Aleppo and Mosul
     assert not at.exception, [e.message for e in at.exception]
-    deadliest = {m.value: m for m in at.metric if m.label.startswith("Conflict deaths")}
+    deadliest = {m.value: m for m in at.metric if m.label == "Deadliest month"}
     assert set(deadliest) == {"1,296", "1,160"}  # Mosul March 2017, Aleppo November 2016
     assert CITATION in deadliest["1,296"].help and "March 2017" in deadliest["1,296"].help
     assert "November 2016" in deadliest["1,160"].help
     captions = " ".join(c.value for c in at.caption)
-    assert "March 2017 · best estimate (low " in captions
+    assert "Conflict deaths, March 2017 · UCDP best estimate (low " in captions
     bars = [t for t in _traces(at) if t.get("type") == "bar"]
     months = [_month_values(b) for b in bars]
     assert any(m.get("2017-03") == 1296.0 for m in months)  # Mosul

@@ -87,8 +87,10 @@ def test_the_page_and_its_picture_follow_the_window(loaded_url, monkeypatch):
     monkeypatch.setenv("DATABASE_URL", loaded_url)
     at = open_page("views/overview.py", **{"from": WINDOW[0], "to": WINDOW[1]})
     assert not at.exception
-    labels = [m.label for m in at.metric if m.label.startswith("Conflict deaths")]
-    assert labels and all(label.endswith("Oct 2016 – Jul 2017") for label in labels)
+    labels = [m.label for m in at.metric if m.label == "Deadliest month"]
+    notes = [c.value for c in at.caption if c.value.startswith("Conflict deaths, ")]
+    assert len(labels) == len(notes) == 2  # Aleppo, Mosul
+    assert all(note.endswith("deadliest of Oct 2016 – Jul 2017") for note in notes)
     charts = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
     deaths = [c for c in charts if c["layout"].get("height", 0) > 150]
     xs = [x for c in deaths for t in c["data"] for x in t.get("x", []) if x]
@@ -99,4 +101,12 @@ def test_the_page_and_its_picture_follow_the_window(loaded_url, monkeypatch):
     assert picture.title.endswith("(charts Oct 2016 – Jul 2017)")
     assert (picture.params["from"], picture.params["to"]) == ([WINDOW[0]], [WINDOW[1]])
     plain = open_page("views/overview.py")
-    assert not [m for m in plain.metric if m.label.endswith("Jul 2017")]
+    assert not [c for c in plain.caption if "deadliest of" in c.value]
+
+
+def test_both_axes_of_the_deaths_chart_start_at_zero_with_their_own_ticks(engine):
+    figure = logic.city_view_from_store(engine, MOSUL, None).deaths[0][1]
+    assert any(t.yaxis == "y2" for t in figure.data)  # reports beside the bars
+    for axis in (figure.layout.yaxis, figure.layout.yaxis2):
+        assert axis.rangemode == "tozero" and axis.tickformat == ",~f"
+    assert figure.layout.yaxis2.tickmode == "auto"  # not synced to the left axis's grid

@@ -590,10 +590,15 @@ def map_figure(
     return fig
 
 
-def monthly_deaths_figure(monthly: pd.DataFrame, reported: pd.DataFrame) -> go.Figure:
+def monthly_deaths_figure(
+    monthly: pd.DataFrame, reported: pd.DataFrame, around_peak: bool = True
+) -> go.Figure:
     """Deaths per month as bars (best estimate, low–high as an error bar), with the figures
     reports give for the same place beside them as markers: what a source counted event by
-    event next to what was said at the time. Opens on the 18 months around the deadliest."""
+    event next to what was said at the time. Opens on the 18 months around the deadliest
+    (`around_peak`), else on every month it is given (a chosen window). Both axes start at
+    zero with their own round ticks (a count read against zero; plotly's synced ticks put
+    the right axis at −1.15k … 8.51k)."""
     fig = go.Figure()
     x = pd.to_datetime(monthly["month"]) + pd.offsets.Day(14)
     best = monthly["best"].to_numpy(float)
@@ -670,14 +675,22 @@ def monthly_deaths_figure(monthly: pd.DataFrame, reported: pd.DataFrame) -> go.F
                 hovertemplate=HOVER,
             )
         )
-    if len(monthly):
+    if len(monthly) and around_peak:
         peak = pd.Timestamp(monthly["month"].iloc[int(np.nanargmax(best))])
         fig.update_xaxes(range=[peak - pd.DateOffset(months=9), peak + pd.DateOffset(months=9)])
     fig.update_layout(
         height=260,
         margin={"t": 10, "b": 10, "l": 10, "r": 10},
         legend={"orientation": "h", "y": -0.25},
-        yaxis={"title": "deaths per month"},
-        yaxis2={"title": "reported (its period)", "overlaying": "y", "side": "right"},
+        yaxis={"title": "deaths per month", "rangemode": "tozero", "tickformat": ",~f"},
+        yaxis2={
+            "title": "reported (its period)",
+            "overlaying": "y",
+            "side": "right",
+            "rangemode": "tozero",
+            "tickmode": "auto",
+            "showgrid": False,
+            "tickformat": ",~f",
+        },
     )
     return fig

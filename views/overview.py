@@ -76,13 +76,16 @@ for place_id in place_ids:
         left, right = st.columns([1, 3])
         with left:
             st.metric(
-                f"Conflict deaths, deadliest month ({common.safe(peak.origin.upper(), 20)})"
-                + (f", {view.window}" if view.window else ""),
+                "Deadliest month",
                 peak.best,
                 help=f"{peak.month:%B %Y}: best estimate{peak.spread}, summed over "
                 f"{common.safe(peak.origin, 40)}'s events. {common.safe(peak.citation, 400)}",
             )
-            st.caption(f"{peak.month:%B %Y} · best estimate{peak.spread}")
+            st.caption(
+                f"Conflict deaths, {peak.month:%B %Y} · {common.safe(peak.origin.upper(), 20)} "
+                f"best estimate{peak.spread}"
+                + (f" · deadliest of {view.window}" if view.window else "")
+            )
             st.download_button(
                 "Deaths per month (CSV)",
                 csv,

@@ -315,7 +315,8 @@ def city_view(
     said = said_deaths(in_window(reported, window) if window else reported)
     for peak in deadliest_months(deaths, window):
         csv = export.csv_bytes(peak.monthly.assign(place=place["name"]))
-        view.deaths.append((peak, charts.monthly_deaths_figure(peak.monthly, said), csv))
+        figure = charts.monthly_deaths_figure(peak.monthly, said, around_peak=window is None)
+        view.deaths.append((peak, figure, csv))
     return view
 
 
