@@ -110,3 +110,46 @@ def test_both_axes_of_the_deaths_chart_start_at_zero_with_their_own_ticks(engine
     for axis in (figure.layout.yaxis, figure.layout.yaxis2):
         assert axis.rangemode == "tozero" and axis.tickformat == ",~f"
     assert figure.layout.yaxis2.tickmode == "auto"  # not synced to the left axis's grid
+
+
+MAP_CITIES = {"Aleppo": ALEPPO, "Mosul": MOSUL}
+
+
+def _their_figures(url: str) -> pd.DataFrame:
+    """Every current figure of the default cities, by plain SQL (not the code under test)."""
+    return pd.read_sql(
+        "select s.place_id, s.metric, s.qualifier, s.unit, o.period_end from observations o "
+        "join series s on s.series_id = o.series_id where s.place_id in ('"
+        + "','".join(MAP_CITIES.values())
+        + "')",
+        make_engine(url),
+    )
+
+
+def test_the_map_opens_on_a_metric_and_month_of_the_chosen_cities(loaded_url, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", loaded_url)
+    at = open_page("views/map.py")
+    assert not at.exception
+    metric_code, qualifier, unit = (s.value for s in at.selectbox[:3])
+    theirs = _their_figures(loaded_url)
+    from data_sources.model.metrics import METRICS
+
+    metric = next(m for m in METRICS if m == metric_code)
+    mine = theirs[(theirs.metric == metric) & (theirs.qualifier == qualifier)]
+    mine = mine[mine.unit == unit]
+    assert set(mine.place_id) == set(MAP_CITIES.values())  # both cities on the opening map
+    latest = pd.to_datetime(mine.period_end).max().strftime("%Y-%m")
+    assert at.select_slider[0].value == latest
+    assert metric != "food_price"  # the Syria-only price it used to open on
+    picture = figure_for.view_for("map", {}, make_engine(loaded_url))
+    assert picture.params["month"] == [latest]
+    # a city's own latest month, not the store's
+    homs = open_page("views/map.py", cities="Homs")
+    shown = [s.value for s in homs.selectbox[:3]]
+    ends = pd.read_sql(
+        "select o.period_end from observations o join series s on s.series_id = o.series_id "
+        "join places p on p.place_id = s.place_id where p.name = 'Homs' and p.kind = 'city' "
+        f"and s.metric = '{shown[0]}' and s.qualifier = '{shown[1]}' and s.unit = '{shown[2]}'",
+        make_engine(loaded_url),
+    )
+    assert homs.select_slider[0].value == pd.to_datetime(ends.period_end).max().strftime("%Y-%m")

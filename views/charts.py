@@ -416,7 +416,9 @@ def sparkline(df: pd.DataFrame) -> go.Figure:
     return fig
 
 
-def compare_figure(df: pd.DataFrame, *, unit: str, title: str) -> go.Figure:
+def compare_figure(
+    df: pd.DataFrame, *, unit: str, title: str, metric: str | None = None
+) -> go.Figure:
     """Every origin (organisation or feed) as its own series; a figure covering a span is drawn
     as a bar from its start to its end so a reader sees what period each source counted."""
     fig = go.Figure()
@@ -479,9 +481,12 @@ def compare_figure(df: pd.DataFrame, *, unit: str, title: str) -> go.Figure:
         title=_h(title),
         yaxis_title=_h(unit),
         height=460,
-        legend_title="source",
+        # under the plot: beside it, the sources' names took half a phone's width from it
+        legend={"title": {"text": "source"}, "orientation": "h", "yanchor": "top", "y": -0.12},
         margin={"t": 60, "l": 10, "r": 10, "b": 10},
     )
+    if metric is None or metric_kind(metric) != "price":
+        fig.update_yaxes(rangemode="tozero", tickformat=",~f")  # counts are read against zero
     return fig
 
 

@@ -30,6 +30,7 @@ from views.cached import (
 from views.pickers import (
     DEFAULT_CITIES,
     metric_label,
+    metric_order,
     metric_select,
     place_labels,
     selected_cities,
@@ -93,6 +94,7 @@ __all__ = [
     "link_problem",
     "map_points",
     "metric_label",
+    "metric_order",
     "metric_select",
     "period_bounds",
     "pinned_link",

@@ -122,9 +122,13 @@ st.dataframe(
     hide_index=True,
     width="stretch",
     column_config={
+        "origin": st.column_config.TextColumn("source"),
+        "qualifier": st.column_config.TextColumn("what it counts"),
+        "site": st.column_config.TextColumn("where"),
+        "value": st.column_config.NumberColumn(format="localized"),
         "source_url": st.column_config.LinkColumn("link"),
-        "period_start": st.column_config.DateColumn(),
-        "period_end": st.column_config.DateColumn(),
+        "period_start": st.column_config.DateColumn("from"),
+        "period_end": st.column_config.DateColumn("to"),
     },
 )
 common.attribution(view.sources)

@@ -28,9 +28,11 @@ cat = mappable(url, common.data_version(), common.as_of_key())
 if cat.empty:
     st.info("No city figures stored yet.")
     st.stop()
+place_ids = tuple(st.session_state.get("place_ids", []))
+metrics = common.metric_order(cat.metric.unique())
 c1, c2, c3 = st.columns(3)
 with c1:
-    metric = common.metric_select(cat.metric.unique())
+    metric = common.metric_select(metrics, logic.opening_metric(cat, place_ids, metrics))
 rows = cat[cat.metric == metric]
 with c2:
     qualifiers = sorted(rows.qualifier.unique())
@@ -52,8 +54,14 @@ if bounds is None:
     st.info("No figures for this choice.")
     st.stop()
 months = logic.months(bounds)
+theirs = common.series(url, place_ids, metric, qualifier, None, unit) if place_ids else None
 month = common.url_select(
-    "Month", months, "month", months[-1], widget=st.select_slider, what="month"
+    "Month",
+    months,
+    "month",
+    logic.opening_month(theirs.period_end if theirs is not None else pd.Series(), months),
+    widget=st.select_slider,
+    what="month",
 )
 
 

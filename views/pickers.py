@@ -48,12 +48,17 @@ def selected_cities() -> list[str]:
     return [ids[n] for n in picked]
 
 
-def metric_select(metrics: Sequence[str]) -> str:
-    """The metric picker the chart pages share (URL parameter `metric`), in vocabulary order,
-    food prices first when there are any."""
+def metric_order(metrics: Sequence[str]) -> list[str]:
+    """The metrics in vocabulary order (the pickers' order)."""
     order = list(METRICS)
-    ordered = sorted(metrics, key=lambda m: order.index(m) if m in order else len(order))
-    default = opening_metric(ordered)
+    return sorted(metrics, key=lambda m: order.index(m) if m in order else len(order))
+
+
+def metric_select(metrics: Sequence[str], default: str | None = None) -> str:
+    """The metric picker the chart pages share (URL parameter `metric`), in vocabulary order,
+    opening on `default`, else food prices when there are any."""
+    ordered = metric_order(metrics)
+    default = default if default in ordered else opening_metric(ordered)
     return url_state.select(
         "Metric", ordered, "metric", default, format_func=metric_label, what="metric"
     )

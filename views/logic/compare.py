@@ -107,7 +107,12 @@ def compare_view(data: pd.DataFrame, unit: str, title: str) -> CompareView:
     """Every source's figures in `unit` side by side, where they disagree, and the table."""
     data = data[data.unit == unit]
     return CompareView(
-        charts.compare_figure(data, unit=unit, title=title),
+        charts.compare_figure(
+            data,
+            unit=unit,
+            title=title,
+            metric=str(data["metric"].iloc[0]) if "metric" in data and len(data) else None,
+        ),
         disagreements(data),
         data[FIGURE_COLUMNS],
         data.source.unique().tolist(),

@@ -17,6 +17,34 @@ def mappable(cat: pd.DataFrame) -> pd.DataFrame:
     return cat[cat.place_id.str.match(MAPPED)]
 
 
+def opening_metric(cat: pd.DataFrame, place_ids, metrics: list[str]) -> str:
+    """The metric the Map opens on: the one with figures for most of the chosen cities, then
+    for most places, then the first in `metrics` (vocabulary order). With Aleppo and Mosul
+    chosen that is conflict deaths, where both are on one map — not a Syria-only price."""
+    chosen = set(place_ids)
+    order = {m: i for i, m in enumerate(metrics)}
+    by_metric = cat.groupby("metric").place_id.agg(
+        cities=lambda ids: len(chosen & set(ids)), places="nunique"
+    )
+    by_metric = by_metric[by_metric.index.isin(order)]
+    if by_metric.empty:
+        return metrics[0]
+    ranked = sorted(
+        by_metric.index, key=lambda m: (-by_metric.cities[m], -by_metric.places[m], order[m])
+    )
+    return str(ranked[0])
+
+
+def opening_month(ends: pd.Series, months: list[str]) -> str:
+    """The month the slider opens on: the latest in which a chosen city has a figure (`ends`:
+    its figures' period ends), else the latest there is."""
+    if ends.empty:
+        return months[-1]
+    theirs = pd.to_datetime(ends).dt.strftime("%Y-%m")
+    inside = theirs[theirs.isin(months)]
+    return str(inside.max()) if not inside.empty else months[-1]
+
+
 def months(bounds: tuple) -> list[str]:
     """Every month from the first to the last figure, as the slider offers them."""
     return [str(p) for p in pd.period_range(bounds[0], bounds[1], freq="M")]

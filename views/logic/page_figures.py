@@ -24,7 +24,7 @@ from plotly.subplots import make_subplots
 from sqlalchemy.engine import Engine
 
 from data_sources import sources as registry
-from data_sources.model.metrics import opening_metric, opening_qualifier
+from data_sources.model.metrics import opening_qualifier
 from data_sources.store import query
 from views import charts, escape
 from views.logic import data as data_logic
@@ -172,8 +172,19 @@ def map_view(raw: Mapping, engine: Engine, when: datetime | None) -> figure_for.
     metrics = sorted(
         cat.metric.unique(), key=lambda m: order.index(m) if m in order else len(order)
     )
+    names = cities["name"].tolist()
+    picked = params.get("cities") or (
+        [c for c in figure_for.DEFAULT_CITIES if c in names] or names[:2]
+    )
+    ids = dict(zip(cities["name"], cities["place_id"], strict=True))
+    place_ids = [ids[n] for n in picked if n in ids]
     metric = figure_for._pick(
-        "metric", metrics, metric_label, params, opening_metric(metrics), "metric"
+        "metric",
+        metrics,
+        metric_label,
+        params,
+        map_logic.opening_metric(cat, place_ids, metrics),
+        "metric",
     )
     rows = cat[cat.metric == metric]
     qualifiers = sorted(rows.qualifier.unique())
@@ -192,7 +203,13 @@ def map_view(raw: Mapping, engine: Engine, when: datetime | None) -> figure_for.
     if bounds is None:
         raise figure_for.NothingToDraw("No figures for this choice.")
     months = map_logic.months(bounds)
-    month = figure_for._pick("month", months, str, params, months[-1], "month")
+    theirs = (
+        query.series_frame(engine, place_ids, metric, qualifier=qualifier, unit=unit, as_of=when)
+        if place_ids
+        else pd.DataFrame({"period_end": []})
+    )
+    opening = map_logic.opening_month(theirs["period_end"], months)
+    month = figure_for._pick("month", months, str, params, opening, "month")
     every = query.map_points(engine, metric, month, qualifier, unit, when)
     options = map_logic.source_options(every)
     source = None
