@@ -195,3 +195,85 @@ def test_the_page_offers_the_toggle_with_its_count(loaded_url, monkeypatch):
 def _names(at) -> set[str]:
     traces = json.loads(at.get("plotly_chart")[0].proto.spec)["data"]
     return {t.get("legendgroup") for t in traces if " · reported: " in t.get("legendgroup", "")}
+
+
+EACH = {
+    "cities": "Mosul",
+    "metric": "Conflict fatalities",
+    "qualifier": "(each: one line per breakdown)",
+    "period": "year",
+    "from": "2014-01",
+    "to": "2017-12",
+}
+
+
+def test_each_breakdown_is_its_own_line_equal_to_that_breakdown_alone(loaded_url):
+    view = _view(EACH, loaded_url)
+    lines = {t.name: _by_year(t) for t in view.figure.data if t.mode == "lines+markers"}
+    breakdowns = ["(total)", "non-state conflict", "one-sided violence", "state-based conflict"]
+    assert sorted(lines) == [f"Mosul · {b}" for b in breakdowns]
+    for breakdown in breakdowns:
+        # alone over its own span (a breakdown may end before the window does)
+        whole = {k: v for k, v in EACH.items() if k not in ("from", "to")}
+        alone = _by_year(_view({**whole, "qualifier": breakdown}, loaded_url).figure.data[0])
+        alone = {y: v for y, v in alone.items() if 2014 <= y <= 2017}
+        assert lines[f"Mosul · {breakdown}"] == alone, breakdown
+    assert view.title.startswith("Mosul — Conflict fatalities by breakdown")
+    assert view.params["qualifier"] == ["(each: one line per breakdown)"]
+
+
+def _by_year(trace) -> dict[int, float]:
+    return {
+        pd.Timestamp(x).year: float(y)
+        for x, y in zip(trace.x, trace.y, strict=True)
+        if y is not None and not np.isnan(y)
+    }
+
+
+def test_each_breakdown_download_says_which_breakdown_each_row_is(loaded_url):
+    series = _series(loaded_url)
+    from data_sources.store import query
+
+    every = query.series_frame(make_engine(loaded_url), ["geonames:99072"], "conflict_fatalities")
+    view = logic.trend_view(
+        every,
+        metric="conflict_fatalities",
+        qualifier=logic.EACH_BREAKDOWN,
+        unit="people",
+        period="year",
+        cumulative=False,
+        per_capita=False,
+        site=None,
+        source=None,
+        population={},
+        every=None,
+        reported=series["reported"],
+        window=("2014-01", "2017-12"),
+        beside=True,  # nothing beside: every breakdown is a line already
+    )
+    table = pd.read_csv(io.BytesIO(view.csv), keep_default_na=False, dtype={"period_label": str})
+    assert set(table.breakdown) == {
+        "",
+        "non-state conflict",
+        "one-sided violence",
+        "state-based conflict",
+    }
+    assert "\x1f" not in view.csv.decode() and "each" not in set(table.breakdown)
+    assert view.file_name == "trend_mosul_by-breakdown_people_year.csv"
+    # the total is UCDP's own; its year equals the raw events' best estimates summed per type
+    total = table[(table.breakdown == "") & (table.period_label == "2016")].value.iloc[0]
+    parts = table[(table.breakdown != "") & (table.period_label == "2016")].value.sum()
+    assert total == parts
+
+
+def test_the_page_offers_each_breakdown(loaded_url, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", loaded_url)
+    at = open_page("views/trends.py", **EACH)
+    assert not at.exception
+    traces = json.loads(at.get("plotly_chart")[0].proto.spec)["data"]
+    assert {t["name"] for t in traces} == {
+        "Mosul · (total)",
+        "Mosul · non-state conflict",
+        "Mosul · one-sided violence",
+        "Mosul · state-based conflict",
+    }

@@ -41,13 +41,15 @@ with c2:
     default_q = opening_qualifier(metric, qualifiers)
     qualifier = common.url_select(
         label,
-        qualifiers,
+        [*qualifiers, logic.EACH_BREAKDOWN] if len(qualifiers) > 1 else qualifiers,
         "qualifier",
         default_q,
-        format_func=lambda q: q or "(total)",
+        format_func=logic.breakdown_text,
         what=label.lower(),
     )
-    rows = rows[rows.qualifier == qualifier]
+    each = qualifier == logic.EACH_BREAKDOWN
+    if not each:
+        rows = rows[rows.qualifier == qualifier]
 with c3:
     units = sorted(rows.unit.unique(), key=lambda u: u.startswith("USD"))
     unit = common.url_select("Unit / currency", units, "unit", units[0], what="unit")
@@ -95,7 +97,8 @@ with c8:
         "Source", [ALL, *origins], "source", ALL, format_func=source_text, what="source"
     )
 
-months = logic.months_of(common.series(url, tuple(place_ids), metric, qualifier, site, unit))
+chosen = None if each else qualifier  # every breakdown's series, one line each
+months = logic.months_of(common.series(url, tuple(place_ids), metric, chosen, site, unit))
 window = common.window_select(months)
 
 has_reports = bool((cat.source == "reported").any())
@@ -142,8 +145,9 @@ def drawn(
         choice[:10]
     )
     window, beside = choice[10:12]
+    chosen = None if qualifier == logic.EACH_BREAKDOWN else qualifier
     return logic.trend_view(
-        common.series(url, place_ids, metric, qualifier, site, unit),
+        common.series(url, place_ids, metric, chosen, site, unit),
         metric=metric,
         qualifier=qualifier,
         unit=unit,
@@ -153,7 +157,7 @@ def drawn(
         site=site,
         source=None if source == ALL else source,
         population=logic.population(common.city_table(url)) if per_capita else {},
-        every=common.series(url, place_ids, metric, qualifier, site, unit, revisions=True)
+        every=common.series(url, place_ids, metric, chosen, site, unit, revisions=True)
         if earlier
         else None,
         # events are other metrics' reported figures; most cities have none, and then the

@@ -189,13 +189,15 @@ def _trends(raw: Mapping, engine: Engine, when: datetime | None) -> LinkedView:
     qualifiers = sorted(rows.qualifier.unique())
     qualifier = _pick(
         "qualifier",
-        qualifiers,
-        lambda q: q or "(total)",
+        [*qualifiers, trends_logic.EACH_BREAKDOWN] if len(qualifiers) > 1 else qualifiers,
+        trends_logic.breakdown_text,
         params,
         opening_qualifier(metric, qualifiers),
         metric_spec(metric).breakdown,
     )
-    rows = rows[rows.qualifier == qualifier]
+    each = qualifier == trends_logic.EACH_BREAKDOWN
+    if not each:
+        rows = rows[rows.qualifier == qualifier]
     units = sorted(rows.unit.unique(), key=lambda u: u.startswith("USD"))
     unit = _pick("unit", units, str, params, units[0], "unit")
     rows = rows[rows.unit == unit]
@@ -223,7 +225,7 @@ def _trends(raw: Mapping, engine: Engine, when: datetime | None) -> LinkedView:
             engine,
             place_ids,
             metric,
-            qualifier=qualifier,
+            qualifier=None if each else qualifier,
             site=site,
             unit=unit,
             as_of=when,
@@ -255,7 +257,7 @@ def _trends(raw: Mapping, engine: Engine, when: datetime | None) -> LinkedView:
     )
     if view is None:
         raise NothingToDraw("No figures for this choice.")
-    what = qualifier or metric_label(metric)
+    what = f"{metric_label(metric)} by breakdown" if each else qualifier or metric_label(metric)
     if site is not None:
         what += f" at {site}"
     running = cumulative and kind == "flow"
@@ -268,7 +270,7 @@ def _trends(raw: Mapping, engine: Engine, when: datetime | None) -> LinkedView:
     bound = {
         "cities": picked,
         "metric": [escape.plain(metric_label(metric), 200)],
-        "qualifier": [escape.plain(qualifier or "(total)", 200)],
+        "qualifier": [escape.plain(trends_logic.breakdown_text(qualifier), 200)],
         "unit": [escape.plain(unit, 200)],
         "period": [period],
         "cumulative": [str(cumulative).lower()],

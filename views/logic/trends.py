@@ -16,6 +16,15 @@ from views.escape import md
 from views.logic import metric_label
 
 MAX_EVENTS = 6
+EACH_BREAKDOWN = "\x1feach"  # the Breakdown choice "one line per breakdown" (no stored text)
+EACH_LABEL = "(each: one line per breakdown)"
+
+
+def breakdown_text(qualifier: str | None) -> str:
+    """A breakdown as the picker shows it."""
+    if qualifier == EACH_BREAKDOWN:
+        return EACH_LABEL
+    return qualifier or "(total)"
 
 
 @dataclass
@@ -118,7 +127,41 @@ def population(places: pd.DataFrame) -> dict[str, float]:
 
 
 def chart_title(metric: str, qualifier: str | None) -> str:
+    if qualifier == EACH_BREAKDOWN:
+        return metric_label(metric) + " — by breakdown"
     return metric_label(metric) + (f" — {qualifier}" if qualifier else "")
+
+
+def each_breakdown_chart(data: pd.DataFrame, first: pd.DataFrame | None, **choice) -> TrendChart:
+    """One `trend_chart` per breakdown, drawn together: UCDP's total and its three violence
+    types are four lines, never added to each other (the total already holds them). Each
+    line's name ends with its breakdown, and each point carries it (`breakdown`)."""
+    parts = []
+    for breakdown, group in data.groupby("qualifier", sort=True):
+        then = None
+        if first is not None and "qualifier" in first:
+            then = first[first.qualifier == breakdown]
+        parts.append((breakdown, trend_chart(group, first=then, **choice)))
+    name = " · " + pd.Series([breakdown_text(q) for q, _ in parts])
+
+    def joined(frames: list[pd.DataFrame | None]) -> pd.DataFrame | None:
+        named = [
+            f.assign(breakdown=q, line=f["line"] + name[i])
+            for i, ((q, _), f) in enumerate(zip(parts, frames, strict=True))
+            if f is not None and not f.empty
+        ]
+        return pd.concat(named, ignore_index=True) if named else None
+
+    points = joined([c.points for _, c in parts])
+    earlier = joined([c.earlier for _, c in parts])
+    head = parts[0][1]
+    return TrendChart(
+        points if points is not None else head.points,
+        earlier,
+        head.unit_label,
+        head.subtitle + " · one line per breakdown, never added up",
+        sorted({n for _, c in parts for n in c.without_population}),
+    )
 
 
 def event_markers(reported: pd.DataFrame, metric: str, data: pd.DataFrame) -> pd.DataFrame:
@@ -214,18 +257,21 @@ def trend_view(
     if data.empty:
         return None
     first = combine.first_published(data, every) if every is not None else None
-    chart = trend_chart(
-        data,
-        metric=metric,
-        unit=unit,
-        period=period,
-        cumulative=cumulative,
-        per_capita=per_capita,
-        site=site,
-        population=population,
-        first=first,
-        markets=markets,
-    )
+    choice = {
+        "metric": metric,
+        "unit": unit,
+        "period": period,
+        "cumulative": cumulative,
+        "per_capita": per_capita,
+        "site": site,
+        "population": population,
+        "markets": markets,
+    }
+    if qualifier == EACH_BREAKDOWN:
+        chart = each_breakdown_chart(data, first, **choice)
+        beside = False  # every breakdown, the reported ones too, is a line already
+    else:
+        chart = trend_chart(data, first=first, **choice)
     if window is not None:
         shown = window_text(window, months_of(series))
         running = cumulative and combine.metric_kind(metric) == "flow"
@@ -297,7 +343,7 @@ def reported_beside(
 
 def beside_count(reported: pd.DataFrame, *, metric: str, qualifier: str | None, unit: str) -> int:
     """How many reported figures `reported_beside` would add (its toggle's label)."""
-    if reported.empty:
+    if reported.empty or qualifier == EACH_BREAKDOWN:
         return 0
     rows = reported[
         (reported.metric == metric)
@@ -352,7 +398,7 @@ def download_name(
     cities = list(dict.fromkeys(points["city"].astype(str)))[:3] if "city" in points else []
     parts = [
         *cities,
-        qualifier or metric_label(metric),
+        "by-breakdown" if qualifier == EACH_BREAKDOWN else qualifier or metric_label(metric),
         site or "",
         unit,
         "cumulative" if cumulative else period,
