@@ -218,3 +218,26 @@ def test_the_map_caption_names_its_largest_bubble():
     text = map_logic.caption(points, "2016-11", "people")
     plain = text.replace("\\", "")  # the caption is Markdown, its punctuation escaped
     assert "proportional to its value (the largest, Aleppo: 1,178 people;" in plain
+
+
+def test_compare_reads_counts_against_zero_and_prices_as_they_are():
+    figures = pd.DataFrame(
+        {
+            "origin": ["UN OCHA", "NPM"],
+            "estimate": ["reported", "reported"],
+            "qualifier": ["", ""],
+            "site": ["", ""],
+            "period_start": pd.to_datetime(["2016-12-12", "2016-12-29"]),
+            "period_end": pd.to_datetime(["2016-12-12", "2016-12-29"]),
+            "value": [37000.0, 30487.0],
+            "unit": ["people", "people"],
+            "citation": ["c", "c"],
+            "quote": ["", ""],
+            "source_url": ["", ""],
+        }
+    )
+    counts = charts.compare_figure(figures, unit="people", title="IDPs", metric="idps")
+    assert counts.layout.yaxis.rangemode == "tozero" and counts.layout.yaxis.tickformat == ",~f"
+    assert counts.layout.legend.orientation == "h"  # under the plot, not beside it
+    prices = charts.compare_figure(figures, unit="SYP/KG", title="Rice", metric="food_price")
+    assert prices.layout.yaxis.rangemode is None
