@@ -58,11 +58,11 @@ def expect_page(path: str, view: View) -> None:
             "UN OCHA": [37000.0, 53773.0, 90500.0],
         }
     elif path == "/map":
-        assert [chart_title(c) for c in charts] == [
-            "Food price — Wheat flour, retail — December 2018"
-        ]
+        # it opens on a metric and month of the sidebar's cities (UCDP's civilian deaths,
+        # Aleppo's last month of them), not on a Syria-only price
+        assert [chart_title(c) for c in charts] == ["Civilians killed — November 2019"]
         assert any(
-            t.startswith("31 places with a figure in 2018-12") for t in view.kinds("markdown")
+            t.startswith("44 places with a figure in 2019-11") for t in view.kinds("markdown")
         )
     elif path == "/data":
         # it opens on the sidebar's cities (Aleppo and Mosul), not the whole store
