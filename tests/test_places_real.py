@@ -21,8 +21,8 @@ import pytest
 from data_sources.feeds.connectors import Scope
 from data_sources.feeds.refresh import refresh
 from data_sources.formats.hxl import parse_hxl_csv
-from data_sources.model.admin_areas import PCODES_FILE, AdminAreas, admin_areas
-from data_sources.model.places import LOCALITY_RADIUS_KM, admin_name, haversine_km
+from data_sources.model.admin_areas import PCODES_FILE, admin_areas
+from data_sources.model.places import LOCALITY_RADIUS_KM, haversine_km
 from data_sources.store import query
 from data_sources.store.ingest import ingest
 from devtools.replay_server import SHARED, hapi_records
@@ -103,49 +103,6 @@ def test_spellings_of_one_area_are_one_place(gaz):
     )  # fmt: skip
     assert district.place_id == "adm2:IRQ:IQG15Q05"
     assert gaz.place_record(district.place_id)["parent_id"] == "adm1:IRQ:IQG15"
-
-
-SNAPSHOT = Path(__file__).parents[1] / "data_sources" / "snapshot"
-# (file, column, level, country, the name as the file spells it, the COD area's p-code):
-# romanisations of one Arabic letter (dh/th, q/k, j/g, w/v), vowels written or not, and the
-# Arabic words for "district centre" and "area" before a district's name
-ROMANISED = [
-    ("ii_health_care_irq_syr.csv.xz", "Admin 1", 1, "IRQ", "Nineveh Governorate", "IQG15"),
-    ("conflict_data_irq.csv.xz", "adm_1", 1, "IRQ", "Dhī Qār province", "IQG17"),
-    ("conflict_data_irq.csv.xz", "adm_1", 1, "IRQ", "Wāsiţ province", "IQG18"),
-    ("conflict_data_irq.csv.xz", "adm_2", 2, "IRQ", "Qaḑā’ al Ḩawījah", "IQG13Q01"),
-    ("conflict_data_irq.csv.xz", "adm_2", 2, "IRQ", "Hīt district", "IQG01Q07"),
-    ("conflict_data_irq.csv.xz", "adm_2", 2, "IRQ", "Al Qā’im district", "IQG01Q02"),
-    ("conflict_data_irq.csv.xz", "adm_2", 2, "IRQ", "Qaḑā’ Bayjī", "IQG16Q03"),
-    ("ged_syria_2016-2019.csv.xz", "adm_1", 1, "SYR", "Daraa Governorate", "SY12"),
-    ("ged_syria_2016-2019.csv.xz", "adm_2", 2, "SYR", "Markaz Idlib district", "SY0700"),
-    ("ged_syria_2016-2019.csv.xz", "adm_2", 2, "SYR", "Mintaqat Markaz Hamah district", "SY0501"),
-]
-
-
-@pytest.mark.parametrize(("file", "column", "level", "iso3", "spelt", "pcode"), ROMANISED)
-def test_an_areas_romanisations_are_its_cod_area(file, column, level, iso3, spelt, pcode):
-    """Each spelling as a real file writes it (read from the file here), resolved to the
-    COD area OCHA names otherwise ("Nineveh" → Ninewa, "al Ḩawījah" → Al-Hawiga)."""
-    raw = pd.read_csv(SNAPSHOT / file, dtype=str, keep_default_na=False, low_memory=False)
-    assert spelt in set(raw[column].str.strip()), f"{spelt!r} is not in {file}"
-    area = admin_areas().find(iso3, level, admin_name(spelt))
-    assert area is not None and area.pcode == pcode, (spelt, area)
-
-
-def test_a_sound_that_two_areas_share_is_never_guessed():
-    """Two areas that sound alike ("Dhamar", "Zamar": both "d.m.r") are never picked between
-    for a third spelling that only sounds like them ("Thamar"); one of them alone is found.
-    Names whose syllables differ never meet: "Hit" and "Hatra", both districts of Iraq."""
-    rows = [("XXX", "2", "XX01", "Dhamar", "XX"), ("XXX", "2", "XX02", "Zamar", "XX")]
-    two = AdminAreas(pd.DataFrame(rows))
-    assert two.find("XXX", 2, "Thamar") is None
-    one = AdminAreas(pd.DataFrame(rows[:1]))
-    assert one.find("XXX", 2, "Thamar").pcode == "XX01"
-    assert one.find("XXX", 2, "Thamar", exact=True) is None  # by its sound only
-    areas = admin_areas()
-    assert areas.find("IRQ", 2, "Hit").pcode == "IQG01Q07"
-    assert areas.find("IRQ", 2, "Hatra").pcode == "IQG15Q04"
 
 
 def test_a_name_alone_is_never_looked_up_in_the_world(gaz):

@@ -6,9 +6,7 @@ their names are ("Ouango" CF622 and "Kouango" CF434), and one p-code is one plac
 source spells its name. Where a source gives names but no p-code, the area is found by its
 name within its country (and its parent, when the row names one): exactly after folding,
 else by the name's consonants when exactly one area of that level in that country has them,
-so that transliterations that differ in their vowels ("Nīnawá", "Ninewa") meet, else by its
-sound when exactly one area sounds so (romanisations of one Arabic letter read as one:
-"Nineveh" and "Ninewa", "Dhī Qār" and "Thi Qar", "al Ḩawījah" and "Al-Hawiga"), while a
+so that transliterations that differ in their vowels ("Nīnawá", "Ninewa") meet, while a
 name that could be two areas is never guessed.
 """
 
@@ -47,25 +45,6 @@ def _skeleton(key: str, loose: bool = False) -> str:
     return re.sub(r"(.)\1+", r"\1", re.sub(r"[aeiouywh\-]+", "", key))
 
 
-# Letters Arabic (and Kurdish, Persian) names are written with in one romanisation and not
-# another: dhal as dh/th/z ("Dhi Qar", "Thi Qar"), qaf as q/k ("Al Qa'im", "Al-Kaim"), jim
-# as j/g ("Hawijah", "Al-Hawiga"), waw as w/v ("Nineveh", "Ninewa"); read as one letter each.
-_ROMANISATIONS = (("dh", "d"), ("th", "d"), ("z", "d"), ("q", "k"), ("j", "g"), ("v", "w"))
-
-
-def _sound(key: str) -> str:
-    """A folded name (`admin_key`) as it sounds, whatever its romanisation: the letters above
-    read as one, doubled letters once, a final h dropped, and every run of vowels (y too)
-    one mark, so the number and order of syllables still count ("Hit" and "Heet" are
-    "h.t", "Daraa" and "Dar'a" "d.r.", but "Hit" and "Hatra" differ)."""
-    text = key.replace("-", "")
-    for spelt, sound in _ROMANISATIONS:
-        text = text.replace(spelt, sound)
-    text = re.sub(r"(.)\1+", r"\1", text)
-    text = re.sub(r"h$", "", text)
-    return re.sub(r"[aeiouy]+", ".", text)
-
-
 class AdminAreas:
     """The vendored p-code list with lookups by code and by (country, level, name)."""
 
@@ -77,22 +56,19 @@ class AdminAreas:
         # name indexes per country, built on first use (folding 32k names takes seconds)
         self._indexes: dict[str, tuple[dict, dict, dict]] = {}
 
-    def _index(self, iso3: str) -> tuple[dict, dict, dict, dict]:
-        """(folded name, consonants, loose consonants, sound) -> p-codes, of one country's
-        areas."""
+    def _index(self, iso3: str) -> tuple[dict, dict, dict]:
+        """(folded name, consonants, loose consonants) -> p-codes, of one country's areas."""
         if iso3 not in self._indexes:
             by_key: dict[tuple[int, str], list[str]] = {}
             by_skeleton: dict[tuple[int, str], list[str]] = {}
             by_loose: dict[tuple[int, str], list[str]] = {}
-            by_sound: dict[tuple[int, str], list[str]] = {}
             for area in self.areas.values():
                 if area.iso3 == iso3:
                     key = admin_key(area.name)
                     by_key.setdefault((area.level, key), []).append(area.pcode)
                     by_skeleton.setdefault((area.level, _skeleton(key)), []).append(area.pcode)
                     by_loose.setdefault((area.level, _skeleton(key, True)), []).append(area.pcode)
-                    by_sound.setdefault((area.level, _sound(key)), []).append(area.pcode)
-            self._indexes[iso3] = (by_key, by_skeleton, by_loose, by_sound)
+            self._indexes[iso3] = (by_key, by_skeleton, by_loose)
         return self._indexes[iso3]
 
     @property
@@ -111,15 +87,12 @@ class AdminAreas:
         if not name or not iso3:
             return None
         key = admin_key(name)
-        by_key, by_skeleton, by_loose, by_sound = self._index(iso3.upper())
+        by_key, by_skeleton, by_loose = self._index(iso3.upper())
         tries = [(by_key, key)]
         # a skeleton of one or two letters ("Of": "f") would meet too many other names
         for index, skeleton in ((by_skeleton, _skeleton(key)), (by_loose, _skeleton(key, True))):
             if len(skeleton) >= 3 and not exact:
                 tries.append((index, skeleton))
-        sound = _sound(key)
-        if len(sound.replace(".", "")) >= 2 and not exact:  # two consonants at least: "h.t"
-            tries.append((by_sound, sound))
         for index, wanted in tries:
             codes = index.get((level, wanted), [])
             if parent:

@@ -115,12 +115,8 @@ ADMIN_LEVEL = {
 }
 ADMIN_KINDS = {1: "governorate", 2: "district"}  # the places-table kind of each level
 # Arabic words that open an admin area's transliterated name (UCDP's "Qaḑā’ al Mawşil" is the
-# district of al Mawşil; "Mintaqat Markaz Hamah" the area of Hama's centre, the district OCHA
-# calls "Hama"): folded, as `normalize_name` writes them
-_ADMIN_PREFIXES = frozenset(
-    ("qada", "qadha", "qadaa", "nahiyat", "nahiya", "muhafazat", "liwa")
-    + ("markaz", "mintaqat", "mintaqa", "mantiqat", "mantiqa")
-)
+# district of al Mawşil): folded, as `normalize_name` writes them
+_ADMIN_PREFIXES = frozenset(("qada", "qadha", "qadaa", "nahiyat", "nahiya", "muhafazat", "liwa"))
 # how far a named locality may lie from the city of that name (a city's own events are
 # mapped on its neighbourhoods, a few km out; a same-named village is usually much further)
 LOCALITY_RADIUS_KM = 25.0
@@ -128,12 +124,11 @@ LOCALITY_RADIUS_KM = 25.0
 
 def admin_name(name: str) -> str:
     """An admin area's own name: "Nīnawá" for "Nīnawá province", "al Mawşil" for "Qaḑā’ al
-    Mawşil", "Ar Rastan" for "Ar Rastan district", "Hamah" for "Mintaqat Markaz Hamah"."""
+    Mawşil", "Ar Rastan" for "Ar Rastan district"."""
     core, _ = place_suffix(name)
     words = core.split()
-    while len(words) > 1 and normalize_name(words[0]) in _ADMIN_PREFIXES:
-        words = words[1:]
-        core = " ".join(words)
+    if len(words) > 1 and normalize_name(words[0]) in _ADMIN_PREFIXES:
+        core = " ".join(words[1:])
     return core.strip()
 
 
