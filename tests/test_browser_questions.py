@@ -114,9 +114,12 @@ def test_bread_in_besieged_east_aleppo_against_the_west(base, chromium):
         arg=unit.locator("input").element_handle(),
         timeout=60_000,
     )
+    # the chart of the new commodity, not the previous one (wheat flour's also has an
+    # Al-Cha'ar line, and the selectboxes change before the chart is replaced): its title
     page.wait_for_function(
-        "() => Array.from(document.querySelector('.js-plotly-plot').data)"
-        ".some(t => (t.name || '').includes('Al-Cha'))",
+        "() => { const p = document.querySelector('.js-plotly-plot');"
+        " return p && ((p.layout.title || {}).text || '').includes('Bread (bakery)')"
+        " && Array.from(p.data).some(t => (t.name || '').includes('Al-Cha')); }",
         timeout=60_000,
     )
     ARTIFACTS.mkdir(exist_ok=True)
