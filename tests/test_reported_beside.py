@@ -110,21 +110,8 @@ def test_cumulative_runs_the_line_but_keeps_each_report_as_published(loaded_url)
 
 def test_the_download_names_each_reported_figure_by_its_breakdown(loaded_url):
     series = _series(loaded_url)
-    view = logic.trend_view(
-        series["line"],
-        metric="civilians_killed",
-        qualifier="",
-        unit="people",
-        period="month",
-        cumulative=False,
-        per_capita=False,
-        site=None,
-        source=None,
-        population={},
-        every=None,
-        reported=series["reported"],
-        window=("2016-10", "2017-07"),
-        beside=True,
+    view = _trend(
+        series["line"], series["reported"], "civilians_killed", "", "month", ("2016-10", "2017-07")
     )
     table = pd.read_csv(io.BytesIO(view.csv), keep_default_na=False)
     assert view.file_name.endswith("_with-reported.csv")
@@ -140,6 +127,26 @@ def test_the_download_names_each_reported_figure_by_its_breakdown(loaded_url):
     assert set(table[table.line == "Mosul"].breakdown) == {""}
     assert set(table.breakdown) - {""} == set(
         raw[raw.period_end.between("2016-10-01", "2017-07-31")].qualifier
+    )
+
+
+def _trend(line, reported, metric, qualifier, period, window) -> logic.TrendView:
+    """Mosul's Trends view in people, with the reported figures beside it asked for."""
+    return logic.trend_view(
+        line,
+        metric=metric,
+        qualifier=qualifier,
+        unit="people",
+        period=period,
+        cumulative=False,
+        per_capita=False,
+        site=None,
+        source=None,
+        population={},
+        every=None,
+        reported=reported,
+        window=window,
+        beside=True,
     )
 
 
@@ -235,21 +242,14 @@ def test_each_breakdown_download_says_which_breakdown_each_row_is(loaded_url):
     from data_sources.store import query
 
     every = query.series_frame(make_engine(loaded_url), ["geonames:99072"], "conflict_fatalities")
-    view = logic.trend_view(
+    # asked for reported figures beside, but there are none: every breakdown is a line already
+    view = _trend(
         every,
-        metric="conflict_fatalities",
-        qualifier=logic.EACH_BREAKDOWN,
-        unit="people",
-        period="year",
-        cumulative=False,
-        per_capita=False,
-        site=None,
-        source=None,
-        population={},
-        every=None,
-        reported=series["reported"],
-        window=("2014-01", "2017-12"),
-        beside=True,  # nothing beside: every breakdown is a line already
+        series["reported"],
+        "conflict_fatalities",
+        logic.EACH_BREAKDOWN,
+        "year",
+        ("2014-01", "2017-12"),
     )
     table = pd.read_csv(io.BytesIO(view.csv), keep_default_na=False, dtype={"period_label": str})
     assert set(table.breakdown) == {
